@@ -1,0 +1,137 @@
+#include "cli/app.h"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/tree_command.h"
+#include "output/columns.h"
+
+namespace lineage::cli {
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+void add_common(CLI::App& app, CommonOptions& common) {
+  app.add_flag("--json", common.json, "Print one JSON document instead of text");
+  app.add_flag("--no-color", common.no_color, "No colors (also: NO_COLOR set, or output not a terminal)");
+  app.add_option("--proc-root", common.proc_root, "Read processes from this proc tree (testing)")
+      ->group("");  // hidden
+}
+
+void add_target_options(CLI::App& app, std::optional<TargetSpec>& target, bool& exact,
+                        std::string& positional, std::string& pid, std::string& name) {
+  app.add_option("TARGET", positional, "A pid or a name (substring of comm or command line)");
+  app.add_option("--pid", pid, "Target by pid");
+  app.add_option("--name", name, "Target by name");
+  app.add_flag("--exact", exact, "A name must equal comm or argv[0]'s base name");
+  (void)target;
+}
+
+Result<std::optional<TargetSpec>> pick_target(const std::string& positional, const std::string& pid,
+                                              const std::string& name, bool exact) {
+  int given = !positional.empty() + !pid.empty() + !name.empty();
+  if (given > 1) return usage_error("give one target: TARGET, --pid or --name");
+  if (given == 0) return std::optional<TargetSpec>{};
+  if (!pid.empty()) return std::optional<TargetSpec>{TargetSpec{TargetKind::kPid, pid, exact}};
+  if (!name.empty()) return std::optional<TargetSpec>{TargetSpec{TargetKind::kName, name, exact}};
+  return std::optional<TargetSpec>{TargetSpec{TargetKind::kAuto, positional, exact}};
+}
+
+int print_error(const Error& error) {
+  std::fprintf(stderr, "lineage: %s\n", error.message.c_str());
+  return static_cast<int>(error.kind);
+}
+
+int write_out(const std::string& text) {
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
+    if (errno == EPIPE) return 0;  // reader went away (| head): not our failure
+    std::fprintf(stderr, "lineage: cannot write output: %s\n", std::strerror(errno));
+    return static_cast<int>(ErrorKind::kInternal);
+  }
+  return 0;
+}
+
+}  // namespace
+
+Terminal detect_terminal(const CommonOptions& common) {
+  Terminal t;
+  bool tty = ::isatty(STDOUT_FILENO) == 1;
+  const char* no_color = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  t.color = tty && !common.no_color && (no_color == nullptr || *no_color == '\0') &&
+            !(term != nullptr && std::strcmp(term, "dumb") == 0);
+  if (tty) {
+    winsize ws{};
+    if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) t.width = ws.ws_col;
+  }
+  return t;
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{"lineage: why is this process running, and who started it?", "lineage"};
+  app.set_version_flag("--version", kVersion);
+  app.require_subcommand(0, 1);
+  app.footer(
+      "Exit codes: 0 ok, 1 ok with warnings, 2 target not found, 3 permission denied,\n"
+      "4 usage error or ambiguous target, 5 internal error.\n"
+      "Run 'lineage COMMAND --help' for the options of a command.");
+
+  TreeOptions tree;
+  std::string tree_positional, tree_pid, tree_name;
+  bool tree_exact = false;
+  CLI::App* tree_cmd = app.add_subcommand("tree", "Process forest, like ps --forest / pstree");
+  tree_cmd->footer(
+      "Examples:\n"
+      "  lineage tree                      whole system (kernel threads hidden)\n"
+      "  lineage tree sshd                 subtrees of every sshd, with their ancestors\n"
+      "  lineage tree -o pid,user,rss,cmd --sort -rss\n"
+      "  lineage tree --user www-data --compact\n"
+      "Columns: pid ppid pgid sid user uid stat s etime etimes time %cpu %mem rss vsz\n"
+      "  tty nlwp ni lstart comm cmd exe cwd cgroup pidns mntns netns");
+  add_common(*tree_cmd, tree.common);
+  add_target_options(*tree_cmd, tree.target, tree_exact, tree_positional, tree_pid, tree_name);
+  tree_cmd->add_option("-o,--columns", tree.columns,
+                       fmt::format("Columns, comma separated (default {})", output::kDefaultColumns));
+  tree_cmd->add_option("--sort", tree.sort, "Sort siblings by columns; '-' for descending (e.g. -rss)");
+  tree_cmd->add_option("-u,--user", tree.user, "Only processes of this user (name or uid)");
+  tree_cmd->add_flag("--threads", tree.threads, "Show threads as {name} children");
+  tree_cmd->add_flag("--kernel", tree.kernel, "Show kernel threads");
+  tree_cmd->add_flag("--compact", tree.compact, "Fold identical leaf siblings: 4*[nginx: worker]");
+  tree_cmd->add_flag("--ascii", tree.ascii, "ASCII line art instead of Unicode");
+  tree_cmd->add_flag("-w,--wide", tree.wide, "Do not cut lines to the terminal width");
+  tree_cmd->add_option("--width", tree.width, "Cut lines to this many columns")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "lineage: %s\nTry 'lineage --help'.\n", e.what());
+    return static_cast<int>(ErrorKind::kUsage);
+  }
+
+  if (tree_cmd->parsed()) {
+    auto target = pick_target(tree_positional, tree_pid, tree_name, tree_exact);
+    if (!target) return print_error(target.error());
+    tree.target = std::move(*target);
+    auto out = run_tree(tree);
+    if (!out) return print_error(out.error());
+    return write_out(*out);
+  }
+  std::fputs(app.help().c_str(), stdout);
+  return 0;
+}
+
+}  // namespace lineage::cli

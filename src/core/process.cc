@@ -1,0 +1,20 @@
+#include "core/process.h"
+
+namespace lineage::core {
+
+bool same_start(uint64_t a_ns, uint64_t b_ns, uint64_t tick_ns) {
+  uint64_t diff = a_ns > b_ns ? a_ns - b_ns : b_ns - a_ns;
+  return diff < tick_ns;
+}
+
+std::string Process::command_line() const {
+  if (!argv || argv->empty()) return "[" + stat.comm + "]";
+  std::string out;
+  for (const auto& arg : *argv) {
+    if (!out.empty()) out += ' ';
+    out += arg;
+  }
+  return out;
+}
+
+}  // namespace lineage::core

@@ -1,0 +1,112 @@
+#pragma once
+// The process model. Plain data filled by src/procfs (and later by event
+// sources); no syscalls here.
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lineage::core {
+
+/// Identity of a process: pids are reused within seconds, so a pid alone
+/// never names a process. start_time_ns is boot-relative (CLOCK_BOOTTIME).
+struct ProcessKey {
+  int32_t pid = 0;
+  uint64_t start_time_ns = 0;
+  auto operator<=>(const ProcessKey&) const = default;
+};
+
+/// /proc start times have clock-tick resolution; events carry exact ns.
+/// Two start times name the same process when they fall within one tick.
+bool same_start(uint64_t a_ns, uint64_t b_ns, uint64_t tick_ns);
+
+/// Groups of fields, one per /proc file, so a scan reads only what the
+/// requested output needs.
+enum Field : uint32_t {
+  kFieldStat = 1u << 0,     // always read: ppid, state, times, tty, ...
+  kFieldStatus = 1u << 1,   // uids, gids, VmLck
+  kFieldCmdline = 1u << 2,
+  kFieldExe = 1u << 3,
+  kFieldCwd = 1u << 4,
+  kFieldCgroup = 1u << 5,
+  kFieldNamespaces = 1u << 6,
+  kFieldThreads = 1u << 7,
+};
+using FieldMask = uint32_t;
+
+struct Ids {
+  uint32_t real = 0, effective = 0, saved = 0, filesystem = 0;
+};
+
+struct CgroupEntry {
+  uint32_t hierarchy = 0;
+  std::string controllers;  // empty for cgroup v2 ("0::/path")
+  std::string path;
+};
+
+struct Namespaces {
+  std::optional<uint64_t> pid, mnt, net;
+};
+
+struct Thread {
+  int32_t tid = 0;
+  std::string comm;
+  char state = '?';
+  uint64_t utime_ticks = 0, stime_ticks = 0;
+  uint64_t start_ticks = 0;
+};
+
+/// Parsed /proc/PID/stat: everything the kernel gives in one cheap read.
+struct StatInfo {
+  int32_t pid = 0;
+  std::string comm;
+  char state = '?';
+  int32_t ppid = 0, pgid = 0, sid = 0;
+  int32_t tty_nr = 0, tpgid = -1;
+  uint32_t flags = 0;
+  uint64_t utime_ticks = 0, stime_ticks = 0;
+  int64_t priority = 0, nice = 0;
+  int64_t num_threads = 0;
+  uint64_t start_ticks = 0;
+  uint64_t vsize_bytes = 0;
+  int64_t rss_pages = 0;
+};
+
+struct StatusInfo {
+  Ids uid, gid;
+  uint64_t vm_locked_kb = 0;
+};
+
+struct ExeInfo {
+  std::string path;
+  bool deleted = false;  // the kernel appends " (deleted)" to the link
+};
+
+inline constexpr uint32_t kPfKthread = 0x00200000;  // PF_KTHREAD in stat flags
+
+struct Process {
+  ProcessKey key;
+  StatInfo stat;
+  FieldMask read = 0;          // groups that were read successfully
+  FieldMask unavailable = 0;   // groups requested but denied or missing
+  std::optional<StatusInfo> status;
+  std::optional<std::vector<std::string>> argv;
+  bool argv_truncated = false;
+  std::optional<ExeInfo> exe;
+  std::optional<std::string> cwd;
+  std::optional<std::vector<CgroupEntry>> cgroups;
+  Namespaces ns;
+  std::vector<Thread> threads;  // with kFieldThreads, excluding the leader
+  std::string user;             // resolved from the effective uid, if read
+
+  int32_t pid() const { return key.pid; }
+  int32_t ppid() const { return stat.ppid; }
+  bool is_kernel_thread() const { return (stat.flags & kPfKthread) != 0; }
+  bool is_zombie() const { return stat.state == 'Z'; }
+  /// Command line for display: argv joined by spaces, or "[comm]" when the
+  /// process has none (kernel threads, zombies).
+  std::string command_line() const;
+};
+
+}  // namespace lineage::core

@@ -1,0 +1,66 @@
+#include "core/process_tree.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace lineage::core {
+
+bool plausible_parent(const Process& parent, const Process& child) {
+  return parent.key.start_time_ns <= child.key.start_time_ns && parent.pid() != child.pid();
+}
+
+ProcessTree::ProcessTree(std::vector<Process> processes) : processes_(std::move(processes)) {
+  std::sort(processes_.begin(), processes_.end(),
+            [](const Process& a, const Process& b) { return a.key < b.key; });
+  const size_t n = processes_.size();
+  by_pid_.reserve(n * 2);
+  for (size_t i = 0; i < n; ++i) by_pid_.emplace(processes_[i].pid(), i);
+
+  parent_.assign(n, kNone);
+  std::vector<size_t> counts(n + 1, 0);
+  for (size_t i = 0; i < n; ++i) {
+    const Process& p = processes_[i];
+    if (p.ppid() <= 0) continue;
+    size_t candidate = find(p.ppid());
+    if (candidate != kNone && plausible_parent(processes_[candidate], p)) {
+      parent_[i] = candidate;
+      ++counts[candidate];
+    }
+  }
+  child_begin_.assign(n + 1, 0);
+  std::partial_sum(counts.begin(), counts.end() - 1, child_begin_.begin() + 1);
+  child_list_.resize(child_begin_[n]);
+  std::vector<size_t> fill(child_begin_.begin(), child_begin_.end() - 1);
+  // Walking in key order keeps every child list sorted by pid.
+  for (size_t i = 0; i < n; ++i) {
+    if (parent_[i] == kNone) {
+      roots_.push_back(i);
+    } else {
+      child_list_[fill[parent_[i]]++] = i;
+    }
+  }
+}
+
+size_t ProcessTree::find(int32_t pid) const {
+  auto it = by_pid_.find(pid);
+  return it == by_pid_.end() ? kNone : it->second;
+}
+
+std::span<const size_t> ProcessTree::children(size_t index) const {
+  return {child_list_.data() + child_begin_[index], child_begin_[index + 1] - child_begin_[index]};
+}
+
+std::vector<size_t> ProcessTree::ancestors(size_t index, size_t max_depth) const {
+  std::vector<size_t> chain;
+  size_t current = parent_[index];
+  while (current != kNone && chain.size() < max_depth) {
+    // Start times make a loop impossible in a consistent snapshot; a
+    // snapshot read over time is not one, so check anyway.
+    if (current == index || std::find(chain.begin(), chain.end(), current) != chain.end()) break;
+    chain.push_back(current);
+    current = parent_[current];
+  }
+  return chain;
+}
+
+}  // namespace lineage::core

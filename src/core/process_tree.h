@@ -1,0 +1,49 @@
+#pragma once
+// A snapshot forest of processes: parent links validated by start time, so a
+// reused pid never adopts a process it did not start.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "core/process.h"
+
+namespace lineage::core {
+
+class ProcessTree {
+ public:
+  static constexpr size_t kNone = static_cast<size_t>(-1);
+
+  explicit ProcessTree(std::vector<Process> processes);
+
+  const std::vector<Process>& processes() const { return processes_; }
+  size_t size() const { return processes_.size(); }
+  const Process& at(size_t index) const { return processes_[index]; }
+
+  /// Index of the process with this pid, or kNone.
+  size_t find(int32_t pid) const;
+  /// Index of the validated parent, or kNone (root, parent gone or reused).
+  size_t parent(size_t index) const { return parent_[index]; }
+  std::span<const size_t> children(size_t index) const;
+  /// Processes without a validated parent in the snapshot, in pid order.
+  const std::vector<size_t>& roots() const { return roots_; }
+
+  /// Ancestors nearest first, stopping at a loop, a reused pid or max_depth.
+  std::vector<size_t> ancestors(size_t index, size_t max_depth = 4096) const;
+
+ private:
+  std::vector<Process> processes_;
+  std::unordered_map<int32_t, size_t> by_pid_;
+  std::vector<size_t> parent_;
+  // Children of every process in one array (CSR layout): the children of i
+  // are child_list_[child_begin_[i] .. child_begin_[i + 1]).
+  std::vector<size_t> child_begin_;
+  std::vector<size_t> child_list_;
+  std::vector<size_t> roots_;
+};
+
+/// True when `parent` can be the parent of `child`: it started no later.
+bool plausible_parent(const Process& parent, const Process& child);
+
+}  // namespace lineage::core

@@ -1,0 +1,240 @@
+#include "procfs/reader.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "procfs/parsers.h"
+
+namespace lineage::procfs {
+
+ReadError classify_errno(int err) {
+  switch (err) {
+    case 0: return ReadError::kNone;
+    case ENOENT:
+    case ESRCH: return ReadError::kGone;
+    case EACCES:
+    case EPERM: return ReadError::kDenied;
+    default: return ReadError::kOther;
+  }
+}
+
+ReadError read_file_at(int dirfd, const char* name, std::string& buf, size_t cap,
+                       bool* truncated) {
+  buf.clear();
+  if (truncated) *truncated = false;
+  UniqueFd fd(::openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd.valid()) return classify_errno(errno);
+  size_t used = 0;
+  size_t chunk = 4096;
+  for (;;) {
+    if (used == cap) {
+      char probe;
+      ssize_t more = ::read(fd.get(), &probe, 1);
+      if (more > 0 && truncated) *truncated = true;
+      break;
+    }
+    size_t want = std::min(chunk, cap - used);
+    buf.resize(used + want);
+    ssize_t n = ::read(fd.get(), buf.data() + used, want);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      buf.resize(used);
+      return classify_errno(errno);
+    }
+    if (n == 0) break;
+    used += static_cast<size_t>(n);
+    chunk = std::min<size_t>(chunk * 2, 1 << 20);
+  }
+  buf.resize(used);
+  return ReadError::kNone;
+}
+
+namespace {
+
+// readlinkat into a string; procfs links are at most PATH_MAX long.
+ReadError read_link_at(int dirfd, const char* name, std::string& out) {
+  char target[4096 + 64];
+  ssize_t n = ::readlinkat(dirfd, name, target, sizeof target);
+  if (n < 0) return classify_errno(errno);
+  out.assign(target, static_cast<size_t>(n));
+  return ReadError::kNone;
+}
+
+bool parse_pid(const char* name, int32_t& pid) {
+  size_t len = std::strlen(name);
+  auto [ptr, ec] = std::from_chars(name, name + len, pid);
+  return ec == std::errc() && ptr == name + len && pid > 0;
+}
+
+// Still alive? Used after a read failed with "gone" to tell a process that
+// exited (skip it) from a file that does not exist for it (zombie's exe).
+bool still_exists(int dirfd) {
+  struct stat st;
+  return ::fstatat(dirfd, "stat", &st, 0) == 0;
+}
+
+void read_threads(int dirfd, int32_t pid, std::vector<core::Thread>& out, std::string& buf) {
+  UniqueFd task(::openat(dirfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!task.valid()) return;
+  DIR* dir = ::fdopendir(::dup(task.get()));
+  if (dir == nullptr) return;
+  while (dirent* entry = ::readdir(dir)) {
+    int32_t tid = 0;
+    if (!parse_pid(entry->d_name, tid) || tid == pid) continue;
+    char path[32];
+    std::snprintf(path, sizeof path, "%d/stat", tid);
+    if (read_file_at(task.get(), path, buf, 4096) != ReadError::kNone) continue;
+    auto stat = parse_stat(buf);
+    if (!stat) continue;
+    out.push_back({tid, std::move(stat->comm), stat->state, stat->utime_ticks, stat->stime_ticks,
+                   stat->start_ticks});
+  }
+  ::closedir(dir);
+}
+
+}  // namespace
+
+Result<ProcReader> ProcReader::open(const std::string& root) {
+  UniqueFd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) {
+    return Error{ErrorKind::kNotFound, "cannot open proc root " + root + ": " + std::strerror(errno)};
+  }
+  ProcReader reader(root, std::move(fd));
+  reader.tick_ns_ = reader.system_info().tick_ns();
+  return reader;
+}
+
+SystemInfo ProcReader::system_info() const {
+  SystemInfo info;
+  long ticks = ::sysconf(_SC_CLK_TCK);
+  if (ticks > 0) info.ticks_per_second = static_cast<uint64_t>(ticks);
+  long page = ::sysconf(_SC_PAGESIZE);
+  if (page > 0) info.page_size = static_cast<uint64_t>(page);
+  std::string buf;
+  if (read_file_at(root_fd_.get(), "uptime", buf, 4096) == ReadError::kNone) {
+    info.boot_ns_now = parse_uptime_ns(buf).value_or(0);
+  }
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  info.realtime_ns_now = static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+  if (read_file_at(root_fd_.get(), "meminfo", buf, 64 * 1024) == ReadError::kNone) {
+    info.mem_total_kb = parse_meminfo_total_kb(buf).value_or(0);
+  }
+  return info;
+}
+
+std::optional<core::Process> ProcReader::read_at(int32_t pid, int dirfd, core::FieldMask fields,
+                                                 std::string& buf) const {
+  using namespace core;
+  if (read_file_at(dirfd, "stat", buf, 4096) != ReadError::kNone) return std::nullopt;
+  auto stat = parse_stat(buf);
+  if (!stat || stat->pid != pid) return std::nullopt;
+  Process p;
+  p.stat = std::move(*stat);
+  p.key = {pid, p.stat.start_ticks * tick_ns_};
+  p.read = kFieldStat;
+
+  bool gone = false;
+  // Records the outcome of one field group; returns true when it was read.
+  auto outcome = [&](Field field, ReadError err) {
+    if (err == ReadError::kNone) {
+      p.read |= field;
+      return true;
+    }
+    if (err == ReadError::kGone && !still_exists(dirfd)) gone = true;
+    p.unavailable |= field;
+    return false;
+  };
+
+  if (fields & kFieldStatus) {
+    if (outcome(kFieldStatus, read_file_at(dirfd, "status", buf, 64 * 1024))) {
+      p.status = parse_status(buf);
+      if (!p.status) {
+        p.read &= ~kFieldStatus;
+        p.unavailable |= kFieldStatus;
+      }
+    }
+  }
+  if (fields & kFieldCmdline) {
+    if (outcome(kFieldCmdline,
+                read_file_at(dirfd, "cmdline", buf, kMaxCmdlineBytes, &p.argv_truncated))) {
+      p.argv = parse_cmdline(buf);
+    }
+  }
+  std::string link;
+  if (fields & kFieldExe) {
+    if (outcome(kFieldExe, read_link_at(dirfd, "exe", link))) p.exe = parse_exe_link(link);
+  }
+  if (fields & kFieldCwd) {
+    if (outcome(kFieldCwd, read_link_at(dirfd, "cwd", link))) p.cwd = link;
+  }
+  if (fields & kFieldCgroup) {
+    if (outcome(kFieldCgroup, read_file_at(dirfd, "cgroup", buf, 64 * 1024))) {
+      p.cgroups = parse_cgroup(buf);
+    }
+  }
+  if (fields & kFieldNamespaces) {
+    bool any = false;
+    for (auto [name, slot] : {std::pair{"ns/pid", &p.ns.pid}, std::pair{"ns/mnt", &p.ns.mnt},
+                              std::pair{"ns/net", &p.ns.net}}) {
+      ReadError err = read_link_at(dirfd, name, link);
+      if (err == ReadError::kNone) {
+        *slot = parse_ns_link(link);
+        any = true;
+      } else if (err == ReadError::kGone && !still_exists(dirfd)) {
+        gone = true;
+      }
+    }
+    (any ? p.read : p.unavailable) |= kFieldNamespaces;
+  }
+  if (fields & kFieldThreads) {
+    read_threads(dirfd, pid, p.threads, buf);
+    p.read |= kFieldThreads;
+  }
+  if (gone) return std::nullopt;
+  return p;
+}
+
+std::optional<core::Process> ProcReader::read(int32_t pid, core::FieldMask fields) const {
+  if (pid <= 0) return std::nullopt;
+  char name[16];
+  std::snprintf(name, sizeof name, "%d", pid);
+  UniqueFd dirfd(::openat(root_fd_.get(), name, O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dirfd.valid()) return std::nullopt;
+  std::string buf;
+  return read_at(pid, dirfd.get(), fields, buf);
+}
+
+std::vector<core::Process> ProcReader::scan(core::FieldMask fields, ScanStats* stats) const {
+  std::vector<core::Process> out;
+  ScanStats local;
+  DIR* dir = ::fdopendir(::openat(root_fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir == nullptr) return out;
+  std::string buf;
+  buf.reserve(8192);
+  while (dirent* entry = ::readdir(dir)) {
+    int32_t pid = 0;
+    if (!parse_pid(entry->d_name, pid)) continue;
+    UniqueFd dirfd(::openat(root_fd_.get(), entry->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC));
+    std::optional<core::Process> p;
+    if (dirfd.valid()) p = read_at(pid, dirfd.get(), fields, buf);
+    if (!p) {
+      ++local.vanished;
+      continue;
+    }
+    if (p->unavailable) ++local.denied;
+    out.push_back(std::move(*p));
+  }
+  ::closedir(dir);
+  if (stats) *stats = local;
+  return out;
+}
+
+}  // namespace lineage::procfs

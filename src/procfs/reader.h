@@ -1,0 +1,66 @@
+#pragma once
+// Reads processes from a proc root (default /proc; tests pass a fake tree).
+// Every per-process read is relative to the pid directory fd, so a pid that
+// is reused mid-read cannot mix two processes. A process that exits mid-read
+// is skipped; a field that is denied is marked unavailable, never invented.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/process.h"
+#include "core/result.h"
+#include "core/unique_fd.h"
+
+namespace lineage::procfs {
+
+/// System-wide facts needed to present a snapshot.
+struct SystemInfo {
+  uint64_t boot_ns_now = 0;      // from <root>/uptime
+  int64_t realtime_ns_now = 0;   // wall clock at the same moment
+  uint64_t mem_total_kb = 0;     // 0 when unknown
+  uint64_t ticks_per_second = 100;
+  uint64_t page_size = 4096;
+  uint64_t tick_ns() const { return 1'000'000'000ull / ticks_per_second; }
+};
+
+struct ScanStats {
+  size_t vanished = 0;  // exited between listing and reading
+  size_t denied = 0;    // processes with at least one denied field
+};
+
+class ProcReader {
+ public:
+  static constexpr size_t kMaxCmdlineBytes = 256 * 1024;
+
+  /// Fails with kNotFound when root cannot be opened as a directory.
+  static Result<ProcReader> open(const std::string& root = "/proc");
+
+  /// Every process in the table, with the requested field groups.
+  std::vector<core::Process> scan(core::FieldMask fields, ScanStats* stats = nullptr) const;
+  /// One process; nullopt when it does not exist (or exited mid-read).
+  std::optional<core::Process> read(int32_t pid, core::FieldMask fields) const;
+  SystemInfo system_info() const;
+  const std::string& root() const { return root_; }
+
+ private:
+  ProcReader(std::string root, UniqueFd fd) : root_(std::move(root)), root_fd_(std::move(fd)) {}
+  std::optional<core::Process> read_at(int32_t pid, int dirfd, core::FieldMask fields,
+                                       std::string& buf) const;
+
+  std::string root_;
+  UniqueFd root_fd_;
+  uint64_t tick_ns_ = 10'000'000;
+};
+
+/// How a failed read is reported: gone (ENOENT/ESRCH) means the process
+/// exited; denied is shown as unavailable.
+enum class ReadError { kNone, kGone, kDenied, kOther };
+ReadError classify_errno(int err);
+
+/// Reads a whole file relative to dirfd into buf, at most cap bytes.
+/// Sets *truncated when the file was longer than cap.
+ReadError read_file_at(int dirfd, const char* name, std::string& buf, size_t cap,
+                       bool* truncated = nullptr);
+
+}  // namespace lineage::procfs

@@ -1,0 +1,23 @@
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace lineage::procfs {
+
+/// uid <-> user name through the system's user database, cached: a scan
+/// asks for the same few uids thousands of times.
+class UserNames {
+ public:
+  /// The name of uid, or the number itself when the database has none.
+  const std::string& name(uint32_t uid);
+  /// A user name or a decimal uid; nullopt when neither is known.
+  static std::optional<uint32_t> lookup(std::string_view name_or_uid);
+
+ private:
+  std::unordered_map<uint32_t, std::string> cache_;
+};
+
+}  // namespace lineage::procfs
