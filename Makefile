@@ -1,0 +1,42 @@
+# Thin wrapper over CMake. `make run ARGS="tree"`, `make test`.
+BUILD     ?= build
+SAN_BUILD ?= build-san
+JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 30
+
+.PHONY: all deps build run test unit sanitize fuzz bench clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLINEAGE_WERROR=ON >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@./$(BUILD)/lineage $(ARGS)
+
+# The whole suite: unit + integration tests, then the same under
+# ASan+UBSan (clang), then every fuzz target for FUZZ_SECONDS each.
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	$(MAKE) sanitize fuzz
+
+sanitize: deps
+	@cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+	  -DCMAKE_CXX_COMPILER=clang++ -DLINEAGE_WERROR=ON -DLINEAGE_ASAN=ON -DLINEAGE_UBSAN=ON \
+	  -DLINEAGE_FUZZ=ON >/dev/null
+	@cmake --build $(SAN_BUILD) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(SAN_BUILD) --output-on-failure -j $(JOBS)
+
+fuzz: sanitize
+	bash scripts/fuzz.sh $(SAN_BUILD) $(FUZZ_SECONDS)
+
+bench: build
+	bash bench/run.sh
+
+clean:
+	rm -rf $(BUILD) $(SAN_BUILD)
