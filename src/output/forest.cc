@@ -37,8 +37,8 @@ std::vector<Mark> select(const ProcessTree& tree, const ForestOptions& options) 
 // Orders sibling lists by the sort keys, then pid; values computed once.
 void sort_rows(Forest& forest, const ProcessTree& tree, const procfs::SystemInfo& sys,
                const std::vector<SortKey>& keys) {
-  std::vector<std::vector<SortValue>> values(forest.rows.size());
-  for (size_t r = 0; r < forest.rows.size(); ++r) {
+  std::vector<std::vector<SortValue>> values(keys.empty() ? 0 : forest.rows.size());
+  for (size_t r = 0; r < values.size(); ++r) {
     for (const auto& key : keys) values[r].push_back(key.column->sort_value(tree.at(forest.rows[r].index), sys));
   }
   auto pid_of = [&](uint32_t r) {

@@ -47,6 +47,16 @@ bool deceptive(uint32_t cp) {
 }  // namespace
 
 std::string escape_text(std::string_view raw) {
+  // Fast path: most names are plain printable ASCII.
+  bool plain = true;
+  for (char c : raw) {
+    auto u = static_cast<uint8_t>(c);
+    if (u < 0x20 || u >= 0x7F || c == '\\') {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return std::string(raw);
   std::string out;
   out.reserve(raw.size());
   for (size_t i = 0; i < raw.size();) {

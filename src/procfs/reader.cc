@@ -6,9 +6,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <system_error>
+#include <thread>
 
 #include "procfs/parsers.h"
 
@@ -26,7 +30,7 @@ ReadError classify_errno(int err) {
 }
 
 ReadError read_file_at(int dirfd, const char* name, std::string& buf, size_t cap,
-                       bool* truncated) {
+                       bool* truncated, bool short_read_is_eof) {
   buf.clear();
   if (truncated) *truncated = false;
   UniqueFd fd(::openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY));
@@ -50,6 +54,7 @@ ReadError read_file_at(int dirfd, const char* name, std::string& buf, size_t cap
     }
     if (n == 0) break;
     used += static_cast<size_t>(n);
+    if (short_read_is_eof && static_cast<size_t>(n) < want) break;
     chunk = std::min<size_t>(chunk * 2, 1 << 20);
   }
   buf.resize(used);
@@ -90,7 +95,7 @@ void read_threads(int dirfd, int32_t pid, std::vector<core::Thread>& out, std::s
     if (!parse_pid(entry->d_name, tid) || tid == pid) continue;
     char path[32];
     std::snprintf(path, sizeof path, "%d/stat", tid);
-    if (read_file_at(task.get(), path, buf, 4096) != ReadError::kNone) continue;
+    if (read_file_at(task.get(), path, buf, 4096, nullptr, true) != ReadError::kNone) continue;
     auto stat = parse_stat(buf);
     if (!stat) continue;
     out.push_back({tid, std::move(stat->comm), stat->state, stat->utime_ticks, stat->stime_ticks,
@@ -133,7 +138,7 @@ SystemInfo ProcReader::system_info() const {
 std::optional<core::Process> ProcReader::read_at(int32_t pid, int dirfd, core::FieldMask fields,
                                                  std::string& buf) const {
   using namespace core;
-  if (read_file_at(dirfd, "stat", buf, 4096) != ReadError::kNone) return std::nullopt;
+  if (read_file_at(dirfd, "stat", buf, 4096, nullptr, true) != ReadError::kNone) return std::nullopt;
   auto stat = parse_stat(buf);
   if (!stat || stat->pid != pid) return std::nullopt;
   Process p;
@@ -154,7 +159,7 @@ std::optional<core::Process> ProcReader::read_at(int32_t pid, int dirfd, core::F
   };
 
   if (fields & kFieldStatus) {
-    if (outcome(kFieldStatus, read_file_at(dirfd, "status", buf, 64 * 1024))) {
+    if (outcome(kFieldStatus, read_file_at(dirfd, "status", buf, 64 * 1024, nullptr, true))) {
       p.status = parse_status(buf);
       if (!p.status) {
         p.read &= ~kFieldStatus;
@@ -212,28 +217,72 @@ std::optional<core::Process> ProcReader::read(int32_t pid, core::FieldMask field
   return read_at(pid, dirfd.get(), fields, buf);
 }
 
-std::vector<core::Process> ProcReader::scan(core::FieldMask fields, ScanStats* stats) const {
-  std::vector<core::Process> out;
-  ScanStats local;
+std::vector<int32_t> ProcReader::list_pids() const {
+  std::vector<int32_t> pids;
   DIR* dir = ::fdopendir(::openat(root_fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir == nullptr) return out;
-  std::string buf;
-  buf.reserve(8192);
+  if (dir == nullptr) return pids;
   while (dirent* entry = ::readdir(dir)) {
     int32_t pid = 0;
-    if (!parse_pid(entry->d_name, pid)) continue;
-    UniqueFd dirfd(::openat(root_fd_.get(), entry->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC));
-    std::optional<core::Process> p;
-    if (dirfd.valid()) p = read_at(pid, dirfd.get(), fields, buf);
-    if (!p) {
-      ++local.vanished;
-      continue;
-    }
-    if (p->unavailable) ++local.denied;
-    out.push_back(std::move(*p));
+    if (parse_pid(entry->d_name, pid)) pids.push_back(pid);
   }
   ::closedir(dir);
-  if (stats) *stats = local;
+  return pids;
+}
+
+std::vector<core::Process> ProcReader::scan(core::FieldMask fields, ScanStats* stats) const {
+  const std::vector<int32_t> pids = list_pids();
+  // Reading /proc costs microseconds per file in the kernel, and the work
+  // per pid is independent: spread it over the cores, in chunks so that a
+  // slow stretch of pids does not leave a worker idle.
+  constexpr size_t kChunk = 128;
+  constexpr size_t kMinPidsPerWorker = 512;
+  size_t workers = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
+  workers = std::min(workers, std::max<size_t>(1, pids.size() / kMinPidsPerWorker));
+  std::atomic<size_t> next{0};
+  struct Part {
+    std::vector<core::Process> processes;
+    ScanStats stats;
+  };
+  std::vector<Part> parts(workers);
+  auto work = [&](Part& part) {
+    std::string buf;
+    buf.reserve(8192);
+    char name[16];
+    for (size_t begin; (begin = next.fetch_add(kChunk)) < pids.size();) {
+      for (size_t i = begin; i < std::min(begin + kChunk, pids.size()); ++i) {
+        std::snprintf(name, sizeof name, "%d", pids[i]);
+        UniqueFd dirfd(::openat(root_fd_.get(), name, O_PATH | O_DIRECTORY | O_CLOEXEC));
+        std::optional<core::Process> p;
+        if (dirfd.valid()) p = read_at(pids[i], dirfd.get(), fields, buf);
+        if (!p) {
+          ++part.stats.vanished;
+          continue;
+        }
+        if (p->unavailable) ++part.stats.denied;
+        part.processes.push_back(std::move(*p));
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t w = 1; w < workers; ++w) {
+    try {
+      threads.emplace_back(work, std::ref(parts[w]));
+    } catch (const std::system_error&) {
+      break;  // no thread to spare: the chunks left are read below
+    }
+  }
+  work(parts[0]);
+  for (auto& t : threads) t.join();
+
+  std::vector<core::Process> out = std::move(parts[0].processes);
+  ScanStats total = parts[0].stats;
+  for (size_t w = 1; w < workers; ++w) {
+    out.insert(out.end(), std::make_move_iterator(parts[w].processes.begin()),
+               std::make_move_iterator(parts[w].processes.end()));
+    total.vanished += parts[w].stats.vanished;
+    total.denied += parts[w].stats.denied;
+  }
+  if (stats) *stats = total;
   return out;
 }
 

@@ -36,7 +36,10 @@ class ProcReader {
   /// Fails with kNotFound when root cannot be opened as a directory.
   static Result<ProcReader> open(const std::string& root = "/proc");
 
-  /// Every process in the table, with the requested field groups.
+  /// Pids listed in the root, in directory order.
+  std::vector<int32_t> list_pids() const;
+  /// Every process in the table, with the requested field groups. Large
+  /// tables are read by one thread per core.
   std::vector<core::Process> scan(core::FieldMask fields, ScanStats* stats = nullptr) const;
   /// One process; nullopt when it does not exist (or exited mid-read).
   std::optional<core::Process> read(int32_t pid, core::FieldMask fields) const;
@@ -59,8 +62,10 @@ enum class ReadError { kNone, kGone, kDenied, kOther };
 ReadError classify_errno(int err);
 
 /// Reads a whole file relative to dirfd into buf, at most cap bytes.
-/// Sets *truncated when the file was longer than cap.
+/// Sets *truncated when the file was longer than cap. short_read_is_eof
+/// saves the final empty read for files the kernel generates in one piece
+/// (stat, status: single_open seq files).
 ReadError read_file_at(int dirfd, const char* name, std::string& buf, size_t cap,
-                       bool* truncated = nullptr);
+                       bool* truncated = nullptr, bool short_read_is_eof = false);
 
 }  // namespace lineage::procfs

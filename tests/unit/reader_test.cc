@@ -180,6 +180,27 @@ TEST(ProcReader, BoundedCmdlineRead) {
   EXPECT_EQ(p->argv->front().size(), ProcReader::kMaxCmdlineBytes);
 }
 
+TEST(ProcReader, LargeTableReadByWorkersIsComplete) {
+  FakeProcfs fs;
+  constexpr int kCount = 1500;  // enough for several workers and chunks
+  for (int pid = 1; pid <= kCount; ++pid) {
+    fs.add({.pid = pid, .ppid = pid > 1 ? pid / 2 : 0, .start_ticks = static_cast<uint64_t>(pid),
+            .argv = {"p" + std::to_string(pid)}});
+  }
+  fs.remove(700, "stat");
+  auto reader = ProcReader::open(fs.root());
+  ScanStats stats;
+  auto ps = reader->scan(kFieldStat | kFieldCmdline, &stats);
+  EXPECT_EQ(ps.size(), static_cast<size_t>(kCount - 1));
+  EXPECT_EQ(stats.vanished, 1u);
+  std::vector<bool> seen(kCount + 1, false);
+  for (const auto& p : ps) {
+    ASSERT_FALSE(seen[p.pid()]) << "read twice: " << p.pid();
+    seen[p.pid()] = true;
+    EXPECT_EQ(p.argv->front(), "p" + std::to_string(p.pid()));
+  }
+}
+
 TEST(ClassifyErrno, GoneDeniedOther) {
   EXPECT_EQ(classify_errno(ENOENT), ReadError::kGone);
   EXPECT_EQ(classify_errno(ESRCH), ReadError::kGone);
