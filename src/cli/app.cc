@@ -3,6 +3,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -11,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "cli/tree_command.h"
+#include "cli/why_command.h"
 #include "output/columns.h"
 
 namespace lineage::cli {
@@ -109,8 +111,41 @@ int run(int argc, char** argv) {
   tree_cmd->add_option("--width", tree.width, "Cut lines to this many columns")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
 
+  WhyOptions why;
+  CLI::App* why_cmd = app.add_subcommand("why", "Why is this process running, and who started it? (default command)");
+  why_cmd->footer(
+      "TARGET is a pid, a name (substring of comm or command line), :PORT, or a file path.\n"
+      "Examples:\n"
+      "  lineage why 1234                  the chain from pid 1234 back to its origin\n"
+      "  lineage 1234                      the same: why is the default command\n"
+      "  lineage why nginx --all           every process matching nginx\n"
+      "  lineage why :8080                 whoever holds port 8080 (tcp/udp, IPv4/IPv6)\n"
+      "  lineage why /var/log/app.log      processes holding the file open\n"
+      "  lineage why --container web --json\n"
+      "Exit: 0 ok, 1 warnings found, 2 not found, 3 permission denied, 4 usage or ambiguous name.");
+  add_common(*why_cmd, why.common);
+  why_cmd->add_option("TARGET", why.targets, "PID, NAME, :PORT or PATH (several allowed)");
+  why_cmd->add_option("--pid", why.pids, "Target by pid");
+  why_cmd->add_option("--name", why.names, "Target by name");
+  why_cmd->add_option("--port", why.ports, "Target by local port (tcp or udp)");
+  why_cmd->add_option("--file", why.files, "Target the processes holding this file");
+  why_cmd->add_option("--container", why.containers, "Target a container (name or id)");
+  why_cmd->add_flag("--exact", why.exact, "A name must equal comm or argv[0]'s base name");
+  why_cmd->add_flag("--all", why.all, "Explain every process a name matches");
+  why_cmd->add_flag("--short", why.short_form, "One line per process");
+  why_cmd->add_flag("--tree", why.tree, "Also show the target's children");
+  why_cmd->add_flag("--env", why.env, "Show the environment (secret-looking values redacted)");
+  why_cmd->add_flag("-w,--wide", why.wide, "Do not cut lines to the terminal width");
+
+  // `lineage PID` means `lineage why PID`.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] != "tree" && args[0] != "why" && !args[0].starts_with("-")) {
+    args.insert(args.begin(), "why");
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 takes them reversed
+
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -129,6 +164,12 @@ int run(int argc, char** argv) {
     auto out = run_tree(tree);
     if (!out) return print_error(out.error());
     return write_out(*out);
+  }
+  if (why_cmd->parsed()) {
+    auto out = run_why(why);
+    if (!out) return print_error(out.error());
+    int rc = write_out(out->text);
+    return rc != 0 ? rc : out->exit_code;
   }
   std::fputs(app.help().c_str(), stdout);
   return 0;

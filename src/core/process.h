@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace lineage::core {
@@ -32,6 +33,8 @@ enum Field : uint32_t {
   kFieldCgroup = 1u << 5,
   kFieldNamespaces = 1u << 6,
   kFieldThreads = 1u << 7,
+  kFieldEnviron = 1u << 8,
+  kFieldLoginUid = 1u << 9,  // loginuid and sessionid (audit)
 };
 using FieldMask = uint32_t;
 
@@ -76,6 +79,9 @@ struct StatInfo {
 struct StatusInfo {
   Ids uid, gid;
   uint64_t vm_locked_kb = 0;
+  uint64_t cap_effective = 0;
+  /// The pid in each nested pid namespace, outermost first ("NSpid:").
+  std::vector<int32_t> ns_pids;
 };
 
 struct ExeInfo {
@@ -98,12 +104,18 @@ struct Process {
   std::optional<std::vector<CgroupEntry>> cgroups;
   Namespaces ns;
   std::vector<Thread> threads;  // with kFieldThreads, excluding the leader
+  /// KEY=VALUE strings; only read when asked (it may hold secrets).
+  std::optional<std::vector<std::string>> environ;
+  std::optional<uint32_t> login_uid;   // 4294967295: not set
+  std::optional<uint32_t> session_id;
   std::string user;             // resolved from the effective uid, if read
 
   int32_t pid() const { return key.pid; }
   int32_t ppid() const { return stat.ppid; }
   bool is_kernel_thread() const { return (stat.flags & kPfKthread) != 0; }
   bool is_zombie() const { return stat.state == 'Z'; }
+  /// Value of an environment variable, if the environment was read.
+  std::optional<std::string> env(std::string_view key) const;
   /// Command line for display: argv joined by spaces, or "[comm]" when the
   /// process has none (kernel threads, zombies).
   std::string command_line() const;

@@ -62,6 +62,8 @@ Json process_json(const Process& p, const procfs::SystemInfo& sys) {
   } else if (p.unavailable & kFieldCgroup) {
     j["cgroup"] = nullptr;
   }
+  if (p.status && p.status->ns_pids.size() > 1) j["nspid"] = p.status->ns_pids;
+  if (p.login_uid) j["loginuid"] = *p.login_uid;
   if (p.read & kFieldNamespaces) {
     auto ns = [](const std::optional<uint64_t>& v) { return v ? Json(*v) : Json(nullptr); };
     j["pidns"] = ns(p.ns.pid);

@@ -97,6 +97,24 @@ std::optional<core::StatusInfo> parse_status(std::string_view text) {
       have_uid = parse_ids(value, info.uid);
     } else if (key == "Gid") {
       have_gid = parse_ids(value, info.gid);
+    } else if (key == "CapEff") {
+      std::string_view v = trim(value);
+      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), info.cap_effective, 16);
+      if (ec != std::errc() || ptr != v.data() + v.size()) info.cap_effective = 0;
+    } else if (key == "NSpid") {
+      std::string_view rest = value;
+      info.ns_pids.clear();
+      while (true) {
+        size_t start = rest.find_first_not_of(" \t");
+        if (start == std::string_view::npos) break;
+        rest.remove_prefix(start);
+        size_t end = rest.find_first_of(" \t");
+        int32_t pid = 0;
+        if (!to_number(rest.substr(0, end), pid) || info.ns_pids.size() >= 32) break;
+        info.ns_pids.push_back(pid);
+        if (end == std::string_view::npos) break;
+        rest.remove_prefix(end);
+      }
     } else if (key == "VmLck") {
       std::string_view v = trim(value);
       to_number(v.substr(0, v.find(' ')), info.vm_locked_kb);
@@ -115,6 +133,13 @@ std::vector<std::string> parse_cmdline(std::string_view text) {
     text.remove_prefix(nul + 1);
   }
   return argv;
+}
+
+std::optional<uint32_t> parse_decimal_u32(std::string_view text) {
+  text = trim(text);
+  uint32_t v = 0;
+  if (!to_number(text, v)) return std::nullopt;
+  return v;
 }
 
 std::vector<core::CgroupEntry> parse_cgroup(std::string_view text) {

@@ -15,11 +15,14 @@ namespace lineage::procfs {
 /// *last* ')'.
 std::optional<core::StatInfo> parse_stat(std::string_view text);
 
-/// /proc/PID/status: Uid, Gid, VmLck lines.
+/// /proc/PID/status: Uid, Gid, CapEff, NSpid, VmLck lines.
 std::optional<core::StatusInfo> parse_status(std::string_view text);
 
 /// /proc/PID/cmdline: NUL-separated arguments (a trailing NUL is optional).
 std::vector<std::string> parse_cmdline(std::string_view text);
+
+/// A file holding one decimal number (loginuid, sessionid).
+std::optional<uint32_t> parse_decimal_u32(std::string_view text);
 
 /// /proc/PID/cgroup: "hierarchy:controllers:path" lines.
 std::vector<core::CgroupEntry> parse_cgroup(std::string_view text);

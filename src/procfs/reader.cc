@@ -199,6 +199,19 @@ std::optional<core::Process> ProcReader::read_at(int32_t pid, int dirfd, core::F
     }
     (any ? p.read : p.unavailable) |= kFieldNamespaces;
   }
+  if (fields & kFieldEnviron) {
+    if (outcome(kFieldEnviron, read_file_at(dirfd, "environ", buf, kMaxCmdlineBytes))) {
+      p.environ = parse_cmdline(buf);  // the same NUL-separated layout
+    }
+  }
+  if (fields & kFieldLoginUid) {
+    if (outcome(kFieldLoginUid, read_file_at(dirfd, "loginuid", buf, 64, nullptr, true))) {
+      p.login_uid = parse_decimal_u32(buf);
+    }
+    if (read_file_at(dirfd, "sessionid", buf, 64, nullptr, true) == ReadError::kNone) {
+      p.session_id = parse_decimal_u32(buf);
+    }
+  }
   if (fields & kFieldThreads) {
     read_threads(dirfd, pid, p.threads, buf);
     p.read |= kFieldThreads;

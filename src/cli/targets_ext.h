@@ -1,0 +1,21 @@
+#pragma once
+// Targets that need more than the process table: ports, files, containers.
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "explain/context.h"
+#include "procfs/reader.h"
+
+namespace lineage::cli {
+
+/// "8080" or "tcp/8080": the processes holding sockets on that local port,
+/// listeners first.
+Result<std::vector<int32_t>> resolve_port(const procfs::ProcReader& reader, const std::string& port);
+/// Processes that hold the file open (fd, cwd, exe, mapping).
+Result<std::vector<int32_t>> resolve_file(const procfs::ProcReader& reader, const std::string& path);
+/// The init process of a container given by name or id.
+Result<std::vector<int32_t>> resolve_container(const procfs::ProcReader& reader, const explain::Paths& paths,
+                                               const std::string& name_or_id);
+
+}  // namespace lineage::cli

@@ -1,0 +1,30 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include "cli/app.h"
+#include "explain/context.h"
+
+namespace lineage::cli {
+
+struct WhyOptions {
+  CommonOptions common;
+  std::vector<std::string> targets;  // PID, NAME, :PORT or PATH
+  std::vector<std::string> pids, names, ports, files, containers;
+  bool exact = false;
+  bool all = false;
+  bool short_form = false;
+  bool tree = false;
+  bool env = false;
+  bool wide = false;
+  explain::Paths paths;  // configuration roots (tests point them at fixtures)
+};
+
+struct CommandOutput {
+  std::string text;
+  int exit_code = 0;  // 0, or 1 when there are warnings
+};
+
+Result<CommandOutput> run_why(const WhyOptions& options);
+
+}  // namespace lineage::cli

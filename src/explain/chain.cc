@@ -1,0 +1,39 @@
+#include "explain/chain.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "core/process_tree.h"
+
+namespace lineage::explain {
+
+Result<Chain> build_chain(const procfs::ProcReader& reader, int32_t pid, core::FieldMask fields,
+                          size_t max_depth) {
+  auto target = reader.read(pid, fields);
+  if (!target) return not_found(fmt::format("no process with pid {}", pid));
+  Chain chain;
+  chain.processes.push_back(std::move(*target));
+  while (chain.processes.size() < max_depth) {
+    const core::Process& child = chain.processes.back();
+    int32_t ppid = child.ppid();
+    if (ppid <= 0) break;
+    bool seen = std::any_of(chain.processes.begin(), chain.processes.end(),
+                            [&](const core::Process& p) { return p.pid() == ppid; });
+    if (seen) {
+      chain.loop = true;
+      break;
+    }
+    auto parent = reader.read(ppid, fields);
+    if (!parent) break;  // exited between the two reads
+    if (!core::plausible_parent(*parent, child)) {
+      chain.reused_parent_pid = ppid;
+      break;
+    }
+    chain.processes.push_back(std::move(*parent));
+  }
+  std::reverse(chain.processes.begin(), chain.processes.end());
+  return chain;
+}
+
+}  // namespace lineage::explain

@@ -1,0 +1,32 @@
+#pragma once
+// The causality chain of one process: the target and its ancestors through
+// the current parent, each link checked by start time. Reads only the chain,
+// never the whole of /proc.
+#include <cstdint>
+#include <vector>
+
+#include "core/process.h"
+#include "core/result.h"
+#include "procfs/reader.h"
+
+namespace lineage::explain {
+
+/// Everything a detector may look at for a process in the chain.
+inline constexpr core::FieldMask kChainFields =
+    core::kFieldStat | core::kFieldStatus | core::kFieldCmdline | core::kFieldExe |
+    core::kFieldCwd | core::kFieldCgroup | core::kFieldNamespaces | core::kFieldEnviron |
+    core::kFieldLoginUid;
+
+struct Chain {
+  std::vector<core::Process> processes;  // root first, target last
+  /// The walk stopped because the parent pid now names a younger process:
+  /// the real parent exited and its pid was reused.
+  int32_t reused_parent_pid = 0;
+  bool loop = false;  // stopped on a pid seen before
+};
+
+/// kNotFound when the target does not exist.
+Result<Chain> build_chain(const procfs::ProcReader& reader, int32_t pid,
+                          core::FieldMask fields = kChainFields, size_t max_depth = 256);
+
+}  // namespace lineage::explain

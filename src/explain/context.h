@@ -1,0 +1,42 @@
+#pragma once
+// What every detector sees: the validated chain and where to look for
+// configuration (roots are configurable so tests can point at fixtures).
+#include <string>
+#include <vector>
+
+#include "core/process.h"
+#include "explain/source.h"
+#include "procfs/reader.h"
+
+namespace lineage::explain {
+
+struct Paths {
+  std::string etc = "/etc";                       // crontab, cron.d, systemd units
+  std::string var_spool_cron = "/var/spool/cron";  // user crontabs (crontabs/USER)
+  std::string docker = "/var/lib/docker";          // containers/<id>/config.v2.json
+  std::string run = "/run";                        // containerd, crio, runc state
+  std::string lib_systemd = "/lib/systemd";        // system units (also /usr/lib/systemd)
+};
+
+struct Context {
+  /// Root first, target last. Every parent link was checked by start time.
+  const std::vector<core::Process>& chain;
+  const procfs::ProcReader& reader;
+  const procfs::SystemInfo& sys;
+  const Paths& paths;
+
+  const core::Process& target() const { return chain.back(); }
+};
+
+/// A detector appends every source it can prove, with evidence.
+using Detector = void (*)(const Context&, std::vector<Source>&);
+
+/// Base name of a path: "/usr/sbin/sshd" -> "sshd".
+std::string_view base_name(std::string_view path);
+/// Base name of the process's executable, from /proc/PID/exe when read,
+/// otherwise empty: detectors decide by the exe, never by comm alone.
+std::string_view exe_name(const core::Process& p);
+/// The executable's path, or "?" when it could not be read.
+std::string exe_path(const core::Process& p);
+
+}  // namespace lineage::explain

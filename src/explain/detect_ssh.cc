@@ -1,0 +1,77 @@
+// ssh sessions: an sshd ancestor (by its executable), and the client from
+// SSH_CONNECTION in the session's environment.
+#include <fmt/format.h>
+
+#include "explain/detectors.h"
+#include "procfs/parsers.h"
+
+namespace lineage::explain {
+namespace {
+
+bool is_sshd(const core::Process& p) {
+  std::string_view exe = exe_name(p);
+  return exe == "sshd" || exe == "sshd-session";
+}
+
+// "client_ip client_port server_ip server_port"
+bool split_connection(const std::string& v, std::string& ip, std::string& port) {
+  size_t a = v.find(' ');
+  if (a == std::string::npos) return false;
+  size_t b = v.find(' ', a + 1);
+  ip = v.substr(0, a);
+  port = v.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1);
+  return !ip.empty() && !port.empty();
+}
+
+}  // namespace
+
+void detect_ssh(const Context& ctx, std::vector<Source>& out) {
+  const auto& chain = ctx.chain;
+  size_t last = chain.size();
+  for (size_t i = 0; i < chain.size(); ++i) {
+    if (is_sshd(chain[i])) last = i;
+  }
+  if (last == chain.size()) return;
+  const core::Process& sshd = chain[last];
+  if (last + 1 == chain.size() && &sshd == &ctx.target() && sshd.ppid() == 1) {
+    return;  // the sshd listener itself is not in an ssh session
+  }
+  size_t session = std::min(last + 1, chain.size() - 1);
+  Source s;
+  s.kind = "ssh";
+  s.name = "sshd";
+  s.pid = sshd.pid();
+  s.anchor = session;
+  s.evidence.push_back(fmt::format("ancestor pid {} runs {}", sshd.pid(), exe_path(sshd)));
+
+  // The client from the first process of the session that has it.
+  std::string client, port;
+  for (size_t i = session; i < chain.size(); ++i) {
+    auto conn = chain[i].env("SSH_CONNECTION");
+    const char* var = "SSH_CONNECTION";
+    if (!conn) {
+      conn = chain[i].env("SSH_CLIENT");
+      var = "SSH_CLIENT";
+    }
+    if (conn && split_connection(*conn, client, port)) {
+      s.evidence.push_back(fmt::format("{}={} in the environment of pid {}", var, *conn, chain[i].pid()));
+      break;
+    }
+    if (!chain[i].environ && (chain[i].unavailable & core::kFieldEnviron)) {
+      s.evidence.push_back(fmt::format("environment of pid {} unavailable", chain[i].pid()));
+    }
+  }
+  if (!client.empty()) {
+    s.detail("client", client);
+    s.detail("client_port", port);
+  }
+  const core::Process& shell = chain[session];
+  if (shell.status) s.detail("user", shell.user);
+  if (shell.stat.tty_nr != 0) s.detail("tty", procfs::tty_name(shell.stat.tty_nr));
+  if (sshd.argv && !sshd.argv->empty()) {
+    s.evidence.push_back(fmt::format("pid {} title: {}", sshd.pid(), sshd.argv->front()));
+  }
+  out.push_back(std::move(s));
+}
+
+}  // namespace lineage::explain

@@ -1,0 +1,34 @@
+#include "explain/detectors.h"
+
+#include <algorithm>
+
+namespace lineage::explain {
+namespace {
+
+// Among sources anchored at the same process, the more specific first.
+int rank(const std::string& kind) {
+  static const char* kOrder[] = {"kernel", "container", "supervisor", "cron", "at", "systemd", "tmux",
+                                 "screen", "ssh", "shell", "terminal", "orphan", "init"};
+  for (size_t i = 0; i < std::size(kOrder); ++i) {
+    if (kind == kOrder[i]) return static_cast<int>(i);
+  }
+  return static_cast<int>(std::size(kOrder));
+}
+
+}  // namespace
+
+std::vector<Source> detect_all(const Context& ctx) {
+  std::vector<Source> out;
+  for (Detector d : {detect_kernel, detect_container, detect_supervisor, detect_cron,
+                     detect_multiplexer, detect_ssh, detect_shell, detect_systemd, detect_orphan}) {
+    d(ctx, out);
+  }
+  if (out.empty()) detect_init(ctx, out);
+  std::stable_sort(out.begin(), out.end(), [](const Source& a, const Source& b) {
+    if (a.anchor != b.anchor) return a.anchor > b.anchor;
+    return rank(a.kind) < rank(b.kind);
+  });
+  return out;
+}
+
+}  // namespace lineage::explain

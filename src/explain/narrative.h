@@ -1,0 +1,18 @@
+#pragma once
+// The one-sentence answer: "sshd session of root from 127.0.0.1 started
+// bash, which started sleep".
+#include <string>
+#include <vector>
+
+#include "core/process.h"
+#include "explain/source.h"
+
+namespace lineage::explain {
+
+/// How a source reads in a sentence: "ssh session of root from 127.0.0.1".
+std::string describe(const Source& source);
+
+/// The summary for a chain (root first) and its sources (most specific first).
+std::string summarize(const std::vector<core::Process>& chain, const std::vector<Source>& sources);
+
+}  // namespace lineage::explain

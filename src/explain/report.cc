@@ -1,0 +1,122 @@
+#include "explain/report.h"
+
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+
+#include "explain/detectors.h"
+#include "explain/narrative.h"
+#include "explain/warnings.h"
+#include "procfs/net.h"
+#include "procfs/parsers.h"
+#include "procfs/users.h"
+
+namespace lineage::explain {
+namespace {
+
+std::string read_small(const std::string& path, size_t cap = 256) {
+  std::ifstream in(path);
+  std::string text(cap, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+// Children from /proc/PID/task/*/children: no scan of the whole table.
+std::vector<core::Process> read_children(const procfs::ProcReader& reader, const core::Process& p) {
+  std::vector<core::Process> out;
+  std::vector<int32_t> pids;
+  std::string task_dir = reader.root() + "/" + std::to_string(p.pid()) + "/task";
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator(task_dir, ec)) {
+    std::string text = read_small(task.path().string() + "/children", 1 << 20);
+    for (size_t pos = 0; pos < text.size() && pids.size() < 100000;) {
+      size_t end = text.find(' ', pos);
+      if (end == std::string::npos) end = text.size();
+      int32_t pid = 0;
+      std::from_chars(text.data() + pos, text.data() + end, pid);
+      if (pid > 0) pids.push_back(pid);
+      pos = end + 1;
+    }
+  }
+  for (int32_t pid : pids) {
+    auto child = reader.read(pid, core::kFieldStat | core::kFieldStatus | core::kFieldCmdline);
+    if (child && child->ppid() == p.pid()) out.push_back(std::move(*child));
+  }
+  return out;
+}
+
+// Placeholder until procfs/net lands: the listening sockets of a pid.
+std::vector<Listener> listeners_of(const procfs::ProcReader&, int32_t) { return {}; }
+
+}  // namespace
+
+std::optional<GitInfo> find_git(const std::string& start) {
+  std::string dir = start;
+  for (int depth = 0; depth < 64 && !dir.empty(); ++depth) {
+    std::string head = read_small(dir + "/.git/HEAD");
+    if (head.empty()) {
+      // A worktree or submodule: .git is a file "gitdir: PATH".
+      std::string link = read_small(dir + "/.git");
+      if (link.starts_with("gitdir: ")) {
+        std::string gitdir = link.substr(8);
+        if (!gitdir.starts_with("/")) gitdir = dir + "/" + gitdir;
+        head = read_small(gitdir + "/HEAD");
+      }
+    }
+    if (!head.empty()) {
+      GitInfo info;
+      info.repository = dir.empty() ? "/" : dir;
+      if (head.starts_with("ref: refs/heads/")) info.branch = head.substr(16);
+      else if (head.starts_with("ref: ")) info.branch = head.substr(5);
+      else info.branch = head.substr(0, 12) + " (detached)";
+      return info;
+    }
+    if (dir == "/") break;
+    size_t slash = dir.rfind('/');
+    dir = slash == 0 ? "/" : dir.substr(0, slash);
+  }
+  return std::nullopt;
+}
+
+Result<Report> explain_pid(const procfs::ProcReader& reader, const procfs::SystemInfo& sys,
+                           const Paths& paths, int32_t pid, const ReportOptions& options) {
+  auto chain = build_chain(reader, pid);
+  if (!chain) return chain.error();
+  Report report;
+  report.chain = std::move(*chain);
+  procfs::UserNames users;
+  for (auto& p : report.chain.processes) {
+    if (p.status) p.user = users.name(p.status->uid.effective);
+  }
+  Context ctx{report.chain.processes, reader, sys, paths};
+  report.sources = detect_all(ctx);
+  report.summary = summarize(report.chain.processes, report.sources);
+
+  WarningInputs in;
+  in.sources = report.sources;
+  in.reused_parent_pid = report.chain.reused_parent_pid;
+  report.children = read_children(reader, report.target());
+  for (const auto& c : report.children) in.zombie_children += c.is_zombie();
+  for (auto& c : report.children) {
+    if (c.status) c.user = users.name(c.status->uid.effective);
+  }
+  if (!options.want_children) report.children.clear();
+
+  for (const auto& l : listeners_of(reader, report.target().pid())) {
+    report.listeners.push_back(l);
+    if (l.all_interfaces && !in.listens_on_all_interfaces) {
+      in.listens_on_all_interfaces = true;
+      in.listening_on = l.address + ":" + std::to_string(l.port) + "/" + l.protocol;
+    }
+  }
+  report.warnings = find_warnings(ctx, in);
+  if (report.target().cwd) report.git = find_git(*report.target().cwd);
+  if (!options.want_environment) {
+    for (auto& p : report.chain.processes) p.environ.reset();  // never kept unless asked
+  }
+  return report;
+}
+
+}  // namespace lineage::explain

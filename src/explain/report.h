@@ -1,0 +1,48 @@
+#pragma once
+// Everything `why` says about one process.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "explain/chain.h"
+#include "explain/context.h"
+#include "explain/source.h"
+
+namespace lineage::explain {
+
+struct Listener {
+  std::string protocol;  // tcp, tcp6, udp, udp6
+  std::string address;
+  uint16_t port = 0;
+  bool all_interfaces = false;
+};
+
+struct GitInfo {
+  std::string repository;  // the directory holding .git
+  std::string branch;      // or a short commit id when detached
+};
+
+struct Report {
+  Chain chain;
+  std::vector<Source> sources;
+  std::vector<Warning> warnings;
+  std::string summary;
+  std::vector<core::Process> children;  // with want_children
+  std::vector<Listener> listeners;
+  std::optional<GitInfo> git;
+  const core::Process& target() const { return chain.processes.back(); }
+};
+
+struct ReportOptions {
+  bool want_children = false;
+  bool want_environment = false;  // keep environ for --env output
+};
+
+/// Builds the report of one pid; kNotFound when it does not exist.
+Result<Report> explain_pid(const procfs::ProcReader& reader, const procfs::SystemInfo& sys,
+                           const Paths& paths, int32_t pid, const ReportOptions& options);
+
+/// The git repository and branch a directory sits in (bounded walk up).
+std::optional<GitInfo> find_git(const std::string& dir);
+
+}  // namespace lineage::explain

@@ -1,0 +1,173 @@
+#include "output/why_writer.h"
+
+#include <fmt/format.h>
+
+#include "explain/environment.h"
+#include "output/columns.h"
+#include "output/format.h"
+#include "output/sanitize.h"
+#include "procfs/parsers.h"
+
+namespace lineage::output {
+namespace {
+
+constexpr const char* kBold = "\x1b[1m";
+constexpr const char* kYellow = "\x1b[33m";
+constexpr const char* kDim = "\x1b[2m";
+constexpr const char* kReset = "\x1b[0m";
+
+std::string pid_text(const core::Process& p) {
+  std::string text = std::to_string(p.pid());
+  if (p.status && p.status->ns_pids.size() > 1) text += fmt::format(" (ns pid {})", p.status->ns_pids.back());
+  return text;
+}
+
+std::string details_text(const explain::Source& s) {
+  std::string out;
+  for (const auto& [k, v] : s.details) {
+    if (!out.empty()) out += ", ";
+    out += k + " " + escape_text(v);
+  }
+  return out;
+}
+
+std::string cut(std::string line, size_t width) {
+  if (width > 0) line.resize(cut_to_width(line, width).size());
+  return line;
+}
+
+}  // namespace
+
+std::string render_why_text(const explain::Report& r, const procfs::SystemInfo& sys,
+                            const WhyTextOptions& o) {
+  const core::Process& t = r.target();
+  auto paint = [&](const char* color, const std::string& text) {
+    return o.color ? std::string(color) + text + kReset : text;
+  };
+  if (o.short_form) {
+    return fmt::format("{} ({}): {}\n", escape_text(t.stat.comm), t.pid(), escape_text(r.summary));
+  }
+  std::string out;
+  auto line = [&](const std::string& text) {
+    out += cut(text, o.width);
+    out += '\n';
+  };
+  line(paint(kBold, fmt::format("{} (pid {})", escape_text(t.stat.comm), pid_text(t))) +
+       fmt::format("  user {}  up {}  state {}", escape_text(t.status ? t.user : "?"),
+                   format_etime(elapsed_ns(t, sys)), format_stat(t)));
+  line("  command  " + escape_text(t.command_line()));
+  if (t.exe) line("  exe      " + escape_text(t.exe->path) + (t.exe->deleted ? " (deleted)" : ""));
+  if (t.cwd) {
+    std::string cwd = "  cwd      " + escape_text(*t.cwd);
+    if (r.git) cwd += fmt::format("  (git {}, branch {})", escape_text(r.git->repository), escape_text(r.git->branch));
+    line(cwd);
+  }
+  out += '\n';
+  line(paint(kBold, "Why: ") + escape_text(r.summary));
+  out += '\n';
+
+  line("Chain");
+  const auto& chain = r.chain.processes;
+  for (size_t i = 0; i < chain.size(); ++i) {
+    const core::Process& p = chain[i];
+    std::string art = i == 0 ? "" : std::string(3 * (i - 1), ' ') + "└─ ";
+    std::string text = fmt::format("  {}{} {}  {}", art, escape_text(p.stat.comm), pid_text(p),
+                                   escape_text(p.command_line()));
+    if (i + 1 == chain.size()) text = paint(kBold, text);
+    line(text);
+  }
+  if (r.chain.reused_parent_pid != 0) {
+    line(fmt::format("  (parent pid {} was reused by a younger process: the real parent exited)",
+                     r.chain.reused_parent_pid));
+  }
+  if (o.tree) {
+    std::string indent(3 * (chain.size() - 1) + 2, ' ');
+    for (size_t i = 0; i < r.children.size(); ++i) {
+      const core::Process& c = r.children[i];
+      line(fmt::format("{}   {} {} {}  {}", indent, i + 1 == r.children.size() ? "└─" : "├─",
+                       escape_text(c.stat.comm), c.pid(), escape_text(c.command_line())));
+    }
+    if (r.children.empty()) line(indent + "   (no children)");
+  }
+
+  out += '\n';
+  line("Sources");
+  if (r.sources.empty()) line("  none found");
+  for (const auto& s : r.sources) {
+    std::string head = fmt::format("  {:<10} {}", s.kind, escape_text(s.name));
+    if (s.pid != 0) head += fmt::format(" (pid {})", s.pid);
+    line(head);
+    std::string d = details_text(s);
+    if (!d.empty()) line("             " + d);
+    for (const auto& e : s.evidence) line(paint(kDim, "             evidence: " + escape_text(e)));
+  }
+  if (!r.listeners.empty()) {
+    out += '\n';
+    line("Listening");
+    for (const auto& l : r.listeners) {
+      line(fmt::format("  {:<5} {}:{}", l.protocol, escape_text(l.address), l.port));
+    }
+  }
+  if (!r.warnings.empty()) {
+    out += '\n';
+    line("Warnings");
+    for (const auto& w : r.warnings) line(paint(kYellow, fmt::format("  ! {:<24} {}", w.id, escape_text(w.message))));
+  }
+  if (o.env) {
+    out += '\n';
+    line("Environment (secret-looking values redacted)");
+    if (!t.environ) line("  unavailable");
+    else {
+      for (const auto& [k, v] : explain::redacted_environment(*t.environ)) line("  " + escape_text(k) + "=" + escape_text(v));
+    }
+  }
+  return out;
+}
+
+Json why_json(const explain::Report& r, const procfs::SystemInfo& sys, bool with_env) {
+  Json j;
+  j["schema"] = "lineage.why/v1";
+  j["target"] = process_json(r.target(), sys);
+  Json chain = Json::array();
+  for (const auto& p : r.chain.processes) chain.push_back(process_json(p, sys));
+  j["chain"] = std::move(chain);
+  Json sources = Json::array();
+  for (const auto& s : r.sources) {
+    Json details = Json::object();
+    for (const auto& [k, v] : s.details) details[k] = v;
+    sources.push_back({{"kind", s.kind}, {"name", s.name}, {"pid", s.pid}, {"details", std::move(details)},
+                       {"evidence", s.evidence}});
+  }
+  j["sources"] = std::move(sources);
+  j["summary"] = r.summary;
+  Json warnings = Json::array();
+  for (const auto& w : r.warnings) warnings.push_back({{"id", w.id}, {"message", w.message}});
+  j["warnings"] = std::move(warnings);
+  Json listening = Json::array();
+  for (const auto& l : r.listeners) {
+    listening.push_back({{"protocol", l.protocol}, {"address", l.address}, {"port", l.port},
+                         {"all_interfaces", l.all_interfaces}});
+  }
+  j["listening"] = std::move(listening);
+  if (r.git) j["git"] = {{"repository", r.git->repository}, {"branch", r.git->branch}};
+  else j["git"] = nullptr;
+  if (r.chain.reused_parent_pid != 0) j["reused_parent_pid"] = r.chain.reused_parent_pid;
+  if (!r.children.empty()) {
+    Json kids = Json::array();
+    for (const auto& c : r.children) kids.push_back(process_json(c, sys));
+    j["children"] = std::move(kids);
+  }
+  if (with_env) {
+    const auto& env = r.target().environ;
+    if (env) {
+      Json e = Json::object();
+      for (const auto& [k, v] : explain::redacted_environment(*env)) e[k] = v;
+      j["environment"] = std::move(e);
+    } else {
+      j["environment"] = nullptr;
+    }
+  }
+  return j;
+}
+
+}  // namespace lineage::output

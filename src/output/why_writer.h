@@ -1,0 +1,25 @@
+#pragma once
+// `why` output: a readable block, one line (--short), or lineage.why/v1.
+#include <string>
+#include <vector>
+
+#include "explain/report.h"
+#include "output/json_writer.h"
+
+namespace lineage::output {
+
+struct WhyTextOptions {
+  bool color = false;
+  bool short_form = false;
+  bool tree = false;  // also the target's children
+  bool env = false;   // the environment, redacted
+  size_t width = 0;   // 0: no limit
+};
+
+std::string render_why_text(const explain::Report& report, const procfs::SystemInfo& sys,
+                            const WhyTextOptions& options);
+
+/// One lineage.why/v1 document (without the "schema" key when nested).
+Json why_json(const explain::Report& report, const procfs::SystemInfo& sys, bool with_env);
+
+}  // namespace lineage::output
