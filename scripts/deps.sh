@@ -9,7 +9,9 @@ packages=(
   libcli11-dev libfmt-dev nlohmann-json3-dev
   # tests, sanitizers, fuzzing, benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
-  procps psmisc hyperfine time
+  procps psmisc hyperfine time jq
+  # real launchers for the `why` integration tests
+  openssh-server openssh-client cron tmux screen supervisor docker.io busybox-static
 )
 
 missing=()

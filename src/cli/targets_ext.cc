@@ -1,17 +1,102 @@
 #include "cli/targets_ext.h"
 
-namespace lineage::cli {
+#include <filesystem>
+#include <fstream>
 
-// Placeholders until procfs/net and the container state readers land.
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/process_tree.h"
+#include "output/sanitize.h"
+
+namespace lineage::cli {
+namespace {
+
+bool is_hex(std::string_view s) {
+  return !s.empty() && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+struct DockerHit {
+  std::string id;
+  int32_t pid = 0;  // State.Pid: the container's init on the host
+};
+
+// Docker's own record of a container, found by name or id prefix.
+std::optional<DockerHit> docker_lookup(const explain::Paths& paths, const std::string& name_or_id) {
+  std::error_code ec;
+  size_t seen = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(paths.docker + "/containers", ec)) {
+    if (++seen > 10000) break;
+    std::string id = entry.path().filename().string();
+    if (!is_hex(id)) continue;
+    std::ifstream in(entry.path() / "config.v2.json");
+    if (!in) continue;
+    std::string text(4 << 20, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<size_t>(in.gcount()));
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) continue;
+    std::string name = j.value("Name", "");
+    if (name.starts_with("/")) name.erase(0, 1);
+    bool match = name == name_or_id || (name_or_id.size() >= 4 && id.starts_with(name_or_id));
+    if (!match) continue;
+    DockerHit hit{id, 0};
+    if (auto st = j.find("State"); st != j.end() && st->is_object()) {
+      auto pid = st->find("Pid");
+      if (pid != st->end() && pid->is_number_integer()) hit.pid = pid->get<int32_t>();
+    }
+    return hit;
+  }
+  return std::nullopt;
+}
+
+bool cgroup_mentions(const core::Process& p, const std::string& id) {
+  if (!p.cgroups) return false;
+  for (const auto& e : *p.cgroups) {
+    if (e.path.find(id) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<std::vector<int32_t>> resolve_container(const procfs::ProcReader& reader, const explain::Paths& paths,
+                                               const std::string& name_or_id) {
+  if (name_or_id.empty()) return usage_error("empty container name");
+  std::string id = name_or_id;
+  int32_t state_pid = 0;
+  if (auto hit = docker_lookup(paths, name_or_id)) {
+    id = hit->id;
+    state_pid = hit->pid;
+  } else if (!is_hex(name_or_id) || name_or_id.size() < 4) {
+    return not_found(fmt::format("no container named '{}'", output::escape_text(name_or_id)));
+  }
+  // The container's processes are the ones in its cgroup; its init is the
+  // one whose parent is outside (the runtime's shim).
+  core::ProcessTree tree(reader.scan(core::kFieldStat | core::kFieldCgroup));
+  std::vector<int32_t> inits;
+  for (size_t i = 0; i < tree.size(); ++i) {
+    const core::Process& p = tree.at(i);
+    if (!cgroup_mentions(p, id)) continue;
+    size_t parent = tree.parent(i);
+    if (parent != core::ProcessTree::kNone && cgroup_mentions(tree.at(parent), id)) continue;
+    inits.push_back(p.pid());
+  }
+  if (state_pid > 0 && std::find(inits.begin(), inits.end(), state_pid) != inits.end()) {
+    return std::vector<int32_t>{state_pid};
+  }
+  if (inits.empty()) {
+    return not_found(fmt::format("container '{}' has no running process", output::escape_text(name_or_id)));
+  }
+  return inits;
+}
+
+// Placeholders until procfs/net lands.
 Result<std::vector<int32_t>> resolve_port(const procfs::ProcReader&, const std::string&) {
   return Error{ErrorKind::kInternal, "port targets are not available yet"};
 }
 Result<std::vector<int32_t>> resolve_file(const procfs::ProcReader&, const std::string&) {
   return Error{ErrorKind::kInternal, "file targets are not available yet"};
-}
-Result<std::vector<int32_t>> resolve_container(const procfs::ProcReader&, const explain::Paths&,
-                                               const std::string&) {
-  return Error{ErrorKind::kInternal, "container targets are not available yet"};
 }
 
 }  // namespace lineage::cli
