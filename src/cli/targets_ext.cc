@@ -1,5 +1,9 @@
 #include "cli/targets_ext.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 
@@ -8,6 +12,7 @@
 
 #include "core/process_tree.h"
 #include "output/sanitize.h"
+#include "procfs/net.h"
 
 namespace lineage::cli {
 namespace {
@@ -91,12 +96,66 @@ Result<std::vector<int32_t>> resolve_container(const procfs::ProcReader& reader,
   return inits;
 }
 
-// Placeholders until procfs/net lands.
-Result<std::vector<int32_t>> resolve_port(const procfs::ProcReader&, const std::string&) {
-  return Error{ErrorKind::kInternal, "port targets are not available yet"};
+Result<std::vector<int32_t>> resolve_port(const procfs::ProcReader& reader, const std::string& text) {
+  // "8080", "tcp/8080" or "udp/53".
+  std::string proto_filter;
+  std::string digits = text;
+  if (size_t slash = text.find('/'); slash != std::string::npos) {
+    proto_filter = text.substr(0, slash);
+    digits = text.substr(slash + 1);
+    if (proto_filter != "tcp" && proto_filter != "udp") {
+      return usage_error(fmt::format("bad port '{}': expected PORT, tcp/PORT or udp/PORT", output::escape_text(text)));
+    }
+  }
+  uint32_t port = 0;
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (digits.empty() || ec != std::errc() || ptr != digits.data() + digits.size() || port == 0 || port > 65535) {
+    return usage_error(fmt::format("bad port '{}': expected a number from 1 to 65535", output::escape_text(text)));
+  }
+  auto sockets = procfs::list_sockets(static_cast<uint16_t>(port));
+  if (!sockets) return sockets.error();
+  std::vector<procfs::SocketEntry> wanted;
+  for (auto& s : *sockets) {
+    if (s.inode == 0) continue;  // TIME_WAIT and the like: no owner
+    if (!proto_filter.empty() && (proto_filter == "tcp") != procfs::is_tcp(s.proto)) continue;
+    wanted.push_back(std::move(s));
+  }
+  if (wanted.empty()) return not_found(fmt::format("nothing uses port {}", output::escape_text(text)));
+  procfs::ScanStats stats;
+  auto owners = procfs::find_socket_owners(reader, wanted, &stats);
+  std::vector<int32_t> pids;
+  for (const auto& o : owners) {
+    if (std::find(pids.begin(), pids.end(), o.pid) == pids.end()) pids.push_back(o.pid);
+  }
+  if (pids.empty()) {
+    if (stats.denied > 0) {
+      return Error{ErrorKind::kPermission,
+                   fmt::format("port {} is in use, but its owner is hidden: {} processes could not be "
+                               "inspected (run as root)", port, stats.denied)};
+    }
+    return not_found(fmt::format("port {} is in use, but no process holds it (in this network namespace)", port));
+  }
+  return pids;
 }
-Result<std::vector<int32_t>> resolve_file(const procfs::ProcReader&, const std::string&) {
-  return Error{ErrorKind::kInternal, "file targets are not available yet"};
+
+Result<std::vector<int32_t>> resolve_file(const procfs::ProcReader& reader, const std::string& path) {
+  procfs::ScanStats stats;
+  auto uses = procfs::find_file_users(reader, path, &stats);
+  if (!uses) return uses.error();
+  std::vector<int32_t> pids;
+  for (const auto& u : *uses) {
+    if (u.pid == static_cast<int32_t>(::getpid())) continue;
+    if (std::find(pids.begin(), pids.end(), u.pid) == pids.end()) pids.push_back(u.pid);
+  }
+  if (pids.empty()) {
+    if (stats.denied > 0) {
+      return Error{ErrorKind::kPermission,
+                   fmt::format("no visible process uses {}; {} processes could not be inspected (run as root)",
+                               output::escape_text(path), stats.denied)};
+    }
+    return not_found(fmt::format("no process uses {}", output::escape_text(path)));
+  }
+  return pids;
 }
 
 }  // namespace lineage::cli

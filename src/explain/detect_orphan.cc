@@ -27,7 +27,7 @@ void detect_orphan(const Context& ctx, std::vector<Source>& out) {
   s.kind = "orphan";
   s.pid = 0;
   s.anchor = chain.size() - 1;
-  s.evidence.push_back(fmt::format("parent is pid 1 ({})", exe_path(parent)));
+  s.evidence.push_back(fmt::format("parent is pid 1 ({})", parent.exe ? parent.exe->path : parent.stat.comm));
   if (other_session) {
     s.detail("session", std::to_string(t.stat.sid));
     auto leader = ctx.reader.read(t.stat.sid, core::kFieldStat | core::kFieldCmdline);

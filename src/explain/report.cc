@@ -47,8 +47,22 @@ std::vector<core::Process> read_children(const procfs::ProcReader& reader, const
   return out;
 }
 
-// Placeholder until procfs/net lands: the listening sockets of a pid.
-std::vector<Listener> listeners_of(const procfs::ProcReader&, int32_t) { return {}; }
+// The listening sockets a pid holds: the kernel's socket table, then the
+// pid's own fds (no scan of other processes).
+std::vector<Listener> listeners_of(const procfs::ProcReader& reader, int32_t pid) {
+  std::vector<Listener> out;
+  auto all = procfs::list_sockets();
+  if (!all) return out;
+  std::vector<procfs::SocketEntry> listening;
+  for (auto& s : *all) {
+    if (s.listening && s.inode != 0) listening.push_back(std::move(s));
+  }
+  for (const auto& s : procfs::sockets_of(reader, pid, listening)) {
+    out.push_back({std::string(procfs::protocol_name(s.proto)), s.local_address, s.local_port,
+                   procfs::binds_all_interfaces(s)});
+  }
+  return out;
+}
 
 }  // namespace
 

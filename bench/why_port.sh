@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Benchmark "who holds this port?" with N other processes alive.
+#
+#   bash bench/why_port.sh                  # SIZES="1000 10000" RUNS=15
+#   SIZES="1000" RUNS=5 bash bench/why_port.sh
+#
+# Holds N processes (spawner) and one TCP listener on 127.0.0.1 (a tiny C
+# program built here: no netcat or python needed), then times:
+#   ss-all      ss -tlnp                    the whole table, every process's fds
+#   ss-port     ss -tlnp sport = :PORT      the kernel filters the port; ss
+#                                           still reads every process's fds
+#   lineage     $LINEAGE why :PORT --short  when `lineage why` exists
+#   witr        witr --port PORT            when witr is on PATH
+#
+# Environment:
+#   LINEAGE      lineage binary (default: <repo>/build/lineage)
+#   SIZES        process counts to hold while measuring (spawner N)
+#   RUNS         hyperfine runs per command (after 2 warmups)
+#   RESULTS_DIR  where why_port-<N>.json / .md go (default: bench/results)
+#
+# stdout: one markdown table per N.  Progress and hyperfine output: stderr.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+LINEAGE=${LINEAGE:-$here/../build/lineage}
+SIZES=${SIZES:-1000 10000}
+RUNS=${RUNS:-15}
+RESULTS_DIR=${RESULTS_DIR:-$here/results}
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "why_port.sh: $*"; exit 1; }
+
+for tool in hyperfine gcc ss; do
+    command -v "$tool" >/dev/null || die "missing tool: $tool"
+done
+
+build=$(mktemp -d)
+spawner_pid="" listener_pid="" hf_pid=""
+cleanup() {
+    # Only ever signal processes we started, by pid.
+    local pid
+    for pid in "$hf_pid" "$listener_pid" "$spawner_pid"; do
+        if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
+    rm -rf "$build"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+gcc -O2 -Wall -o "$build/spawner" "$here/spawner.c"
+# listener: listens on 127.0.0.1 (port 0: any), prints the port, waits for
+# SIGTERM.
+cat >"$build/listener.c" <<'EOF'
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int main(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 16) < 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+        perror("listener");
+        return 1;
+    }
+    printf("%d\n", ntohs(a.sin_port));
+    fflush(stdout);
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigaddset(&term, SIGINT);
+    sigprocmask(SIG_BLOCK, &term, NULL);
+    while (sigwaitinfo(&term, NULL) < 0)
+        ;
+    return 0;
+}
+EOF
+gcc -O2 -Wall -o "$build/listener" "$build/listener.c"
+mkdir -p "$RESULTS_DIR"
+
+nprocs() { local p=(/proc/[0-9]*); echo "${#p[@]}"; }
+nbench() { { grep -lx lineage-bench /proc/[0-9]*/comm 2>/dev/null || true; } | wc -l; }
+# hyperfine -N splits its command string shell-style: %q-quote each argument.
+quote() { local out="" a; for a in "$@"; do out+="${out:+ }$(printf '%q' "$a")"; done; echo "$out"; }
+
+have_lineage=0
+if [[ -x $LINEAGE ]] && "$LINEAGE" why --help >/dev/null 2>&1; then
+    have_lineage=1
+else
+    log "note: lineage why is not there ($LINEAGE why --help fails); not timed"
+fi
+have_witr=0
+if command -v witr >/dev/null; then
+    have_witr=1
+else
+    log "note: witr is not on PATH; not timed"
+fi
+
+[[ $(nbench) = 0 ]] || die "lineage-bench processes already running; stop them first"
+
+# Waits until file $1 has a line matching $2, while pid $3 lives.
+wait_for_line() {
+    local t
+    for ((t = 0; ; t++)); do
+        grep -q "$2" "$1" && return 0
+        kill -0 "$3" 2>/dev/null || return 1
+        ((t < 6000)) || return 1
+        sleep 0.05
+    done
+}
+
+"$build/listener" >"$build/listener.out" &
+listener_pid=$!
+wait_for_line "$build/listener.out" '^[0-9]' "$listener_pid" || die "listener did not start"
+port=$(head -n 1 "$build/listener.out")
+log "listener pid $listener_pid on 127.0.0.1:$port"
+
+for n in $SIZES; do
+    [[ $n =~ ^[0-9]+$ ]] || die "bad size: $n"
+    base=$(nprocs)
+    log "== N=$n (baseline $base processes)"
+    "$build/spawner" "$n" >"$build/spawner.out" &
+    spawner_pid=$!
+    wait_for_line "$build/spawner.out" '^ready' "$spawner_pid" || die "spawner $n failed"
+    log "spawner pid $spawner_pid: $(nbench) lineage-bench processes, $(nprocs) total"
+
+    # Each tool must really name the listener before its time counts.
+    ss -tlnp "sport = :$port" | grep -q "pid=$listener_pid," ||
+        die "ss does not show pid $listener_pid on port $port (not root?)"
+    names=(ss-all ss-port)
+    cmds=("$(quote ss -tlnp)" "$(quote ss -tlnp "sport = :$port")")
+    if ((have_lineage)); then
+        if out=$("$LINEAGE" why ":$port" --short 2>&1) && grep -q "$listener_pid" <<<"$out"; then
+            names+=(lineage)
+            cmds+=("$(quote "$LINEAGE" why ":$port" --short)")
+        else
+            log "note: lineage's port lookup is not wired yet (lineage why :$port --short: ${out:0:200}); not timed"
+        fi
+    fi
+    if ((have_witr)); then
+        names+=(witr)
+        cmds+=("$(quote witr --port "$port")")
+    fi
+    hf_args=()
+    for i in "${!names[@]}"; do hf_args+=(-n "${names[$i]}" "${cmds[$i]}"); done
+    json=$RESULTS_DIR/why_port-$n.json
+    # In the background so that a signal to this script is handled at once.
+    hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$json" "${hf_args[@]}" >&2 &
+    hf_pid=$!
+    rc=0; wait "$hf_pid" || rc=$?
+    hf_pid=""
+    ((rc == 0)) || die "hyperfine failed (exit $rc)"
+
+    kill -0 "$spawner_pid" 2>/dev/null || die "spawner exited during the measurements"
+    kill -TERM "$spawner_pid"
+    wait "$spawner_pid" || die "spawner exited with status $?"
+    spawner_pid=""
+    left=$(nbench)
+    [[ $left = 0 ]] || die "$left lineage-bench processes left behind"
+
+    md=$RESULTS_DIR/why_port-$n.md
+    if python3 -c 'import json' 2>/dev/null; then
+        python3 - "$json" "$n" <<'EOF' | tee "$md"
+import json, sys
+path, n = sys.argv[1], sys.argv[2]
+res = json.load(open(path))["results"]
+base = next(r["median"] for r in res if r["command"] == "ss-all")
+print(f"### port owner, {n} other processes\n")
+print("| tool | median ms | min ms | ratio vs ss -tlnp |")
+print("|---|---:|---:|---:|")
+for r in res:
+    print(f"| {r['command']} | {r['median'] * 1000:.2f} | {r['min'] * 1000:.2f} | {r['median'] / base:.2f}x |")
+print()
+EOF
+    elif command -v jq >/dev/null; then
+        {
+            printf '### port owner, %s other processes\n\n| tool | median ms | min ms | ratio vs ss -tlnp |\n|---|---:|---:|---:|\n' "$n"
+            jq -r '(.results[] | select(.command == "ss-all") | .median) as $b | .results[]
+                | "| \(.command) | \(.median * 100000 | round / 100) | \(.min * 100000 | round / 100) | \(.median / $b * 100 | round / 100)x |"' "$json"
+            echo
+        } | tee "$md"
+    else
+        cat "$json"
+    fi
+done
