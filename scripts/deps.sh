@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   # build
   make cmake g++ clang llvm pkg-config
-  libcli11-dev libfmt-dev nlohmann-json3-dev
+  libcli11-dev libfmt-dev nlohmann-json3-dev libsystemd-dev
   # tests, sanitizers, fuzzing, benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   procps psmisc hyperfine time jq

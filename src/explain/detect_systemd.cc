@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "explain/detectors.h"
+#include "explain/systemd_bus.h"
 #include "explain/systemd_unit.h"
 
 namespace lineage::explain {
@@ -87,6 +88,18 @@ void detect_systemd(const Context& ctx, std::vector<Source>& out) {
   if (!unit->slice.empty()) s.detail("slice", unit->slice);
   s.evidence.push_back(fmt::format("cgroup {}:{}:{} of pid {}", cg->hierarchy, cg->controllers,
                                    cg->path, ctx.target().pid()));
+  // systemd itself knows best; the unit files are the fallback.
+  if (auto props = query_unit(unit->unit, unit->manager == "user", unit->user_uid)) {
+    if (!props->description.empty()) s.detail("description", props->description);
+    if (!props->fragment_path.empty()) s.detail("fragment_path", props->fragment_path);
+    if (props->restarts) s.detail("restarts", std::to_string(*props->restarts));
+    std::string triggers;
+    for (const auto& t : props->triggered_by) triggers += (triggers.empty() ? "" : ", ") + t;
+    if (!triggers.empty()) s.detail("triggered_by", triggers);
+    s.evidence.push_back(fmt::format("properties of {} from the {} manager over D-Bus", unit->unit, unit->manager));
+    out.push_back(std::move(s));
+    return;
+  }
   std::string fragment = find_unit_file(ctx.paths, *unit);
   if (!fragment.empty()) {
     std::string description = unit_file_value(fragment, "Description");

@@ -61,6 +61,9 @@ std::string summarize(const std::vector<core::Process>& chain, const std::vector
   if (chain.empty()) return {};
   const core::Process& target = chain.back();
   if (target.is_kernel_thread()) return fmt::format("{} is a kernel thread, started by the kernel", target.stat.comm);
+  if (target.pid() == 1 && chain.size() == 1) {
+    return fmt::format("{} is init (pid 1), started by the kernel at boot", target.stat.comm);
+  }
   if (sources.empty()) return fmt::format("{} is running; no launch context was found", target.stat.comm);
   const Source& s = sources.front();
   if (s.kind == "orphan") return fmt::format("{} is {}", target.stat.comm, describe(s));

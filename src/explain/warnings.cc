@@ -1,5 +1,7 @@
 #include "explain/warnings.h"
 
+#include <cstdlib>
+
 #include <fmt/format.h>
 
 
@@ -80,6 +82,12 @@ std::vector<Warning> find_warnings(const Context& ctx, const WarningInputs& in) 
   if (elapsed > 60'000'000'000ull && cpu_ns * 10 > elapsed * 9) {
     add("high-cpu", fmt::format("has used {:.0f}% of a cpu on average since it started",
                                 100.0 * static_cast<double>(cpu_ns) / static_cast<double>(elapsed)));
+  }
+  for (const auto& s : in.sources) {
+    const std::string* restarts = s.find_detail("restarts");
+    if (s.kind == "systemd" && restarts && std::atoi(restarts->c_str()) >= 3) {
+      add("restarted-many-times", fmt::format("{} has been restarted {} times", s.name, *restarts));
+    }
   }
   if (!has_kind(in.sources, {"systemd", "container", "supervisor", "cron", "at", "kernel"}) &&
       has_kind(in.sources, {"orphan"})) {

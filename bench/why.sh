@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
-# Benchmark "who holds this port?" with N other processes alive.
+# Benchmark `lineage why` with N other processes alive.
 #
-#   bash bench/why_port.sh                  # SIZES="1000 10000" RUNS=15
-#   SIZES="1000" RUNS=5 bash bench/why_port.sh
+#   bash bench/why.sh                       # SIZES="1000 10000" RUNS=15
+#   SIZES="1000" RUNS=5 bash bench/why.sh
 #
-# Holds N processes (spawner) and one TCP listener on 127.0.0.1 (a tiny C
-# program built here: no netcat or python needed), then times:
-#   ss-all      ss -tlnp                    the whole table, every process's fds
-#   ss-port     ss -tlnp sport = :PORT      the kernel filters the port; ss
-#                                           still reads every process's fds
-#   lineage     $LINEAGE why :PORT --short  when `lineage why` exists
-#   witr        witr --port PORT            when witr is on PATH
+# Holds N processes (spawner, a tree with fan-out 8) and one TCP listener on
+# 127.0.0.1 (a tiny C program built here), then times, in one hyperfine run:
+#   why-pid      $LINEAGE why PID --short   PID: a spawner leaf, 6+ levels deep
+#   floor-chain  reads /proc/P/stat of PID and each ancestor up to pid 1
+#   why-name     $LINEAGE why NAME --short  NAME: the listener's unique name
+#   floor-names  floor stat cmdline          every pid's stat + cmdline
+#   why-port     $LINEAGE why :PORT --short
+#   ss-all       ss -tlnp                    the whole table, every process's fds
+#   ss-port      ss -tlnp sport = :PORT      the kernel filters the port; ss
+#                                            still reads every process's fds
+#   witr-*       witr --pid/--name/--port    when witr is on PATH
+# lineage exits 1 when it finds warnings (running as root): hyperfine -i.
 #
 # Environment:
 #   LINEAGE      lineage binary (default: <repo>/build/lineage)
 #   SIZES        process counts to hold while measuring (spawner N)
 #   RUNS         hyperfine runs per command (after 2 warmups)
-#   RESULTS_DIR  where why_port-<N>.json / .md go (default: bench/results)
+#   RESULTS_DIR  where why-<N>.json / .md go (default: bench/results)
 #
 # stdout: one markdown table per N.  Progress and hyperfine output: stderr.
 set -euo pipefail
@@ -28,7 +33,7 @@ RUNS=${RUNS:-15}
 RESULTS_DIR=${RESULTS_DIR:-$here/results}
 
 log() { printf '%s\n' "$*" >&2; }
-die() { log "why_port.sh: $*"; exit 1; }
+die() { log "why.sh: $*"; exit 1; }
 
 for tool in hyperfine gcc ss; do
     command -v "$tool" >/dev/null || die "missing tool: $tool"
@@ -52,6 +57,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 gcc -O2 -Wall -o "$build/spawner" "$here/spawner.c"
+gcc -O2 -Wall -o "$build/floor" "$here/floor.c"
+gcc -O2 -Wall -o "$build/floor_chain" "$here/floor_chain.c"
 # listener: listens on 127.0.0.1 (port 0: any), prints the port, waits for
 # SIGTERM.
 cat >"$build/listener.c" <<'EOF'
@@ -120,7 +127,8 @@ wait_for_line() {
     done
 }
 
-"$build/listener" >"$build/listener.out" &
+cp "$build/listener" "$build/lbench-listener"
+"$build/lbench-listener" >"$build/listener.out" &
 listener_pid=$!
 wait_for_line "$build/listener.out" '^[0-9]' "$listener_pid" || die "listener did not start"
 port=$(head -n 1 "$build/listener.out")
@@ -138,25 +146,32 @@ for n in $SIZES; do
     # Each tool must really name the listener before its time counts.
     ss -tlnp "sport = :$port" | grep -q "pid=$listener_pid," ||
         die "ss does not show pid $listener_pid on port $port (not root?)"
-    names=(ss-all ss-port)
-    cmds=("$(quote ss -tlnp)" "$(quote ss -tlnp "sport = :$port")")
+    # The deepest spawner process: the newest one is a leaf.
+    leaf=$(pgrep -n -x lineage-bench)
+    depth=0; p=$leaf
+    while [[ $p -gt 0 ]]; do depth=$((depth + 1)); p=$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null || echo 0); done
+    log "why PID target: $leaf, $depth levels from pid 1"
+    names=(floor-chain floor-names ss-all ss-port)
+    cmds=("$(quote "$build/floor_chain" "$leaf")" "$(quote "$build/floor" stat cmdline)"
+          "$(quote ss -tlnp)" "$(quote ss -tlnp "sport = :$port")")
     if ((have_lineage)); then
-        if out=$("$LINEAGE" why ":$port" --short 2>&1) && grep -q "$listener_pid" <<<"$out"; then
-            names+=(lineage)
-            cmds+=("$(quote "$LINEAGE" why ":$port" --short)")
-        else
-            log "note: lineage's port lookup is not wired yet (lineage why :$port --short: ${out:0:200}); not timed"
-        fi
+        out=$("$LINEAGE" why ":$port" --short 2>&1) || true
+        grep -q "($listener_pid)" <<<"$out" || die "lineage why :$port does not name pid $listener_pid: $out"
+        out=$("$LINEAGE" why lbench-listener --short 2>&1) || true
+        grep -q "($listener_pid)" <<<"$out" || die "lineage why lbench-listener does not name pid $listener_pid: $out"
+        names+=(why-pid why-name why-port)
+        cmds+=("$(quote "$LINEAGE" why "$leaf" --short)" "$(quote "$LINEAGE" why lbench-listener --short)"
+               "$(quote "$LINEAGE" why ":$port" --short)")
     fi
     if ((have_witr)); then
-        names+=(witr)
-        cmds+=("$(quote witr --port "$port")")
+        names+=(witr-pid witr-name witr-port)
+        cmds+=("$(quote witr --pid "$leaf")" "$(quote witr lbench-listener)" "$(quote witr --port "$port")")
     fi
     hf_args=()
     for i in "${!names[@]}"; do hf_args+=(-n "${names[$i]}" "${cmds[$i]}"); done
-    json=$RESULTS_DIR/why_port-$n.json
+    json=$RESULTS_DIR/why-$n.json
     # In the background so that a signal to this script is handled at once.
-    hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$json" "${hf_args[@]}" >&2 &
+    hyperfine -N -i --warmup 2 --runs "$RUNS" --export-json "$json" "${hf_args[@]}" >&2 &
     hf_pid=$!
     rc=0; wait "$hf_pid" || rc=$?
     hf_pid=""
@@ -169,18 +184,17 @@ for n in $SIZES; do
     left=$(nbench)
     [[ $left = 0 ]] || die "$left lineage-bench processes left behind"
 
-    md=$RESULTS_DIR/why_port-$n.md
+    md=$RESULTS_DIR/why-$n.md
     if python3 -c 'import json' 2>/dev/null; then
         python3 - "$json" "$n" <<'EOF' | tee "$md"
 import json, sys
 path, n = sys.argv[1], sys.argv[2]
 res = json.load(open(path))["results"]
-base = next(r["median"] for r in res if r["command"] == "ss-all")
-print(f"### port owner, {n} other processes\n")
-print("| tool | median ms | min ms | ratio vs ss -tlnp |")
-print("|---|---:|---:|---:|")
+print(f"### why, {n} other processes\n")
+print("| command | median ms | min ms |")
+print("|---|---:|---:|")
 for r in res:
-    print(f"| {r['command']} | {r['median'] * 1000:.2f} | {r['min'] * 1000:.2f} | {r['median'] / base:.2f}x |")
+    print(f"| {r['command']} | {r['median'] * 1000:.2f} | {r['min'] * 1000:.2f} |")
 print()
 EOF
     elif command -v jq >/dev/null; then
