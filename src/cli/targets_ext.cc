@@ -5,12 +5,12 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
-#include <fstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "core/process_tree.h"
+#include "explain/file_read.h"
 #include "output/sanitize.h"
 #include "procfs/net.h"
 
@@ -34,11 +34,11 @@ std::optional<DockerHit> docker_lookup(const explain::Paths& paths, const std::s
     if (++seen > 10000) break;
     std::string id = entry.path().filename().string();
     if (!is_hex(id)) continue;
-    std::ifstream in(entry.path() / "config.v2.json");
-    if (!in) continue;
-    std::string text(4 << 20, '\0');
-    in.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<size_t>(in.gcount()));
+    std::string text;
+    if (explain::read_bounded((entry.path() / "config.v2.json").string(), 4 << 20, text) !=
+        explain::FileStatus::kOk) {
+      continue;
+    }
     auto j = nlohmann::json::parse(text, nullptr, false);
     if (j.is_discarded() || !j.is_object()) continue;
     std::string name = j.value("Name", "");

@@ -27,6 +27,7 @@
 
 #include "core/unique_fd.h"
 #include "explain/detectors.h"
+#include "explain/file_read.h"
 
 namespace lineage::explain {
 namespace {
@@ -206,48 +207,6 @@ bool in_container(const core::Process& p, const Match& m) {
 }
 
 // ------------------------------------------------------------ state files
-
-enum class FileStatus { kOk, kNotFound, kDenied, kNotRegular, kTooLarge, kError };
-
-const char* describe(FileStatus s) {
-  switch (s) {
-    case FileStatus::kOk: return "read";
-    case FileStatus::kNotFound: return "not found";
-    case FileStatus::kDenied: return "permission denied";
-    case FileStatus::kNotRegular: return "not a regular file";
-    case FileStatus::kTooLarge: return "too large";
-    case FileStatus::kError: return "unreadable";
-  }
-  return "unreadable";
-}
-
-/// Reads a regular file of at most cap bytes. O_NONBLOCK: a FIFO planted
-/// where a state file should be must not hang us.
-FileStatus read_bounded(const std::string& path, size_t cap, std::string& out) {
-  out.clear();
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (!fd.valid()) {
-    if (errno == ENOENT || errno == ENOTDIR) return FileStatus::kNotFound;
-    if (errno == EACCES || errno == EPERM) return FileStatus::kDenied;
-    return FileStatus::kError;
-  }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return FileStatus::kError;
-  if (!S_ISREG(st.st_mode)) return FileStatus::kNotRegular;
-  if (st.st_size < 0 || static_cast<uint64_t>(st.st_size) > cap) return FileStatus::kTooLarge;
-  out.resize(cap + 1);
-  size_t used = 0;
-  while (used < out.size()) {
-    ssize_t n = ::read(fd.get(), out.data() + used, out.size() - used);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return FileStatus::kError;
-    if (n == 0) break;
-    used += static_cast<size_t>(n);
-  }
-  if (used > cap) return FileStatus::kTooLarge;  // grew while we read
-  out.resize(used);
-  return FileStatus::kOk;
-}
 
 /// Parses untrusted JSON; anything nested deeper than we ever look is
 /// dropped while parsing, so its size cannot hurt.

@@ -26,6 +26,7 @@
 
 #include "core/unique_fd.h"
 #include "explain/detectors.h"
+#include "explain/file_read.h"
 
 namespace lineage::explain {
 namespace {
@@ -34,58 +35,12 @@ constexpr size_t kMaxCrontabBytes = 1u << 20;
 constexpr size_t kMaxCrontabFiles = 1000;
 constexpr size_t kMaxUserName = 64;
 
-// ------------------------------------------------------------ bounded reads
-
-enum class FileStatus { kOk, kNotFound, kDenied, kNotRegular, kTooLarge, kError };
-
-const char* describe(FileStatus s) {
-  switch (s) {
-    case FileStatus::kOk: return "read";
-    case FileStatus::kNotFound: return "not found";
-    case FileStatus::kDenied: return "permission denied";
-    case FileStatus::kNotRegular: return "not a regular file";
-    case FileStatus::kTooLarge: return "too large";
-    case FileStatus::kError: return "unreadable";
-  }
-  return "unreadable";
-}
-
-FileStatus errno_status(int err) {
-  if (err == ENOENT || err == ENOTDIR) return FileStatus::kNotFound;
-  if (err == EACCES || err == EPERM) return FileStatus::kDenied;
-  return FileStatus::kError;
-}
-
-/// Reads a regular file of at most cap bytes. O_NONBLOCK: a FIFO in a
-/// cron directory must not hang us.
-FileStatus read_bounded(const std::string& path, size_t cap, std::string& out) {
-  out.clear();
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (!fd.valid()) return errno_status(errno);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return FileStatus::kError;
-  if (!S_ISREG(st.st_mode)) return FileStatus::kNotRegular;
-  if (st.st_size < 0 || static_cast<uint64_t>(st.st_size) > cap) return FileStatus::kTooLarge;
-  out.resize(cap + 1);
-  size_t used = 0;
-  while (used < out.size()) {
-    ssize_t n = ::read(fd.get(), out.data() + used, out.size() - used);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return FileStatus::kError;
-    if (n == 0) break;
-    used += static_cast<size_t>(n);
-  }
-  if (used > cap) return FileStatus::kTooLarge;
-  out.resize(used);
-  return FileStatus::kOk;
-}
-
 /// Names in dir, sorted, without hidden files and editor or package
 /// manager leftovers (cron ignores those too). At most `cap` names.
 FileStatus list_dir(const std::string& dir, size_t cap, std::vector<std::string>& names) {
   names.clear();
   DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return errno_status(errno);
+  if (d == nullptr) return status_from_errno(errno);
   while (dirent* e = ::readdir(d)) {
     std::string_view n = e->d_name;
     if (n.empty() || n.front() == '.' || n.back() == '~' || n.size() > 255) continue;

@@ -1,11 +1,12 @@
 // systemd units from the cgroup: the kernel's record of which unit a process
 // belongs to. Login session scopes are not blamed: a process launched from a
 // terminal inside a session is the terminal's, not systemd's.
-#include <fstream>
+#include <sstream>
 
 #include <fmt/format.h>
 
 #include "explain/detectors.h"
+#include "explain/file_read.h"
 #include "explain/systemd_bus.h"
 #include "explain/systemd_unit.h"
 
@@ -25,7 +26,9 @@ const core::CgroupEntry* systemd_cgroup(const core::Process& p) {
 
 // First `key=` value of the [Unit] section, bounded.
 std::string unit_file_value(const std::string& path, std::string_view key) {
-  std::ifstream in(path);
+  std::string text;
+  if (read_bounded(path, 1 << 20, text) != FileStatus::kOk) return {};
+  std::istringstream in(text);
   std::string line;
   bool in_unit = false;
   for (int n = 0; n < 2000 && std::getline(in, line); ++n) {
@@ -55,7 +58,8 @@ std::string find_unit_file(const Paths& paths, const UnitInfo& unit) {
   for (const auto& name : names) {
     for (const auto& dir : dirs) {
       std::string path = dir + "/" + name;
-      if (std::ifstream(path).good()) return path;
+      std::string text;
+      if (read_bounded(path, 1 << 20, text) == FileStatus::kOk) return path;
     }
   }
   return {};

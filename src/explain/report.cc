@@ -2,9 +2,9 @@
 
 #include <charconv>
 #include <filesystem>
-#include <fstream>
 
 #include "explain/detectors.h"
+#include "explain/file_read.h"
 #include "explain/narrative.h"
 #include "explain/warnings.h"
 #include "procfs/net.h"
@@ -15,10 +15,8 @@ namespace lineage::explain {
 namespace {
 
 std::string read_small(const std::string& path, size_t cap = 256) {
-  std::ifstream in(path);
-  std::string text(cap, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
+  std::string text;
+  if (read_bounded(path, cap, text) != FileStatus::kOk) return {};
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   return text;
 }
