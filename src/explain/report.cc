@@ -49,6 +49,7 @@ std::vector<core::Process> read_children(const procfs::ProcReader& reader, const
 // pid's own fds (no scan of other processes).
 std::vector<Listener> listeners_of(const procfs::ProcReader& reader, int32_t pid) {
   std::vector<Listener> out;
+  if (procfs::socket_inodes_of(reader, pid).empty()) return out;  // no sockets: ask no more
   auto all = procfs::list_sockets();
   if (!all) return out;
   std::vector<procfs::SocketEntry> listening;

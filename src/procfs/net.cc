@@ -511,16 +511,22 @@ std::vector<SocketOwner> find_socket_owners(const ProcReader& reader,
   return out;
 }
 
-std::vector<SocketEntry> sockets_of(const ProcReader& reader, int32_t pid,
-                                    const std::vector<SocketEntry>& all) {
+std::vector<uint64_t> socket_inodes_of(const ProcReader& reader, int32_t pid) {
+  std::vector<uint64_t> inodes;
   UniqueFd root = open_root(reader);
-  if (!root.valid() || pid <= 0) return {};
-  std::unordered_set<uint64_t> held;
+  if (!root.valid() || pid <= 0) return inodes;
   std::vector<char> buf(32 * 1024);
   for_each_socket_fd(root.get(), pid, buf, [&](uint64_t inode) {
-    held.insert(inode);
+    inodes.push_back(inode);
     return true;
   });
+  return inodes;
+}
+
+std::vector<SocketEntry> sockets_of(const ProcReader& reader, int32_t pid,
+                                    const std::vector<SocketEntry>& all) {
+  std::vector<uint64_t> inodes = socket_inodes_of(reader, pid);
+  std::unordered_set<uint64_t> held(inodes.begin(), inodes.end());
   std::vector<SocketEntry> out;
   for (const auto& s : all) {
     if (s.inode != 0 && held.count(s.inode)) out.push_back(s);

@@ -100,6 +100,9 @@ std::vector<SocketOwner> find_socket_owners(const ProcReader& reader,
 
 /// The sockets in `all` that pid holds, listening ones first. Empty when the
 /// process is gone or its fds cannot be read.
+/// Inodes of the sockets a pid holds open (from its fd links).
+std::vector<uint64_t> socket_inodes_of(const ProcReader& reader, int32_t pid);
+
 std::vector<SocketEntry> sockets_of(const ProcReader& reader, int32_t pid,
                                     const std::vector<SocketEntry>& all);
 
