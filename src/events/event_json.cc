@@ -1,0 +1,86 @@
+#include "events/event_json.h"
+
+#include <nlohmann/json.hpp>
+
+namespace lineage::events {
+
+using Json = nlohmann::ordered_json;
+
+std::string_view kind_name(EventKind kind) {
+  switch (kind) {
+    case EventKind::kFork: return "fork";
+    case EventKind::kExec: return "exec";
+    case EventKind::kExit: return "exit";
+    case EventKind::kLost: return "lost";
+  }
+  return "unknown";
+}
+
+std::string to_json_line(const Event& e) {
+  Json j;
+  j["schema"] = "lineage.event/v1";
+  j["event"] = kind_name(e.kind);
+  j["time_ns"] = e.time_ns;
+  if (e.kind == EventKind::kLost) {
+    j["lost"] = e.lost;
+  } else {
+    j["pid"] = e.pid;
+    if (e.tid != 0 && e.tid != e.pid) j["tid"] = e.tid;
+    if (e.start_time_ns) j["start_time_ns"] = e.start_time_ns;
+    if (e.ppid) j["ppid"] = e.ppid;
+    if (e.parent_start_time_ns) j["parent_start_time_ns"] = e.parent_start_time_ns;
+    j["uid"] = e.uid;
+    if (!e.comm.empty()) j["comm"] = e.comm;
+    if (e.kind == EventKind::kExec) {
+      j["exe"] = e.exe;
+      j["argv"] = e.argv;
+    }
+    if (e.kind == EventKind::kExit) j["exit_code"] = e.exit_code;
+    if (e.cgroup_id) j["cgroup_id"] = e.cgroup_id;
+    if (e.pidns) {
+      j["pidns"] = e.pidns;
+      j["ns_pid"] = e.ns_pid;
+    }
+    if (e.from_proc) j["from_proc"] = true;
+  }
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::optional<Event> from_json_line(std::string_view line) {
+  auto j = nlohmann::json::parse(line, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  try {
+    Event e;
+    std::string kind = j.value("event", "");
+    if (kind == "fork") e.kind = EventKind::kFork;
+    else if (kind == "exec") e.kind = EventKind::kExec;
+    else if (kind == "exit") e.kind = EventKind::kExit;
+    else if (kind == "lost") e.kind = EventKind::kLost;
+    else return std::nullopt;
+    e.time_ns = j.value("time_ns", uint64_t{0});
+    e.pid = j.value("pid", 0);
+    e.tid = j.value("tid", e.pid);
+    e.start_time_ns = j.value("start_time_ns", uint64_t{0});
+    e.ppid = j.value("ppid", 0);
+    e.parent_start_time_ns = j.value("parent_start_time_ns", uint64_t{0});
+    e.uid = j.value("uid", 0u);
+    e.comm = j.value("comm", "");
+    e.exe = j.value("exe", "");
+    if (j.contains("argv") && j["argv"].is_array()) {
+      for (const auto& a : j["argv"]) {
+        if (a.is_string()) e.argv.push_back(a.get<std::string>());
+      }
+    }
+    e.exit_code = j.value("exit_code", 0);
+    e.cgroup_id = j.value("cgroup_id", uint64_t{0});
+    e.pidns = j.value("pidns", 0u);
+    e.ns_pid = j.value("ns_pid", 0);
+    e.lost = j.value("lost", uint64_t{0});
+    e.from_proc = j.value("from_proc", false);
+    return e;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;  // a field of the wrong type
+  }
+}
+
+}  // namespace lineage::events
