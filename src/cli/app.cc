@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "cli/tree_command.h"
+#include "cli/watch_command.h"
 #include "cli/why_command.h"
 #include "output/columns.h"
 
@@ -137,9 +138,29 @@ int run(int argc, char** argv) {
   why_cmd->add_flag("--env", why.env, "Show the environment (secret-looking values redacted)");
   why_cmd->add_flag("-w,--wide", why.wide, "Do not cut lines to the terminal width");
 
+  WatchOptions watch;
+  CLI::App* watch_cmd = app.add_subcommand("watch", "Live fork/exec/exit stream with lineage context");
+  watch_cmd->footer(
+      "Examples:\n"
+      "  lineage watch                         every fork, exec and exit, with each process's lineage\n"
+      "  lineage watch --pid 1234 --event exec  execs in the subtree of 1234\n"
+      "  lineage watch --json --duration 10     JSON lines (lineage.event/v1) for 10 s\n"
+      "Sources: bpf (eBPF tracepoints, root), netlink (proc connector, root), poll (/proc scans:\n"
+      "misses processes shorter than the interval). auto tries them in that order.");
+  add_common(*watch_cmd, watch.common);
+  watch_cmd->add_option("--source", watch.source, "auto, bpf, netlink or poll")
+      ->check(CLI::IsMember({"auto", "bpf", "netlink", "poll"}));
+  watch_cmd->add_option("--pid", watch.pids, "Only the subtree of this pid");
+  watch_cmd->add_option("--comm", watch.comms, "Only processes whose comm contains this");
+  watch_cmd->add_option("-u,--user", watch.user, "Only this user's processes");
+  watch_cmd->add_option("--event", watch.events, "Only these events: fork,exec,exit");
+  watch_cmd->add_option("--duration", watch.duration, "Stop after this many seconds");
+  watch_cmd->add_option("--interval", watch.poll_interval_ms, "Poll source: milliseconds between scans")
+      ->check(CLI::Range(10, 60000));
+
   // `lineage PID` means `lineage why PID`.
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (!args.empty() && args[0] != "tree" && args[0] != "why" && !args[0].starts_with("-")) {
+  if (!args.empty() && args[0] != "tree" && args[0] != "why" && args[0] != "watch" && !args[0].starts_with("-")) {
     args.insert(args.begin(), "why");
   }
   std::reverse(args.begin(), args.end());  // CLI11 takes them reversed
@@ -170,6 +191,11 @@ int run(int argc, char** argv) {
     if (!out) return print_error(out.error());
     int rc = write_out(out->text);
     return rc != 0 ? rc : out->exit_code;
+  }
+  if (watch_cmd->parsed()) {
+    auto rc = run_watch(watch);
+    if (!rc) return print_error(rc.error());
+    return *rc;
   }
   std::fputs(app.help().c_str(), stdout);
   return 0;

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Process fork, exec and exit from the scheduler's BTF tracepoints, written
+ * to one ring buffer as the records of process_events.h. CO-RE throughout:
+ * every kernel field is read with BPF_CORE_READ, so one object loads on any
+ * kernel with BTF; no kernel-version #ifs. */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "process_events.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by userspace between open and load. */
+const volatile bool include_threads = false; /* fork of a thread (CLONE_THREAD) */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 * 1024 * 1024); /* userspace may resize before load */
+} events SEC(".maps");
+
+/* Records that did not fit in the ring buffer: userspace reports them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+static __always_inline void *reserve(__u64 size)
+{
+	void *rec = bpf_ringbuf_reserve(&events, size, 0);
+	if (!rec) {
+		__u32 zero = 0;
+		__u64 *n = bpf_map_lookup_elem(&lost, &zero);
+		if (n)
+			*n += 1; /* per-CPU slot: no other writer */
+	}
+	return rec;
+}
+
+static __always_inline void fill_header(struct lineage_event_header *h, struct task_struct *task,
+					__u32 kind)
+{
+	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+	struct pid *pid = BPF_CORE_READ(task, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+	struct upid upid = {};
+
+	h->time_ns = bpf_ktime_get_boot_ns();
+	h->start_time_ns = BPF_CORE_READ(leader, start_boottime);
+	h->kind = kind;
+	h->pid = BPF_CORE_READ(task, tgid);
+	h->tid = BPF_CORE_READ(task, pid);
+	h->uid = BPF_CORE_READ(task, cred, euid.val);
+	h->gid = BPF_CORE_READ(task, cred, egid.val);
+	/* The innermost level is the task's own namespace; numbers[] is a
+	 * flexible array, so read the element by address. For a thread the
+	 * thread's own number is read; the caller fixes up ns_pid for tgid. */
+	bpf_probe_read_kernel(&upid, sizeof(upid), &pid->numbers[level]);
+	h->pidns = BPF_CORE_READ(upid.ns, ns.inum);
+	h->ns_pid = upid.nr;
+	h->reserved = 0;
+	BPF_CORE_READ_STR_INTO(&h->comm, task, comm);
+}
+
+/* The namespace pid of the process (tgid), not of the thread. */
+static __always_inline __s32 leader_ns_pid(struct task_struct *task, __s32 fallback)
+{
+	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+	struct pid *pid = BPF_CORE_READ(leader, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+	struct upid upid = {};
+
+	if (bpf_probe_read_kernel(&upid, sizeof(upid), &pid->numbers[level]))
+		return fallback;
+	return upid.nr;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct lineage_fork_event *e;
+	struct task_struct *parent_leader;
+	bool thread = BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid);
+
+	if (thread && !include_threads)
+		return 0;
+	e = reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	fill_header(&e->h, child, LINEAGE_EVENT_FORK);
+	if (thread)
+		e->h.ns_pid = leader_ns_pid(child, e->h.ns_pid);
+	/* Runs in the parent after copy_process(), which already placed the
+	 * child in its cgroup (clone3 CLONE_INTO_CGROUP may differ from the
+	 * parent's), so read the child's own. */
+	e->h.cgroup_id = BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id);
+	parent_leader = BPF_CORE_READ(parent, group_leader);
+	e->ppid = BPF_CORE_READ(parent, tgid);
+	e->parent_start_time_ns = BPF_CORE_READ(parent_leader, start_boottime);
+	e->reserved = 0;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct lineage_exec_event *e;
+	unsigned long arg_start, arg_end, len;
+	long n;
+
+	e = reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	/* de_thread() already made the exec'ing thread the leader (pid ==
+	 * tgid) and gave it the leader's start time; old_pid is the tid it
+	 * had, which differs from tgid for exec from a non-leader thread. */
+	fill_header(&e->h, task, LINEAGE_EVENT_EXEC);
+	e->h.tid = old_pid;
+	e->h.cgroup_id = bpf_get_current_cgroup_id();
+
+	n = bpf_probe_read_kernel_str(e->exe, sizeof(e->exe), BPF_CORE_READ(bprm, filename));
+	e->exe_len = n > 0 ? n - 1 : 0;
+	if (n <= 0)
+		e->exe[0] = '\0';
+
+	/* The new image's argv is on its fresh stack, written by the kernel
+	 * moments ago, so it is resident. */
+	arg_start = BPF_CORE_READ(task, mm, arg_start);
+	arg_end = BPF_CORE_READ(task, mm, arg_end);
+	len = arg_end > arg_start ? arg_end - arg_start : 0;
+	if (len > LINEAGE_ARGS_LEN)
+		len = LINEAGE_ARGS_LEN;
+	e->args_len = 0;
+	if (len > 0 && bpf_probe_read_user(e->args, len, (const void *)arg_start) == 0)
+		e->args_len = len;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* Every thread passes through here. Report the process once: do_exit()
+ * decrements signal->live before this tracepoint, so the thread that sees
+ * zero is the last of its group (the group is dead). "pid == tgid" would
+ * report a leader that called pthread_exit() while its threads still run,
+ * and miss nothing else, so the live count is the right test. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit, struct task_struct *task)
+{
+	struct lineage_exit_event *e;
+
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	e = reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	fill_header(&e->h, task, LINEAGE_EVENT_EXIT);
+	if (e->h.pid != e->h.tid)
+		e->h.ns_pid = leader_ns_pid(task, e->h.ns_pid);
+	e->h.cgroup_id = bpf_get_current_cgroup_id();
+	e->exit_code = BPF_CORE_READ(task, exit_code);
+	e->reserved = 0;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}

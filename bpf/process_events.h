@@ -1,0 +1,60 @@
+/* The records bpf/process_events.bpf.c writes to its ring buffer, shared by
+ * the BPF program and src/events/bpf_source.cc. Plain C: the BPF side sees
+ * the kernel's types through vmlinux.h, userspace through <linux/types.h>.
+ * Every record starts with a struct lineage_event_header; `kind` says which
+ * of the three records follows. Fixed sizes, so the BPF side can reserve
+ * ring buffer space with a constant. */
+#ifndef LINEAGE_BPF_PROCESS_EVENTS_H
+#define LINEAGE_BPF_PROCESS_EVENTS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define LINEAGE_COMM_LEN 16
+#define LINEAGE_EXE_LEN 512   /* bprm->filename, NUL-terminated, truncated */
+#define LINEAGE_ARGS_LEN 1024 /* argv as the kernel lays it out: NUL-separated */
+
+enum lineage_event_kind {
+	LINEAGE_EVENT_FORK = 1,
+	LINEAGE_EVENT_EXEC = 2,
+	LINEAGE_EVENT_EXIT = 3,
+};
+
+struct lineage_event_header {
+	__u64 time_ns;       /* bpf_ktime_get_boot_ns(): CLOCK_BOOTTIME */
+	__u64 start_time_ns; /* task->start_boottime of the process (group leader) */
+	__u64 cgroup_id;     /* cgroup v2 id (kernfs node id) */
+	__u32 kind;          /* enum lineage_event_kind */
+	__s32 pid;           /* tgid */
+	__s32 tid;           /* thread that did it */
+	__u32 uid;           /* effective ids, as ps shows them */
+	__u32 gid;
+	__u32 pidns;         /* inode of the task's own pid namespace */
+	__s32 ns_pid;        /* tgid as seen inside that namespace */
+	__u32 reserved;
+	char comm[LINEAGE_COMM_LEN];
+};
+
+struct lineage_fork_event {
+	struct lineage_event_header h; /* about the child */
+	__u64 parent_start_time_ns;
+	__s32 ppid;                    /* the parent's tgid */
+	__u32 reserved;
+};
+
+struct lineage_exec_event {
+	struct lineage_event_header h; /* tid: the exec'ing thread before de_thread() */
+	__u32 exe_len;                 /* bytes in exe, without the NUL */
+	__u32 args_len;                /* bytes in args; the last argument may be cut */
+	char exe[LINEAGE_EXE_LEN];
+	char args[LINEAGE_ARGS_LEN];
+};
+
+struct lineage_exit_event {
+	struct lineage_event_header h;
+	__s32 exit_code; /* task->exit_code: the wait status */
+	__u32 reserved;
+};
+
+#endif /* LINEAGE_BPF_PROCESS_EVENTS_H */

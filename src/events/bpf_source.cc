@@ -1,0 +1,242 @@
+#include "events/bpf_source.h"
+
+#include <bpf/libbpf.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+
+#include "process_events.h"
+#include "process_events.skel.h"
+
+namespace lineage::events {
+namespace {
+
+constexpr size_t kMaxLibbpfLog = 2048;  // tail of libbpf's messages kept for an error
+
+// libbpf reports through a process-wide print callback. While open() runs it
+// points at this buffer, so a failure carries libbpf's own explanation (for
+// example the verifier's log) instead of a bare errno.
+std::string* g_libbpf_log = nullptr;
+
+int capture_libbpf(enum libbpf_print_level level, const char* format, va_list args) {
+  if (level == LIBBPF_DEBUG || g_libbpf_log == nullptr) return 0;
+  char line[1024];
+  int n = std::vsnprintf(line, sizeof line, format, args);
+  if (n > 0) g_libbpf_log->append(line, std::min<size_t>(n, sizeof line - 1));
+  if (g_libbpf_log->size() > 4 * kMaxLibbpfLog) g_libbpf_log->erase(0, g_libbpf_log->size() - kMaxLibbpfLog);
+  return 0;
+}
+
+class LibbpfLogCapture {
+ public:
+  explicit LibbpfLogCapture(std::string* log) : previous_(libbpf_set_print(capture_libbpf)) {
+    g_libbpf_log = log;
+  }
+  ~LibbpfLogCapture() {
+    libbpf_set_print(previous_);
+    g_libbpf_log = nullptr;
+  }
+  LibbpfLogCapture(const LibbpfLogCapture&) = delete;
+  LibbpfLogCapture& operator=(const LibbpfLogCapture&) = delete;
+
+ private:
+  libbpf_print_fn_t previous_;
+};
+
+bool has_capability(int cap) {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (::syscall(SYS_capget, &header, data) != 0) return false;
+  return (data[cap / 32].effective & (1u << (cap % 32))) != 0;
+}
+
+bool may_load_tracing() {
+  return has_capability(CAP_SYS_ADMIN) || (has_capability(CAP_BPF) && has_capability(CAP_PERFMON));
+}
+
+// EPERM is always the kernel refusing. EACCES is also what the verifier
+// answers for a program it rejects, so it means "permission" only when the
+// process lacks the capabilities to load tracing programs at all.
+Error load_error(std::string_view step, int err, const std::string& log) {
+  err = err < 0 ? -err : err;
+  bool permission = err == EPERM || (err == EACCES && !may_load_tracing());
+  std::string message = "bpf: " + std::string(step) + ": " + std::strerror(err);
+  if (!log.empty()) {
+    std::string tail = log.size() > kMaxLibbpfLog ? log.substr(log.size() - kMaxLibbpfLog) : log;
+    while (!tail.empty() && tail.back() == '\n') tail.pop_back();
+    message += "\n" + tail;
+  }
+  return {permission ? ErrorKind::kPermission : ErrorKind::kInternal, std::move(message)};
+}
+
+uint64_t boot_time_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_BOOTTIME, &ts);
+  return uint64_t(ts.tv_sec) * 1'000'000'000u + uint64_t(ts.tv_nsec);
+}
+
+std::string bounded(const char* s, size_t cap) { return std::string(s, ::strnlen(s, cap)); }
+
+Event from_header(const lineage_event_header& h, EventKind kind) {
+  Event e;
+  e.kind = kind;
+  e.time_ns = h.time_ns;
+  e.pid = h.pid;
+  e.tid = h.tid;
+  e.start_time_ns = h.start_time_ns;
+  e.uid = h.uid;
+  e.gid = h.gid;
+  e.cgroup_id = h.cgroup_id;
+  e.pidns = h.pidns;
+  e.ns_pid = h.ns_pid;
+  e.comm = bounded(h.comm, sizeof h.comm);
+  return e;
+}
+
+}  // namespace
+
+std::vector<std::string> split_args(const char* data, size_t len) {
+  std::vector<std::string> args;
+  size_t begin = 0;
+  while (begin < len) {
+    const void* nul = std::memchr(data + begin, '\0', len - begin);
+    size_t end = nul ? size_t(static_cast<const char*>(nul) - data) : len;
+    args.emplace_back(data + begin, end - begin);
+    begin = end + 1;
+  }
+  return args;
+}
+
+void BpfEventSource::SkeletonDeleter::operator()(process_events_bpf* skel) const {
+  process_events_bpf__destroy(skel);  // detaches the links and closes the maps
+}
+
+void BpfEventSource::RingDeleter::operator()(ring_buffer* ring) const { ring_buffer__free(ring); }
+
+BpfEventSource::~BpfEventSource() = default;
+
+Result<std::unique_ptr<BpfEventSource>> BpfEventSource::open(const Options& options) {
+  long page = ::sysconf(_SC_PAGESIZE);
+  uint32_t ring = options.ring_bytes;
+  if (ring == 0 || (ring & (ring - 1)) != 0 || (page > 0 && ring % uint32_t(page) != 0))
+    return usage_error("bpf: ring buffer size must be a power of two and a multiple of the page size");
+
+  std::string log;
+  LibbpfLogCapture capture(&log);
+  std::unique_ptr<BpfEventSource> source(new BpfEventSource());
+
+  source->skel_.reset(process_events_bpf__open());
+  if (!source->skel_) return load_error("open", errno, log);
+  process_events_bpf* skel = source->skel_.get();
+
+  skel->rodata->include_threads = options.include_threads;
+  if (int err = bpf_map__set_max_entries(skel->maps.events, ring); err != 0)
+    return load_error("size ring buffer", err, log);
+
+  if (int err = process_events_bpf__load(skel); err != 0) return load_error("load", err, log);
+  if (int err = process_events_bpf__attach(skel); err != 0) return load_error("attach", err, log);
+
+  source->ring_.reset(ring_buffer__new(bpf_map__fd(skel->maps.events), &BpfEventSource::on_record,
+                                       source.get(), nullptr));
+  if (!source->ring_) return load_error("ring buffer", errno, log);
+  return source;
+}
+
+Result<size_t> BpfEventSource::poll(std::vector<Event>& out, int timeout_ms) {
+  size_t before = out.size();
+  sink_ = &out;
+  int n = ring_buffer__poll(ring_.get(), timeout_ms);
+  sink_ = nullptr;
+  if (n < 0 && n != -EINTR)
+    return Error{ErrorKind::kInternal, std::string("bpf: ring buffer poll: ") + std::strerror(-n)};
+
+  uint64_t lost = kernel_lost();
+  if (lost > lost_reported_) {
+    Event e;
+    e.kind = EventKind::kLost;
+    e.time_ns = boot_time_ns();
+    e.lost = lost - lost_reported_;
+    lost_reported_ = lost;
+    out.push_back(std::move(e));
+  }
+  return out.size() - before;
+}
+
+SourceStats BpfEventSource::stats() const {
+  SourceStats s = stats_;
+  s.lost = kernel_lost() + malformed_;
+  return s;
+}
+
+int BpfEventSource::on_record(void* self, void* data, size_t size) {
+  static_cast<BpfEventSource*>(self)->handle(data, size);
+  return 0;
+}
+
+void BpfEventSource::handle(const void* data, size_t size) {
+  lineage_event_header h;
+  if (size < sizeof h) {
+    ++malformed_;
+    return;
+  }
+  std::memcpy(&h, data, sizeof h);  // ring records are 8-byte aligned; copy anyway
+  switch (h.kind) {
+    case LINEAGE_EVENT_FORK: {
+      lineage_fork_event r;
+      if (size < sizeof r) break;
+      std::memcpy(&r, data, sizeof r);
+      Event e = from_header(r.h, EventKind::kFork);
+      e.ppid = r.ppid;
+      e.parent_start_time_ns = r.parent_start_time_ns;
+      ++stats_.forks;
+      sink_->push_back(std::move(e));
+      return;
+    }
+    case LINEAGE_EVENT_EXEC: {
+      if (size < sizeof(lineage_exec_event)) break;
+      // Large record: read it in place instead of copying to the stack.
+      const auto* r = static_cast<const lineage_exec_event*>(data);
+      Event e = from_header(r->h, EventKind::kExec);
+      e.exe.assign(r->exe, std::min<size_t>(r->exe_len, ::strnlen(r->exe, sizeof r->exe)));
+      e.argv = split_args(r->args, std::min<size_t>(r->args_len, sizeof r->args));
+      ++stats_.execs;
+      sink_->push_back(std::move(e));
+      return;
+    }
+    case LINEAGE_EVENT_EXIT: {
+      lineage_exit_event r;
+      if (size < sizeof r) break;
+      std::memcpy(&r, data, sizeof r);
+      Event e = from_header(r.h, EventKind::kExit);
+      e.exit_code = r.exit_code;
+      ++stats_.exits;
+      sink_->push_back(std::move(e));
+      return;
+    }
+    default:
+      break;
+  }
+  ++malformed_;
+}
+
+uint64_t BpfEventSource::kernel_lost() const {
+  int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return 0;
+  std::vector<uint64_t> per_cpu(size_t(cpus), 0);
+  uint32_t key = 0;
+  if (bpf_map__lookup_elem(skel_->maps.lost, &key, sizeof key, per_cpu.data(),
+                           per_cpu.size() * sizeof(uint64_t), 0) != 0)
+    return 0;
+  uint64_t total = 0;
+  for (uint64_t n : per_cpu) total += n;
+  return total;
+}
+
+}  // namespace lineage::events

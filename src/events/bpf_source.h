@@ -1,0 +1,71 @@
+#pragma once
+// Process events from eBPF programs on the scheduler's BTF tracepoints
+// (sched_process_fork, sched_process_exec, sched_process_exit), the kernel
+// side in bpf/process_events.bpf.c. Unlike the netlink source the kernel
+// hands over everything at the moment it happens (start times, comm, exe,
+// argv, ids, cgroup, pid namespace), so nothing is read from /proc and a
+// process that lives a millisecond is reported as fully as any other.
+//
+// Records that do not fit in the ring buffer are counted in the kernel and
+// reported as kLost events at the next poll().
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "events/event.h"
+
+struct process_events_bpf;  // the generated skeleton (process_events.skel.h)
+struct ring_buffer;         // libbpf
+
+namespace lineage::events {
+
+class BpfEventSource : public EventSource {
+ public:
+  struct Options {
+    /// Also report threads (clone with CLONE_THREAD) as kFork with
+    /// pid == ppid; off like the other sources: the tree is of processes.
+    bool include_threads = false;
+    /// Ring buffer size in bytes: a power of two, a multiple of the page size.
+    uint32_t ring_bytes = 16u << 20;
+  };
+
+  /// Opens, configures, loads and attaches the programs. kPermission when
+  /// the kernel refuses (no CAP_BPF/CAP_PERFMON, lockdown, unprivileged BPF
+  /// disabled); kInternal with libbpf's message otherwise.
+  static Result<std::unique_ptr<BpfEventSource>> open(const Options& options);
+  static Result<std::unique_ptr<BpfEventSource>> open() { return open(Options{}); }
+  ~BpfEventSource() override;
+
+  std::string_view name() const override { return "bpf"; }
+  Result<size_t> poll(std::vector<Event>& out, int timeout_ms) override;
+  SourceStats stats() const override;
+
+ private:
+  struct SkeletonDeleter {
+    void operator()(process_events_bpf* skel) const;
+  };
+  struct RingDeleter {
+    void operator()(ring_buffer* ring) const;
+  };
+
+  BpfEventSource() = default;
+  static int on_record(void* self, void* data, size_t size);
+  void handle(const void* data, size_t size);
+  uint64_t kernel_lost() const;
+
+  std::unique_ptr<process_events_bpf, SkeletonDeleter> skel_;
+  std::unique_ptr<ring_buffer, RingDeleter> ring_;  // declared after skel_: freed first
+  std::vector<Event>* sink_ = nullptr;              // poll()'s output while it runs
+  SourceStats stats_;
+  uint64_t lost_reported_ = 0;  // kernel count already reported as kLost
+  uint64_t malformed_ = 0;      // records too short for their kind
+};
+
+/// Splits the kernel's argv area (arguments separated by NUL, the last one
+/// possibly cut without one) into arguments. Exposed for tests.
+std::vector<std::string> split_args(const char* data, size_t len);
+
+}  // namespace lineage::events

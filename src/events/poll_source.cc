@@ -1,0 +1,119 @@
+#include "events/poll_source.h"
+
+#include <time.h>
+
+#include <algorithm>
+#include <thread>
+#include <utility>
+
+namespace lineage::events {
+
+namespace {
+
+constexpr core::FieldMask kFields = core::kFieldStat | core::kFieldStatus | core::kFieldCmdline;
+
+uint64_t boot_now_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_BOOTTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+Event exit_event(int32_t pid, const auto& seen, uint64_t now) {
+  Event e;
+  e.kind = EventKind::kExit;
+  e.time_ns = now;  // the scan that noticed; the real time is not known
+  e.pid = e.tid = pid;
+  e.start_time_ns = seen.start_time_ns;
+  e.ppid = seen.ppid;
+  e.exit_code = -1;  // unknown: only the parent's wait() sees it
+  return e;
+}
+
+}  // namespace
+
+PollEventSource::PollEventSource(const procfs::ProcReader& reader,
+                                 std::chrono::milliseconds interval)
+    : reader_(reader), interval_(interval) {
+  previous_ = scan(nullptr);
+  next_scan_ = std::chrono::steady_clock::now() + interval_;
+}
+
+PollEventSource::Table PollEventSource::scan(std::vector<core::Process>* processes) const {
+  std::vector<core::Process> list = reader_.scan(kFields);
+  Table table;
+  table.reserve(list.size());
+  for (const core::Process& p : list) table[p.pid()] = {p.key.start_time_ns, p.ppid()};
+  if (processes) *processes = std::move(list);
+  return table;
+}
+
+Result<size_t> PollEventSource::poll(std::vector<Event>& out, int timeout_ms) {
+  auto now = std::chrono::steady_clock::now();
+  if (timeout_ms >= 0 && next_scan_ - now > std::chrono::milliseconds(timeout_ms)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
+    return size_t{0};
+  }
+  std::this_thread::sleep_until(next_scan_);
+  std::vector<core::Process> processes;
+  Table table = scan(&processes);
+  next_scan_ = std::chrono::steady_clock::now() + interval_;
+  return diff(processes, table, out);
+}
+
+size_t PollEventSource::diff(std::vector<core::Process>& now, Table& table,
+                             std::vector<Event>& out) {
+  const size_t before = out.size();
+  const uint64_t now_ns = boot_now_ns();
+  // Vanished, or its pid now names another process (reuse): exited.
+  for (const auto& [pid, seen] : previous_) {
+    auto it = table.find(pid);
+    if (it == table.end() || it->second.start_time_ns != seen.start_time_ns) {
+      out.push_back(exit_event(pid, seen, now_ns));
+      ++stats_.exits;
+    }
+  }
+  // New processes, parents before children (oldest first).
+  std::vector<core::Process*> fresh;
+  for (core::Process& p : now) {
+    auto it = previous_.find(p.pid());
+    if (it == previous_.end() || it->second.start_time_ns != p.key.start_time_ns) {
+      fresh.push_back(&p);
+    }
+  }
+  std::sort(fresh.begin(), fresh.end(), [](const core::Process* a, const core::Process* b) {
+    return std::pair(a->key.start_time_ns, a->pid()) < std::pair(b->key.start_time_ns, b->pid());
+  });
+  for (core::Process* p : fresh) {
+    Event fork;
+    fork.kind = EventKind::kFork;
+    fork.time_ns = p->key.start_time_ns;
+    fork.pid = fork.tid = p->pid();
+    fork.start_time_ns = p->key.start_time_ns;
+    fork.ppid = p->ppid();
+    if (auto parent = table.find(fork.ppid); parent != table.end()) {
+      fork.parent_start_time_ns = parent->second.start_time_ns;
+    }
+    fork.comm = p->stat.comm;
+    fork.from_proc = true;
+    if (p->status) {
+      fork.uid = p->status->uid.real;
+      fork.gid = p->status->gid.real;
+      if (!p->status->ns_pids.empty()) fork.ns_pid = p->status->ns_pids.back();
+    }
+    out.push_back(fork);
+    ++stats_.forks;
+    // A kernel thread never execs. For anything else a scan cannot tell
+    // whether the child exec'd: report the image it runs now.
+    if (p->is_kernel_thread()) continue;
+    Event exec = fork;
+    exec.kind = EventKind::kExec;
+    exec.ppid = fork.ppid;
+    if (p->argv) exec.argv = std::move(*p->argv);
+    out.push_back(std::move(exec));
+    ++stats_.execs;
+  }
+  previous_ = std::move(table);
+  return out.size() - before;
+}
+
+}  // namespace lineage::events

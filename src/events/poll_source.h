@@ -1,0 +1,50 @@
+#pragma once
+// The last-resort event source: scan /proc every interval and report the
+// difference from the previous scan as events. It needs no privilege and
+// no kernel support, but it only sees what is alive at a scan: a process
+// that starts and exits between two scans (shorter than the interval) is
+// never reported, exit codes are unknown (-1), and event times are the
+// start time (fork, exec) or the scan that noticed (exit).
+#include <chrono>
+#include <cstdint>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "events/event.h"
+#include "procfs/reader.h"
+
+namespace lineage::events {
+
+class PollEventSource : public EventSource {
+ public:
+  /// Takes the baseline scan now: processes alive at construction are not
+  /// reported, like a kernel source that starts listening. The reader must
+  /// outlive the source.
+  explicit PollEventSource(const procfs::ProcReader& reader,
+                           std::chrono::milliseconds interval = std::chrono::milliseconds(1000));
+
+  std::string_view name() const override { return "poll"; }
+  /// Sleeps until the next scan is due (at most timeout_ms), scans, and
+  /// appends fork + exec for each new process and exit for each vanished one.
+  Result<size_t> poll(std::vector<Event>& out, int timeout_ms) override;
+  SourceStats stats() const override { return stats_; }
+
+ private:
+  struct Seen {
+    uint64_t start_time_ns = 0;
+    int32_t ppid = 0;
+  };
+  using Table = std::unordered_map<int32_t, Seen>;  // pid → the process holding it
+
+  Table scan(std::vector<core::Process>* processes) const;
+  size_t diff(std::vector<core::Process>& now, Table& table, std::vector<Event>& out);
+
+  const procfs::ProcReader& reader_;
+  std::chrono::milliseconds interval_;
+  std::chrono::steady_clock::time_point next_scan_;
+  Table previous_;
+  SourceStats stats_;
+};
+
+}  // namespace lineage::events

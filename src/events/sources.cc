@@ -1,0 +1,41 @@
+#include "events/sources.h"
+
+#include "events/netlink_source.h"
+#include "events/poll_source.h"
+#ifdef LINEAGE_HAVE_BPF
+#include "events/bpf_source.h"
+#endif
+
+namespace lineage::events {
+
+Result<OpenedSource> open_source(const std::string& which, const procfs::ProcReader& reader,
+                                 int poll_interval_ms) {
+  std::string why;
+  bool any = which == "auto";
+  Error last{ErrorKind::kInternal, "no event source"};
+  if (any || which == "bpf") {
+#ifdef LINEAGE_HAVE_BPF
+    auto bpf = BpfEventSource::open();
+    if (bpf) return OpenedSource{std::move(*bpf), why + "bpf: loaded"};
+    why += "bpf: " + bpf.error().message + "; ";
+    last = bpf.error();
+#else
+    why += "bpf: not built in; ";
+    last = Error{ErrorKind::kInternal, "this lineage was built without eBPF support"};
+#endif
+    if (!any) return last;
+  }
+  if (any || which == "netlink") {
+    auto nl = NetlinkEventSource::open(reader);
+    if (nl) return OpenedSource{std::move(*nl), why + "netlink: proc connector"};
+    why += "netlink: " + nl.error().message + "; ";
+    last = nl.error();
+    if (!any) return last;
+  }
+  auto poll = std::make_unique<PollEventSource>(reader, std::chrono::milliseconds(poll_interval_ms));
+  return OpenedSource{std::move(poll),
+                      why + "poll: scanning /proc every " + std::to_string(poll_interval_ms) +
+                          " ms, processes shorter than that are missed"};
+}
+
+}  // namespace lineage::events

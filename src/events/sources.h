@@ -1,0 +1,21 @@
+#pragma once
+// Choosing an event source: auto tries bpf, then netlink, then poll, and
+// says which it got and why.
+#include <memory>
+#include <string>
+
+#include "events/event.h"
+#include "procfs/reader.h"
+
+namespace lineage::events {
+
+struct OpenedSource {
+  std::unique_ptr<EventSource> source;
+  std::string why;  // "bpf: ...; netlink: ..." what was tried and what happened
+};
+
+/// which: auto | bpf | netlink | poll. poll_interval_ms for the poll source.
+Result<OpenedSource> open_source(const std::string& which, const procfs::ProcReader& reader,
+                                 int poll_interval_ms = 1000);
+
+}  // namespace lineage::events
