@@ -92,6 +92,19 @@ void LiveTree::evict_if_needed() {
     children_.erase(k);
     processes_.erase(k);
     ++counters_.evicted;
+    // Parents' child lists still name evicted keys; drop them now and then
+    // (amortised) so a long-lived parent of many short jobs stays bounded.
+    if (++evictions_since_compaction_ >= 4096) compact_children();
+  }
+}
+
+void LiveTree::compact_children() {
+  evictions_since_compaction_ = 0;
+  for (auto it = children_.begin(); it != children_.end();) {
+    auto& list = it->second;
+    list.erase(std::remove_if(list.begin(), list.end(), [&](const ProcessKey& c) { return !find(c); }),
+               list.end());
+    it = list.empty() ? children_.erase(it) : std::next(it);
   }
 }
 

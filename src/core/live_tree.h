@@ -83,6 +83,7 @@ class LiveTree {
   void mark_exited(LiveProcess& p, uint64_t time_ns, int32_t code);
   void adjust_descendants(const LiveProcess& from, int delta);
   void evict_if_needed();
+  void compact_children();
   LiveProcess* lookup(const ProcessKey& key);
 
   size_t max_processes_;
@@ -92,6 +93,7 @@ class LiveTree {
   std::unordered_map<ProcessKey, std::vector<ProcessKey>, KeyHash> children_;
   std::deque<ProcessKey> exited_;  // eviction candidates, oldest exit first
   TreeCounters counters_;
+  size_t evictions_since_compaction_ = 0;
 };
 
 }  // namespace lineage::core

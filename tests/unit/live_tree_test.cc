@@ -110,6 +110,24 @@ TEST(LiveTree, DoubleForkKeepsTheOriginalChain) {
   EXPECT_GT(tree.counters().evicted, 0u);
 }
 
+// 20,000 short jobs under one long-lived parent, with a budget of 100.
+TEST(LiveTree, BudgetHoldsUnderChurn) {
+  LiveTree tree(100);
+  std::string lines = fork(1 * kS, 1, 0) + fork(2 * kS, 10, 1, "cron");
+  replay(tree, lines);
+  uint64_t t = 3 * kS;
+  for (int i = 0; i < 20000; ++i) {
+    int pid = 1000 + i % 30000;
+    replay(tree, fork(t, pid, 10) + exec(t + 1, pid, "/bin/job") + exit_(t + 2, pid));
+    t += 10;
+  }
+  EXPECT_LE(tree.size(), 100u);
+  EXPECT_LE(tree.children(tree.find_pid(10)->key).size(), 100u);
+  EXPECT_GE(tree.counters().evicted, 19900u);
+  ASSERT_NE(tree.find_pid(10), nullptr);  // alive processes are never evicted
+  ASSERT_NE(tree.find_pid(1), nullptr);
+}
+
 // pid 30 exits at 9 s and a new process takes pid 30 at 10 s.
 TEST(LiveTree, PidReuseMakesTwoProcesses) {
   LiveTree tree;
