@@ -99,7 +99,8 @@ TEST(NetlinkEventSource, SeesForkExecExitOfSpawnedProcesses) {
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
     ASSERT_EQ(status, 0);
   }
-  auto [child, grandchild] = spawn_double_fork();
+  const auto spawned = spawn_double_fork();  // no structured binding: lambdas below capture these
+  const pid_t child = spawned.first, grandchild = spawned.second;
   ASSERT_GT(child, 0);
   ASSERT_GT(grandchild, 0);
 
