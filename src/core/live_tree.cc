@@ -4,6 +4,27 @@
 
 namespace lineage::core {
 
+LiveTree::LiveTree(size_t max_processes, uint64_t tick_ns) : max_processes_(max_processes), tick_ns_(tick_ns) {
+  size_t expect = std::min<size_t>(max_processes + 1, size_t{1} << 16);
+  processes_.reserve(expect);
+  current_.reserve(expect);
+  children_.reserve(expect / 4);
+}
+
+template <class T>
+const T* LiveTree::image_at(const LiveProcess& p, Versioned<T> LiveProcess::*field, uint64_t time_ns) const {
+  const LiveProcess* cur = &p;
+  uint64_t t = time_ns;
+  for (int depth = 0; depth < 64; ++depth) {
+    if (const T* v = (cur->*field).at(t)) return v;
+    if (cur->fork_parent.pid == 0) return nullptr;
+    t = std::min(t, cur->fork_time_ns);  // the parent's image when it forked
+    cur = find(cur->fork_parent);
+    if (cur == nullptr) return nullptr;
+  }
+  return nullptr;
+}
+
 LiveProcess* LiveTree::lookup(const ProcessKey& key) {
   auto it = processes_.find(key);
   return it == processes_.end() ? nullptr : &it->second;
@@ -69,9 +90,11 @@ void LiveTree::mark_exited(LiveProcess& p, uint64_t time_ns, int32_t code) {
   // the events do not name; /proc tells later). The fork parent stays.
   ProcessKey init{};
   if (const LiveProcess* i = find_pid(1)) init = i->key;
-  for (const ProcessKey& c : children_[p.key]) {
-    LiveProcess* child = lookup(c);
-    if (child && child->alive()) child->parent.set(time_ns, init);
+  if (auto kids = children_.find(p.key); kids != children_.end()) {
+    for (const ProcessKey& c : kids->second) {
+      LiveProcess* child = lookup(c);
+      if (child && child->alive()) child->parent.set(time_ns, init);
+    }
   }
   exited_.push_back(p.key);
 }
@@ -144,12 +167,11 @@ void LiveTree::apply(const events::Event& e) {
       ProcessKey parent_key = parent ? parent->key : ProcessKey{};
       uint64_t start = e.start_time_ns ? e.start_time_ns : e.time_ns;
       LiveProcess& child = add({e.pid, start}, parent_key, e.time_ns);
-      // A fork inherits the parent's image until it execs.
+      // A fork runs its parent's image until it execs: exe and argv are
+      // looked up through the fork parent (image_at), not copied.
       parent = parent_key.pid ? lookup(parent_key) : nullptr;
-      std::string comm = !e.comm.empty() ? e.comm : (parent && parent->comm.latest() ? *parent->comm.latest() : "");
-      child.comm.set(e.time_ns, comm);
-      if (parent && parent->exe.latest()) child.exe.set(e.time_ns, *parent->exe.latest());
-      if (parent && parent->argv.latest()) child.argv.set(e.time_ns, *parent->argv.latest());
+      if (!e.comm.empty()) child.comm.set(e.time_ns, e.comm);
+      else if (parent && parent->comm.latest()) child.comm.set(e.time_ns, *parent->comm.latest());
       child.uid.set(e.time_ns, e.uid);
       break;
     }
@@ -205,9 +227,9 @@ std::optional<ProcessAt> LiveTree::at(const ProcessKey& key, uint64_t time_ns) c
   out.key = key;
   out.alive = p->alive() || time_ns < p->exit_time_ns;
   if (const ProcessKey* parent = p->parent.at(time_ns)) out.parent = *parent;
-  if (const std::string* c = p->comm.at(time_ns)) out.comm = *c;
-  if (const std::string* x = p->exe.at(time_ns)) out.exe = *x;
-  if (const auto* a = p->argv.at(time_ns)) out.argv = *a;
+  if (const std::string* c = image_at(*p, &LiveProcess::comm, time_ns)) out.comm = *c;
+  if (const std::string* x = image_at(*p, &LiveProcess::exe, time_ns)) out.exe = *x;
+  if (const auto* a = image_at(*p, &LiveProcess::argv, time_ns)) out.argv = *a;
   return out;
 }
 

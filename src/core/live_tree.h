@@ -26,8 +26,9 @@ struct LiveProcess {
   ProcessKey key;
   ProcessKey fork_parent;               // {0, 0}: unknown
   Versioned<ProcessKey> parent;         // the current parent over time
-  Versioned<std::string> comm, exe;
-  Versioned<std::vector<std::string>> argv;
+  Versioned<std::string> comm;
+  Versioned<std::string> exe;                // only from exec: a fork shares its parent's
+  Versioned<std::vector<std::string>> argv;  // likewise
   Versioned<uint32_t> uid;
   uint64_t fork_time_ns = 0;
   uint64_t exit_time_ns = 0;            // 0: alive
@@ -55,8 +56,7 @@ struct ProcessAt {
 
 class LiveTree {
  public:
-  explicit LiveTree(size_t max_processes = 65536, uint64_t tick_ns = 10'000'000)
-      : max_processes_(max_processes), tick_ns_(tick_ns) {}
+  explicit LiveTree(size_t max_processes = 65536, uint64_t tick_ns = 10'000'000);
 
   /// Seeds the tree from a /proc snapshot (processes marked backfilled).
   void bootstrap(const std::vector<Process>& snapshot, uint64_t now_ns);
@@ -85,6 +85,10 @@ class LiveTree {
   void evict_if_needed();
   void compact_children();
   LiveProcess* lookup(const ProcessKey& key);
+  /// A field as of time_ns; a fork that has not exec'd yet shows its
+  /// parent's image (not copied at fork: forks stay cheap).
+  template <class T>
+  const T* image_at(const LiveProcess& p, Versioned<T> LiveProcess::*field, uint64_t time_ns) const;
 
   size_t max_processes_;
   uint64_t tick_ns_;
