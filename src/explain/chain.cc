@@ -9,7 +9,7 @@
 namespace lineage::explain {
 
 Result<Chain> build_chain(const procfs::ProcReader& reader, int32_t pid, core::FieldMask fields,
-                          size_t max_depth) {
+                          size_t max_depth, core::FieldMask ancestor_fields) {
   auto target = reader.read(pid, fields);
   if (!target) return not_found(fmt::format("no process with pid {}", pid));
   Chain chain;
@@ -24,7 +24,7 @@ Result<Chain> build_chain(const procfs::ProcReader& reader, int32_t pid, core::F
       chain.loop = true;
       break;
     }
-    auto parent = reader.read(ppid, fields);
+    auto parent = reader.read(ppid, ancestor_fields);
     if (!parent) break;  // exited between the two reads
     if (!core::plausible_parent(*parent, child)) {
       chain.reused_parent_pid = ppid;

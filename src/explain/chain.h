@@ -17,6 +17,11 @@ inline constexpr core::FieldMask kChainFields =
     core::kFieldCwd | core::kFieldCgroup | core::kFieldNamespaces | core::kFieldEnviron |
     core::kFieldLoginUid;
 
+/// Ancestors need less: detectors read their exe, argv, cgroup, environment
+/// and namespaces; only the target's cwd and login uid are shown.
+inline constexpr core::FieldMask kAncestorFields =
+    kChainFields & ~(core::kFieldCwd | core::kFieldLoginUid);
+
 struct Chain {
   std::vector<core::Process> processes;  // root first, target last
   /// The walk stopped because the parent pid now names a younger process:
@@ -27,6 +32,7 @@ struct Chain {
 
 /// kNotFound when the target does not exist.
 Result<Chain> build_chain(const procfs::ProcReader& reader, int32_t pid,
-                          core::FieldMask fields = kChainFields, size_t max_depth = 256);
+                          core::FieldMask fields = kChainFields, size_t max_depth = 256,
+                          core::FieldMask ancestor_fields = kAncestorFields);
 
 }  // namespace lineage::explain
