@@ -16,12 +16,21 @@
 namespace lineage::explain {
 namespace {
 
-size_t last_with_exe(const std::vector<core::Process>& chain, std::string_view exe) {
+// The server nearest the target whose executable is `exe` (an ancestor:
+// the server forks every window), as a source anchored at its child.
+std::optional<Source> server_source(const std::vector<core::Process>& chain, std::string_view exe) {
   size_t found = chain.size();
   for (size_t i = 0; i + 1 < chain.size(); ++i) {
     if (exe_name(chain[i]) == exe) found = i;
   }
-  return found;
+  if (found == chain.size()) return std::nullopt;
+  const core::Process& srv = chain[found];
+  Source s;
+  s.kind = std::string(exe);
+  s.pid = srv.pid();
+  s.anchor = found + 1;
+  s.evidence.push_back(fmt::format("ancestor pid {} runs {} ({})", srv.pid(), exe_path(srv), srv.command_line()));
+  return s;
 }
 
 bool valid_pane(const std::string& pane) {
@@ -87,14 +96,11 @@ std::optional<std::string> ask_tmux(const core::Process& server, const std::stri
 
 void detect_tmux(const Context& ctx, std::vector<Source>& out) {
   const auto& chain = ctx.chain;
-  size_t server = last_with_exe(chain, "tmux");
-  if (server == chain.size()) return;
+  auto found = server_source(chain, "tmux");
+  if (!found) return;
+  Source& s = *found;
+  const size_t server = s.anchor - 1;
   const core::Process& srv = chain[server];
-  Source s;
-  s.kind = "tmux";
-  s.pid = srv.pid();
-  s.anchor = server + 1;
-  s.evidence.push_back(fmt::format("ancestor pid {} runs {} ({})", srv.pid(), exe_path(srv), srv.command_line()));
   // TMUX=socket,server_pid,session_index and TMUX_PANE=%N, set for the pane.
   std::string socket, pane, index;
   for (size_t i = server + 1; i < chain.size() && pane.empty(); ++i) {
@@ -128,14 +134,10 @@ void detect_tmux(const Context& ctx, std::vector<Source>& out) {
 
 void detect_screen(const Context& ctx, std::vector<Source>& out) {
   const auto& chain = ctx.chain;
-  size_t server = last_with_exe(chain, "screen");
-  if (server == chain.size()) return;
-  const core::Process& srv = chain[server];
-  Source s;
-  s.kind = "screen";
-  s.pid = srv.pid();
-  s.anchor = server + 1;
-  s.evidence.push_back(fmt::format("ancestor pid {} runs {} ({})", srv.pid(), exe_path(srv), srv.command_line()));
+  auto found = server_source(chain, "screen");
+  if (!found) return;
+  Source& s = *found;
+  const size_t server = s.anchor - 1;
   // STY=PID.NAME names the session of every window's process.
   for (size_t i = server + 1; i < chain.size(); ++i) {
     auto sty = chain[i].env("STY");
