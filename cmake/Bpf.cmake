@@ -1,6 +1,7 @@
-# Builds bpf/process_events.bpf.c into a libbpf skeleton header and exposes it
-# as the INTERFACE library `lineage_bpf_skeleton` (include dir of
-# process_events.skel.h + libbpf). Sets LINEAGE_BPF_FOUND.
+# Builds each program of LINEAGE_BPF_PROGRAMS (bpf/<name>.bpf.c: today
+# process_events and socket_owners) into a libbpf skeleton header and exposes
+# them all as the INTERFACE library `lineage_bpf_skeleton` (include dir of the
+# <name>.skel.h files and of bpf/ + libbpf). Sets LINEAGE_BPF_FOUND.
 #
 #   vmlinux.h   bpftool btf dump file <BTF> format c        (at build time)
 #   .bpf.o      clang -g -O2 -target bpf -D__TARGET_ARCH_<arch>
@@ -86,34 +87,42 @@ if(LINEAGE_BPF)
   foreach(dir IN LISTS LIBBPF_INCLUDE_DIRS)
     list(APPEND _bpf_cflags -idirafter ${dir})
   endforeach()
-  set(_bpf_obj "${_bpf_out_dir}/process_events.bpf.o")
-  set(_bpf_strip_cmd)
-  if(LINEAGE_LLVM_STRIP)
-    # Drop DWARF, keep BTF: the skeleton embeds the object.
-    set(_bpf_strip_cmd COMMAND "${LINEAGE_LLVM_STRIP}" -g "${_bpf_obj}")
-  endif()
-  add_custom_command(
-    OUTPUT "${_bpf_obj}"
-    COMMAND "${LINEAGE_BPF_CLANG}" ${_bpf_cflags}
-            -c "${_bpf_src_dir}/process_events.bpf.c" -o "${_bpf_obj}"
-    ${_bpf_strip_cmd}
-    DEPENDS "${_bpf_src_dir}/process_events.bpf.c" "${_bpf_src_dir}/process_events.h"
-            "${_bpf_out_dir}/vmlinux.h"
-    COMMENT "Compiling BPF object process_events.bpf.o"
-    VERBATIM)
+  # One object and one skeleton per program: bpf/<name>.bpf.c (with its
+  # shared record header bpf/<name>.h) -> <name>.bpf.o -> <name>.skel.h,
+  # skeleton struct <name>_bpf.
+  set(LINEAGE_BPF_PROGRAMS process_events socket_owners)
+  set(_bpf_skels)
+  foreach(_prog IN LISTS LINEAGE_BPF_PROGRAMS)
+    set(_bpf_obj "${_bpf_out_dir}/${_prog}.bpf.o")
+    set(_bpf_strip_cmd)
+    if(LINEAGE_LLVM_STRIP)
+      # Drop DWARF, keep BTF: the skeleton embeds the object.
+      set(_bpf_strip_cmd COMMAND "${LINEAGE_LLVM_STRIP}" -g "${_bpf_obj}")
+    endif()
+    add_custom_command(
+      OUTPUT "${_bpf_obj}"
+      COMMAND "${LINEAGE_BPF_CLANG}" ${_bpf_cflags}
+              -c "${_bpf_src_dir}/${_prog}.bpf.c" -o "${_bpf_obj}"
+      ${_bpf_strip_cmd}
+      DEPENDS "${_bpf_src_dir}/${_prog}.bpf.c" "${_bpf_src_dir}/${_prog}.h"
+              "${_bpf_out_dir}/vmlinux.h"
+      COMMENT "Compiling BPF object ${_prog}.bpf.o"
+      VERBATIM)
 
-  set(_bpf_skel "${_bpf_out_dir}/process_events.skel.h")
-  add_custom_command(
-    OUTPUT "${_bpf_skel}"
-    COMMAND sh -c "\"$1\" gen skeleton \"$2\" name process_events_bpf > \"$3.tmp\" && mv \"$3.tmp\" \"$3\""
-            sh "${LINEAGE_BPFTOOL}" "${_bpf_obj}" "${_bpf_skel}"
-    DEPENDS "${_bpf_obj}"
-    COMMENT "Generating BPF skeleton process_events.skel.h"
-    VERBATIM)
-  add_custom_target(lineage_bpf_skeleton_gen DEPENDS "${_bpf_skel}")
+    set(_bpf_skel "${_bpf_out_dir}/${_prog}.skel.h")
+    add_custom_command(
+      OUTPUT "${_bpf_skel}"
+      COMMAND sh -c "\"$1\" gen skeleton \"$2\" name $4 > \"$3.tmp\" && mv \"$3.tmp\" \"$3\""
+              sh "${LINEAGE_BPFTOOL}" "${_bpf_obj}" "${_bpf_skel}" "${_prog}_bpf"
+      DEPENDS "${_bpf_obj}"
+      COMMENT "Generating BPF skeleton ${_prog}.skel.h"
+      VERBATIM)
+    list(APPEND _bpf_skels "${_bpf_skel}")
+  endforeach()
+  add_custom_target(lineage_bpf_skeleton_gen DEPENDS ${_bpf_skels})
 
   add_library(lineage_bpf_skeleton INTERFACE)
-  # bpf/ too: userspace includes process_events.h for the record layout.
+  # bpf/ too: userspace includes <name>.h for the record layouts.
   target_include_directories(lineage_bpf_skeleton INTERFACE "${_bpf_out_dir}" "${_bpf_src_dir}")
   target_link_libraries(lineage_bpf_skeleton INTERFACE PkgConfig::LIBBPF)
   add_dependencies(lineage_bpf_skeleton lineage_bpf_skeleton_gen)

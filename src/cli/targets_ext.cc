@@ -5,12 +5,16 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "core/process_tree.h"
 #include "explain/file_read.h"
+#ifdef LINEAGE_HAVE_BPF
+#include "events/socket_owners_bpf.h"
+#endif
 #include "output/sanitize.h"
 #include "procfs/net.h"
 
@@ -61,6 +65,46 @@ bool cgroup_mentions(const core::Process& p, const std::string& id) {
     if (e.path.find(id) != std::string::npos) return true;
   }
   return false;
+}
+
+// The owners of these sockets as find_socket_owners orders them (listening
+// sockets first, then by pid, then by the order of `sockets`), asked of the
+// kernel through a BPF iterator: one read() instead of a /proc/PID/fd
+// listing per process. nullopt when that cannot answer (not built with BPF,
+// not root, the kernel refuses, a /proc other than the live one): the caller
+// then scans /proc.
+std::optional<std::vector<procfs::SocketOwner>> holders_from_bpf(
+    [[maybe_unused]] const procfs::ProcReader& reader,
+    [[maybe_unused]] const std::vector<procfs::SocketEntry>& sockets) {
+#ifdef LINEAGE_HAVE_BPF
+  if (reader.root() != "/proc") return std::nullopt;  // the kernel knows only the live system
+  std::vector<uint64_t> inodes;
+  for (const auto& s : sockets) inodes.push_back(s.inode);
+  auto held = events::find_socket_holders_bpf(inodes);
+  if (!held) return std::nullopt;
+  struct Hit {
+    int32_t pid;
+    size_t index;
+  };
+  std::vector<Hit> hits;
+  for (const auto& h : *held) {
+    for (size_t i = 0; i < sockets.size(); ++i) {
+      if (sockets[i].inode == h.inode) hits.push_back({h.pid, i});
+    }
+  }
+  std::sort(hits.begin(), hits.end(), [&](const Hit& a, const Hit& b) {
+    bool la = sockets[a.index].listening, lb = sockets[b.index].listening;
+    if (la != lb) return la;
+    if (a.pid != b.pid) return a.pid < b.pid;
+    return a.index < b.index;
+  });
+  std::vector<procfs::SocketOwner> owners;
+  owners.reserve(hits.size());
+  for (const Hit& h : hits) owners.push_back({h.pid, sockets[h.index]});
+  return owners;
+#else
+  return std::nullopt;
+#endif
 }
 
 }  // namespace
@@ -122,7 +166,12 @@ Result<std::vector<int32_t>> resolve_port(const procfs::ProcReader& reader, cons
   }
   if (wanted.empty()) return not_found(fmt::format("nothing uses port {}", output::escape_text(text)));
   procfs::ScanStats stats;
-  auto owners = procfs::find_socket_owners(reader, wanted, &stats);
+  std::vector<procfs::SocketOwner> owners;
+  if (auto held = holders_from_bpf(reader, wanted)) {
+    owners = std::move(*held);
+  } else {
+    owners = procfs::find_socket_owners(reader, wanted, &stats);
+  }
   std::vector<int32_t> pids;
   for (const auto& o : owners) {
     if (std::find(pids.begin(), pids.end(), o.pid) == pids.end()) pids.push_back(o.pid);

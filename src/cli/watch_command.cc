@@ -170,7 +170,10 @@ Result<int> run_watch(const WatchOptions& o) {
         }
         case events::EventKind::kExit: {
           uint64_t life = p && e.time_ns > p->key.start_time_ns ? e.time_ns - p->key.start_time_ns : 0;
-          what = fmt::format("code {} after {:.3f}s", e.exit_code, static_cast<double>(life) / 1e9);
+          std::string how = e.exit_code < 0                ? "exit status unknown"
+                            : (e.exit_code & 0x7f) == 0 ? fmt::format("code {}", (e.exit_code >> 8) & 0xff)
+                                                         : fmt::format("killed by signal {}", e.exit_code & 0x7f);
+          what = fmt::format("{} after {:.3f}s", how, static_cast<double>(life) / 1e9);
           break;
         }
         case events::EventKind::kLost: what = fmt::format("{} events lost", e.lost); break;

@@ -35,7 +35,18 @@ std::string to_json_line(const Event& e) {
       j["exe"] = e.exe;
       j["argv"] = e.argv;
     }
-    if (e.kind == EventKind::kExit) j["exit_code"] = e.exit_code;
+    if (e.kind == EventKind::kExit) {
+      // exit_code is the kernel's wait status: split it as a shell would.
+      if (e.exit_code < 0) {
+        j["exit_code"] = nullptr;  // unknown (the poll source)
+      } else if ((e.exit_code & 0x7f) == 0) {
+        j["exit_code"] = (e.exit_code >> 8) & 0xff;
+      } else {
+        j["exit_code"] = nullptr;
+        j["signal"] = e.exit_code & 0x7f;
+      }
+      j["wait_status"] = e.exit_code;
+    }
     if (e.cgroup_id) j["cgroup_id"] = e.cgroup_id;
     if (e.pidns) {
       j["pidns"] = e.pidns;
@@ -71,7 +82,12 @@ std::optional<Event> from_json_line(std::string_view line) {
         if (a.is_string()) e.argv.push_back(a.get<std::string>());
       }
     }
-    e.exit_code = j.value("exit_code", 0);
+    // The raw wait status when recorded; otherwise rebuild it from exit_code.
+    if (j.contains("wait_status") && j["wait_status"].is_number_integer()) {
+      e.exit_code = j["wait_status"].get<int32_t>();
+    } else if (j.contains("exit_code") && j["exit_code"].is_number_integer()) {
+      e.exit_code = (j["exit_code"].get<int32_t>() & 0xff) << 8;
+    }
     e.cgroup_id = j.value("cgroup_id", uint64_t{0});
     e.pidns = j.value("pidns", 0u);
     e.ns_pid = j.value("ns_pid", 0);

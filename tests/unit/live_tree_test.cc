@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "events/event_json.h"
 #include "events/replay_source.h"
@@ -55,7 +56,7 @@ TEST(LiveTree, ForkExecExitAndTimeTravel) {
   const LiveProcess* p = tree.find(make);
   ASSERT_NE(p, nullptr);
   EXPECT_FALSE(p->alive());
-  EXPECT_EQ(p->exit_code, 2);
+  EXPECT_EQ(p->exit_code, 2 << 8);  // the wait status of exit(2)
   EXPECT_EQ(tree.find_pid(30), nullptr);  // exited: pid 30 is free now
   // As of 4.5 s it was a fork of bash, still running bash's image.
   auto before = tree.at(make, 4 * kS + kS / 2);
@@ -208,6 +209,13 @@ TEST(EventJson, RoundTripsAndRejectsGarbage) {
   ASSERT_TRUE(back);
   EXPECT_EQ(back->tid, 8);
   EXPECT_EQ(back->argv, e.argv);
+  events::Event killed;
+  killed.kind = events::EventKind::kExit;
+  killed.exit_code = 9;  // SIGKILL
+  auto k = nlohmann::json::parse(events::to_json_line(killed));
+  EXPECT_EQ(k["signal"], 9);
+  EXPECT_TRUE(k["exit_code"].is_null());
+  EXPECT_EQ(events::from_json_line(events::to_json_line(killed))->exit_code, 9);
   EXPECT_FALSE(events::from_json_line("{"));
   EXPECT_FALSE(events::from_json_line("{\"event\":\"nope\"}"));
   EXPECT_FALSE(events::from_json_line("{\"event\":\"fork\",\"pid\":\"x\"}"));
