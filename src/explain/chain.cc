@@ -33,7 +33,18 @@ Result<Chain> build_chain(const procfs::ProcReader& reader, int32_t pid, core::F
     chain.processes.push_back(std::move(*parent));
   }
   std::reverse(chain.processes.begin(), chain.processes.end());
+  if (chain.processes.size() > 1) read_more(reader, chain, 0, core::kFieldNamespaces);
   return chain;
+}
+
+void read_more(const procfs::ProcReader& reader, Chain& chain, size_t index, core::FieldMask fields) {
+  core::Process& p = chain.processes[index];
+  auto again = reader.read(p.pid(), core::kFieldStat | fields);
+  if (!again || again->key != p.key) return;  // exited, or the pid was reused
+  if (fields & core::kFieldEnviron) p.environ = std::move(again->environ);
+  if (fields & core::kFieldNamespaces) p.ns = again->ns;
+  p.read |= again->read & fields;
+  p.unavailable |= again->unavailable & fields;
 }
 
 }  // namespace lineage::explain

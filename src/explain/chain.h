@@ -17,10 +17,11 @@ inline constexpr core::FieldMask kChainFields =
     core::kFieldCwd | core::kFieldCgroup | core::kFieldNamespaces | core::kFieldEnviron |
     core::kFieldLoginUid;
 
-/// Ancestors need less: detectors read their exe, argv, cgroup, environment
-/// and namespaces; only the target's cwd and login uid are shown.
+/// Ancestors need less: detectors read their exe, argv and cgroup. The
+/// environment (costly: it walks the other process's memory) is read later
+/// only where a detector looks (complete_chain); namespaces only for the root.
 inline constexpr core::FieldMask kAncestorFields =
-    kChainFields & ~(core::kFieldCwd | core::kFieldLoginUid);
+    core::kFieldStat | core::kFieldStatus | core::kFieldCmdline | core::kFieldExe | core::kFieldCgroup;
 
 struct Chain {
   std::vector<core::Process> processes;  // root first, target last
@@ -29,6 +30,10 @@ struct Chain {
   int32_t reused_parent_pid = 0;
   bool loop = false;  // stopped on a pid seen before
 };
+
+/// Reads `fields` of chain[index] into it, if the pid still names the same
+/// process (start time checked).
+void read_more(const procfs::ProcReader& reader, Chain& chain, size_t index, core::FieldMask fields);
 
 /// kNotFound when the target does not exist.
 Result<Chain> build_chain(const procfs::ProcReader& reader, int32_t pid,

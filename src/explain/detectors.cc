@@ -17,6 +17,17 @@ int rank(const std::string& kind) {
 
 }  // namespace
 
+bool passes_context_in_environment(const core::Process& p) {
+  std::string_view exe = exe_name(p);
+  if (exe == "sshd" || exe == "sshd-session" || exe == "tmux" || exe == "screen" || exe == "supervisord") {
+    return true;
+  }
+  if (!p.argv || p.argv->empty()) return false;
+  const auto& argv = *p.argv;
+  if (exe.starts_with("python") && argv.size() > 1 && base_name(argv[1]) == "supervisord") return true;
+  return exe.starts_with("node") && argv[0].starts_with("PM2 v");
+}
+
 std::vector<Source> detect_all(const Context& ctx) {
   std::vector<Source> out;
   for (Detector d : {detect_kernel, detect_container, detect_supervisor, detect_cron,

@@ -17,6 +17,11 @@ void detect_shell(const Context& ctx, std::vector<Source>& out);       // detect
 void detect_supervisor(const Context& ctx, std::vector<Source>& out);  // detect_supervisor.cc
 void detect_orphan(const Context& ctx, std::vector<Source>& out);      // detect_orphan.cc
 
+/// True for processes whose descendants carry their context in the
+/// environment (sshd, tmux, screen, supervisord, pm2): the chain below one
+/// needs its environment read.
+bool passes_context_in_environment(const core::Process& p);
+
 /// Runs every detector; sources nearest the target first.
 std::vector<Source> detect_all(const Context& ctx);
 

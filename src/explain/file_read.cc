@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "core/unique_fd.h"
@@ -37,9 +38,13 @@ FileStatus read_bounded(const std::string& path, size_t cap, std::string& out) {
   if (!S_ISREG(st.st_mode)) return FileStatus::kNotRegular;
   // /proc and /sys files report size 0: the read below still stops at cap.
   if (st.st_size < 0 || static_cast<uint64_t>(st.st_size) > cap) return FileStatus::kTooLarge;
-  out.resize(cap + 1);
+  // Grow as the file does: zero-filling a cap-sized buffer up front costs
+  // page faults on every call (/proc files report size 0).
+  size_t want = std::min<size_t>(cap + 1, std::max<size_t>(4096, static_cast<size_t>(st.st_size) + 1));
+  out.resize(want);
   size_t used = 0;
-  while (used < out.size()) {
+  while (used < cap + 1) {
+    if (used == out.size()) out.resize(std::min<size_t>(cap + 1, out.size() * 2));
     ssize_t n = ::read(fd.get(), out.data() + used, out.size() - used);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return FileStatus::kError;

@@ -99,6 +99,13 @@ Result<Report> explain_pid(const procfs::ProcReader& reader, const procfs::Syste
   if (!chain) return chain.error();
   Report report;
   report.chain = std::move(*chain);
+  // Environments below the first process that passes context that way.
+  auto& procs = report.chain.processes;
+  for (size_t i = 0; i + 1 < procs.size(); ++i) {
+    if (!passes_context_in_environment(procs[i])) continue;
+    for (size_t j = i + 1; j + 1 < procs.size(); ++j) read_more(reader, report.chain, j, core::kFieldEnviron);
+    break;
+  }
   procfs::UserNames users;
   for (auto& p : report.chain.processes) {
     if (p.status) p.user = users.name(p.status->uid.effective);

@@ -169,7 +169,7 @@ std::optional<core::Process> ProcReader::read_at(int32_t pid, int dirfd, core::F
   }
   if (fields & kFieldCmdline) {
     if (outcome(kFieldCmdline,
-                read_file_at(dirfd, "cmdline", buf, kMaxCmdlineBytes, &p.argv_truncated))) {
+                read_file_at(dirfd, "cmdline", buf, kMaxCmdlineBytes, &p.argv_truncated, true))) {
       p.argv = parse_cmdline(buf);
     }
   }
@@ -200,7 +200,7 @@ std::optional<core::Process> ProcReader::read_at(int32_t pid, int dirfd, core::F
     (any ? p.read : p.unavailable) |= kFieldNamespaces;
   }
   if (fields & kFieldEnviron) {
-    if (outcome(kFieldEnviron, read_file_at(dirfd, "environ", buf, kMaxCmdlineBytes))) {
+    if (outcome(kFieldEnviron, read_file_at(dirfd, "environ", buf, kMaxCmdlineBytes, nullptr, true))) {
       p.environ = parse_cmdline(buf);  // the same NUL-separated layout
     }
   }

@@ -63,8 +63,10 @@ ReadError classify_errno(int err);
 
 /// Reads a whole file relative to dirfd into buf, at most cap bytes.
 /// Sets *truncated when the file was longer than cap. short_read_is_eof
-/// saves the final empty read for files the kernel generates in one piece
-/// (stat, status: single_open seq files).
+/// saves the final empty read for files the kernel fills as far as asked
+/// (stat, status: single_open seq files; cmdline, environ: copied from the
+/// process's memory until the count or the end). That read is not free:
+/// for environ and cmdline it walks the other process's memory again.
 ReadError read_file_at(int dirfd, const char* name, std::string& buf, size_t cap,
                        bool* truncated = nullptr, bool short_read_is_eof = false);
 
