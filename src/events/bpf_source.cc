@@ -12,69 +12,13 @@
 #include <cstring>
 #include <ctime>
 
+#include "events/libbpf_util.h"
 #include "process_events.h"
 #include "process_events.skel.h"
 
 namespace lineage::events {
 namespace {
 
-constexpr size_t kMaxLibbpfLog = 2048;  // tail of libbpf's messages kept for an error
-
-// libbpf reports through a process-wide print callback. While open() runs it
-// points at this buffer, so a failure carries libbpf's own explanation (for
-// example the verifier's log) instead of a bare errno.
-std::string* g_libbpf_log = nullptr;
-
-int capture_libbpf(enum libbpf_print_level level, const char* format, va_list args) {
-  if (level == LIBBPF_DEBUG || g_libbpf_log == nullptr) return 0;
-  char line[1024];
-  int n = std::vsnprintf(line, sizeof line, format, args);
-  if (n > 0) g_libbpf_log->append(line, std::min<size_t>(n, sizeof line - 1));
-  if (g_libbpf_log->size() > 4 * kMaxLibbpfLog) g_libbpf_log->erase(0, g_libbpf_log->size() - kMaxLibbpfLog);
-  return 0;
-}
-
-class LibbpfLogCapture {
- public:
-  explicit LibbpfLogCapture(std::string* log) : previous_(libbpf_set_print(capture_libbpf)) {
-    g_libbpf_log = log;
-  }
-  ~LibbpfLogCapture() {
-    libbpf_set_print(previous_);
-    g_libbpf_log = nullptr;
-  }
-  LibbpfLogCapture(const LibbpfLogCapture&) = delete;
-  LibbpfLogCapture& operator=(const LibbpfLogCapture&) = delete;
-
- private:
-  libbpf_print_fn_t previous_;
-};
-
-bool has_capability(int cap) {
-  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2] = {};
-  if (::syscall(SYS_capget, &header, data) != 0) return false;
-  return (data[cap / 32].effective & (1u << (cap % 32))) != 0;
-}
-
-bool may_load_tracing() {
-  return has_capability(CAP_SYS_ADMIN) || (has_capability(CAP_BPF) && has_capability(CAP_PERFMON));
-}
-
-// EPERM is always the kernel refusing. EACCES is also what the verifier
-// answers for a program it rejects, so it means "permission" only when the
-// process lacks the capabilities to load tracing programs at all.
-Error load_error(std::string_view step, int err, const std::string& log) {
-  err = err < 0 ? -err : err;
-  bool permission = err == EPERM || (err == EACCES && !may_load_tracing());
-  std::string message = "bpf: " + std::string(step) + ": " + std::strerror(err);
-  if (!log.empty()) {
-    std::string tail = log.size() > kMaxLibbpfLog ? log.substr(log.size() - kMaxLibbpfLog) : log;
-    while (!tail.empty() && tail.back() == '\n') tail.pop_back();
-    message += "\n" + tail;
-  }
-  return {permission ? ErrorKind::kPermission : ErrorKind::kInternal, std::move(message)};
-}
 
 uint64_t boot_time_ns() {
   timespec ts{};
@@ -133,19 +77,19 @@ Result<std::unique_ptr<BpfEventSource>> BpfEventSource::open(const Options& opti
   std::unique_ptr<BpfEventSource> source(new BpfEventSource());
 
   source->skel_.reset(process_events_bpf__open());
-  if (!source->skel_) return load_error("open", errno, log);
+  if (!source->skel_) return bpf_load_error("bpf", "open", errno, log);
   process_events_bpf* skel = source->skel_.get();
 
   skel->rodata->include_threads = options.include_threads;
   if (int err = bpf_map__set_max_entries(skel->maps.events, ring); err != 0)
-    return load_error("size ring buffer", err, log);
+    return bpf_load_error("bpf", "size ring buffer", err, log);
 
-  if (int err = process_events_bpf__load(skel); err != 0) return load_error("load", err, log);
-  if (int err = process_events_bpf__attach(skel); err != 0) return load_error("attach", err, log);
+  if (int err = process_events_bpf__load(skel); err != 0) return bpf_load_error("bpf", "load", err, log);
+  if (int err = process_events_bpf__attach(skel); err != 0) return bpf_load_error("bpf", "attach", err, log);
 
   source->ring_.reset(ring_buffer__new(bpf_map__fd(skel->maps.events), &BpfEventSource::on_record,
                                        source.get(), nullptr));
-  if (!source->ring_) return load_error("ring buffer", errno, log);
+  if (!source->ring_) return bpf_load_error("bpf", "ring buffer", errno, log);
   return source;
 }
 

@@ -16,70 +16,17 @@
 #include <string>
 
 #include "core/unique_fd.h"
+#include "events/libbpf_util.h"
 #include "socket_owners.h"
 #include "socket_owners.skel.h"
 
 namespace lineage::events {
 namespace {
 
-constexpr size_t kMaxLibbpfLog = 2048;  // tail of libbpf's messages kept for an error
 // A holder record per (task, fd) on a wanted socket: even a pre-forked
 // server with every worker holding every socket stays far below this.
 constexpr size_t kMaxRecords = 1u << 20;
 constexpr uint64_t kInitPidNs = 0xEFFFFFFCu;  // PROC_PID_INIT_INO
-
-// libbpf reports through a process-wide print callback; while a run loads the
-// program it points here, so a failure carries libbpf's explanation (the
-// verifier's log) instead of a bare errno.
-std::string* g_log = nullptr;
-
-int capture_libbpf(enum libbpf_print_level level, const char* format, va_list args) {
-  if (level == LIBBPF_DEBUG || g_log == nullptr) return 0;
-  char line[1024];
-  int n = std::vsnprintf(line, sizeof line, format, args);
-  if (n > 0) g_log->append(line, std::min<size_t>(n, sizeof line - 1));
-  if (g_log->size() > 4 * kMaxLibbpfLog) g_log->erase(0, g_log->size() - kMaxLibbpfLog);
-  return 0;
-}
-
-class LogCapture {
- public:
-  explicit LogCapture(std::string* log) : previous_(libbpf_set_print(capture_libbpf)) { g_log = log; }
-  ~LogCapture() {
-    libbpf_set_print(previous_);
-    g_log = nullptr;
-  }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-
- private:
-  libbpf_print_fn_t previous_;
-};
-
-bool has_capability(int cap) {
-  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2] = {};
-  if (::syscall(SYS_capget, &header, data) != 0) return false;
-  return (data[cap / 32].effective & (1u << (cap % 32))) != 0;
-}
-
-bool may_load_tracing() {
-  return has_capability(CAP_SYS_ADMIN) || (has_capability(CAP_BPF) && has_capability(CAP_PERFMON));
-}
-
-// EPERM is the kernel refusing; EACCES is also the verifier rejecting a
-// program, so it means "permission" only without the capabilities.
-Error load_error(const char* step, int err, const std::string& log) {
-  err = err < 0 ? -err : err;
-  bool permission = err == EPERM || (err == EACCES && !may_load_tracing());
-  std::string message = std::string("bpf socket owners: ") + step + ": " + std::strerror(err);
-  if (!log.empty()) {
-    std::string tail = log.size() > kMaxLibbpfLog ? log.substr(log.size() - kMaxLibbpfLog) : log;
-    while (!tail.empty() && tail.back() == '\n') tail.pop_back();
-    message += "\n" + tail;
-  }
-  return {permission ? ErrorKind::kPermission : ErrorKind::kInternal, std::move(message)};
-}
 
 struct SkeletonDeleter {
   void operator()(socket_owners_bpf* skel) const { socket_owners_bpf__destroy(skel); }
@@ -120,25 +67,25 @@ Result<std::vector<SocketHolder>> find_socket_holders_bpf(const std::vector<uint
     return Error{ErrorKind::kInternal, "bpf socket owners: not in the initial pid namespace"};
 
   std::string log;
-  LogCapture capture(&log);
+  LibbpfLogCapture capture(&log);
   std::unique_ptr<socket_owners_bpf, SkeletonDeleter> skel(socket_owners_bpf__open());
-  if (!skel) return load_error("open", errno, log);
+  if (!skel) return bpf_load_error("bpf socket owners", "open", errno, log);
   uint32_t entries = uint32_t(std::min<size_t>(inodes.size(), UINT32_MAX));
   if (int err = bpf_map__set_max_entries(skel->maps.wanted, entries); err != 0)
-    return load_error("size map", err, log);
-  if (int err = socket_owners_bpf__load(skel.get()); err != 0) return load_error("load", err, log);
+    return bpf_load_error("bpf socket owners", "size map", err, log);
+  if (int err = socket_owners_bpf__load(skel.get()); err != 0) return bpf_load_error("bpf socket owners", "load", err, log);
 
   const uint8_t one = 1;
   for (uint64_t inode : inodes) {
     if (int err = bpf_map__update_elem(skel->maps.wanted, &inode, sizeof inode, &one, sizeof one, BPF_ANY);
         err != 0)
-      return load_error("fill map", err, log);
+      return bpf_load_error("bpf socket owners", "fill map", err, log);
   }
 
   std::unique_ptr<bpf_link, LinkDeleter> link(bpf_program__attach_iter(skel->progs.find_holders, nullptr));
-  if (!link) return load_error("attach", errno, log);
+  if (!link) return bpf_load_error("bpf socket owners", "attach", errno, log);
   UniqueFd iter(bpf_iter_create(bpf_link__fd(link.get())));
-  if (!iter.valid()) return load_error("create iterator", errno, log);
+  if (!iter.valid()) return bpf_load_error("bpf socket owners", "create iterator", errno, log);
 
   auto bytes = read_all(iter.get());
   if (!bytes) return bytes.error();
