@@ -149,7 +149,10 @@ void LiveTree::bootstrap(const std::vector<Process>& snapshot, uint64_t now_ns) 
     lp.comm.set(p->key.start_time_ns, p->stat.comm);
     if (p->exe) lp.exe.set(p->key.start_time_ns, p->exe->path);
     if (p->argv) lp.argv.set(p->key.start_time_ns, *p->argv);
-    if (p->status) lp.uid.set(p->key.start_time_ns, p->status->uid.effective);
+    if (p->status) {
+      lp.uid.set(p->key.start_time_ns, p->status->uid.effective);
+      lp.gid.set(p->key.start_time_ns, p->status->gid.effective);
+    }
     ++counters_.backfilled;
   }
 }
@@ -173,6 +176,8 @@ void LiveTree::apply(const events::Event& e) {
       if (!e.comm.empty()) child.comm.set(e.time_ns, e.comm);
       else if (parent && parent->comm.latest()) child.comm.set(e.time_ns, *parent->comm.latest());
       child.uid.set(e.time_ns, e.uid);
+      child.gid.set(e.time_ns, e.gid);
+      if (e.cgroup_id) child.cgroup_id.set(e.time_ns, e.cgroup_id);
       break;
     }
     case EventKind::kExec: {
@@ -198,6 +203,8 @@ void LiveTree::apply(const events::Event& e) {
       if (!e.exe.empty()) p->exe.set(e.time_ns, e.exe);
       if (!e.argv.empty()) p->argv.set(e.time_ns, e.argv);
       p->uid.set(e.time_ns, e.uid);
+      p->gid.set(e.time_ns, e.gid);
+      if (e.cgroup_id) p->cgroup_id.set(e.time_ns, e.cgroup_id);
       break;
     }
     case EventKind::kExit: {

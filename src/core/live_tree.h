@@ -29,7 +29,8 @@ struct LiveProcess {
   Versioned<std::string> comm;
   Versioned<std::string> exe;                // only from exec: a fork shares its parent's
   Versioned<std::vector<std::string>> argv;  // likewise
-  Versioned<uint32_t> uid;
+  Versioned<uint32_t> uid, gid;
+  Versioned<uint64_t> cgroup_id;             // cgroup v2 id; 0 when the source has none
   uint64_t fork_time_ns = 0;
   uint64_t exit_time_ns = 0;            // 0: alive
   int32_t exit_code = 0;

@@ -152,6 +152,29 @@ TEST(LiveTree, ReuseWithAMissedExitClosesTheOldProcess) {
   EXPECT_TRUE(tree.find({50, 5 * kS})->alive());
 }
 
+// uid, gid and cgroup change at exec (setuid binary, moved cgroup): the
+// versions before stay.
+TEST(LiveTree, IdentityFieldsAreVersioned) {
+  LiveTree tree;
+  replay(tree, fork(1 * kS, 1, 0) + fork(2 * kS, 70, 1));
+  events::Event e;
+  e.kind = events::EventKind::kExec;
+  e.time_ns = 3 * kS;
+  e.pid = e.tid = 70;
+  e.uid = 1000;
+  e.gid = 100;
+  e.cgroup_id = 4242;
+  e.exe = "/usr/bin/su";
+  tree.apply(e);
+  const LiveProcess* p = tree.find_pid(70);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(*p->uid.at(2 * kS + 1), 0u);
+  EXPECT_EQ(*p->uid.at(3 * kS), 1000u);
+  EXPECT_EQ(*p->gid.at(3 * kS), 100u);
+  EXPECT_EQ(p->cgroup_id.at(2 * kS + 1), nullptr);  // not known before the exec
+  EXPECT_EQ(*p->cgroup_id.latest(), 4242u);
+}
+
 // A thread (tid 61) of process 60 calls exec: the process keeps its
 // identity and gets the new image.
 TEST(LiveTree, ExecFromANonLeaderThread) {
