@@ -159,7 +159,7 @@ std::vector<ProcMessage> parse_proc_datagram(const void* data, size_t len, size_
 NetlinkEventSource::NetlinkEventSource(const procfs::ProcReader& reader, UniqueFd sock,
                                        UniqueFd wake)
     : reader_(reader), sock_(std::move(sock)), wake_(std::move(wake)) {
-  tick_ns_ = reader_.system_info().tick_ns();
+  tick_ns_ = reader_.tick_ns();
   boot_minus_mono_ns_ = boot_minus_mono_ns();
 }
 

@@ -112,14 +112,20 @@ Result<ProcReader> ProcReader::open(const std::string& root) {
     return Error{ErrorKind::kNotFound, "cannot open proc root " + root + ": " + std::strerror(errno)};
   }
   ProcReader reader(root, std::move(fd));
-  reader.tick_ns_ = reader.system_info().tick_ns();
+  SystemInfo clock;  // only the tick: no need to read uptime and meminfo here
+  clock.ticks_per_second = ticks_per_second();
+  reader.tick_ns_ = clock.tick_ns();
   return reader;
+}
+
+uint64_t ProcReader::ticks_per_second() {
+  long ticks = ::sysconf(_SC_CLK_TCK);
+  return ticks > 0 ? static_cast<uint64_t>(ticks) : 100;
 }
 
 SystemInfo ProcReader::system_info() const {
   SystemInfo info;
-  long ticks = ::sysconf(_SC_CLK_TCK);
-  if (ticks > 0) info.ticks_per_second = static_cast<uint64_t>(ticks);
+  info.ticks_per_second = ticks_per_second();
   long page = ::sysconf(_SC_PAGESIZE);
   if (page > 0) info.page_size = static_cast<uint64_t>(page);
   std::string buf;

@@ -44,6 +44,9 @@ class ProcReader {
   /// One process; nullopt when it does not exist (or exited mid-read).
   std::optional<core::Process> read(int32_t pid, core::FieldMask fields) const;
   SystemInfo system_info() const;
+  /// Nanoseconds per clock tick of /proc start times (no file read).
+  uint64_t tick_ns() const { return tick_ns_; }
+  static uint64_t ticks_per_second();
   const std::string& root() const { return root_; }
 
  private:
