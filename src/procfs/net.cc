@@ -123,6 +123,48 @@ void parse_lines(std::string_view text, Protocol proto, std::optional<uint16_t> 
   }
 }
 
+// Streams fd in chunks and calls on_line for every line (without its '\n';
+// the last one may lack it). Lines here are ~150 bytes: a "line" longer
+// than a chunk is not one the kernel writes and is dropped whole, so the
+// buffer never grows past two chunks. on_line returns false to stop.
+// Returns 0, or the errno of a failed read.
+template <class OnLine>
+int for_each_line(int fd, std::string& buf, OnLine&& on_line) {
+  constexpr size_t kChunk = 64 * 1024;
+  buf.clear();
+  bool skipping = false;  // inside an overlong line
+  for (;;) {
+    size_t used = buf.size();
+    buf.resize(used + kChunk);
+    ssize_t n = ::read(fd, buf.data() + used, kChunk);
+    if (n < 0) {
+      int err = errno;
+      buf.resize(used);
+      if (err == EINTR) continue;
+      return err;
+    }
+    buf.resize(used + static_cast<size_t>(n));
+    std::string_view text(buf);
+    size_t consumed = 0;
+    for (size_t nl; (nl = text.find('\n', consumed)) != std::string_view::npos; consumed = nl + 1) {
+      if (skipping) {
+        skipping = false;  // the end of the overlong line
+        continue;
+      }
+      if (!on_line(text.substr(consumed, nl - consumed))) return 0;
+    }
+    if (n == 0) {
+      if (!skipping && consumed < text.size()) on_line(text.substr(consumed));
+      return 0;
+    }
+    buf.erase(0, consumed);
+    if (buf.size() > kChunk) {
+      buf.clear();
+      skipping = true;
+    }
+  }
+}
+
 // ------------------------------------------------------------- netlink ---
 
 constexpr size_t kNetlinkBuffer = 64 * 1024;  // one recvmsg; the kernel fills ~32 KiB
@@ -382,40 +424,14 @@ Result<std::vector<SocketEntry>> read_proc_net(const std::string& proc_root, Pro
                                                              : ErrorKind::kNotFound,
                  "cannot read " + path + ": " + std::strerror(errno)};
   }
-  // Lines are ~150 bytes; a "line" longer than a chunk is not one of them
-  // and is dropped, so the buffer never grows past two chunks.
-  constexpr size_t kChunk = 64 * 1024;
   std::vector<SocketEntry> out;
   std::string buf;
-  bool skipping = false;  // inside an overlong line
-  for (;;) {
-    size_t used = buf.size();
-    buf.resize(used + kChunk);
-    ssize_t n = ::read(fd.get(), buf.data() + used, kChunk);
-    if (n < 0 && errno == EINTR) {
-      buf.resize(used);
-      continue;
-    }
-    if (n < 0) return Error{ErrorKind::kInternal, "read " + path + ": " + std::strerror(errno)};
-    buf.resize(used + static_cast<size_t>(n));
-    size_t last_nl = buf.rfind('\n');
-    if (n == 0 || last_nl != std::string::npos) {
-      size_t end = n == 0 ? buf.size() : last_nl + 1;
-      std::string_view complete(buf.data(), end);
-      if (skipping) {
-        size_t first = complete.find('\n');
-        complete.remove_prefix(first == std::string_view::npos ? complete.size() : first + 1);
-        skipping = false;
-      }
-      parse_lines(complete, proto, local_port, out);
-      buf.erase(0, end);
-    }
-    if (n == 0) return out;
-    if (buf.size() > kChunk) {
-      buf.clear();
-      skipping = true;
-    }
-  }
+  int err = for_each_line(fd.get(), buf, [&](std::string_view line) {
+    parse_lines(line, proto, local_port, out);
+    return true;
+  });
+  if (err != 0) return Error{ErrorKind::kInternal, "read " + path + ": " + std::strerror(err)};
+  return out;
 }
 
 Result<std::vector<SocketEntry>> list_sockets(std::optional<uint16_t> local_port) {
@@ -572,38 +588,18 @@ struct Target {
   bool same(const struct stat& st) const { return st.st_dev == dev && st.st_ino == ino; }
 };
 
-// Does the maps file (read in chunks, lines never longer than a chunk
-// in practice) hold a mapping of the target?
+// Does the maps file hold a mapping of the target?
 bool maps_has(int pid_fd, const Target& t, std::string& buf) {
   UniqueFd fd(::openat(pid_fd, "maps", O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return false;
   const uint32_t major_t = major(t.dev), minor_t = minor(t.dev);
-  constexpr size_t kChunk = 64 * 1024;
-  buf.clear();
-  for (;;) {
-    size_t used = buf.size();
-    buf.resize(used + kChunk);
-    ssize_t n = ::read(fd.get(), buf.data() + used, kChunk);
-    if (n < 0 && errno == EINTR) {
-      buf.resize(used);
-      continue;
-    }
-    buf.resize(used + static_cast<size_t>(std::max<ssize_t>(n, 0)));
-    std::string_view text(buf);
-    size_t consumed = 0;
-    for (size_t nl; (nl = text.find('\n', consumed)) != std::string_view::npos; consumed = nl + 1) {
-      auto e = parse_maps_line(text.substr(consumed, nl - consumed));
-      if (e && e->inode == t.ino && e->dev_major == major_t && e->dev_minor == minor_t) {
-        return true;
-      }
-    }
-    if (n <= 0) {
-      auto e = parse_maps_line(text.substr(consumed));
-      return e && e->inode == t.ino && e->dev_major == major_t && e->dev_minor == minor_t;
-    }
-    buf.erase(0, consumed);
-    if (buf.size() > kChunk) buf.clear();  // no line is that long; resynchronise
-  }
+  bool found = false;
+  for_each_line(fd.get(), buf, [&](std::string_view line) {
+    auto e = parse_maps_line(line);
+    found = e && e->inode == t.ino && e->dev_major == major_t && e->dev_minor == minor_t;
+    return !found;
+  });
+  return found;
 }
 
 // cwd strictly below the target directory: the cwd path starts with the
