@@ -52,9 +52,7 @@ Result<std::string> run_tree(const TreeOptions& options) {
   std::vector<Process> processes = reader->scan(fields);
   if (fields & kFieldStatus) {
     procfs::UserNames users;
-    for (auto& p : processes) {
-      if (p.status) p.user = users.name(p.status->uid.effective);
-    }
+    for (auto& p : processes) users.fill(p);
   }
   ProcessTree tree(std::move(processes));
 

@@ -107,9 +107,7 @@ Result<Report> explain_pid(const procfs::ProcReader& reader, const procfs::Syste
     break;
   }
   procfs::UserNames users;
-  for (auto& p : report.chain.processes) {
-    if (p.status) p.user = users.name(p.status->uid.effective);
-  }
+  for (auto& p : report.chain.processes) users.fill(p);
   Context ctx{report.chain.processes, reader, sys, paths};
   report.sources = detect_all(ctx);
   report.summary = summarize(report.chain.processes, report.sources);
@@ -119,10 +117,8 @@ Result<Report> explain_pid(const procfs::ProcReader& reader, const procfs::Syste
   in.reused_parent_pid = report.chain.reused_parent_pid;
   report.children = read_children(reader, report.target());
   for (const auto& c : report.children) in.zombie_children += c.is_zombie();
-  for (auto& c : report.children) {
-    if (c.status) c.user = users.name(c.status->uid.effective);
-  }
   if (!options.want_children) report.children.clear();
+  for (auto& c : report.children) users.fill(c);
 
   for (const auto& l : listeners_of(reader, report.target().pid())) {
     report.listeners.push_back(l);
