@@ -76,7 +76,7 @@ bool wanted(const Filter& f, const events::Event& e, const core::LiveTree& tree,
   if (e.kind == EventKind::kLost) return true;  // losses are always shown
   if (f.uid && e.kind != EventKind::kExit && e.uid != *f.uid) return false;
   if (!f.comms.empty()) {
-    std::string comm = p && p->comm.latest() ? *p->comm.latest() : e.comm;
+    std::string comm = p ? std::string(tree.comm_at(*p, e.time_ns)) : e.comm;
     bool any = false;
     for (const auto& c : f.comms) any |= comm.find(c) != std::string::npos;
     if (!any) return false;
@@ -98,9 +98,11 @@ std::vector<std::string> lineage_names(const core::LiveTree& tree, const core::L
   if (p == nullptr) return names;
   for (const auto& k : tree.lineage(p->key, t, 8)) {
     const core::LiveProcess* a = tree.find(k);
-    names.insert(names.begin(), a && a->comm.at(t) ? *a->comm.at(t) : std::to_string(k.pid));
+    std::string_view comm = a ? tree.comm_at(*a, t) : std::string_view();
+    names.insert(names.begin(), comm.empty() ? std::to_string(k.pid) : std::string(comm));
   }
-  names.push_back(p->comm.at(t) ? *p->comm.at(t) : std::to_string(p->key.pid));
+  std::string_view comm = tree.comm_at(*p, t);
+  names.push_back(comm.empty() ? std::to_string(p->key.pid) : std::string(comm));
   return names;
 }
 

@@ -1,221 +1,500 @@
 #include "core/live_tree.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace lineage::core {
 
-LiveTree::LiveTree(size_t max_processes, uint64_t tick_ns) : max_processes_(max_processes), tick_ns_(tick_ns) {
-  size_t expect = std::min<size_t>(max_processes + 1, size_t{1} << 16);
-  processes_.reserve(expect);
-  current_.reserve(expect);
-  children_.reserve(expect / 4);
+Comm Comm::of(std::string_view s) {
+  Comm c;
+  std::memcpy(c.bytes.data(), s.data(), std::min(s.size(), c.bytes.size() - 1));
+  return c;
 }
 
-template <class T>
-const T* LiveTree::image_at(const LiveProcess& p, Versioned<T> LiveProcess::*field, uint64_t time_ns) const {
+std::string_view Comm::view() const { return std::string_view(bytes.data(), ::strnlen(bytes.data(), bytes.size())); }
+
+LiveTree::LiveTree(size_t max_processes, uint64_t tick_ns, size_t max_threads)
+    : max_processes_(std::max<size_t>(max_processes, 1)),
+      tick_ns_(tick_ns),
+      max_threads_(max_threads),
+      processes_(std::min<size_t>(max_processes + 1, size_t{1} << 16)),
+      current_(std::min<size_t>(max_processes + 1, size_t{1} << 16)),
+      live_threads_(16),
+      threads_(16) {
+  slab_.reserve(std::min<size_t>(max_processes + 1, size_t{1} << 16));
+}
+
+// ---- lookups -------------------------------------------------------------
+
+const LiveProcess* LiveTree::find(const ProcessKey& key) const {
+  uint32_t s = slot_of(key);
+  return s == kNone ? nullptr : &slab_[s];
+}
+
+const LiveProcess* LiveTree::find_pid(int32_t pid) const {
+  uint32_t s = live_slot(pid);
+  return s == kNone ? nullptr : &slab_[s];
+}
+
+const Image* LiveTree::image_at(const LiveProcess& p, uint64_t time_ns) const {
   const LiveProcess* cur = &p;
   uint64_t t = time_ns;
   for (int depth = 0; depth < 64; ++depth) {
-    if (const T* v = (cur->*field).at(t)) return v;
-    if (cur->fork_parent.pid == 0) return nullptr;
+    if (const Image* v = cur->image.at(t)) return v;
+    if (cur->fork_parent_slot == kNone) return nullptr;
     t = std::min(t, cur->fork_time_ns);  // the parent's image when it forked
-    cur = find(cur->fork_parent);
-    if (cur == nullptr) return nullptr;
+    cur = &slab_[cur->fork_parent_slot];
   }
   return nullptr;
 }
 
-LiveProcess* LiveTree::lookup(const ProcessKey& key) {
-  auto it = processes_.find(key);
-  return it == processes_.end() ? nullptr : &it->second;
-}
-
-const LiveProcess* LiveTree::find(const ProcessKey& key) const {
-  auto it = processes_.find(key);
-  return it == processes_.end() ? nullptr : &it->second;
-}
-
-const LiveProcess* LiveTree::find_pid(int32_t pid) const {
-  auto it = current_.find(pid);
-  return it == current_.end() ? nullptr : find(it->second);
-}
-
-LiveProcess& LiveTree::add(ProcessKey key, ProcessKey fork_parent, uint64_t time_ns) {
-  // A live process already holding this pid missed its exit event.
-  if (auto it = current_.find(key.pid); it != current_.end() && it->second != key) {
-    if (LiveProcess* old = lookup(it->second); old && old->alive()) {
-      ++counters_.pid_reuse;
-      mark_exited(*old, time_ns, -1);
-    }
+std::string_view LiveTree::comm_at(const LiveProcess& p, uint64_t time_ns) const {
+  const LiveProcess* cur = &p;
+  uint64_t t = time_ns;
+  for (int depth = 0; depth < 64; ++depth) {
+    if (const Comm* c = cur->comm.at(t)) return c->view();
+    if (cur->fork_parent_slot == kNone) return {};
+    t = std::min(t, cur->fork_time_ns);
+    cur = &slab_[cur->fork_parent_slot];
   }
-  LiveProcess& p = processes_[key];
+  return {};
+}
+
+// ---- the eviction queue: dead processes with no child in the tree ---------
+
+void LiveTree::queue(uint32_t slot, bool front) {
+  LiveProcess& p = slab_[slot];
+  if (p.queued) return;
+  p.queued = true;
+  if (front) {
+    p.lru_prev = kNone;
+    p.lru_next = lru_head_;
+    if (lru_head_ != kNone) slab_[lru_head_].lru_prev = slot;
+    lru_head_ = slot;
+    if (lru_tail_ == kNone) lru_tail_ = slot;
+  } else {
+    p.lru_next = kNone;
+    p.lru_prev = lru_tail_;
+    if (lru_tail_ != kNone) slab_[lru_tail_].lru_next = slot;
+    lru_tail_ = slot;
+    if (lru_head_ == kNone) lru_head_ = slot;
+  }
+}
+
+void LiveTree::unqueue(uint32_t slot) {
+  LiveProcess& p = slab_[slot];
+  if (!p.queued) return;
+  p.queued = false;
+  if (p.lru_prev != kNone) slab_[p.lru_prev].lru_next = p.lru_next;
+  else lru_head_ = p.lru_next;
+  if (p.lru_next != kNone) slab_[p.lru_next].lru_prev = p.lru_prev;
+  else lru_tail_ = p.lru_prev;
+  p.lru_prev = p.lru_next = kNone;
+}
+
+// ---- adding, exiting, re-parenting, evicting ----------------------------
+
+uint32_t LiveTree::add(ProcessKey key, uint32_t parent_slot, uint64_t time_ns) {
+  if (uint32_t s = slot_of(key); s != kNone) return s;  // a repeated event
+  if (uint32_t held = live_slot(key.pid); held != kNone) {
+    // The same process seen twice with clocks of different resolution
+    // (a /proc start time in ticks, then the event's exact one)...
+    if (same_start(slab_[held].key.start_time_ns, key.start_time_ns, tick_ns_)) return held;
+    // ...or a live process holding this pid missed its exit event.
+    ++counters_.pid_reuse;
+    mark_exited(held, time_ns, -1, kNone);
+  }
+  uint32_t slot;
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(slab_.size());
+    slab_.emplace_back();
+  }
+  LiveProcess& p = slab_[slot];
   p.key = key;
-  p.fork_parent = fork_parent;
   p.fork_time_ns = time_ns;
-  if (fork_parent.pid != 0) {
-    p.parent.set(time_ns, fork_parent);
-    children_[fork_parent].push_back(key);
+  if (parent_slot != kNone) {
+    LiveProcess& parent = slab_[parent_slot];
+    p.fork_parent = parent.key;
+    p.fork_parent_slot = parent_slot;
+    p.parent.set(time_ns, parent.key);
+    p.next_sibling = parent.first_child;
+    if (parent.first_child != kNone) slab_[parent.first_child].prev_sibling = slot;
+    parent.first_child = slot;
+    unqueue(parent_slot);  // a child holds it now
   }
-  current_[key.pid] = key;
-  adjust_descendants(p, +1);
+  processes_.put(key, slot);
+  current_.put(key.pid, slot);
   evict_if_needed();
-  return processes_[key];  // eviction never removes a live process
+  return slot;  // eviction never removes a live process
 }
 
-LiveProcess& LiveTree::placeholder(int32_t pid, uint64_t start_ns, uint64_t time_ns) {
+uint32_t LiveTree::placeholder(int32_t pid, uint64_t start_ns, uint64_t time_ns) {
   ++counters_.placeholders;
-  LiveProcess& p = add({pid, start_ns}, {}, time_ns);
-  p.placeholder = true;
-  return p;
+  uint32_t slot = add({pid, start_ns}, kNone, time_ns);
+  slab_[slot].placeholder = true;
+  return slot;
 }
 
-void LiveTree::adjust_descendants(const LiveProcess& from, int delta) {
-  // Along the fork-parent chain: an ancestor is kept while this one lives.
-  ProcessKey k = from.fork_parent;
-  for (size_t depth = 0; k.pid != 0 && depth < 4096; ++depth) {
-    LiveProcess* a = lookup(k);
-    if (a == nullptr) break;
-    a->live_descendants = static_cast<uint32_t>(static_cast<int64_t>(a->live_descendants) + delta);
-    k = a->fork_parent;
+void LiveTree::reparent(uint32_t child, uint32_t new_parent, uint64_t time_ns) {
+  LiveProcess& c = slab_[child];
+  if (c.adopter != kNone) {  // leave the previous adopter's list
+    if (c.prev_adopted != kNone) slab_[c.prev_adopted].next_adopted = c.next_adopted;
+    else slab_[c.adopter].first_adopted = c.next_adopted;
+    if (c.next_adopted != kNone) slab_[c.next_adopted].prev_adopted = c.prev_adopted;
+    c.adopter = c.next_adopted = c.prev_adopted = kNone;
+  }
+  ProcessKey key = new_parent == kNone ? ProcessKey{} : slab_[new_parent].key;
+  if (const ProcessKey* cur = c.parent.latest(); cur && *cur == key) return;
+  c.parent.set(time_ns, key);
+  ++counters_.reparented;
+  if (new_parent != kNone && new_parent != c.fork_parent_slot) {
+    LiveProcess& a = slab_[new_parent];
+    c.adopter = new_parent;
+    c.next_adopted = a.first_adopted;
+    if (a.first_adopted != kNone) slab_[a.first_adopted].prev_adopted = child;
+    a.first_adopted = child;
   }
 }
 
-void LiveTree::mark_exited(LiveProcess& p, uint64_t time_ns, int32_t code) {
+void LiveTree::mark_exited(uint32_t slot, uint64_t time_ns, int32_t code, uint32_t reaper) {
+  LiveProcess& p = slab_[slot];
   if (!p.alive()) return;
   p.exit_time_ns = std::max<uint64_t>(time_ns, 1);
   p.exit_code = code;
-  adjust_descendants(p, -1);
-  if (auto it = current_.find(p.key.pid); it != current_.end() && it->second == p.key) current_.erase(it);
-  // The kernel re-parents the live children to init (or a subreaper, which
-  // the events do not name; /proc tells later). The fork parent stays.
-  ProcessKey init{};
-  if (const LiveProcess* i = find_pid(1)) init = i->key;
-  if (auto kids = children_.find(p.key); kids != children_.end()) {
-    for (const ProcessKey& c : kids->second) {
-      LiveProcess* child = lookup(c);
-      if (child && child->alive()) child->parent.set(time_ns, init);
-    }
+  if (current_.find(p.key.pid) == slot) current_.erase(p.key.pid);
+  for (uint32_t t = p.first_thread; t != kNone; t = thread_slab_[t].next) {
+    if (thread_slab_[t].alive()) thread_exit(t, time_ns);
   }
-  exited_.push_back(p.key);
+  // A dead process is nobody's current child any more.
+  if (p.adopter != kNone) reparent(slot, p.adopter, time_ns);  // unlinks; parent unchanged
+  // The kernel hands the live children to the reaper (the nearest child
+  // subreaper, else init of the pid namespace); the fork parent stays.
+  if (reaper == kNone || reaper == slot) reaper = live_slot(1);
+  for (uint32_t c = p.first_child; c != kNone;) {
+    uint32_t next = slab_[c].next_sibling;
+    if (slab_[c].alive() && slab_[c].adopter == kNone) reparent(c, reaper, time_ns);
+    c = next;
+  }
+  for (uint32_t c = slab_[slot].first_adopted; c != kNone;) {
+    uint32_t next = slab_[c].next_adopted;
+    reparent(c, reaper, time_ns);
+    c = next;
+  }
+  if (slab_[slot].first_child == kNone) queue(slot, false);
+}
+
+void LiveTree::release(const Image& image) {
+  strings_.release(image.exe);
+  strings_.release(image.interpreter);
+  strings_.release(image.argv);
+}
+
+void LiveTree::evict(uint32_t slot) {
+  LiveProcess& p = slab_[slot];
+  unqueue(slot);
+  if (p.fork_parent_slot != kNone) {
+    LiveProcess& parent = slab_[p.fork_parent_slot];
+    if (p.prev_sibling != kNone) slab_[p.prev_sibling].next_sibling = p.next_sibling;
+    else parent.first_child = p.next_sibling;
+    if (p.next_sibling != kNone) slab_[p.next_sibling].prev_sibling = p.prev_sibling;
+    // Its whole subtree is gone: the parent, if dead, is next in line.
+    if (!parent.alive() && parent.first_child == kNone) queue(p.fork_parent_slot, true);
+  }
+  for (uint32_t c = p.first_adopted; c != kNone; c = slab_[c].next_adopted) slab_[c].adopter = kNone;
+  for (uint32_t t = p.first_thread; t != kNone;) {
+    LiveThread& th = thread_slab_[t];
+    uint32_t next = th.next;
+    if (th.queued) {
+      if (th.lru_prev != kNone) thread_slab_[th.lru_prev].lru_next = th.lru_next;
+      else thread_lru_head_ = th.lru_next;
+      if (th.lru_next != kNone) thread_slab_[th.lru_next].lru_prev = th.lru_prev;
+      else thread_lru_tail_ = th.lru_prev;
+    }
+    threads_.erase({th.tid, th.start_time_ns});
+    if (live_threads_.find(th.tid) == t) live_threads_.erase(th.tid);
+    th = LiveThread{};
+    thread_free_.push_back(t);
+    t = next;
+  }
+  p.image.for_each([&](uint64_t, const Image& image) { release(image); });
+  processes_.erase(p.key);
+  if (current_.find(p.key.pid) == slot) current_.erase(p.key.pid);
+  p = LiveProcess{};
+  free_.push_back(slot);
+  ++counters_.evicted;
 }
 
 void LiveTree::evict_if_needed() {
-  // Dead processes with no live descendant go first, oldest exit first.
-  size_t scanned = 0;
-  while (processes_.size() > max_processes_ && scanned < exited_.size()) {
-    ProcessKey k = exited_.front();
-    exited_.pop_front();
-    LiveProcess* p = lookup(k);
-    if (p == nullptr) continue;
-    if (p->live_descendants > 0) {
-      exited_.push_back(k);  // still an ancestor of someone alive
-      ++scanned;
-      continue;
-    }
-    children_.erase(k);
-    processes_.erase(k);
-    ++counters_.evicted;
-    // Parents' child lists still name evicted keys; drop them now and then
-    // (amortised) so a long-lived parent of many short jobs stays bounded.
-    if (++evictions_since_compaction_ >= 4096) compact_children();
+  // Dead leaves go first, oldest exit first; a dead process with a child in
+  // the tree waits until its subtree is gone (it is someone's history).
+  while (processes_.size() > max_processes_ && lru_head_ != kNone) evict(lru_head_);
+}
+
+// ---- images --------------------------------------------------------------
+
+void LiveTree::set_image(LiveProcess& p, uint64_t time_ns, Image image) {
+  if (const Image* latest = p.image.latest(); latest && *latest == image) {
+    release(image);  // the same image again: keep one version
+    return;
+  }
+  if (auto dropped = p.image.set(time_ns, image)) release(*dropped);
+}
+
+void LiveTree::set_image(LiveProcess& p, uint64_t time_ns, const events::Event& e) {
+  Image image;
+  image.exe = strings_.intern(e.exe);
+  image.interpreter = strings_.intern(e.interpreter);
+  std::string& joined = argv_buffer_;  // reused: no allocation per exec
+  joined.clear();
+  for (const auto& a : e.argv) {
+    joined += a;
+    joined += '\0';
+  }
+  image.argv = strings_.intern(joined);
+  image.dev = e.exe_dev;
+  image.ino = e.exe_ino;
+  image.ctime_ns = e.exe_ctime_ns;
+  set_image(p, time_ns, image);
+}
+
+// ---- threads -------------------------------------------------------------
+
+void LiveTree::thread_exit(uint32_t t, uint64_t time_ns) {
+  LiveThread& th = thread_slab_[t];
+  if (!th.alive()) return;
+  th.exit_time_ns = std::max<uint64_t>(time_ns, 1);
+  if (live_threads_.find(th.tid) == t) live_threads_.erase(th.tid);
+  th.queued = true;
+  th.lru_next = kNone;
+  th.lru_prev = thread_lru_tail_;
+  if (thread_lru_tail_ != kNone) thread_slab_[thread_lru_tail_].lru_next = t;
+  thread_lru_tail_ = t;
+  if (thread_lru_head_ == kNone) thread_lru_head_ = t;
+}
+
+void LiveTree::evict_threads_if_needed() {
+  while (threads_.size() >= max_threads_ && thread_lru_head_ != kNone) {
+    uint32_t t = thread_lru_head_;
+    LiveThread& th = thread_slab_[t];
+    thread_lru_head_ = th.lru_next;
+    if (thread_lru_head_ != kNone) thread_slab_[thread_lru_head_].lru_prev = kNone;
+    else thread_lru_tail_ = kNone;
+    LiveProcess& p = slab_[th.process_slot];
+    if (th.prev != kNone) thread_slab_[th.prev].next = th.next;
+    else p.first_thread = th.next;
+    if (th.next != kNone) thread_slab_[th.next].prev = th.prev;
+    threads_.erase({th.tid, th.start_time_ns});
+    th = LiveThread{};
+    thread_free_.push_back(t);
+    ++counters_.threads_evicted;
   }
 }
 
-void LiveTree::compact_children() {
-  evictions_since_compaction_ = 0;
-  for (auto it = children_.begin(); it != children_.end();) {
-    auto& list = it->second;
-    list.erase(std::remove_if(list.begin(), list.end(), [&](const ProcessKey& c) { return !find(c); }),
-               list.end());
-    it = list.empty() ? children_.erase(it) : std::next(it);
+void LiveTree::thread_fork(const events::Event& e) {
+  ++counters_.thread_forks;
+  if (e.tid == e.pid || e.tid <= 0) return;
+  uint32_t ps = live_slot(e.pid);
+  if (ps == kNone) ps = placeholder(e.pid, e.start_time_ns ? e.start_time_ns : e.time_ns, e.time_ns);
+  uint64_t start = e.thread_start_time_ns ? e.thread_start_time_ns : e.time_ns;
+  if (threads_.find({e.tid, start}) != kNone) return;  // a repeated event
+  if (uint32_t old = live_threads_.find(e.tid); old != kNone) thread_exit(old, e.time_ns);  // missed exit
+  evict_threads_if_needed();
+  if (threads_.size() >= max_threads_) {  // every tracked thread is alive
+    ++counters_.threads_dropped;
+    return;
   }
+  uint32_t t;
+  if (!thread_free_.empty()) {
+    t = thread_free_.back();
+    thread_free_.pop_back();
+  } else {
+    t = static_cast<uint32_t>(thread_slab_.size());
+    thread_slab_.emplace_back();
+  }
+  LiveThread& th = thread_slab_[t];
+  LiveProcess& p = slab_[ps];
+  th.tid = e.tid;
+  th.start_time_ns = start;
+  th.process = p.key;
+  th.process_slot = ps;
+  th.comm = Comm::of(e.comm);
+  th.next = p.first_thread;
+  if (p.first_thread != kNone) thread_slab_[p.first_thread].prev = t;
+  p.first_thread = t;
+  threads_.put({e.tid, start}, t);
+  live_threads_.put(e.tid, t);
 }
 
-void LiveTree::bootstrap(const std::vector<Process>& snapshot, uint64_t now_ns) {
-  (void)now_ns;
-  // Parents first, so children find them.
+std::vector<const LiveThread*> LiveTree::threads(const ProcessKey& key) const {
+  std::vector<const LiveThread*> out;
+  uint32_t s = slot_of(key);
+  if (s == kNone) return out;
+  for (uint32_t t = slab_[s].first_thread; t != kNone; t = thread_slab_[t].next) out.push_back(&thread_slab_[t]);
+  return out;
+}
+
+// ---- /proc snapshots -----------------------------------------------------
+
+namespace {
+std::vector<const Process*> parents_first(const std::vector<Process>& snapshot) {
   std::vector<const Process*> order;
+  order.reserve(snapshot.size());
   for (const auto& p : snapshot) order.push_back(&p);
   std::sort(order.begin(), order.end(), [](const Process* a, const Process* b) {
     return std::pair(a->key.start_time_ns, a->key.pid) < std::pair(b->key.start_time_ns, b->key.pid);
   });
-  for (const Process* p : order) {
-    ProcessKey parent{};
-    if (const LiveProcess* pp = find_pid(p->ppid()); pp && pp->key.start_time_ns <= p->key.start_time_ns) {
-      parent = pp->key;
-    }
-    LiveProcess& lp = add(p->key, parent, p->key.start_time_ns);
-    lp.backfilled = true;
-    lp.comm.set(p->key.start_time_ns, p->stat.comm);
-    if (p->exe) lp.exe.set(p->key.start_time_ns, p->exe->path);
-    if (p->argv) lp.argv.set(p->key.start_time_ns, *p->argv);
-    if (p->status) {
-      lp.uid.set(p->key.start_time_ns, p->status->uid.effective);
-      lp.gid.set(p->key.start_time_ns, p->status->gid.effective);
-    }
-    ++counters_.backfilled;
-  }
+  return order;
 }
+}  // namespace
+
+void LiveTree::bootstrap(const std::vector<Process>& snapshot, uint64_t now_ns) { reconcile(snapshot, now_ns); }
+
+size_t LiveTree::reconcile(const std::vector<Process>& snapshot, uint64_t now_ns) {
+  size_t changed = 0;
+  // Live processes /proc no longer has exited without an event we saw.
+  std::vector<int32_t> pids;
+  pids.reserve(snapshot.size());
+  for (const auto& p : snapshot) pids.push_back(p.key.pid);
+  std::sort(pids.begin(), pids.end());
+  for (uint32_t s = 0; s < slab_.size(); ++s) {
+    LiveProcess& p = slab_[s];
+    if (p.key.pid == 0 || !p.alive() || std::binary_search(pids.begin(), pids.end(), p.key.pid)) continue;
+    mark_exited(s, now_ns, -1, kNone);
+    slab_[s].exit_unseen = true;
+    ++counters_.vanished;
+    ++changed;
+  }
+  for (const Process* p : parents_first(snapshot)) {
+    uint32_t parent = live_slot(p->ppid());
+    if (parent != kNone && slab_[parent].key.start_time_ns > p->key.start_time_ns) parent = kNone;  // reused pid
+    uint32_t held = live_slot(p->key.pid);
+    if (held != kNone && same_start(slab_[held].key.start_time_ns, p->key.start_time_ns, tick_ns_)) {
+      // Known: only the current parent may have changed unseen.
+      const ProcessKey* cur = slab_[held].parent.latest();
+      ProcessKey want = parent == kNone ? ProcessKey{} : slab_[parent].key;
+      if (p->ppid() > 0 && (cur == nullptr || *cur != want)) {
+        reparent(held, parent, now_ns);
+        ++changed;
+      }
+      continue;
+    }
+    uint32_t slot = add(p->key, parent, p->key.start_time_ns);
+    LiveProcess& lp = slab_[slot];
+    lp.backfilled = true;
+    uint64_t t = p->key.start_time_ns;
+    lp.comm.set(t, Comm::of(p->stat.comm));
+    if (p->exe || p->argv) {
+      Image image;
+      if (p->exe) image.exe = strings_.intern(p->exe->path);
+      if (p->argv) {
+        argv_buffer_.clear();
+        for (const auto& a : *p->argv) {
+          argv_buffer_ += a;
+          argv_buffer_ += '\0';
+        }
+        image.argv = strings_.intern(argv_buffer_);
+      }
+      set_image(lp, t, image);
+    }
+    if (p->status) lp.creds.set(t, Creds{p->status->uid.effective, p->status->gid.effective});
+    ++counters_.backfilled;
+    ++changed;
+  }
+  return changed;
+}
+
+// ---- events --------------------------------------------------------------
 
 void LiveTree::apply(const events::Event& e) {
   using events::EventKind;
   switch (e.kind) {
     case EventKind::kFork: {
-      ++counters_.forks;
-      LiveProcess* parent = nullptr;
-      if (auto it = current_.find(e.ppid); it != current_.end()) parent = lookup(it->second);
-      if (parent == nullptr && e.ppid > 0) {
-        parent = &placeholder(e.ppid, e.parent_start_time_ns, e.time_ns);
+      if (e.thread) {
+        thread_fork(e);
+        break;
       }
-      ProcessKey parent_key = parent ? parent->key : ProcessKey{};
+      ++counters_.forks;
+      uint32_t parent = e.ppid > 0 ? live_slot(e.ppid) : kNone;
+      if (parent == kNone && e.ppid > 0) parent = placeholder(e.ppid, e.parent_start_time_ns, e.time_ns);
       uint64_t start = e.start_time_ns ? e.start_time_ns : e.time_ns;
-      LiveProcess& child = add({e.pid, start}, parent_key, e.time_ns);
-      // A fork runs its parent's image until it execs: exe and argv are
-      // looked up through the fork parent (image_at), not copied.
-      parent = parent_key.pid ? lookup(parent_key) : nullptr;
-      if (!e.comm.empty()) child.comm.set(e.time_ns, e.comm);
-      else if (parent && parent->comm.latest()) child.comm.set(e.time_ns, *parent->comm.latest());
-      child.uid.set(e.time_ns, e.uid);
-      child.gid.set(e.time_ns, e.gid);
+      uint32_t slot = add({e.pid, start}, parent, e.time_ns);
+      LiveProcess& child = slab_[slot];
+      // A fork runs its parent's image, with its name, until it execs: both
+      // are looked up through the fork parent (image_at, comm_at), not
+      // copied, so the exec's name is the first version (no allocation).
+      if (!e.comm.empty()) {
+        Comm comm = Comm::of(e.comm);
+        if (parent == kNone || comm_at(slab_[parent], e.time_ns) != comm.view()) child.comm.set(e.time_ns, comm);
+      }
+      child.creds.set(e.time_ns, Creds{e.uid, e.gid});
       if (e.cgroup_id) child.cgroup_id.set(e.time_ns, e.cgroup_id);
       break;
     }
     case EventKind::kExec: {
       ++counters_.execs;
-      LiveProcess* p = nullptr;
-      if (auto it = current_.find(e.pid); it != current_.end()) p = lookup(it->second);
+      uint32_t slot = live_slot(e.pid);
       // A known start time that differs beyond a tick: the pid was reused
       // and we missed the fork.
-      if (p && e.start_time_ns && !same_start(p->key.start_time_ns, e.start_time_ns, tick_ns_) &&
-          !p->placeholder) {
-        p = nullptr;
+      if (slot != kNone && e.start_time_ns && !slab_[slot].placeholder &&
+          !same_start(slab_[slot].key.start_time_ns, e.start_time_ns, tick_ns_)) {
+        slot = kNone;
       }
-      if (p == nullptr) {
+      if (slot == kNone) {
         ++counters_.exec_without_fork;
-        p = &placeholder(e.pid, e.start_time_ns ? e.start_time_ns : e.time_ns, e.time_ns);
-        if (e.ppid > 0) {
-          if (const LiveProcess* parent = find_pid(e.ppid)) p->parent.set(e.time_ns, parent->key);
+        slot = placeholder(e.pid, e.start_time_ns ? e.start_time_ns : e.time_ns, e.time_ns);
+        if (uint32_t parent = e.ppid > 0 ? live_slot(e.ppid) : kNone; parent != kNone && parent != slot) {
+          reparent(slot, parent, e.time_ns);
+          --counters_.reparented;  // its first known parent, not a change
         }
       }
       // exec from a non-leader thread (e.tid != e.pid): the kernel gives the
-      // thread the leader's pid; the process keeps its identity.
-      if (!e.comm.empty()) p->comm.set(e.time_ns, e.comm);
-      if (!e.exe.empty()) p->exe.set(e.time_ns, e.exe);
-      if (!e.argv.empty()) p->argv.set(e.time_ns, e.argv);
-      p->uid.set(e.time_ns, e.uid);
-      p->gid.set(e.time_ns, e.gid);
-      if (e.cgroup_id) p->cgroup_id.set(e.time_ns, e.cgroup_id);
+      // thread the leader's pid; the process keeps its identity. The other
+      // threads are gone (de_thread).
+      LiveProcess& p = slab_[slot];
+      for (uint32_t t = p.first_thread; t != kNone; t = thread_slab_[t].next) {
+        if (thread_slab_[t].alive()) thread_exit(t, e.time_ns);
+      }
+      if (!e.comm.empty()) p.comm.set(e.time_ns, Comm::of(e.comm));
+      if (!e.exe.empty() || !e.argv.empty()) set_image(p, e.time_ns, e);
+      p.creds.set(e.time_ns, Creds{e.uid, e.gid});
+      if (e.cgroup_id) p.cgroup_id.set(e.time_ns, e.cgroup_id);
       break;
     }
     case EventKind::kExit: {
+      if (e.thread) {
+        ++counters_.thread_exits;
+        if (uint32_t t = live_threads_.find(e.tid); t != kNone && thread_slab_[t].process.pid == e.pid) {
+          thread_exit(t, e.time_ns);
+        }
+        break;
+      }
       ++counters_.exits;
-      LiveProcess* p = nullptr;
-      if (auto it = current_.find(e.pid); it != current_.end()) p = lookup(it->second);
-      if (p == nullptr) {
+      uint32_t slot = live_slot(e.pid);
+      if (slot == kNone) {
         ++counters_.exit_without_fork;  // exit before (or without) its fork
         break;
       }
-      mark_exited(*p, e.time_ns, e.exit_code);
+      // The source may name the current parent at exit: a re-parenting we
+      // did not see (to a subreaper, by a source that cannot report it)
+      // happened at the latest when the recorded parent exited.
+      if (e.ppid > 0) {
+        uint32_t now_parent = live_slot(e.ppid);
+        const ProcessKey* cur = slab_[slot].parent.latest();
+        if (now_parent != kNone && (cur == nullptr || *cur != slab_[now_parent].key)) {
+          const LiveProcess* old = cur ? find(*cur) : nullptr;
+          uint64_t when = old && !old->alive() ? old->exit_time_ns : e.time_ns;
+          reparent(slot, now_parent, std::min(when, e.time_ns));
+        }
+      }
+      uint32_t reaper = e.reaper_pid > 0 ? live_slot(e.reaper_pid) : kNone;
+      if (reaper != kNone && e.reaper_start_time_ns &&
+          !same_start(slab_[reaper].key.start_time_ns, e.reaper_start_time_ns, tick_ns_)) {
+        reaper = kNone;
+      }
+      mark_exited(slot, e.time_ns, e.exit_code, reaper);
       evict_if_needed();
       break;
     }
@@ -224,6 +503,8 @@ void LiveTree::apply(const events::Event& e) {
       break;
   }
 }
+
+// ---- queries -------------------------------------------------------------
 
 std::optional<ProcessAt> LiveTree::at(const ProcessKey& key, uint64_t time_ns) const {
   const LiveProcess* p = find(key);
@@ -234,36 +515,60 @@ std::optional<ProcessAt> LiveTree::at(const ProcessKey& key, uint64_t time_ns) c
   out.key = key;
   out.alive = p->alive() || time_ns < p->exit_time_ns;
   if (const ProcessKey* parent = p->parent.at(time_ns)) out.parent = *parent;
-  if (const std::string* c = image_at(*p, &LiveProcess::comm, time_ns)) out.comm = *c;
-  if (const std::string* x = image_at(*p, &LiveProcess::exe, time_ns)) out.exe = *x;
-  if (const auto* a = image_at(*p, &LiveProcess::argv, time_ns)) out.argv = *a;
+  out.comm = comm_at(*p, time_ns);
+  if (const Image* image = image_at(*p, time_ns)) {
+    out.exe = text(image->exe);
+    out.interpreter = text(image->interpreter);
+    std::string_view argv = text(image->argv);
+    for (size_t pos = 0; pos < argv.size();) {
+      size_t end = argv.find('\0', pos);
+      if (end == std::string_view::npos) end = argv.size();
+      out.argv.emplace_back(argv.substr(pos, end - pos));
+      pos = end + 1;
+    }
+    out.exe_dev = image->dev;
+    out.exe_ino = image->ino;
+    out.exe_ctime_ns = image->ctime_ns;
+  }
+  if (const Creds* c = p->creds.at(time_ns)) {
+    out.uid = c->uid;
+    out.gid = c->gid;
+  }
   return out;
 }
 
 std::vector<ProcessKey> LiveTree::lineage(const ProcessKey& key, uint64_t time_ns, size_t max_depth,
                                           bool fork_parents) const {
   std::vector<ProcessKey> chain;
-  const LiveProcess* p = find(key);
-  while (p != nullptr && chain.size() < max_depth) {
-    ProcessKey next = p->fork_parent;
-    if (!fork_parents) {
-      const ProcessKey* current = p->parent.at(time_ns);
-      next = current ? *current : ProcessKey{};
+  uint32_t s = slot_of(key);
+  while (s != kNone && chain.size() < max_depth) {
+    const LiveProcess& p = slab_[s];
+    uint32_t next;
+    if (fork_parents) {
+      next = p.fork_parent_slot;
+    } else {
+      const ProcessKey* current = p.parent.at(time_ns);
+      next = current && current->pid ? slot_of(*current) : kNone;
+      if (next == kNone && current && current->pid) {
+        chain.push_back(*current);  // known by key, no longer in the tree
+        break;
+      }
     }
-    if (next.pid == 0 || std::find(chain.begin(), chain.end(), next) != chain.end() || next == key) break;
-    chain.push_back(next);
-    p = find(next);
+    if (next == kNone) break;
+    const ProcessKey& k = slab_[next].key;
+    if (k == key || std::find(chain.begin(), chain.end(), k) != chain.end()) break;  // a loop
+    chain.push_back(k);
+    s = next;
   }
   return chain;
 }
 
 std::vector<ProcessKey> LiveTree::children(const ProcessKey& key) const {
-  auto it = children_.find(key);
-  if (it == children_.end()) return {};
   std::vector<ProcessKey> out;
-  for (const auto& c : it->second) {
-    if (find(c)) out.push_back(c);
-  }
+  uint32_t s = slot_of(key);
+  if (s == kNone) return out;
+  for (uint32_t c = slab_[s].first_child; c != kNone; c = slab_[c].next_sibling) out.push_back(slab_[c].key);
+  std::reverse(out.begin(), out.end());
   return out;
 }
 

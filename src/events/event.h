@@ -12,9 +12,9 @@
 namespace lineage::events {
 
 enum class EventKind : uint8_t {
-  kFork,  // pid (a new process) forked from ppid; a new thread when pid == ppid's tgid
+  kFork,  // pid (a new process) forked from ppid; with `thread`, thread tid started in pid
   kExec,  // pid replaced its image: comm, exe, argv
-  kExit,  // pid (the whole process) exited with exit_code
+  kExit,  // pid (the whole process) exited with exit_code; with `thread`, only thread tid
   kLost,  // the source lost `lost` events (ring buffer full, ENOBUFS)
 };
 
@@ -24,8 +24,10 @@ struct Event {
   int32_t pid = 0;             // process (tgid) the event is about
   int32_t tid = 0;             // thread that did it (exec from a non-leader thread: tid != pid)
   uint64_t start_time_ns = 0;  // pid's start, boot-relative; 0 when unknown
-  int32_t ppid = 0;            // fork: the parent process (tgid)
+  int32_t ppid = 0;            // fork: the parent process (tgid); exit: the current parent
   uint64_t parent_start_time_ns = 0;
+  bool thread = false;         // fork/exit of one thread (tid) of pid, not of the process
+  uint64_t thread_start_time_ns = 0;  // that thread's own start
   uint32_t uid = 0, gid = 0;
   int32_t exit_code = 0;       // exit: the wait status code (as in waitpid)
   uint64_t cgroup_id = 0;
@@ -34,6 +36,14 @@ struct Event {
   std::string comm;            // fork: the child's (inherited) comm; exec: the new comm
   std::string exe;             // exec: the executable path
   std::vector<std::string> argv;  // exec
+  // exec: the file the kernel runs (for a script, its interpreter) by
+  // identity, so a replaced binary shows; 0 when the source cannot say.
+  uint64_t exe_dev = 0, exe_ino = 0, exe_ctime_ns = 0;
+  std::string interpreter;     // exec: a script's #! interpreter, an ELF's dynamic loader
+  // exit: who adopts the exiting process's children (the nearest live
+  // child subreaper, else the pid namespace's init); 0 when unknown.
+  int32_t reaper_pid = 0;
+  uint64_t reaper_start_time_ns = 0;
   uint64_t lost = 0;           // kLost
   bool from_proc = false;      // details filled from /proc after the event (may be late)
 };

@@ -137,8 +137,8 @@ TEST(LiveTree, PidReuseMakesTwoProcesses) {
   const LiveProcess* fresh = tree.find({30, 10 * kS});
   ASSERT_NE(old, nullptr);
   ASSERT_NE(fresh, nullptr);
-  EXPECT_EQ(*old->comm.latest(), "make");
-  EXPECT_EQ(*fresh->comm.latest(), "vim");
+  EXPECT_EQ(old->comm.latest()->view(), "make");
+  EXPECT_EQ(fresh->comm.latest()->view(), "vim");
   EXPECT_EQ(tree.find_pid(30), fresh);
   EXPECT_EQ(tree.lineage({30, 4 * kS}, 6 * kS)[0].pid, 20);
   EXPECT_EQ(tree.lineage({30, 10 * kS}, 11 * kS)[0].pid, 10);
@@ -168,9 +168,9 @@ TEST(LiveTree, IdentityFieldsAreVersioned) {
   tree.apply(e);
   const LiveProcess* p = tree.find_pid(70);
   ASSERT_NE(p, nullptr);
-  EXPECT_EQ(*p->uid.at(2 * kS + 1), 0u);
-  EXPECT_EQ(*p->uid.at(3 * kS), 1000u);
-  EXPECT_EQ(*p->gid.at(3 * kS), 100u);
+  EXPECT_EQ(p->creds.at(2 * kS + 1)->uid, 0u);
+  EXPECT_EQ(p->creds.at(3 * kS)->uid, 1000u);
+  EXPECT_EQ(p->creds.at(3 * kS)->gid, 100u);
   EXPECT_EQ(p->cgroup_id.at(2 * kS + 1), nullptr);  // not known before the exec
   EXPECT_EQ(*p->cgroup_id.latest(), 4242u);
 }
@@ -182,8 +182,8 @@ TEST(LiveTree, ExecFromANonLeaderThread) {
   replay(tree, fork(1 * kS, 1, 0) + fork(2 * kS, 60, 1, "java") + exec(3 * kS, 60, "/usr/bin/python3", 61));
   const LiveProcess* p = tree.find({60, 2 * kS});
   ASSERT_NE(p, nullptr);
-  EXPECT_EQ(*p->exe.latest(), "/usr/bin/python3");
-  EXPECT_EQ(*p->comm.first(), "java");
+  EXPECT_EQ(tree.text(p->image.latest()->exe), "/usr/bin/python3");
+  EXPECT_EQ(p->comm.first()->view(), "java");
   EXPECT_EQ(tree.size(), 2u);
 }
 
