@@ -138,8 +138,9 @@ uint32_t LiveTree::placeholder(int32_t pid, uint64_t start_ns, uint64_t time_ns)
   return slot;
 }
 
-void LiveTree::reparent(uint32_t child, uint32_t new_parent, uint64_t time_ns) {
+void LiveTree::reparent(uint32_t child, uint32_t new_parent, uint64_t time_ns, bool assumed) {
   LiveProcess& c = slab_[child];
+  c.parent_assumed = assumed;
   if (c.adopter != kNone) {  // leave the previous adopter's list
     if (c.prev_adopted != kNone) slab_[c.prev_adopted].next_adopted = c.next_adopted;
     else slab_[c.adopter].first_adopted = c.next_adopted;
@@ -172,15 +173,16 @@ void LiveTree::mark_exited(uint32_t slot, uint64_t time_ns, int32_t code, uint32
   if (p.adopter != kNone) reparent(slot, p.adopter, time_ns);  // unlinks; parent unchanged
   // The kernel hands the live children to the reaper (the nearest child
   // subreaper, else init of the pid namespace); the fork parent stays.
-  if (reaper == kNone || reaper == slot) reaper = live_slot(1);
+  bool assumed = reaper == kNone || reaper == slot;
+  if (assumed) reaper = live_slot(1);
   for (uint32_t c = p.first_child; c != kNone;) {
     uint32_t next = slab_[c].next_sibling;
-    if (slab_[c].alive() && slab_[c].adopter == kNone) reparent(c, reaper, time_ns);
+    if (slab_[c].alive() && slab_[c].adopter == kNone) reparent(c, reaper, time_ns, assumed);
     c = next;
   }
   for (uint32_t c = slab_[slot].first_adopted; c != kNone;) {
     uint32_t next = slab_[c].next_adopted;
-    reparent(c, reaper, time_ns);
+    reparent(c, reaper, time_ns, assumed);
     c = next;
   }
   if (slab_[slot].first_child == kNone) queue(slot, false);
@@ -484,8 +486,12 @@ void LiveTree::apply(const events::Event& e) {
         uint32_t now_parent = live_slot(e.ppid);
         const ProcessKey* cur = slab_[slot].parent.latest();
         if (now_parent != kNone && (cur == nullptr || *cur != slab_[now_parent].key)) {
-          const LiveProcess* old = cur ? find(*cur) : nullptr;
-          uint64_t when = old && !old->alive() ? old->exit_time_ns : e.time_ns;
+          // An assumed parent (init) was recorded when the real one died:
+          // the real adopter took over then. Otherwise the change happened
+          // unseen, by now at the latest.
+          const LiveProcess& p = slab_[slot];
+          uint64_t when = p.parent_assumed ? p.parent.latest_time() : e.time_ns;
+          if (slab_[now_parent].key.start_time_ns > when) when = e.time_ns;  // it was not born yet
           reparent(slot, now_parent, std::min(when, e.time_ns));
         }
       }

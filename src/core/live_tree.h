@@ -85,6 +85,7 @@ struct LiveProcess {
   bool placeholder = false;  // known only indirectly (a parent we never saw fork)
   bool backfilled = false;   // filled from /proc, not from an event
   bool exit_unseen = false;  // gone from /proc without an exit event (time approximate)
+  bool parent_assumed = false;  // the current parent is init by assumption (reaper unknown)
 
   bool alive() const { return exit_time_ns == 0; }
 
@@ -180,7 +181,7 @@ class LiveTree {
   uint32_t add(ProcessKey key, uint32_t parent_slot, uint64_t time_ns);
   uint32_t placeholder(int32_t pid, uint64_t start_ns, uint64_t time_ns);
   void mark_exited(uint32_t slot, uint64_t time_ns, int32_t code, uint32_t reaper);
-  void reparent(uint32_t child, uint32_t new_parent, uint64_t time_ns);
+  void reparent(uint32_t child, uint32_t new_parent, uint64_t time_ns, bool assumed = false);
   void set_image(LiveProcess& p, uint64_t time_ns, const events::Event& e);
   void set_image(LiveProcess& p, uint64_t time_ns, Image image);
   void release(const Image& image);

@@ -55,6 +55,11 @@ class Versioned {
     if (later_ && !later_->empty()) return &later_->back().second;
     return has_first_ ? &first_.second : nullptr;
   }
+  /// When the latest version started (0 when there is none).
+  uint64_t latest_time() const {
+    if (later_ && !later_->empty()) return later_->back().first;
+    return has_first_ ? first_.first : 0;
+  }
   const T* first() const { return has_first_ ? &first_.second : nullptr; }
   size_t size() const { return (has_first_ ? 1 : 0) + (later_ ? later_->size() : 0); }
   uint32_t dropped() const { return dropped_; }

@@ -30,10 +30,23 @@ std::string to_json_line(const Event& e) {
     if (e.ppid) j["ppid"] = e.ppid;
     if (e.parent_start_time_ns) j["parent_start_time_ns"] = e.parent_start_time_ns;
     j["uid"] = e.uid;
+    j["gid"] = e.gid;
+    if (e.thread) {
+      j["thread"] = true;
+      if (e.thread_start_time_ns) j["thread_start_time_ns"] = e.thread_start_time_ns;
+    }
     if (!e.comm.empty()) j["comm"] = e.comm;
     if (e.kind == EventKind::kExec) {
       j["exe"] = e.exe;
       j["argv"] = e.argv;
+      if (e.exe_ino) {
+        j["exe_id"] = Json{{"dev", e.exe_dev}, {"ino", e.exe_ino}, {"ctime_ns", e.exe_ctime_ns}};
+      }
+      if (!e.interpreter.empty()) j["interpreter"] = e.interpreter;
+    }
+    if (e.kind == EventKind::kExit && e.reaper_pid) {
+      j["reaper"] = e.reaper_pid;
+      if (e.reaper_start_time_ns) j["reaper_start_time_ns"] = e.reaper_start_time_ns;
     }
     if (e.kind == EventKind::kExit) {
       // exit_code is the kernel's wait status: split it as a shell would.
@@ -75,8 +88,20 @@ std::optional<Event> from_json_line(std::string_view line) {
     e.ppid = j.value("ppid", 0);
     e.parent_start_time_ns = j.value("parent_start_time_ns", uint64_t{0});
     e.uid = j.value("uid", 0u);
+    e.gid = j.value("gid", 0u);
+    e.thread = j.value("thread", false);
+    e.thread_start_time_ns = j.value("thread_start_time_ns", uint64_t{0});
     e.comm = j.value("comm", "");
     e.exe = j.value("exe", "");
+    if (j.contains("exe_id") && j["exe_id"].is_object()) {
+      const auto& id = j["exe_id"];
+      e.exe_dev = id.value("dev", uint64_t{0});
+      e.exe_ino = id.value("ino", uint64_t{0});
+      e.exe_ctime_ns = id.value("ctime_ns", uint64_t{0});
+    }
+    e.interpreter = j.value("interpreter", "");
+    e.reaper_pid = j.value("reaper", 0);
+    e.reaper_start_time_ns = j.value("reaper_start_time_ns", uint64_t{0});
     if (j.contains("argv") && j["argv"].is_array()) {
       for (const auto& a : j["argv"]) {
         if (a.is_string()) e.argv.push_back(a.get<std::string>());

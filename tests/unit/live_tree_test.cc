@@ -220,6 +220,162 @@ TEST(LiveTree, BootstrapFromASnapshot) {
   EXPECT_EQ(tree.find({11, 3})->fork_parent.pid, 0);
 }
 
+std::string exit_reaped(uint64_t t, int pid, int reaper) {
+  return "{\"event\":\"exit\",\"time_ns\":" + std::to_string(t) + ",\"pid\":" + std::to_string(pid) +
+         ",\"exit_code\":0,\"reaper\":" + std::to_string(reaper) + "}\n";
+}
+
+// init(1) > shell(10) > supervisor(20, a child subreaper) > worker(30) >
+// job(40). worker exits at 5 s: the kernel hands job to the subreaper,
+// which the bpf source names in the exit event. The subreaper exits at 8 s:
+// job goes to init. The original chain stays.
+TEST(LiveTree, ReparentsToTheSubreaperTheExitNames) {
+  LiveTree tree;
+  replay(tree, fork(1 * kS, 1, 0, "init") + fork(2 * kS, 10, 1, "sh") + fork(3 * kS, 20, 10, "sv") +
+                   fork(4 * kS, 30, 20, "worker") + fork(4 * kS + 1, 40, 30, "job") +
+                   exit_reaped(5 * kS, 30, 20) + exit_reaped(8 * kS, 20, 1));
+  ProcessKey job{40, 4 * kS + 1};
+  EXPECT_EQ(tree.at(job, 4 * kS + 2)->parent.pid, 30);
+  EXPECT_EQ(tree.at(job, 6 * kS)->parent.pid, 20);  // adopted by the subreaper
+  EXPECT_EQ(tree.at(job, 9 * kS)->parent.pid, 1);   // then by init
+  std::vector<ProcessKey> current = tree.lineage(job, 6 * kS, 64, false);
+  ASSERT_EQ(current.size(), 3u);
+  EXPECT_EQ(current[0].pid, 20);
+  EXPECT_EQ(current[1].pid, 10);
+  std::vector<ProcessKey> original = tree.lineage(job, 9 * kS);
+  ASSERT_EQ(original.size(), 4u);
+  EXPECT_EQ(original[0].pid, 30);
+  EXPECT_EQ(original[1].pid, 20);
+  EXPECT_EQ(tree.counters().reparented, 2u);
+}
+
+// A source that cannot name the reaper (netlink, replay without it): the
+// tree assumes init, and the process's own exit, which names its current
+// parent, corrects the record from the time the old parent died.
+TEST(LiveTree, ExitNamingTheParentCorrectsAnUnseenReparenting) {
+  LiveTree tree;
+  replay(tree, fork(1 * kS, 1, 0) + fork(2 * kS, 20, 1, "sv") + fork(3 * kS, 30, 20) + fork(4 * kS, 40, 30) +
+                   exit_(5 * kS, 30));
+  ProcessKey job{40, 4 * kS};
+  EXPECT_EQ(tree.at(job, 6 * kS)->parent.pid, 1);  // the assumption
+  replay(tree, "{\"event\":\"exit\",\"time_ns\":" + std::to_string(9 * kS) + ",\"pid\":40,\"ppid\":20}\n");
+  EXPECT_EQ(tree.at(job, 6 * kS)->parent.pid, 20);  // corrected from 5 s on
+  EXPECT_EQ(tree.at(job, 4 * kS + 1)->parent.pid, 30);
+}
+
+// Threads have their own table and budget: a process's threads end with
+// it; dead threads go first when the budget is full.
+TEST(LiveTree, ThreadsAreTrackedWithinTheirBudget) {
+  LiveTree tree(100, 10'000'000, 4);
+  auto thread = [](const char* kind, uint64_t t, int pid, int tid) {
+    return std::string("{\"event\":\"") + kind + "\",\"time_ns\":" + std::to_string(t) +
+           ",\"pid\":" + std::to_string(pid) + ",\"tid\":" + std::to_string(tid) +
+           ",\"thread\":true,\"thread_start_time_ns\":" + std::to_string(t) + ",\"comm\":\"worker\"}\n";
+  };
+  replay(tree, fork(1 * kS, 1, 0) + fork(2 * kS, 50, 1, "java") + thread("fork", 3 * kS, 50, 51) +
+                   thread("fork", 3 * kS + 1, 50, 52) + thread("exit", 4 * kS, 50, 51));
+  ProcessKey java{50, 2 * kS};
+  auto threads = tree.threads(java);
+  ASSERT_EQ(threads.size(), 2u);
+  EXPECT_EQ(threads[0]->tid, 52);
+  EXPECT_TRUE(threads[0]->alive());
+  EXPECT_FALSE(threads[1]->alive());
+  EXPECT_EQ(threads[1]->comm.view(), "worker");
+  for (int i = 0; i < 6; ++i) replay(tree, thread("fork", (5 + i) * kS, 50, 60 + i));
+  EXPECT_LE(tree.thread_count(), 4u);
+  EXPECT_GE(tree.counters().threads_evicted, 1u);  // 51 (dead) went first
+  EXPECT_GE(tree.counters().threads_dropped, 1u);  // then no room: all alive
+  replay(tree, exit_(20 * kS, 50));
+  for (const LiveThread* t : tree.threads(java)) EXPECT_FALSE(t->alive());
+  EXPECT_EQ(tree.size(), 2u);  // threads are not processes
+}
+
+// What a process runs is versioned with the file's identity and its
+// interpreter; evicted processes give their strings back.
+TEST(LiveTree, ImageIdentityAndInterpreterAreVersioned) {
+  LiveTree tree(3);
+  replay(tree, fork(1 * kS, 1, 0) + fork(2 * kS, 60, 1));
+  events::Event e;
+  e.kind = events::EventKind::kExec;
+  e.pid = e.tid = 60;
+  e.time_ns = 3 * kS;
+  e.exe = "/srv/deploy.sh";
+  e.interpreter = "/usr/bin/bash";
+  e.argv = {"/bin/sh", "/srv/deploy.sh"};
+  e.exe_dev = 2049;
+  e.exe_ino = 77;
+  e.exe_ctime_ns = 5;
+  tree.apply(e);
+  e.time_ns = 4 * kS;
+  e.exe = "/usr/local/bin/app";
+  e.interpreter = "/lib64/ld-linux-x86-64.so.2";
+  e.argv = {"app", "--serve"};
+  e.exe_ino = 78;
+  tree.apply(e);
+  ProcessKey p{60, 2 * kS};
+  auto script = tree.at(p, 3 * kS + 1);
+  EXPECT_EQ(script->exe, "/srv/deploy.sh");
+  EXPECT_EQ(script->interpreter, "/usr/bin/bash");
+  EXPECT_EQ(script->exe_ino, 77u);
+  EXPECT_EQ(script->exe_dev, 2049u);
+  EXPECT_EQ(script->argv, (std::vector<std::string>{"/bin/sh", "/srv/deploy.sh"}));
+  auto app = tree.at(p, 5 * kS);
+  EXPECT_EQ(app->exe_ino, 78u);
+  EXPECT_EQ(app->interpreter, "/lib64/ld-linux-x86-64.so.2");
+  EXPECT_EQ(app->argv, (std::vector<std::string>{"app", "--serve"}));
+  size_t strings = tree.string_count();
+  EXPECT_EQ(strings, 6u);
+  replay(tree, exit_(6 * kS, 60));
+  for (int i = 0; i < 5; ++i) replay(tree, fork((7 + i) * kS, 70 + i, 1) + exit_((7 + i) * kS + 1, 70 + i));
+  EXPECT_EQ(tree.find(p), nullptr);  // evicted
+  EXPECT_EQ(tree.string_count(), 0u);
+}
+
+// After lost events the tree is brought in line with /proc: the process it
+// never saw is added, the one that vanished is closed, a changed parent is
+// recorded.
+TEST(LiveTree, ReconcileAfterLostEvents) {
+  LiveTree tree;
+  replay(tree, fork(1 * kS, 1, 0, "init") + fork(2 * kS, 10, 1, "sv") + fork(3 * kS, 20, 10, "a") +
+                   fork(3 * kS + 5, 21, 10, "b"));
+  std::vector<Process> snap(4);
+  snap[0].key = {1, 1 * kS};
+  snap[0].stat.comm = "init";
+  snap[1].key = {10, 2 * kS};
+  snap[1].stat.ppid = 1;
+  snap[2].key = {20, 3 * kS};
+  snap[2].stat.ppid = 1;  // re-parented while events were lost
+  snap[3].key = {30, 4 * kS};  // never seen
+  snap[3].stat.ppid = 20;
+  snap[3].stat.comm = "new";
+  // 21 is gone.
+  size_t changed = tree.reconcile(snap, 5 * kS);
+  EXPECT_EQ(changed, 3u);
+  EXPECT_EQ(tree.find_pid(21), nullptr);
+  const LiveProcess* b = tree.find({21, 3 * kS + 5});
+  ASSERT_NE(b, nullptr);
+  EXPECT_TRUE(b->exit_unseen);
+  EXPECT_EQ(tree.counters().vanished, 1u);
+  const LiveProcess* added = tree.find_pid(30);
+  ASSERT_NE(added, nullptr);
+  EXPECT_TRUE(added->backfilled);
+  EXPECT_EQ(added->fork_parent.pid, 20);
+  EXPECT_EQ(tree.at({20, 3 * kS}, 5 * kS)->parent.pid, 1);
+  EXPECT_EQ(tree.lineage({20, 3 * kS}, 5 * kS)[0].pid, 10);  // the fork parent stays
+}
+
+// Fork events for a process already seeded from /proc (start time in
+// ticks) are the same process, not a reuse of its pid.
+TEST(LiveTree, EventAfterBootstrapMatchesTheTickStartTime) {
+  std::vector<Process> snap(1);
+  snap[0].key = {5, 1 * kS};
+  LiveTree tree;
+  tree.bootstrap(snap, 2 * kS);
+  replay(tree, fork(1 * kS + 3'000'000, 5, 0));
+  EXPECT_EQ(tree.counters().pid_reuse, 0u);
+  EXPECT_EQ(tree.size(), 1u);
+}
+
 TEST(EventJson, RoundTripsAndRejectsGarbage) {
   events::Event e;
   e.kind = events::EventKind::kExec;
@@ -232,6 +388,24 @@ TEST(EventJson, RoundTripsAndRejectsGarbage) {
   ASSERT_TRUE(back);
   EXPECT_EQ(back->tid, 8);
   EXPECT_EQ(back->argv, e.argv);
+  e.exe_dev = 2049;
+  e.exe_ino = 1234;
+  e.exe_ctime_ns = 99;
+  e.interpreter = "/bin/sh";
+  e.gid = 5;
+  back = events::from_json_line(events::to_json_line(e));
+  EXPECT_EQ(back->exe_ino, 1234u);
+  EXPECT_EQ(back->exe_dev, 2049u);
+  EXPECT_EQ(back->exe_ctime_ns, 99u);
+  EXPECT_EQ(back->interpreter, "/bin/sh");
+  EXPECT_EQ(back->gid, 5u);
+  events::Event reaped;
+  reaped.kind = events::EventKind::kExit;
+  reaped.thread = true;
+  reaped.reaper_pid = 77;
+  back = events::from_json_line(events::to_json_line(reaped));
+  EXPECT_TRUE(back->thread);
+  EXPECT_EQ(back->reaper_pid, 77);
   events::Event killed;
   killed.kind = events::EventKind::kExit;
   killed.exit_code = 9;  // SIGKILL
