@@ -9,6 +9,13 @@
 // A shell may also replace itself with a simple command (bash does), so
 // the first process after the daemon can be CMD's own argv. Crontab files
 // are read with caps on count and size, and parsed as hostile text.
+//
+// busybox crond is the busybox executable run as its crond applet (argv[0]
+// crond, or "busybox crond"): the exe, not a name, says it is busybox, and
+// busybox picks the applet from argv. It starts `sh -c CMD` itself (no
+// per-job child) and reads only DIR/USER (-c DIR, default
+// /var/spool/cron/crontabs), where '#' ends a command and '%' is literal.
+// at jobs are found from the job file atd runs (explain/at_job.h).
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -25,6 +32,7 @@
 #include <fmt/format.h>
 
 #include "core/unique_fd.h"
+#include "explain/at_job.h"
 #include "explain/detectors.h"
 #include "explain/file_read.h"
 
@@ -118,7 +126,7 @@ bool is_time_field(std::string_view f) {
   return true;
 }
 
-enum class Format { kSystem, kUser, kAnacron };
+enum class Format { kSystem, kUser, kAnacron, kBusybox };
 
 struct Entry {
   std::string file;
@@ -148,7 +156,8 @@ std::optional<Entry> parse_line(std::string_view line, Format format) {
     if (next_token(rest).empty()) return std::nullopt;
     e.command = std::string(trim(rest));
   } else {
-    if (rest.front() == '@') {
+    bool keyword = rest.front() == '@';
+    if (keyword) {
       if (!is_schedule_keyword(next_token(rest))) return std::nullopt;
     } else if ((rest.front() >= '0' && rest.front() <= '9') || rest.front() == '*') {
       for (int i = 0; i < 5; ++i) {
@@ -162,7 +171,14 @@ std::optional<Entry> parse_line(std::string_view line, Format format) {
       if (user.empty() || user.size() > kMaxUserName) return std::nullopt;
       e.user = std::string(user);
     }
-    e.command = shell_command(trim(rest));
+    if (format == Format::kBusybox) {
+      // After a time field, '#' starts a comment; after @word busybox
+      // keeps the rest of the line as it is.
+      if (!keyword) rest = rest.substr(0, rest.find('#'));
+      e.command = std::string(trim(rest));
+    } else {
+      e.command = shell_command(trim(rest));
+    }
   }
   if (trim(e.command).empty()) return std::nullopt;
   e.text = std::string(line);
@@ -173,15 +189,30 @@ std::vector<Entry> parse_crontab(std::string_view text, const std::string& file,
                                  const std::string& owner) {
   std::vector<Entry> entries;
   size_t number = 0;
-  while (!text.empty()) {
+  auto next_line = [&text, &number] {
     ++number;
     size_t eol = text.find('\n');
     std::string_view line = text.substr(0, eol);
     text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
+    return line;
+  };
+  std::string joined;
+  while (!text.empty()) {
+    std::string_view line = next_line();
+    size_t first = number;
+    if (format == Format::kBusybox && line.ends_with('\\')) {  // busybox joins on '\'
+      joined.clear();
+      while (line.ends_with('\\') && !text.empty()) {
+        joined.append(line.substr(0, line.size() - 1));
+        line = next_line();
+      }
+      joined.append(line.ends_with('\\') ? line.substr(0, line.size() - 1) : line);
+      line = joined;
+    }
     if (auto e = parse_line(line, format)) {
       e->file = file;
-      e->line = number;
-      if (format == Format::kUser) e->user = owner;
+      e->line = first;
+      if (format == Format::kUser || format == Format::kBusybox) e->user = owner;
       entries.push_back(std::move(*e));
     }
   }
@@ -190,15 +221,36 @@ std::vector<Entry> parse_crontab(std::string_view text, const std::string& file,
 
 // -------------------------------------------------------------------- jobs
 
-enum class Daemon { kNone, kCron, kAnacron, kAt };
+enum class Daemon { kNone, kCron, kAnacron, kAt, kBusyboxCron };
+
+/// Index of the first argument of `applet` when p is the busybox
+/// executable running it: busybox picks the applet from argv[0]'s base
+/// name, or from argv[1] when argv[0] is busybox itself.
+std::optional<size_t> busybox_applet(const core::Process& p, std::string_view applet) {
+  if (!exe_name(p).starts_with("busybox") || !p.argv || p.argv->empty()) return std::nullopt;
+  const auto& argv = *p.argv;
+  std::string_view zero = base_name(argv[0]);
+  if (zero == applet) return 1;
+  if (zero.starts_with("busybox") && argv.size() > 1 && base_name(argv[1]) == applet) return 2;
+  return std::nullopt;
+}
 
 Daemon daemon_of(const core::Process& p) {
   std::string_view exe = exe_name(p);
   if (exe == "cron" || exe == "crond") return Daemon::kCron;
   if (exe == "anacron") return Daemon::kAnacron;
   if (exe == "atd") return Daemon::kAt;
+  if (busybox_applet(p, "crond")) return Daemon::kBusyboxCron;
   return Daemon::kNone;
 }
+
+/// One daemon on the chain: chain[first..last] run the same executable (the
+/// daemon and its per-job children).
+struct DaemonRun {
+  Daemon daemon = Daemon::kNone;
+  size_t first = 0, last = 0;
+  std::string crontab_dir;  // busybox crond: the one directory it reads
+};
 
 bool is_shell(std::string_view name) {
   for (std::string_view s : {"sh", "dash", "bash", "ash", "ksh", "mksh", "zsh"}) {
@@ -300,10 +352,31 @@ struct Crontab {
   std::string owner;  // user crontabs: the file name is the user
 };
 
-std::vector<Crontab> crontabs_for(const Context& ctx, Daemon daemon, const std::string& user,
-                                  std::vector<std::string>& unreadable) {
+/// busybox crond: DIR/USER, skipping names with a dot (as crond does).
+std::vector<Crontab> busybox_crontabs(const std::string& dir, const std::string& user,
+                                      std::vector<std::string>& unreadable) {
   std::vector<Crontab> tabs;
-  if (daemon == Daemon::kAnacron) {
+  if (!user.empty()) {
+    if (user.find('.') == std::string::npos) tabs.push_back({dir + "/" + user, Format::kBusybox, user});
+    return tabs;
+  }
+  std::vector<std::string> names;
+  if (FileStatus s = list_dir(dir, kMaxCrontabFiles, names); s != FileStatus::kOk) {
+    unreadable.push_back(fmt::format("{} ({})", dir, describe(s)));
+  }
+  for (const auto& n : names) {
+    if (n.size() <= kMaxUserName && n.find('.') == std::string::npos) {
+      tabs.push_back({dir + "/" + n, Format::kBusybox, n});
+    }
+  }
+  return tabs;
+}
+
+std::vector<Crontab> crontabs_for(const Context& ctx, const DaemonRun& run, const std::string& user,
+                                  std::vector<std::string>& unreadable) {
+  if (run.daemon == Daemon::kBusyboxCron) return busybox_crontabs(run.crontab_dir, user, unreadable);
+  std::vector<Crontab> tabs;
+  if (run.daemon == Daemon::kAnacron) {
     tabs.push_back({ctx.paths.etc + "/anacrontab", Format::kAnacron, ""});
     return tabs;
   }
@@ -334,13 +407,13 @@ std::vector<Crontab> crontabs_for(const Context& ctx, Daemon daemon, const std::
 }
 
 /// Every line that would start this job, in cron's reading order.
-std::vector<Entry> find_entries(const Context& ctx, Daemon daemon, const Job& job,
+std::vector<Entry> find_entries(const Context& ctx, const DaemonRun& run, const Job& job,
                                 const std::string& user, std::vector<std::string>& unreadable) {
   std::vector<Entry> found;
   std::vector<std::string> argv;
   if (!job.via_shell) argv = *ctx.chain[job.index].argv;
   std::string text;
-  for (const auto& tab : crontabs_for(ctx, daemon, user, unreadable)) {
+  for (const auto& tab : crontabs_for(ctx, run, user, unreadable)) {
     FileStatus s = read_bounded(tab.path, kMaxCrontabBytes, text);
     if (s == FileStatus::kNotFound || s == FileStatus::kNotRegular) continue;
     if (s != FileStatus::kOk) {
@@ -355,31 +428,25 @@ std::vector<Entry> find_entries(const Context& ctx, Daemon daemon, const Job& jo
   return found;
 }
 
-std::string searched_places(const Context& ctx, Daemon daemon) {
-  if (daemon == Daemon::kAnacron) return ctx.paths.etc + "/anacrontab";
+std::string searched_places(const Context& ctx, const DaemonRun& run) {
+  if (run.daemon == Daemon::kAnacron) return ctx.paths.etc + "/anacrontab";
+  if (run.daemon == Daemon::kBusyboxCron) return run.crontab_dir + "/*";
   return fmt::format("{0}/crontab, {0}/cron.d/*, {1}/crontabs/*", ctx.paths.etc,
                      ctx.paths.var_spool_cron);
 }
 
 // ----------------------------------------------------------------- sources
 
-/// One daemon on the chain: chain[first..last] run the same executable (the
-/// daemon and its per-job children).
-struct DaemonRun {
-  Daemon daemon = Daemon::kNone;
-  size_t first = 0, last = 0;
-};
-
 std::vector<DaemonRun> daemon_runs(const Context& ctx) {
   std::vector<DaemonRun> runs;
   for (size_t i = 0; i < ctx.chain.size(); ++i) {
     Daemon d = daemon_of(ctx.chain[i]);
     if (d == Daemon::kNone) continue;
-    if (!runs.empty() && runs.back().last + 1 == i &&
+    if (!runs.empty() && runs.back().last + 1 == i && runs.back().daemon == d &&
         exe_name(ctx.chain[runs.back().last]) == exe_name(ctx.chain[i])) {
       runs.back().last = i;
     } else {
-      runs.push_back({d, i, i});
+      runs.push_back({d, i, i, {}});
     }
   }
   // The target alone is the daemon itself, not something it started.
@@ -389,7 +456,7 @@ std::vector<DaemonRun> daemon_runs(const Context& ctx) {
 
 /// The crontab line that starts this job, with what was matched (or where
 /// it was looked for) in evidence.
-std::optional<Entry> job_line(const Context& ctx, Daemon daemon, const Job& job,
+std::optional<Entry> job_line(const Context& ctx, const DaemonRun& run, const Job& job,
                               const std::string& user, std::vector<std::string>& evidence) {
   int32_t pid = ctx.chain[job.index].pid();
   evidence.push_back(
@@ -398,10 +465,10 @@ std::optional<Entry> job_line(const Context& ctx, Daemon daemon, const Job& job,
           : fmt::format("job command from argv of pid {} (the shell exec'd it): {}", pid,
                         job.argv_text));
   std::vector<std::string> unreadable;
-  auto entries = find_entries(ctx, daemon, job, user, unreadable);
+  auto entries = find_entries(ctx, run, job, user, unreadable);
   if (entries.empty()) {
     evidence.push_back(fmt::format("no line in {} matches this command{}",
-                                   searched_places(ctx, daemon),
+                                   searched_places(ctx, run),
                                    user.empty() ? "" : fmt::format(" for user {}", user)));
     for (const auto& u : unreadable) evidence.push_back(fmt::format("could not read {}", u));
     return std::nullopt;
@@ -415,6 +482,43 @@ std::optional<Entry> job_line(const Context& ctx, Daemon daemon, const Job& job,
   return e;
 }
 
+/// busybox crond's crontab directory: the last -c DIR among its options
+/// (-c DIR, -cDIR, or in a cluster such as -fc DIR), else the default.
+/// crond chdir()s into it, so a relative DIR is crond's working directory.
+std::string busybox_crontab_dir(const Context& ctx, const core::Process& daemon, size_t first_arg,
+                                std::vector<std::string>& evidence) {
+  const auto& argv = *daemon.argv;
+  std::optional<std::string> dir;
+  for (size_t i = first_arg; i < argv.size(); ++i) {
+    std::string_view a = argv[i];
+    if (a == "--") break;
+    if (a.size() < 2 || a[0] != '-') continue;
+    for (size_t j = 1; j < a.size(); ++j) {
+      if (std::strchr("cdlL", a[j]) == nullptr) continue;  // -f -b -S take no value
+      std::string value(a.substr(j + 1));
+      if (value.empty() && i + 1 < argv.size()) value = argv[++i];
+      if (a[j] == 'c') dir = std::move(value);
+      break;
+    }
+  }
+  if (!dir) {
+    std::string def = ctx.paths.var_spool_cron + "/crontabs";
+    evidence.push_back(fmt::format("crond has no -c option: it reads {}", def));
+    return def;
+  }
+  if (dir->starts_with('/')) {
+    evidence.push_back(fmt::format("crond -c {}: it reads that directory", *dir));
+    return *dir;
+  }
+  auto again = ctx.reader.read(daemon.pid(), core::kFieldStat | core::kFieldCwd);
+  if (again && again->key == daemon.key && again->cwd) {
+    evidence.push_back(fmt::format("crond -c {} is relative: crond works in it, {}", *dir, *again->cwd));
+    return *again->cwd;
+  }
+  evidence.push_back(fmt::format("crond -c {} is relative and its working directory is unreadable", *dir));
+  return {};
+}
+
 /// The job's user, if it is a name that cannot leave the spool directory.
 std::string safe_user(const std::string& user) {
   if (user.size() > kMaxUserName || user.find('/') != std::string::npos || user.starts_with('.')) {
@@ -423,18 +527,25 @@ std::string safe_user(const std::string& user) {
   return user;
 }
 
-Source make_source(const Context& ctx, const DaemonRun& run) {
+Source make_source(const Context& ctx, DaemonRun run) {
   const core::Process& daemon = ctx.chain[run.first];
   Source s;
   s.kind = run.daemon == Daemon::kAt ? "at" : "cron";
   s.pid = daemon.pid();
   s.anchor = run.last;
   std::string daemon_name(exe_name(daemon));
-  s.name = daemon_name;
   s.evidence.push_back(fmt::format("ancestor pid {} runs {}", daemon.pid(), daemon.exe->path));
+  if (run.daemon == Daemon::kBusyboxCron) {
+    daemon_name = "busybox crond";
+    size_t first_arg = *busybox_applet(daemon, "crond");
+    s.evidence.back() += fmt::format(" as its crond applet (argv: {})", join(*daemon.argv));
+    run.crontab_dir = busybox_crontab_dir(ctx, daemon, first_arg, s.evidence);
+  }
+  s.name = daemon_name;
 
   std::string user, command;
   std::optional<Entry> entry;
+  std::optional<AtJob> at_job;
   if (auto job = job_below(ctx, run.last); !job) {
     s.evidence.push_back(fmt::format("no job process below pid {} in the chain",
                                      ctx.chain[run.last].pid()));
@@ -443,14 +554,17 @@ Source make_source(const Context& ctx, const DaemonRun& run) {
     s.anchor = job->index;
     user = safe_user(job_proc.user);  // the job runs as its crontab's user
     if (run.daemon == Daemon::kAt) {
-      s.evidence.push_back(fmt::format(
-          "job shell pid {} ({}) reads the at job from its standard input", job_proc.pid(),
-          job->argv_text.empty() ? "argv unreadable" : job->argv_text));
+      s.evidence.push_back(fmt::format("job shell pid {} ({})", job_proc.pid(),
+                                       job->argv_text.empty() ? "argv unreadable" : job->argv_text));
+      at_job = find_at_job(ctx, run.first, run.last, s.evidence);
     } else if (job->argv_text.empty()) {
       s.evidence.push_back(fmt::format("argv of job pid {} is not readable", job_proc.pid()));
     } else {
       command = job->command;
-      entry = job_line(ctx, run.daemon, *job, user, s.evidence);
+      // busybox crond with an unknown directory: no line can be named.
+      if (run.daemon != Daemon::kBusyboxCron || !run.crontab_dir.empty()) {
+        entry = job_line(ctx, run, *job, user, s.evidence);
+      }
     }
   }
 
@@ -460,6 +574,13 @@ Source make_source(const Context& ctx, const DaemonRun& run) {
     s.detail("line", std::to_string(entry->line));
     s.detail("entry", entry->text);
     if (!entry->user.empty()) user = entry->user;
+  }
+  if (at_job) {
+    s.name = fmt::format("job {}", at_job->name.number);
+    s.detail("job", std::to_string(at_job->name.number));
+    s.detail("queue", std::string(1, at_job->name.queue));
+    if (!at_job->spool_file.empty()) s.detail("spool_file", at_job->spool_file);
+    if (!at_job->owner.empty()) user = at_job->owner;  // who queued it
   }
   if (!user.empty()) s.detail("user", user);
   if (!command.empty()) s.detail("command", command);
