@@ -78,6 +78,72 @@ static __always_inline __s32 leader_ns_pid(struct task_struct *task, __s32 fallb
 	return upid.nr;
 }
 
+/* The inode's ctime moved between kernels: i_ctime (before 6.6), __i_ctime
+ * (6.6-6.10), i_ctime_sec + i_ctime_nsec (6.11 on). */
+struct inode___ctime_split {
+	time64_t i_ctime_sec;
+	u32 i_ctime_nsec;
+} __attribute__((preserve_access_index));
+struct inode___ctime_hidden {
+	struct timespec64 __i_ctime;
+} __attribute__((preserve_access_index));
+struct inode___ctime_plain {
+	struct timespec64 i_ctime;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 inode_ctime_ns(struct inode *inode)
+{
+	struct timespec64 ts = {};
+
+	if (bpf_core_field_exists(struct inode___ctime_split, i_ctime_sec)) {
+		struct inode___ctime_split *i = (void *)inode;
+		/* Multigrain timestamps keep a flag in the top bit(s) of the
+		 * nanoseconds; a real value is below 2^30. */
+		return (__u64)BPF_CORE_READ(i, i_ctime_sec) * 1000000000ull +
+		       (BPF_CORE_READ(i, i_ctime_nsec) & 0x3fffffff);
+	}
+	if (bpf_core_field_exists(struct inode___ctime_hidden, __i_ctime)) {
+		struct inode___ctime_hidden *i = (void *)inode;
+		ts = BPF_CORE_READ(i, __i_ctime);
+	} else {
+		struct inode___ctime_plain *i = (void *)inode;
+		ts = BPF_CORE_READ(i, i_ctime);
+	}
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Who adopts the children of an exiting process, as the kernel's
+ * find_new_reaper() decides: the nearest ancestor in the same pid namespace
+ * marked child subreaper that still has a live thread, else the namespace's
+ * init. Read before exit_notify() moves the children. */
+static __always_inline struct task_struct *find_reaper(struct task_struct *task)
+{
+	struct pid *pid = BPF_CORE_READ(task, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+	struct signal_struct *sig = BPF_CORE_READ(task, signal);
+	struct task_struct *reaper;
+	struct upid upid = {};
+
+	if (bpf_probe_read_kernel(&upid, sizeof(upid), &pid->numbers[level]))
+		return NULL;
+	if (BPF_CORE_READ_BITFIELD_PROBED(sig, has_child_subreaper)) {
+		reaper = BPF_CORE_READ(task, real_parent);
+		for (int i = 0; i < 64 && reaper; i++) {
+			struct pid *rp = BPF_CORE_READ(reaper, thread_pid);
+			struct signal_struct *rs;
+
+			if (BPF_CORE_READ(reaper, pid) == 0 || BPF_CORE_READ(rp, level) != level)
+				break; /* the idle task, or out of the namespace */
+			rs = BPF_CORE_READ(reaper, signal);
+			if (BPF_CORE_READ_BITFIELD_PROBED(rs, is_child_subreaper) &&
+			    BPF_CORE_READ(rs, live.counter) > 0)
+				return reaper;
+			reaper = BPF_CORE_READ(reaper, real_parent);
+		}
+	}
+	return BPF_CORE_READ(upid.ns, child_reaper);
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 {
@@ -100,7 +166,8 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	parent_leader = BPF_CORE_READ(parent, group_leader);
 	e->ppid = BPF_CORE_READ(parent, tgid);
 	e->parent_start_time_ns = BPF_CORE_READ(parent_leader, start_boottime);
-	e->reserved = 0;
+	e->thread_start_time_ns = BPF_CORE_READ(child, start_boottime);
+	e->flags = thread ? LINEAGE_FLAG_THREAD : 0;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
@@ -110,6 +177,8 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 {
 	struct lineage_exec_event *e;
 	unsigned long arg_start, arg_end, len;
+	const char *filename, *interp;
+	struct inode *inode;
 	long n;
 
 	e = reserve(sizeof(*e));
@@ -122,10 +191,25 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	e->h.tid = old_pid;
 	e->h.cgroup_id = bpf_get_current_cgroup_id();
 
-	n = bpf_probe_read_kernel_str(e->exe, sizeof(e->exe), BPF_CORE_READ(bprm, filename));
+	filename = BPF_CORE_READ(bprm, filename);
+	n = bpf_probe_read_kernel_str(e->exe, sizeof(e->exe), filename);
 	e->exe_len = n > 0 ? n - 1 : 0;
 	if (n <= 0)
 		e->exe[0] = '\0';
+	/* A script's #! line replaced bprm->interp (binfmt_script); for an
+	 * ELF it is the filename itself. */
+	interp = BPF_CORE_READ(bprm, interp);
+	e->interp_len = 0;
+	e->interp[0] = '\0';
+	if (interp && interp != filename) {
+		n = bpf_probe_read_kernel_str(e->interp, sizeof(e->interp), interp);
+		e->interp_len = n > 0 ? n - 1 : 0;
+	}
+	/* The file that runs now (for a script, its interpreter's binary). */
+	inode = BPF_CORE_READ(bprm, file, f_inode);
+	e->exe_ino = BPF_CORE_READ(inode, i_ino);
+	e->exe_dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	e->exe_ctime_ns = inode_ctime_ns(inode);
 
 	/* The new image's argv is on its fresh stack, written by the kernel
 	 * moments ago, so it is resident. */
@@ -145,13 +229,16 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
  * decrements signal->live before this tracepoint, so the thread that sees
  * zero is the last of its group (the group is dead). "pid == tgid" would
  * report a leader that called pthread_exit() while its threads still run,
- * and miss nothing else, so the live count is the right test. */
+ * and miss nothing else, so the live count is the right test. Other
+ * threads' exits are reported only when threads are asked for. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_exit, struct task_struct *task)
 {
 	struct lineage_exit_event *e;
+	struct task_struct *parent, *reaper;
+	bool thread = BPF_CORE_READ(task, signal, live.counter) != 0;
 
-	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+	if (thread && (!include_threads || BPF_CORE_READ(task, pid) == BPF_CORE_READ(task, tgid)))
 		return 0;
 	e = reserve(sizeof(*e));
 	if (!e)
@@ -161,7 +248,22 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 		e->h.ns_pid = leader_ns_pid(task, e->h.ns_pid);
 	e->h.cgroup_id = bpf_get_current_cgroup_id();
 	e->exit_code = BPF_CORE_READ(task, exit_code);
-	e->reserved = 0;
+	e->flags = thread ? LINEAGE_FLAG_THREAD : 0;
+	e->thread_start_time_ns = BPF_CORE_READ(task, start_boottime);
+	e->ppid = 0;
+	e->parent_start_time_ns = 0;
+	e->reaper = 0;
+	e->reaper_start_time_ns = 0;
+	if (!thread) {
+		parent = BPF_CORE_READ(task, real_parent);
+		e->ppid = BPF_CORE_READ(parent, tgid);
+		e->parent_start_time_ns = BPF_CORE_READ(parent, group_leader, start_boottime);
+		reaper = find_reaper(task);
+		if (reaper) {
+			e->reaper = BPF_CORE_READ(reaper, tgid);
+			e->reaper_start_time_ns = BPF_CORE_READ(reaper, group_leader, start_boottime);
+		}
+	}
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

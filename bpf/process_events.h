@@ -36,25 +36,38 @@ struct lineage_event_header {
 	char comm[LINEAGE_COMM_LEN];
 };
 
+#define LINEAGE_FLAG_THREAD 1u /* fork/exit of one thread (h.tid), not of the process */
+
 struct lineage_fork_event {
 	struct lineage_event_header h; /* about the child */
 	__u64 parent_start_time_ns;
+	__u64 thread_start_time_ns;    /* the new task's own start_boottime */
 	__s32 ppid;                    /* the parent's tgid */
-	__u32 reserved;
+	__u32 flags;                   /* LINEAGE_FLAG_* */
 };
 
 struct lineage_exec_event {
 	struct lineage_event_header h; /* tid: the exec'ing thread before de_thread() */
+	__u64 exe_ino;                 /* the file the kernel runs (a script's interpreter) */
+	__u64 exe_ctime_ns;
+	__u32 exe_dev;                 /* the kernel's dev_t: major << 20 | minor */
 	__u32 exe_len;                 /* bytes in exe, without the NUL */
 	__u32 args_len;                /* bytes in args; the last argument may be cut */
+	__u32 interp_len;              /* bytes in interp; 0 unless a script's #! changed it */
 	char exe[LINEAGE_EXE_LEN];
+	char interp[LINEAGE_EXE_LEN];  /* bprm->interp when it differs from the filename */
 	char args[LINEAGE_ARGS_LEN];
 };
 
 struct lineage_exit_event {
 	struct lineage_event_header h;
-	__s32 exit_code; /* task->exit_code: the wait status */
-	__u32 reserved;
+	__u64 parent_start_time_ns;
+	__u64 reaper_start_time_ns;
+	__u64 thread_start_time_ns; /* with LINEAGE_FLAG_THREAD */
+	__s32 exit_code;            /* task->exit_code: the wait status */
+	__s32 ppid;                 /* the current parent (after any re-parenting) */
+	__s32 reaper;               /* who adopts the children: nearest live subreaper, else the ns init */
+	__u32 flags;                /* LINEAGE_FLAG_* */
 };
 
 #endif /* LINEAGE_BPF_PROCESS_EVENTS_H */

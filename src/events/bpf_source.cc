@@ -3,6 +3,7 @@
 #include <bpf/libbpf.h>
 #include <linux/capability.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -139,6 +140,8 @@ void BpfEventSource::handle(const void* data, size_t size) {
       Event e = from_header(r.h, EventKind::kFork);
       e.ppid = r.ppid;
       e.parent_start_time_ns = r.parent_start_time_ns;
+      e.thread = (r.flags & LINEAGE_FLAG_THREAD) != 0;
+      e.thread_start_time_ns = e.thread ? r.thread_start_time_ns : 0;
       ++stats_.forks;
       sink_->push_back(std::move(e));
       return;
@@ -149,7 +152,13 @@ void BpfEventSource::handle(const void* data, size_t size) {
       const auto* r = static_cast<const lineage_exec_event*>(data);
       Event e = from_header(r->h, EventKind::kExec);
       e.exe.assign(r->exe, std::min<size_t>(r->exe_len, ::strnlen(r->exe, sizeof r->exe)));
+      e.interpreter.assign(r->interp, std::min<size_t>(r->interp_len, ::strnlen(r->interp, sizeof r->interp)));
       e.argv = split_args(r->args, std::min<size_t>(r->args_len, sizeof r->args));
+      // The kernel's dev_t (major << 20 | minor) as stat(2) reports it.
+      e.exe_dev = r->exe_ino ? ::makedev(r->exe_dev >> 20, r->exe_dev & 0xfffff) : 0;
+      e.exe_ino = r->exe_ino;
+      e.exe_ctime_ns = r->exe_ctime_ns;
+      if (e.interpreter.empty() && e.exe_ino) e.interpreter = interpreters_.elf_loader(e);
       ++stats_.execs;
       sink_->push_back(std::move(e));
       return;
@@ -160,6 +169,15 @@ void BpfEventSource::handle(const void* data, size_t size) {
       std::memcpy(&r, data, sizeof r);
       Event e = from_header(r.h, EventKind::kExit);
       e.exit_code = r.exit_code;
+      e.thread = (r.flags & LINEAGE_FLAG_THREAD) != 0;
+      if (e.thread) {
+        e.thread_start_time_ns = r.thread_start_time_ns;
+      } else {
+        e.ppid = r.ppid;
+        e.parent_start_time_ns = r.parent_start_time_ns;
+        e.reaper_pid = r.reaper;
+        e.reaper_start_time_ns = r.reaper_start_time_ns;
+      }
       ++stats_.exits;
       sink_->push_back(std::move(e));
       return;

@@ -16,6 +16,7 @@
 
 #include "core/result.h"
 #include "events/event.h"
+#include "events/exe_info.h"
 
 struct process_events_bpf;  // the generated skeleton (process_events.skel.h)
 struct ring_buffer;         // libbpf
@@ -25,8 +26,8 @@ namespace lineage::events {
 class BpfEventSource : public EventSource {
  public:
   struct Options {
-    /// Also report threads (clone with CLONE_THREAD) as kFork with
-    /// pid == ppid; off like the other sources: the tree is of processes.
+    /// Also report threads: kFork/kExit with `thread` set for each thread
+    /// other than the leader (clone with CLONE_THREAD, pthread_exit).
     bool include_threads = false;
     /// Ring buffer size in bytes: a power of two, a multiple of the page size.
     uint32_t ring_bytes = 16u << 20;
@@ -62,6 +63,7 @@ class BpfEventSource : public EventSource {
   SourceStats stats_;
   uint64_t lost_reported_ = 0;  // kernel count already reported as kLost
   uint64_t malformed_ = 0;      // records too short for their kind
+  InterpreterCache interpreters_;  // ELF loaders by file identity
 };
 
 /// Splits the kernel's argv area (arguments separated by NUL, the last one
