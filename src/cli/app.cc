@@ -157,6 +157,15 @@ int run(int argc, char** argv) {
   watch_cmd->add_option("--duration", watch.duration, "Stop after this many seconds");
   watch_cmd->add_option("--interval", watch.poll_interval_ms, "Poll source: milliseconds between scans")
       ->check(CLI::Range(10, 60000));
+  watch_cmd->add_option("--container", watch.container, "Only this container's processes (name or id)");
+  watch_cmd->add_flag("--threads", watch.threads, "Also show threads starting and ending (bpf, netlink)");
+  watch_cmd->add_option("--max-processes", watch.max_processes,
+                        "Processes the tree keeps, live and exited (exited leaves evicted first)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{16}, size_t{1} << 26));
+  watch_cmd->add_option("--max-threads", watch.max_threads, "Threads the tree keeps (with --threads)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{0}, size_t{1} << 26));
 
   // `lineage PID` means `lineage why PID`.
   std::vector<std::string> args(argv + 1, argv + argc);

@@ -1,6 +1,7 @@
 #include "cli/watch_command.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/targets_ext.h"
 #include "core/live_tree.h"
 #include "events/event_json.h"
 #include "events/sources.h"
@@ -34,9 +36,51 @@ uint64_t boot_now_ns() {
 struct Filter {
   bool fork = true, exec = true, exit = true;
   std::vector<core::ProcessKey> subtrees;
+  std::vector<core::ProcessKey> container_roots;  // the container's init(s)
+  std::vector<uint64_t> container_cgroups;        // its cgroup v2 ids, when it has its own
+  bool container = false;
   std::vector<std::string> comms;
   std::optional<uint32_t> uid;
 };
+
+// The cgroup v2 directory of pid, as its id (the directory's inode, which
+// is what the kernel reports as the cgroup id), when it is the process's
+// own: a cgroup it shares with its parent (the runtime's shim) says nothing.
+uint64_t own_cgroup_id(const procfs::ProcReader& reader, int32_t pid) {
+  auto v2_path = [&](int32_t p, int32_t* ppid) -> std::string {
+    auto proc = reader.read(p, core::kFieldStat | core::kFieldCgroup);
+    if (!proc || !proc->cgroups) return {};
+    if (ppid) *ppid = proc->ppid();
+    for (const auto& c : *proc->cgroups) {
+      if (c.hierarchy == 0 && c.controllers.empty()) return c.path;
+    }
+    return {};
+  };
+  int32_t ppid = 0;
+  std::string path = v2_path(pid, &ppid);
+  if (path.empty() || path == "/" || path.find("..") != std::string::npos) return 0;
+  if (ppid > 0 && v2_path(ppid, nullptr) == path) return 0;
+  for (const char* mount : {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"}) {
+    struct stat st {};
+    if (::stat((std::string(mount) + path).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      return static_cast<uint64_t>(st.st_ino);
+    }
+  }
+  return 0;
+}
+
+bool in_subtree(const core::LiveTree& tree, const core::LiveProcess& p, const std::vector<core::ProcessKey>& roots,
+                uint64_t t) {
+  for (const auto& root : roots) {
+    if (p.key == root) return true;
+  }
+  for (const auto& a : tree.lineage(p.key, t)) {
+    for (const auto& root : roots) {
+      if (a == root) return true;
+    }
+  }
+  return false;
+}
 
 Result<Filter> make_filter(const WatchOptions& o, const core::LiveTree& tree) {
   Filter f;
@@ -58,6 +102,21 @@ Result<Filter> make_filter(const WatchOptions& o, const core::LiveTree& tree) {
     const core::LiveProcess* p = tree.find_pid(pid);
     if (p == nullptr) return not_found(fmt::format("no process with pid {}", pid));
     f.subtrees.push_back(p->key);
+  }
+  if (!o.container.empty()) {
+    auto reader = procfs::ProcReader::open(o.common.proc_root);
+    if (!reader) return reader.error();
+    auto inits = resolve_container(*reader, explain::Paths{}, o.container);
+    if (!inits) return inits.error();
+    f.container = true;
+    for (int32_t pid : *inits) {
+      const core::LiveProcess* p = tree.find_pid(pid);
+      if (p == nullptr) continue;
+      f.container_roots.push_back(p->key);
+      // `docker exec` starts processes beside init (under the shim), not
+      // below it: the cgroup says they are the container's.
+      if (uint64_t id = own_cgroup_id(*reader, pid)) f.container_cgroups.push_back(id);
+    }
   }
   f.comms = o.comms;
   if (!o.user.empty()) {
@@ -81,14 +140,14 @@ bool wanted(const Filter& f, const events::Event& e, const core::LiveTree& tree,
     for (const auto& c : f.comms) any |= comm.find(c) != std::string::npos;
     if (!any) return false;
   }
-  if (!f.subtrees.empty()) {
+  if (!f.subtrees.empty() && (p == nullptr || !in_subtree(tree, *p, f.subtrees, e.time_ns))) return false;
+  if (f.container) {
     if (p == nullptr) return false;
-    bool inside = false;
-    for (const auto& root : f.subtrees) {
-      if (p->key == root) inside = true;
-      for (const auto& a : tree.lineage(p->key, e.time_ns)) inside |= a == root;
-    }
-    if (!inside) return false;
+    const uint64_t* cg = p->cgroup_id.latest();
+    uint64_t cgroup = e.cgroup_id ? e.cgroup_id : cg ? *cg : 0;
+    bool by_cgroup = cgroup != 0 && std::find(f.container_cgroups.begin(), f.container_cgroups.end(), cgroup) !=
+                                        f.container_cgroups.end();
+    if (!by_cgroup && !in_subtree(tree, *p, f.container_roots, e.time_ns)) return false;
   }
   return true;
 }
@@ -112,14 +171,15 @@ Result<int> run_watch(const WatchOptions& o) {
   if (o.duration < 0) return usage_error("--duration must be positive");
   auto reader = procfs::ProcReader::open(o.common.proc_root);
   if (!reader) return reader.error();
-  auto opened = events::open_source(o.source, *reader, o.poll_interval_ms);
+  if (o.max_processes < 16) return usage_error("--max-processes must be at least 16");
+  auto opened = events::open_source(o.source, *reader, o.poll_interval_ms, o.threads);
   if (!opened) return opened.error();
   auto& source = opened->source;
 
   // Bootstrap from /proc after the source is open, so nothing falls between.
-  core::LiveTree tree;
-  tree.bootstrap(reader->scan(core::kFieldStat | core::kFieldStatus | core::kFieldCmdline | core::kFieldExe),
-                 boot_now_ns());
+  constexpr core::FieldMask kSnapshotFields = core::kFieldStat | core::kFieldStatus | core::kFieldCmdline | core::kFieldExe;
+  core::LiveTree tree(o.max_processes, reader->tick_ns(), o.max_threads);
+  tree.bootstrap(reader->scan(kSnapshotFields), boot_now_ns());
   auto filter = make_filter(o, tree);
   if (!filter) return filter.error();
 
@@ -138,13 +198,16 @@ Result<int> run_watch(const WatchOptions& o) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.duration * 1000));
   std::vector<events::Event> batch;
   uint64_t shown = 0;
+  auto last_reconcile = std::chrono::steady_clock::now() - std::chrono::seconds(2);
   while (!g_stop) {
     if (o.duration > 0 && std::chrono::steady_clock::now() >= deadline) break;
     batch.clear();
     auto got = source->poll(batch, 200);
     if (!got) return got.error();
     std::string out;
+    bool lost = false;
     for (const auto& e : batch) {
+      lost |= e.kind == events::EventKind::kLost;
       // Look the process up before an exit removes it from the pid map.
       const core::LiveProcess* before = tree.find_pid(e.pid);
       tree.apply(e);
@@ -163,7 +226,9 @@ Result<int> run_watch(const WatchOptions& o) {
       std::string when = output::format_rfc3339(realtime_minus_boot + static_cast<int64_t>(e.time_ns)).substr(11, 12);
       std::string what;
       switch (e.kind) {
-        case events::EventKind::kFork: what = fmt::format("ppid {}", e.ppid); break;
+        case events::EventKind::kFork:
+          what = e.thread ? fmt::format("thread {} started", e.tid) : fmt::format("ppid {}", e.ppid);
+          break;
         case events::EventKind::kExec: {
           std::string argv;
           for (const auto& a : e.argv) argv += (argv.empty() ? "" : " ") + a;
@@ -171,6 +236,10 @@ Result<int> run_watch(const WatchOptions& o) {
           break;
         }
         case events::EventKind::kExit: {
+          if (e.thread) {
+            what = fmt::format("thread {} ended", e.tid);
+            break;
+          }
           uint64_t life = p && e.time_ns > p->key.start_time_ns ? e.time_ns - p->key.start_time_ns : 0;
           std::string how = e.exit_code < 0                ? "exit status unknown"
                             : (e.exit_code & 0x7f) == 0 ? fmt::format("code {}", (e.exit_code >> 8) & 0xff)
@@ -189,16 +258,33 @@ Result<int> run_watch(const WatchOptions& o) {
       std::fwrite(out.data(), 1, out.size(), stdout);
       std::fflush(stdout);
     }
+    // Events were lost: bring the tree in line with /proc (what it missed
+    // is added as backfilled, what vanished is closed), at most once a second.
+    auto now = std::chrono::steady_clock::now();
+    if (lost && now - last_reconcile >= std::chrono::seconds(1)) {
+      last_reconcile = now;
+      size_t changed = tree.reconcile(reader->scan(kSnapshotFields), boot_now_ns());
+      if (!o.common.json) {
+        std::fprintf(stderr, "lineage watch: events lost; %zu processes brought up to date from /proc\n", changed);
+      }
+    }
   }
   auto st = source->stats();
   const auto& c = tree.counters();
   std::fprintf(stderr,
                "lineage watch: %llu events shown; seen fork %llu, exec %llu, exit %llu; lost %llu; "
-               "exec without fork %llu, exit without fork %llu; %zu processes tracked\n",
+               "exec without fork %llu, exit without fork %llu; re-parented %llu; backfilled %llu, "
+               "vanished %llu; %zu processes tracked (%llu evicted)%s\n",
                static_cast<unsigned long long>(shown), static_cast<unsigned long long>(st.forks),
                static_cast<unsigned long long>(st.execs), static_cast<unsigned long long>(st.exits),
                static_cast<unsigned long long>(st.lost), static_cast<unsigned long long>(c.exec_without_fork),
-               static_cast<unsigned long long>(c.exit_without_fork), tree.size());
+               static_cast<unsigned long long>(c.exit_without_fork), static_cast<unsigned long long>(c.reparented),
+               static_cast<unsigned long long>(c.backfilled), static_cast<unsigned long long>(c.vanished),
+               tree.size(), static_cast<unsigned long long>(c.evicted),
+               o.threads ? fmt::format(", {} threads ({} evicted, {} not tracked: budget)", tree.thread_count(),
+                                       c.threads_evicted, c.threads_dropped)
+                               .c_str()
+                         : "");
   return 0;
 }
 

@@ -13,8 +13,12 @@ struct WatchOptions {
   std::vector<std::string> comms;
   std::string user;
   std::string events;             // fork,exec,exit
+  std::string container;          // name or id: only its processes
   double duration = 0;            // seconds; 0: until Ctrl-C
   int poll_interval_ms = 1000;
+  bool threads = false;           // also thread start/exit events
+  size_t max_processes = 65536;   // tree budgets (dead entries evicted first)
+  size_t max_threads = 65536;
 };
 
 /// Streams events to stdout until interrupted or the duration ends; the

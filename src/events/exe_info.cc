@@ -44,10 +44,10 @@ std::string interp_of(int fd, const unsigned char* ident) {
 
 }  // namespace
 
-ExeIdentity exe_identity(int proc_dirfd, int32_t pid) {
+ExeIdentity exe_identity(const std::string& proc_root, int32_t pid) {
   struct stat st {};
-  std::string link = std::to_string(pid) + "/exe";
-  if (::fstatat(proc_dirfd, link.c_str(), &st, 0) != 0) return {};
+  std::string link = proc_root + "/" + std::to_string(pid) + "/exe";
+  if (::stat(link.c_str(), &st) != 0) return {};
   return identity_of(st);
 }
 

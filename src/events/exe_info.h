@@ -17,9 +17,9 @@ struct ExeIdentity {
   bool operator==(const ExeIdentity&) const = default;
 };
 
-/// stat(2) of /proc/PID/exe (the file itself, not the link); nullopt-like
-/// zero identity when the process is gone or the link is unreadable.
-ExeIdentity exe_identity(int proc_dirfd, int32_t pid);
+/// stat(2) of <proc_root>/PID/exe (the file itself, not the link); a zero
+/// identity when the process is gone or the link is unreadable.
+ExeIdentity exe_identity(const std::string& proc_root, int32_t pid);
 
 /// The PT_INTERP path of the ELF open at fd, "" when it has none (static,
 /// not an ELF) or the header is malformed. Reads at most a few KiB.

@@ -91,7 +91,7 @@ bool parse_cn_msg(const unsigned char* p, size_t len, ProcMessage& out) {
     case proc_event::PROC_EVENT_FORK: {
       const auto& f = ev.event_data.fork;
       // A new thread shares its tgid with the parent: not a new process.
-      out.type = f.child_pid == f.child_tgid ? ProcMessage::Type::kFork : ProcMessage::Type::kOther;
+      out.type = f.child_pid == f.child_tgid ? ProcMessage::Type::kFork : ProcMessage::Type::kThreadFork;
       out.pid = f.child_tgid;
       out.tid = f.child_pid;
       out.ppid = f.parent_tgid;
@@ -106,7 +106,7 @@ bool parse_cn_msg(const unsigned char* p, size_t len, ProcMessage& out) {
       const auto& x = ev.event_data.exit;
       // Only the leader's exit is the process's: other threads die first.
       out.type = x.process_pid == x.process_tgid ? ProcMessage::Type::kExit
-                                                 : ProcMessage::Type::kOther;
+                                                 : ProcMessage::Type::kThreadExit;
       out.pid = x.process_tgid;
       out.tid = x.process_pid;
       out.exit_code = static_cast<int32_t>(x.exit_code);
@@ -117,7 +117,8 @@ bool parse_cn_msg(const unsigned char* p, size_t len, ProcMessage& out) {
   }
   // Pids are positive; a message that says otherwise is not from the kernel.
   bool needs_pid = out.type == ProcMessage::Type::kFork || out.type == ProcMessage::Type::kExec ||
-                   out.type == ProcMessage::Type::kExit;
+                   out.type == ProcMessage::Type::kExit || out.type == ProcMessage::Type::kThreadFork ||
+                   out.type == ProcMessage::Type::kThreadExit;
   if (needs_pid && (out.pid <= 0 || out.tid <= 0 || out.ppid < 0)) return false;
   return true;
 }
@@ -157,14 +158,14 @@ std::vector<ProcMessage> parse_proc_datagram(const void* data, size_t len, size_
 }
 
 NetlinkEventSource::NetlinkEventSource(const procfs::ProcReader& reader, UniqueFd sock,
-                                       UniqueFd wake)
-    : reader_(reader), sock_(std::move(sock)), wake_(std::move(wake)) {
+                                       UniqueFd wake, bool include_threads)
+    : reader_(reader), include_threads_(include_threads), sock_(std::move(sock)), wake_(std::move(wake)) {
   tick_ns_ = reader_.tick_ns();
   boot_minus_mono_ns_ = boot_minus_mono_ns();
 }
 
 Result<std::unique_ptr<NetlinkEventSource>> NetlinkEventSource::open(
-    const procfs::ProcReader& reader) {
+    const procfs::ProcReader& reader, bool include_threads) {
   UniqueFd sock(::socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR));
   if (!sock.valid()) return errno_error("socket", errno);
   // Bursts (a parallel build forks thousands of processes a second) must
@@ -209,7 +210,7 @@ Result<std::unique_ptr<NetlinkEventSource>> NetlinkEventSource::open(
   }
 
   std::unique_ptr<NetlinkEventSource> source(
-      new NetlinkEventSource(reader, std::move(sock), std::move(wake)));
+      new NetlinkEventSource(reader, std::move(sock), std::move(wake), include_threads));
   // Events that arrive before the ack are kept, not dropped.
   std::vector<ProcMessage> early_msgs;
   alignas(nlmsghdr) unsigned char buf[8192];
@@ -357,10 +358,24 @@ void NetlinkEventSource::enrich(const std::vector<ProcMessage>& msgs, std::vecto
   std::vector<Life> lives;
   std::vector<int> life(msgs.size(), -1), parent(msgs.size(), -1);
   std::vector<Event> events(msgs.size());
+  std::vector<bool> thread_event(msgs.size(), false);
   std::unordered_map<int32_t, int> current;  // pid → its latest life
   for (size_t i = 0; i < msgs.size(); ++i) {
     const ProcMessage& m = msgs[i];
     count_gap(m, batch);  // acks too: newer kernels number them like events
+    if ((m.type == ProcMessage::Type::kThreadFork || m.type == ProcMessage::Type::kThreadExit) &&
+        include_threads_) {
+      // A thread: nothing to read from /proc; its start is the event's time.
+      Event& e = events[i];
+      e.kind = m.type == ProcMessage::Type::kThreadFork ? EventKind::kFork : EventKind::kExit;
+      e.thread = true;
+      e.time_ns = m.timestamp_ns + static_cast<uint64_t>(boot_minus_mono_ns_);
+      e.pid = m.pid;
+      e.tid = m.tid;
+      e.thread_start_time_ns = e.kind == EventKind::kFork ? e.time_ns : 0;
+      thread_event[i] = true;
+      continue;
+    }
     if (m.type != ProcMessage::Type::kFork && m.type != ProcMessage::Type::kExec &&
         m.type != ProcMessage::Type::kExit) {
       continue;
@@ -403,6 +418,11 @@ void NetlinkEventSource::enrich(const std::vector<ProcMessage>& msgs, std::vecto
     e.comm = std::move(p->stat.comm);
     if (p->exe) e.exe = std::move(p->exe->path);
     if (p->argv) e.argv = std::move(*p->argv);
+    ExeIdentity id = exe_identity(reader_.root(), e.pid);
+    e.exe_dev = id.dev;
+    e.exe_ino = id.ino;
+    e.exe_ctime_ns = id.ctime_ns;
+    e.interpreter = interpreters_.elf_loader(e);
     if (p->status) {
       e.uid = p->status->uid.real;
       e.gid = p->status->gid.real;
@@ -438,6 +458,7 @@ void NetlinkEventSource::enrich(const std::vector<ProcMessage>& msgs, std::vecto
     e.parent_start_time_ns = it->second;
   }
   for (size_t i = 0; i < msgs.size(); ++i) {
+    if (thread_event[i]) batch.push_back(std::move(events[i]));
     if (life[i] < 0) continue;
     Event& e = events[i];
     const Life& l = lives[life[i]];

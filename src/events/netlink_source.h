@@ -31,15 +31,17 @@
 #include "core/result.h"
 #include "core/unique_fd.h"
 #include "events/event.h"
+#include "events/exe_info.h"
 #include "procfs/reader.h"
 
 namespace lineage::events {
 
 /// One proc connector message, decoded and checked; the pure half of the
 /// source, exposed for tests. Thread events (clone with CLONE_THREAD, exit
-/// of a non-leader thread) are dropped here: the tree is of processes.
+/// of a non-leader thread) have their own types; the source passes them on
+/// only when asked for threads.
 struct ProcMessage {
-  enum class Type { kNone, kAck, kFork, kExec, kExit, kOther };
+  enum class Type { kNone, kAck, kFork, kExec, kExit, kThreadFork, kThreadExit, kOther };
   Type type = Type::kNone;
   uint32_t cpu = 0;
   uint32_t seq = 0;            // per-cpu counter of the kernel (gaps = lost)
@@ -60,7 +62,8 @@ class NetlinkEventSource : public EventSource {
   /// Subscribes to the proc connector. kPermission without CAP_NET_ADMIN or
   /// when the kernel does not answer (it ignores listeners outside the
   /// initial user and pid namespace); kInternal with the errno text otherwise.
-  static Result<std::unique_ptr<NetlinkEventSource>> open(const procfs::ProcReader& reader);
+  static Result<std::unique_ptr<NetlinkEventSource>> open(const procfs::ProcReader& reader,
+                                                          bool include_threads = false);
   ~NetlinkEventSource() override;
 
   std::string_view name() const override { return "netlink"; }
@@ -73,7 +76,7 @@ class NetlinkEventSource : public EventSource {
  private:
   static constexpr size_t kMaxQueued = 1 << 18;  // events held for a slow consumer
 
-  NetlinkEventSource(const procfs::ProcReader& reader, UniqueFd sock, UniqueFd wake);
+  NetlinkEventSource(const procfs::ProcReader& reader, UniqueFd sock, UniqueFd wake, bool include_threads);
   void run();
   void enrich(const std::vector<ProcMessage>& msgs, std::vector<Event>& batch);
   void count_gap(const ProcMessage& m, std::vector<Event>& batch);
@@ -81,6 +84,8 @@ class NetlinkEventSource : public EventSource {
   void fail(Error error);
 
   const procfs::ProcReader& reader_;
+  bool include_threads_ = false;
+  InterpreterCache interpreters_;  // reader thread only
   UniqueFd sock_;
   UniqueFd wake_;  // eventfd: tells the reader thread to stop
   uint64_t tick_ns_ = 10'000'000;

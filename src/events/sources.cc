@@ -9,13 +9,15 @@
 namespace lineage::events {
 
 Result<OpenedSource> open_source(const std::string& which, const procfs::ProcReader& reader,
-                                 int poll_interval_ms) {
+                                 int poll_interval_ms, bool include_threads) {
   std::string why;
   bool any = which == "auto";
   Error last{ErrorKind::kInternal, "no event source"};
   if (any || which == "bpf") {
 #ifdef LINEAGE_HAVE_BPF
-    auto bpf = BpfEventSource::open();
+    BpfEventSource::Options options;
+    options.include_threads = include_threads;
+    auto bpf = BpfEventSource::open(options);
     if (bpf) return OpenedSource{std::move(*bpf), why + "bpf: loaded"};
     why += "bpf: " + bpf.error().message + "; ";
     last = bpf.error();
@@ -26,7 +28,7 @@ Result<OpenedSource> open_source(const std::string& which, const procfs::ProcRea
     if (!any) return last;
   }
   if (any || which == "netlink") {
-    auto nl = NetlinkEventSource::open(reader);
+    auto nl = NetlinkEventSource::open(reader, include_threads);
     if (nl) return OpenedSource{std::move(*nl), why + "netlink: proc connector"};
     why += "netlink: " + nl.error().message + "; ";
     last = nl.error();
@@ -35,7 +37,8 @@ Result<OpenedSource> open_source(const std::string& which, const procfs::ProcRea
   auto poll = std::make_unique<PollEventSource>(reader, std::chrono::milliseconds(poll_interval_ms));
   return OpenedSource{std::move(poll),
                       why + "poll: scanning /proc every " + std::to_string(poll_interval_ms) +
-                          " ms, processes shorter than that are missed"};
+                          " ms, processes shorter than that are missed" +
+                          (include_threads ? std::string(", threads are not reported") : std::string())};
 }
 
 }  // namespace lineage::events

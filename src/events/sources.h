@@ -16,6 +16,6 @@ struct OpenedSource {
 
 /// which: auto | bpf | netlink | poll. poll_interval_ms for the poll source.
 Result<OpenedSource> open_source(const std::string& which, const procfs::ProcReader& reader,
-                                 int poll_interval_ms = 1000);
+                                 int poll_interval_ms = 1000, bool include_threads = false);
 
 }  // namespace lineage::events

@@ -231,12 +231,13 @@ TEST(NetlinkEventSource, ParserRejectsTruncatedAndLyingMessages) {
   EXPECT_TRUE(lie(cn_len, 20, 2).empty()) << "too short for a fork event";
   EXPECT_TRUE(lie(NLMSG_HDRLEN, 7, 4).empty()) << "another connector";
 
-  // A thread is not a new process.
+  // A thread is not a new process: its own type, passed on only on request.
   ev.event_data.fork = {10, 10, 12, 10};
   std::memcpy(buf + NLMSG_HDRLEN + sizeof msg, &ev, sizeof ev);
   auto thread = parse_proc_datagram(buf, kLen, nullptr);
   ASSERT_EQ(thread.size(), 1u);
-  EXPECT_EQ(thread[0].type, ProcMessage::Type::kOther);
+  EXPECT_EQ(thread[0].type, ProcMessage::Type::kThreadFork);
+  EXPECT_EQ(thread[0].tid, 12);
 }
 
 TEST(PollEventSource, SeesNewAndVanishedProcesses) {
