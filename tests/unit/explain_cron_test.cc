@@ -7,15 +7,24 @@
 //      └─ cron (600, per-job child)
 //         └─ /bin/sh -c CMD (601)
 //            └─ target (602)
+//
+// at jobs (the job file read through the fake /proc's fd links):
+//
+//   atd (700) ─ atd (710, per-job child) ─ sh (711, fd 0: atjobs/NAME) ─ make (712)
+//
+// busybox crond: /bin/busybox run as its crond applet starts sh -c CMD.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
 
+#include "explain/at_job.h"
 #include "explain/detectors.h"
 #include "fake_procfs.h"
+#include "procfs/users.h"
 
 namespace lineage::explain {
 namespace {
@@ -82,6 +91,38 @@ class CronDetector : public ::testing::Test {
             proc(600, 500, "/usr/sbin/cron", {"/usr/sbin/cron", "-f"}),
             proc(601, 600, "/usr/bin/dash", {"/bin/sh", "-c", cmd}, user),
             proc(602, 601, "/usr/bin/python3.11", {"python3", "job.py"}, user)};
+  }
+
+  /// Puts p in the fake /proc as well, started at start_ticks, and gives p
+  /// the key the reader reads: detectors may then read p's fds and cwd.
+  core::Process live(core::Process p, uint64_t start_ticks = 500) {
+    testing::FakeProcess f;
+    f.pid = p.pid();
+    f.ppid = p.stat.ppid;
+    f.comm = p.stat.comm;
+    f.start_ticks = start_ticks;
+    f.argv = *p.argv;
+    fake_.add(f);
+    p.key = {p.pid(), start_ticks * reader_.tick_ns()};
+    return p;
+  }
+
+  /// init -> atd -> atd -> sh -> make, all readable in the fake /proc.
+  Chain at_chain() {
+    return {proc(1, 0, "/sbin/init", {"/sbin/init"}),
+            live(proc(700, 1, "/usr/sbin/atd", {"/usr/sbin/atd", "-f"})),
+            live(proc(710, 700, "/usr/sbin/atd", {"/usr/sbin/atd", "-f"})),
+            live(proc(711, 710, "/usr/bin/dash", {"sh"}, "alice")),
+            live(proc(712, 711, "/usr/bin/make", {"make", "release"}, "alice"))};
+  }
+
+  /// init -> busybox (as crond, with crond_args) -> sh -c CMD -> target.
+  Chain busybox_chain(std::vector<std::string> crond_argv, const std::string& cmd,
+                      const std::string& user = "alice") {
+    return {proc(1, 0, "/sbin/init", {"/sbin/init"}),
+            live(proc(800, 1, "/usr/bin/busybox", std::move(crond_argv))),
+            proc(801, 800, "/usr/bin/dash", {"/bin/sh", "-c", cmd}, user),
+            proc(802, 801, "/usr/bin/python3.11", {"python3", "job.py"}, user)};
   }
 
   void write(const std::string& rel, const std::string& text) {
@@ -321,6 +362,193 @@ TEST_F(CronDetector, SeveralMatchingLinesAreCounted) {
   EXPECT_EQ(detail(sources[0], "line"), "1");
   EXPECT_EQ(sources[0].evidence.back(), "matches " + dir_ +
                                             "/etc/cron.d/twice line 1 (and 1 more lines with the same command)");
+}
+
+// ------------------------------------------------------------------ at jobs
+
+TEST(AtJobName, ParsesAtdSpoolNames) {
+  auto n = parse_at_job_name("a0001201a3b4c5");
+  ASSERT_TRUE(n);
+  EXPECT_EQ(n->queue, 'a');
+  EXPECT_EQ(n->number, 18u);
+  EXPECT_EQ(n->run_minutes, 0x01a3b4c5u);
+  auto running = parse_at_job_name("=0000101c89bb0");
+  ASSERT_TRUE(running);
+  EXPECT_EQ(running->queue, '=');
+  EXPECT_EQ(running->number, 1u);
+  EXPECT_EQ(parse_at_job_name("Zfffff01a3b4c5")->number, 0xfffffu);
+  for (std::string_view bad : {"a0001201a3b4c", "a0001201a3b4c50", "A0001201A3B4C5", "10001201a3b4c5",
+                               "a00012 1a3b4c5", ".SEQ", "", "a-001201a3b4c5"}) {
+    EXPECT_FALSE(parse_at_job_name(bad)) << bad;
+  }
+}
+
+TEST_F(CronDetector, AtJobFromTheJobFileOnTheShellsStdin) {
+  // As Debian's atd leaves it: the job shell reads atjobs/a... which atd
+  // has linked to atjobs/=... and unlinked.
+  std::string jobs = dir_ + "/var/spool/cron/atjobs";
+  write("var/spool/cron/atjobs/=0001201a3b4c5", "#!/bin/sh\n# atrun uid=1000 gid=1000\nmake release\n");
+  fs::create_hard_link(jobs + "/=0001201a3b4c5", jobs + "/a0001201a3b4c5 (deleted)");
+  Chain c = at_chain();
+  fake_.link(711, "fd/0", jobs + "/a0001201a3b4c5 (deleted)");
+  fake_.link(712, "fd/0", "/dev/pts/3");
+  auto sources = detect(c);
+  ASSERT_EQ(sources.size(), 1u);
+  const Source& s = sources[0];
+  std::string owner = procfs::UserNames().name(::geteuid());
+  EXPECT_EQ(s.kind, "at");
+  EXPECT_EQ(s.name, "job 18");
+  EXPECT_EQ(s.pid, 700);
+  EXPECT_EQ(s.anchor, 3u);
+  EXPECT_EQ(keys(s), (Keys{"job", "queue", "spool_file", "user", "daemon"}));
+  EXPECT_EQ(detail(s, "job"), "18");
+  EXPECT_EQ(detail(s, "queue"), "a");
+  EXPECT_EQ(detail(s, "spool_file"), jobs + "/=0001201a3b4c5");
+  EXPECT_EQ(detail(s, "user"), owner);  // the job file's owner, not the process's user
+  EXPECT_EQ(s.evidence, (std::vector<std::string>{
+                            "ancestor pid 700 runs /usr/sbin/atd",
+                            "job shell pid 711 (sh)",
+                            "fd 0 of pid 711 is " + jobs + "/a0001201a3b4c5 (deleted)",
+                            "the same file is " + jobs + "/=0001201a3b4c5 (atd renames a running job's file)",
+                            "at job 18 in queue a, job file owned by " + owner}));
+}
+
+TEST_F(CronDetector, AtJobInTheOtherSpoolLayoutAndNotYetRenamed) {
+  // Fedora's /var/spool/at, and a '=' file that is another inode.
+  std::string jobs = dir_ + "/var/spool/at";
+  write("var/spool/at/b000ff01a3b4c5", "make release\n");
+  write("var/spool/at/=000ff01a3b4c5", "not this one\n");
+  Chain c = at_chain();
+  fake_.link(711, "fd/0", jobs + "/b000ff01a3b4c5");
+  auto sources = detect(c);
+  ASSERT_EQ(sources.size(), 1u);
+  EXPECT_EQ(detail(sources[0], "job"), "255");
+  EXPECT_EQ(detail(sources[0], "queue"), "b");
+  EXPECT_EQ(detail(sources[0], "spool_file"), jobs + "/b000ff01a3b4c5");
+  EXPECT_EQ(sources[0].evidence.size(), 4u);  // no "same file" line
+}
+
+TEST_F(CronDetector, AtJobFromTheOutputFileAtdHoldsOpen) {
+  // The job redirected its stdin: atd's per-job child still holds the
+  // output file, named as the job.
+  write("var/spool/cron/atjobs/=0000a01a3b4c5", "echo\n");
+  write("var/spool/cron/atspool/c0000a01a3b4c5", "");
+  Chain c = at_chain();
+  fake_.link(711, "fd/0", "/dev/null");
+  fake_.link(710, "fd/3", "/run/atd.pid");
+  fake_.link(710, "fd/4", dir_ + "/var/spool/cron/atjobs");
+  fake_.link(710, "fd/5", dir_ + "/var/spool/cron/atspool/c0000a01a3b4c5");
+  auto sources = detect(c);
+  ASSERT_EQ(sources.size(), 1u);
+  const Source& s = sources[0];
+  EXPECT_EQ(detail(s, "job"), "10");
+  EXPECT_EQ(detail(s, "queue"), "c");
+  EXPECT_EQ(detail(s, "spool_file"), dir_ + "/var/spool/cron/atjobs/=0000a01a3b4c5");
+  EXPECT_EQ(s.evidence[2], "fd 5 of pid 710 is " + dir_ + "/var/spool/cron/atspool/c0000a01a3b4c5");
+  EXPECT_EQ(s.evidence[3], "its job file is " + dir_ + "/var/spool/cron/atjobs/=0000a01a3b4c5");
+}
+
+TEST_F(CronDetector, AtJobNeedsTheSpoolDirAndTheSameProcess) {
+  write("tmp/a0001201a3b4c5", "looks like a job\n");
+  write("var/spool/cron/atjobs/.SEQ", "12\n");
+  Chain c = at_chain();
+  // A job-like name outside atd's spool, and a non-job file inside it.
+  fake_.link(711, "fd/0", dir_ + "/tmp/a0001201a3b4c5");
+  fake_.link(712, "fd/0", dir_ + "/var/spool/cron/atjobs/.SEQ");
+  auto outside = detect(c);
+  ASSERT_EQ(outside.size(), 1u);
+  EXPECT_EQ(outside[0].find_detail("job"), nullptr);
+  EXPECT_EQ(detail(outside[0], "user"), "alice");  // the job process's user
+  EXPECT_EQ(outside[0].evidence.back(),
+            "no fd 0 of the job's processes, nor any fd of atd's per-job child, is a job file in " +
+                dir_ + "/var/spool/cron/atjobs or " + dir_ + "/var/spool/at");
+
+  // The right file, but /proc/711 is now another process (the pid was
+  // reused): its fds say nothing about the job shell of the chain.
+  write("var/spool/cron/atjobs/a0001201a3b4c5", "make release\n");
+  fake_.remove(711, "fd/0");
+  fake_.link(711, "fd/0", dir_ + "/var/spool/cron/atjobs/a0001201a3b4c5");
+  EXPECT_EQ(detail(detect(c)[0], "job"), "18");
+  c[3].key.start_time_ns += 5 * reader_.tick_ns();
+  EXPECT_EQ(detect(c)[0].find_detail("job"), nullptr);
+}
+
+// ------------------------------------------------------------ busybox crond
+
+TEST_F(CronDetector, BusyboxCrondAppletWithItsCrontabDir) {
+  std::string bb = dir_ + "/bb";
+  write("bb/alice",
+        "# busybox crontab\n"
+        "MAILTO=\"\"\n"
+        "*/5 * * * * /home/alice/bin/sync --quiet   # every five minutes\n"
+        "0 3 * * * date +%s > /tmp/stamp\n");
+  auto sources = detect(busybox_chain({"crond", "-f", "-c", bb}, "/home/alice/bin/sync --quiet"));
+  ASSERT_EQ(sources.size(), 1u);
+  const Source& s = sources[0];
+  EXPECT_EQ(s.kind, "cron");
+  EXPECT_EQ(s.pid, 800);
+  EXPECT_EQ(s.anchor, 2u);
+  EXPECT_EQ(s.name, bb + "/alice");
+  EXPECT_EQ(detail(s, "line"), "3");
+  EXPECT_EQ(detail(s, "user"), "alice");
+  EXPECT_EQ(detail(s, "daemon"), "busybox crond");
+  EXPECT_EQ(s.evidence, (std::vector<std::string>{
+                            "ancestor pid 800 runs /usr/bin/busybox as its crond applet (argv: crond -f -c " + bb + ")",
+                            "crond -c " + bb + ": it reads that directory",
+                            "job command from argv of pid 801: /bin/sh -c /home/alice/bin/sync --quiet",
+                            "matches " + bb + "/alice line 3"}));
+  // busybox passes '%' to the shell as it is (Debian's cron would not).
+  auto percent = detect(busybox_chain({"crond", "-f", "-c", bb}, "date +%s > /tmp/stamp"));
+  EXPECT_EQ(detail(percent[0], "line"), "4");
+}
+
+TEST_F(CronDetector, BusyboxCrondAsArgumentOfBusyboxAndItsDefaultDir) {
+  // "busybox crond -fc DIR": options clustered; then no -c at all.
+  write("bb2/alice", "@daily /opt/report\n");
+  write("var/spool/cron/crontabs/alice", "0 * * * * /opt/report \\\n  --all\n");
+  auto clustered = detect(busybox_chain({"busybox", "crond", "-fc", dir_ + "/bb2", "-l", "8"}, "/opt/report"));
+  ASSERT_EQ(clustered.size(), 1u);
+  EXPECT_EQ(detail(clustered[0], "crontab"), dir_ + "/bb2/alice");
+  EXPECT_EQ(detail(clustered[0], "entry"), "@daily /opt/report");
+  // The default dir, and a line continued with '\'.
+  auto fallback = detect(busybox_chain({"/bin/busybox", "crond", "-f", "-d", "8"}, "/opt/report   --all"));
+  ASSERT_EQ(fallback.size(), 1u);
+  EXPECT_EQ(detail(fallback[0], "crontab"), dir_ + "/var/spool/cron/crontabs/alice");
+  EXPECT_EQ(detail(fallback[0], "line"), "1");
+  EXPECT_EQ(fallback[0].evidence[1],
+            "crond has no -c option: it reads " + dir_ + "/var/spool/cron/crontabs");
+}
+
+TEST_F(CronDetector, BusyboxCrondRelativeDirIsItsWorkingDirectory) {
+  write("spool/bob", "* * * * * /opt/bob-job\n");
+  Chain c = busybox_chain({"crond", "-f", "-c", "spool"}, "/opt/bob-job", "bob");
+  fake_.link(800, "cwd", dir_ + "/spool");
+  auto sources = detect(c);
+  ASSERT_EQ(sources.size(), 1u);
+  EXPECT_EQ(detail(sources[0], "crontab"), dir_ + "/spool/bob");
+  EXPECT_EQ(sources[0].evidence[1], "crond -c spool is relative: crond works in it, " + dir_ + "/spool");
+}
+
+TEST_F(CronDetector, BusyboxCrondIgnoresFilesWithADot) {
+  write("bb/alice.bak", "* * * * * /opt/old-job\n");
+  Chain c = busybox_chain({"crond", "-f", "-c", dir_ + "/bb"}, "/opt/old-job");
+  EXPECT_EQ(detect(c)[0].find_detail("crontab"), nullptr);
+  c[2].user = "";  // unknown user: every crontab in the dir is read, still not alice.bak
+  EXPECT_EQ(detect(c)[0].find_detail("crontab"), nullptr);
+  write("bb/alice", "* * * * * /opt/old-job\n");
+  EXPECT_EQ(detail(detect(c)[0], "crontab"), dir_ + "/bb/alice");
+}
+
+TEST_F(CronDetector, BusyboxLookalikesAreNotCrond) {
+  write("bb/alice", "* * * * * /opt/job\n");
+  // Another applet of busybox, a crond argv on another executable.
+  Chain sh = busybox_chain({"sh", "-c", "crond"}, "/opt/job");
+  EXPECT_TRUE(detect(sh).empty());
+  Chain perl = busybox_chain({"crond", "-f", "-c", dir_ + "/bb"}, "/opt/job");
+  perl[1].exe = core::ExeInfo{"/usr/bin/perl", false};
+  EXPECT_TRUE(detect(perl).empty());
+  Chain other = busybox_chain({"busybox", "crontab", "-c", dir_ + "/bb"}, "/opt/job");
+  EXPECT_TRUE(detect(other).empty());
 }
 
 }  // namespace
