@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -21,6 +22,7 @@
 #include <gtest/gtest.h>
 
 #include "core/unique_fd.h"
+#include "core/live_tree.h"
 #include "events/bpf_source.h"
 
 namespace lineage::events {
@@ -357,6 +359,114 @@ TEST_F(BpfSourceTest, ExecFromNonLeaderThread) {
   for (const Event& e : events_)
     if (e.pid == pid && e.kind == EventKind::kExit) ++exits;
   EXPECT_EQ(exits, 1);
+}
+
+}  // namespace
+}  // namespace lineage::events
+
+namespace lineage::events {
+namespace {
+
+struct stat stat_of(const char* path) {
+  struct stat st {};
+  ::stat(path, &st);
+  return st;
+}
+
+// A child subreaper S forks M, M forks G (a #! script) and exits at once.
+// The kernel hands G to S, not to init: M's exit event names S as the
+// reaper, G's exit names S as its parent, and the live tree follows. G's
+// exec reports the script's interpreter and the identity of the file that
+// really runs (the interpreter's binary); an ELF exec reports its loader.
+TEST_F(BpfSourceTest, SubreaperReparentingAndExecIdentity) {
+  char script[] = "/tmp/lineage-subreaper-XXXXXX";
+  int sfd = ::mkstemp(script);
+  ASSERT_GE(sfd, 0);
+  const char body[] = "#!/bin/sh\nsleep 0.3\n";
+  ASSERT_EQ(::write(sfd, body, sizeof body - 1), ssize_t(sizeof body - 1));
+  ::fchmod(sfd, 0700);
+  ::close(sfd);
+
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  pid_t s = ::fork();
+  ASSERT_GE(s, 0);
+  if (s == 0) {
+    ::close(fds[0]);
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    pid_t m = ::fork();
+    if (m == 0) {
+      pid_t g = ::fork();
+      if (g == 0) {
+        char* const argv[] = {script, nullptr};
+        ::execv(script, argv);
+        ::_exit(127);
+      }
+      pid_t pids[2] = {::getpid(), g};
+      (void)!::write(fds[1], pids, sizeof pids);
+      ::_exit(0);
+    }
+    while (::waitpid(-1, nullptr, 0) > 0) {
+    }
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  pid_t mg[2] = {0, 0};
+  ASSERT_EQ(::read(fds[0], mg, sizeof mg), ssize_t(sizeof mg));
+  ::close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(s, &status, 0), s);
+  pid_t t = spawn_true();
+  ASSERT_EQ(::waitpid(t, &status, 0), t);
+  ::unlink(script);
+  const pid_t m = mg[0], g = mg[1];
+
+  const Event *m_exit = nullptr, *g_exit = nullptr, *g_exec = nullptr, *t_exec = nullptr, *s_exit = nullptr;
+  size_t scanned = 0;
+  events_.reserve(1 << 16);
+  poll_until(
+      [&] {
+        for (; scanned < events_.size() && scanned < (1 << 16); ++scanned) {
+          const Event& e = events_[scanned];
+          if (e.kind == EventKind::kExit && e.pid == m) m_exit = &e;
+          if (e.kind == EventKind::kExit && e.pid == g) g_exit = &e;
+          if (e.kind == EventKind::kExit && e.pid == s) s_exit = &e;
+          if (e.kind == EventKind::kExec && e.pid == g) g_exec = &e;
+          if (e.kind == EventKind::kExec && e.pid == t) t_exec = &e;
+        }
+        return m_exit && g_exit && g_exec && t_exec && s_exit;
+      },
+      std::chrono::seconds(5));
+  ASSERT_NE(m_exit, nullptr);
+  ASSERT_NE(g_exit, nullptr);
+  ASSERT_NE(g_exec, nullptr);
+  ASSERT_NE(t_exec, nullptr);
+  EXPECT_EQ(m_exit->reaper_pid, s);
+  EXPECT_EQ(m_exit->ppid, s);
+  EXPECT_EQ(g_exit->ppid, s);  // its current parent: the subreaper
+  EXPECT_EQ(s_exit->reaper_pid, 1);  // S itself is not a subreaper's child
+
+  EXPECT_EQ(g_exec->exe, script);
+  EXPECT_EQ(g_exec->interpreter, "/bin/sh");
+  struct stat sh = stat_of("/bin/sh");
+  EXPECT_EQ(g_exec->exe_ino, uint64_t(sh.st_ino));
+  EXPECT_EQ(g_exec->exe_dev, uint64_t(sh.st_dev));
+  EXPECT_EQ(g_exec->exe_ctime_ns, uint64_t(sh.st_ctim.tv_sec) * 1'000'000'000ull + uint64_t(sh.st_ctim.tv_nsec));
+  struct stat tr = stat_of("/bin/true");
+  EXPECT_EQ(t_exec->exe_ino, uint64_t(tr.st_ino));
+  EXPECT_EQ(t_exec->interpreter.rfind("/lib", 0), 0u) << t_exec->interpreter;  // the ELF's loader
+
+  core::LiveTree tree;
+  for (const Event& e : events_) tree.apply(e);
+  const core::LiveProcess* gp = tree.find({g, g_exit->start_time_ns});
+  ASSERT_NE(gp, nullptr);
+  auto after = tree.at(gp->key, m_exit->time_ns + 1);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->parent.pid, s);
+  auto original = tree.lineage(gp->key, g_exit->time_ns);
+  ASSERT_GE(original.size(), 2u);
+  EXPECT_EQ(original[0].pid, m);
+  EXPECT_EQ(original[1].pid, s);
 }
 
 }  // namespace
