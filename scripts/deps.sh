@@ -12,7 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   procps psmisc hyperfine time jq
   # real launchers for the `why` integration tests
-  openssh-server openssh-client cron tmux screen supervisor docker.io busybox-static
+  openssh-server openssh-client cron at tmux screen supervisor docker.io busybox-static
 )
 
 missing=()

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Integration tests of `lineage why` against real launchers, started here on
-# loopback: sshd, tmux, screen, supervisord, a nohup/double-fork orphan and a
-# real PID namespace. Usage: why_launchers.sh CASE LINEAGE_BINARY
+# loopback: sshd, tmux, screen, supervisord, a nohup/double-fork orphan, a
+# real PID namespace, cron, atd and busybox crond.
+# Usage: why_launchers.sh CASE LINEAGE_BINARY
+# The cron case also runs the at and busybox-crond cases while it waits for
+# cron's minute (each part that the machine lacks is skipped, with a note);
+# `at` and `busybox-crond` run them alone.
 # Exit 0 pass, 1 fail, 77 skip (with the reason printed).
 set -euo pipefail
 case_name=${1:?case}
@@ -51,6 +55,110 @@ expect() {  # expect JQ_FILTER EXPECTED
   local got
   got=$(jq -r "$1" "$work/out.json")
   [ "$got" = "$2" ] || fail "$1: expected '$2', got '$got'"
+}
+
+# Parts of the cron case: *_start queues a job, *_check waits for it and
+# checks `why`. A part the machine lacks skips the case when run alone,
+# and only itself inside the cron case.
+skip_part() {
+  [ "$case_name" = cron ] || skip "$1"
+  echo "SKIP (part of cron): $1"
+  return 1
+}
+
+at_start() {
+  { [ -x /usr/sbin/atd ] && command -v at >/dev/null; } || { skip_part "at is not installed"; return 1; }
+  [ "$(id -u)" = 0 ] || { skip_part "queueing for atd's spool needs root"; return 1; }
+  local running
+  running=$(cat /run/atd.pid 2>/dev/null || true)
+  if [ -z "$running" ] || [ "$(readlink "/proc/$running/exe" 2>/dev/null)" != /usr/sbin/atd ]; then
+    /usr/sbin/atd -f </dev/null >/dev/null 2>&1 &
+    started+=($!)
+  fi
+  at_marker=$((6000000 + RANDOM))
+  local out
+  out=$(echo "sleep $at_marker" | at now 2>&1) || fail "at refused the job: $out"
+  at_job=$(printf '%s\n' "$out" | sed -n 's/^job \([0-9][0-9]*\) at .*/\1/p')
+  [ -n "$at_job" ] || fail "no job number from at: $out"
+}
+
+at_check() {
+  local pid shell
+  pid=$(find_pid "sleep $at_marker" 20) || fail "atd did not run job $at_job within 20 s"
+  shell=$(awk '{print $4}' "/proc/$pid/stat")
+  started+=("$pid" "$shell")  # the job's shell and its sleep; atd's child ends with them
+  why_json "$pid"
+  expect '.sources[0].kind' at
+  expect '.sources[0].name' "job $at_job"
+  expect '.sources[0].details.job' "$at_job"
+  expect '.sources[0].details.queue' a
+  expect '.sources[0].details.user' root
+  expect '.sources[0].details.daemon' atd
+  # atd runs job N from atjobs/=NNNNN... (renamed from aNNNNN... while it runs).
+  local file
+  file=$(jq -r '.sources[0].details.spool_file' "$work/out.json")
+  case "$file" in
+    /var/spool/cron/atjobs/=$(printf '%05x' "$at_job")????????) ;;
+    *) fail "spool_file: unexpected $file" ;;
+  esac
+  [ -f "$file" ] || fail "spool_file $file does not exist"
+  expect '.sources[0].evidence | any(startswith("fd 0 of pid '"$shell"' is /var/spool/cron/atjobs/a"))' true
+  echo "at: job $at_job ok"
+}
+
+bbcron_start() {
+  command -v busybox >/dev/null || { skip_part "busybox is not installed"; return 1; }
+  busybox --list 2>/dev/null | grep -qx crond || { skip_part "busybox has no crond applet"; return 1; }
+  [ "$(id -u)" = 0 ] || { skip_part "busybox crond reads only root-owned crontabs"; return 1; }
+  bb_marker=$((7000000 + RANDOM))
+  mkdir "$work/bbcron"
+  printf '# lineage integration test\n* * * * * sleep %s   # every minute\n' "$bb_marker" > "$work/bbcron/root"
+  busybox crond -f -c "$work/bbcron" -L "$work/bbcron.log" </dev/null >/dev/null 2>&1 &
+  bb_crond=$!
+  started+=("$bb_crond")
+}
+
+bbcron_check() {
+  local pid
+  # busybox crond wakes each minute too: about 60 s, in parallel with cron's.
+  pid=$(find_pid "sleep $bb_marker" 75) || { cat "$work/bbcron.log" >&2; fail "busybox crond did not run the job within 75 s"; }
+  started+=("$pid")
+  why_json "$pid"
+  expect '.sources[0].kind' cron
+  expect '.sources[0].pid' "$bb_crond"
+  expect '.sources[0].details.daemon' "busybox crond"
+  expect '.sources[0].details.crontab' "$work/bbcron/root"
+  expect '.sources[0].details.line' 2
+  expect '.sources[0].details.user' root
+  expect '.sources[0].details.command' "sleep $bb_marker"
+  expect '.sources[0].evidence[0] | endswith("as its crond applet (argv: busybox crond -f -c '"$work"'/bbcron -L '"$work"'/bbcron.log)")' true
+  echo "busybox crond: ok"
+}
+
+cron_start() {
+  [ -x /usr/sbin/cron ] || skip "cron is not installed"
+  cron_marker=$((5000000 + RANDOM))
+  entry="* * * * * root sleep $cron_marker"
+  printf '# lineage integration test\nSHELL=/bin/sh\n%s\n' "$entry" > /etc/cron.d/lineage-it
+  chmod 644 /etc/cron.d/lineage-it
+  cleanup_extra="rm -f /etc/cron.d/lineage-it"
+  if ! pgrep -x cron >/dev/null; then
+    /usr/sbin/cron -f </dev/null >/dev/null 2>&1 &
+    started+=($!)
+  fi
+}
+
+cron_check() {
+  local pid
+  # cron reads /etc/cron.d each minute: the job starts within about 60 s.
+  pid=$(find_pid "sleep $cron_marker" 75) || fail "cron did not run the job within 75 s"
+  started+=("$pid")
+  why_json "$pid"
+  expect '.sources[0].kind' cron
+  expect '.sources[0].details.crontab' /etc/cron.d/lineage-it
+  expect '.sources[0].details.line' 3
+  expect '.sources[0].details.user' root
+  expect '.sources[0].details.daemon' cron
 }
 
 case "$case_name" in
@@ -173,24 +281,21 @@ pidns)
   grep -q "(ns pid 1)" "$work/out.txt" || fail "text output does not show the in-namespace pid"
   ;;
 cron)
-  [ -x /usr/sbin/cron ] || skip "cron is not installed"
-  marker=$((5000000 + RANDOM))
-  entry="* * * * * root sleep $marker"
-  printf '# lineage integration test\nSHELL=/bin/sh\n%s\n' "$entry" > /etc/cron.d/lineage-it
-  chmod 644 /etc/cron.d/lineage-it
-  cleanup_extra="rm -f /etc/cron.d/lineage-it"
-  if ! pgrep -x cron >/dev/null; then
-    /usr/sbin/cron -f </dev/null >/dev/null 2>&1 &
-    started+=($!)
-  fi
-  # cron reads /etc/cron.d each minute: the job starts within about 60 s.
-  pid=$(find_pid "sleep $marker" 75) || fail "cron did not run the job within 75 s"
-  started+=("$pid")
-  why_json "$pid"
-  expect '.sources[0].kind' cron
-  expect '.sources[0].details.crontab' /etc/cron.d/lineage-it
-  expect '.sources[0].details.line' 3
-  expect '.sources[0].details.user' root
+  # cron, busybox crond and atd at once: the minute's wait is paid once.
+  cron_start
+  bb=0; bbcron_start && bb=1
+  at=0; at_start && at=1
+  if [ $at = 1 ]; then at_check; fi
+  cron_check
+  if [ $bb = 1 ]; then bbcron_check; fi
+  ;;
+at)
+  at_start
+  at_check
+  ;;
+busybox-crond)
+  bbcron_start
+  bbcron_check
   ;;
 docker)
   state="$work/docker-state"
