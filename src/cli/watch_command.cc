@@ -38,6 +38,8 @@ struct Filter {
   std::vector<core::ProcessKey> subtrees;
   std::vector<core::ProcessKey> container_roots;  // the container's init(s)
   std::vector<uint64_t> container_cgroups;        // its cgroup v2 ids, when it has its own
+  std::vector<std::string> container_paths;       // and their paths, for sources without ids
+  const procfs::ProcReader* reader = nullptr;
   bool container = false;
   std::vector<std::string> comms;
   std::optional<uint32_t> uid;
@@ -46,27 +48,35 @@ struct Filter {
 // The cgroup v2 directory of pid, as its id (the directory's inode, which
 // is what the kernel reports as the cgroup id), when it is the process's
 // own: a cgroup it shares with its parent (the runtime's shim) says nothing.
-uint64_t own_cgroup_id(const procfs::ProcReader& reader, int32_t pid) {
-  auto v2_path = [&](int32_t p, int32_t* ppid) -> std::string {
-    auto proc = reader.read(p, core::kFieldStat | core::kFieldCgroup);
-    if (!proc || !proc->cgroups) return {};
-    if (ppid) *ppid = proc->ppid();
-    for (const auto& c : *proc->cgroups) {
-      if (c.hierarchy == 0 && c.controllers.empty()) return c.path;
-    }
-    return {};
-  };
+std::string cgroup_v2_path(const procfs::ProcReader& reader, int32_t pid, int32_t* ppid = nullptr) {
+  auto proc = reader.read(pid, core::kFieldStat | core::kFieldCgroup);
+  if (!proc || !proc->cgroups) return {};
+  if (ppid) *ppid = proc->ppid();
+  for (const auto& c : *proc->cgroups) {
+    if (c.hierarchy == 0 && c.controllers.empty()) return c.path;
+  }
+  return {};
+}
+
+struct OwnCgroup {
+  std::string path;  // empty: none of its own
+  uint64_t id = 0;   // 0: the directory was not found
+};
+
+OwnCgroup own_cgroup(const procfs::ProcReader& reader, int32_t pid) {
   int32_t ppid = 0;
-  std::string path = v2_path(pid, &ppid);
-  if (path.empty() || path == "/" || path.find("..") != std::string::npos) return 0;
-  if (ppid > 0 && v2_path(ppid, nullptr) == path) return 0;
+  std::string path = cgroup_v2_path(reader, pid, &ppid);
+  if (path.empty() || path == "/" || path.find("..") != std::string::npos) return {};
+  if (ppid > 0 && cgroup_v2_path(reader, ppid) == path) return {};
+  OwnCgroup own{path, 0};
   for (const char* mount : {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"}) {
     struct stat st {};
     if (::stat((std::string(mount) + path).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-      return static_cast<uint64_t>(st.st_ino);
+      own.id = static_cast<uint64_t>(st.st_ino);
+      break;
     }
   }
-  return 0;
+  return own;
 }
 
 bool in_subtree(const core::LiveTree& tree, const core::LiveProcess& p, const std::vector<core::ProcessKey>& roots,
@@ -82,8 +92,9 @@ bool in_subtree(const core::LiveTree& tree, const core::LiveProcess& p, const st
   return false;
 }
 
-Result<Filter> make_filter(const WatchOptions& o, const core::LiveTree& tree) {
+Result<Filter> make_filter(const WatchOptions& o, const core::LiveTree& tree, const procfs::ProcReader& reader) {
   Filter f;
+  f.reader = &reader;
   if (!o.events.empty()) {
     f.fork = f.exec = f.exit = false;
     size_t pos = 0;
@@ -104,9 +115,7 @@ Result<Filter> make_filter(const WatchOptions& o, const core::LiveTree& tree) {
     f.subtrees.push_back(p->key);
   }
   if (!o.container.empty()) {
-    auto reader = procfs::ProcReader::open(o.common.proc_root);
-    if (!reader) return reader.error();
-    auto inits = resolve_container(*reader, explain::Paths{}, o.container);
+    auto inits = resolve_container(*f.reader, explain::Paths{}, o.container);
     if (!inits) return inits.error();
     f.container = true;
     for (int32_t pid : *inits) {
@@ -115,7 +124,9 @@ Result<Filter> make_filter(const WatchOptions& o, const core::LiveTree& tree) {
       f.container_roots.push_back(p->key);
       // `docker exec` starts processes beside init (under the shim), not
       // below it: the cgroup says they are the container's.
-      if (uint64_t id = own_cgroup_id(*reader, pid)) f.container_cgroups.push_back(id);
+      OwnCgroup own = own_cgroup(*f.reader, pid);
+      if (own.id) f.container_cgroups.push_back(own.id);
+      if (!own.path.empty()) f.container_paths.push_back(own.path);
     }
   }
   f.comms = o.comms;
@@ -147,6 +158,11 @@ bool wanted(const Filter& f, const events::Event& e, const core::LiveTree& tree,
     uint64_t cgroup = e.cgroup_id ? e.cgroup_id : cg ? *cg : 0;
     bool by_cgroup = cgroup != 0 && std::find(f.container_cgroups.begin(), f.container_cgroups.end(), cgroup) !=
                                         f.container_cgroups.end();
+    if (!by_cgroup && cgroup == 0 && e.kind == events::EventKind::kExec && !f.container_paths.empty()) {
+      // A source without cgroup ids (netlink, poll): ask /proc.
+      std::string path = cgroup_v2_path(*f.reader, e.pid);
+      by_cgroup = std::find(f.container_paths.begin(), f.container_paths.end(), path) != f.container_paths.end();
+    }
     if (!by_cgroup && !in_subtree(tree, *p, f.container_roots, e.time_ns)) return false;
   }
   return true;
@@ -180,7 +196,7 @@ Result<int> run_watch(const WatchOptions& o) {
   constexpr core::FieldMask kSnapshotFields = core::kFieldStat | core::kFieldStatus | core::kFieldCmdline | core::kFieldExe;
   core::LiveTree tree(o.max_processes, reader->tick_ns(), o.max_threads);
   tree.bootstrap(reader->scan(kSnapshotFields), boot_now_ns());
-  auto filter = make_filter(o, tree);
+  auto filter = make_filter(o, tree, *reader);
   if (!filter) return filter.error();
 
   std::fprintf(stderr, "lineage watch: source %s (%s); Ctrl-C to stop\n", std::string(source->name()).c_str(),
