@@ -10,14 +10,28 @@
 namespace lineage::explain {
 namespace {
 
-bool is_shell(const core::Process& p) {
+std::string_view base(std::string_view path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+/// Index of argv where the shell's own arguments start (1), or 0 when p is
+/// not a shell. busybox is one only when its applet is a shell: the applet
+/// comes from argv[0]'s base name, or argv[1] when argv[0] is busybox.
+size_t shell_args(const core::Process& p) {
   static constexpr std::array kShells{"bash", "sh", "dash", "zsh", "fish", "ksh", "ksh93",
-                                      "mksh", "tcsh", "csh", "ash", "busybox", "yash"};
+                                      "mksh", "tcsh", "csh", "ash", "yash"};
   std::string_view exe = exe_name(p);
   for (std::string_view s : kShells) {
-    if (exe == s) return true;
+    if (exe == s) return 1;
   }
-  return false;
+  if (!exe.starts_with("busybox") || !p.argv || p.argv->empty()) return 0;
+  const auto& argv = *p.argv;
+  size_t applet = base(argv[0]).starts_with("busybox") ? 1 : 0;
+  if (applet >= argv.size()) return 0;
+  std::string_view name = base(argv[applet]);
+  if (!name.empty() && name[0] == '-') name.remove_prefix(1);  // a login shell: -sh
+  return name == "sh" || name == "ash" || name == "hush" ? applet + 1 : 0;
 }
 
 }  // namespace
@@ -27,11 +41,12 @@ void detect_shell(const Context& ctx, std::vector<Source>& out) {
   bool have_terminal = false, have_shell = false;
   for (size_t k = chain.size(); k-- > 0;) {
     const core::Process& p = chain[k];
-    if (!is_shell(p) || !p.argv) continue;
+    size_t first = shell_args(p);
+    if (first == 0 || !p.argv) continue;
     const auto& argv = *p.argv;
     // The first argument that is not an option says script, -c or nothing.
     std::string script, command;
-    for (size_t a = 1; a < argv.size(); ++a) {
+    for (size_t a = first; a < argv.size(); ++a) {
       if (argv[a] == "-c" && a + 1 < argv.size()) {
         command = argv[a + 1];
         break;

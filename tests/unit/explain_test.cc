@@ -204,6 +204,30 @@ TEST(DetectShell, ScriptVersusInteractive) {
   EXPECT_EQ(sources[1].name, "tty1");
 }
 
+// busybox is a shell only when its applet is one: `busybox crond` is not.
+TEST(DetectShell, BusyboxOnlyAsAShellApplet) {
+  Fixture f;
+  auto init = proc(1, 0, "/sbin/init", {"/sbin/init"});
+  auto crond = proc(200, 1, "/usr/bin/busybox", {"busybox", "crond", "-f", "-c", "/tmp/tabs"});
+  auto job = proc(201, 200, "/usr/bin/busybox", {"sh", "-c", "backup.sh"});
+  auto tool = proc(202, 201, "/usr/bin/rsync", {"rsync", "-a"});
+  auto sources = f.detect({init, crond, job, tool});
+  const Source* s = find_kind(sources, "shell");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->pid, 201);
+  EXPECT_EQ(detail(s, "command"), "backup.sh");
+  for (const Source& src : sources) {
+    if (src.kind == "shell" || src.kind == "terminal") {
+      EXPECT_NE(src.pid, 200);  // crond is no shell
+    }
+  }
+  auto applet = proc(203, 1, "/usr/bin/busybox", {"busybox", "sh", "run.sh"});
+  auto sources2 = f.detect({init, applet, proc(204, 203, "/usr/bin/sleep", {"sleep", "1"})});
+  const Source* s2 = find_kind(sources2, "shell");
+  ASSERT_NE(s2, nullptr);
+  EXPECT_EQ(detail(s2, "script"), "run.sh");
+}
+
 TEST(DetectSupervisor, SupervisordProgramFromEnvironment) {
   Fixture f;
   auto init = proc(1, 0, "/sbin/init", {"/sbin/init"});
