@@ -578,4 +578,22 @@ std::vector<ProcessKey> LiveTree::children(const ProcessKey& key) const {
   return out;
 }
 
+std::vector<ProcessKey> LiveTree::descendants(const ProcessKey& key, uint64_t time_ns, size_t max) const {
+  std::vector<ProcessKey> out;
+  uint32_t s = slot_of(key);
+  if (s == kNone) return out;
+  std::vector<uint32_t> queue{s};
+  for (size_t head = 0; head < queue.size() && out.size() < max; ++head) {
+    std::vector<uint32_t> kids;  // oldest first, like children()
+    for (uint32_t c = slab_[queue[head]].first_child; c != kNone; c = slab_[c].next_sibling) kids.push_back(c);
+    for (auto it = kids.rbegin(); it != kids.rend() && out.size() < max; ++it) {
+      const LiveProcess& c = slab_[*it];
+      if (std::min(c.fork_time_ns, c.key.start_time_ns) > time_ns) continue;  // not born yet (nor its own)
+      out.push_back(c.key);
+      queue.push_back(*it);
+    }
+  }
+  return out;
+}
+
 }  // namespace lineage::core

@@ -165,6 +165,9 @@ class LiveTree {
                                   bool fork_parents = true) const;
   /// Processes forked by key (alive or not, still in the tree), oldest first.
   std::vector<ProcessKey> children(const ProcessKey& key) const;
+  /// Everything forked below key (children, theirs, ...) that existed at
+  /// time_ns, breadth first, at most max; the original tree (fork parents).
+  std::vector<ProcessKey> descendants(const ProcessKey& key, uint64_t time_ns, size_t max = SIZE_MAX) const;
   /// Threads of key still in the tree (alive or not), newest first.
   std::vector<const LiveThread*> threads(const ProcessKey& key) const;
 

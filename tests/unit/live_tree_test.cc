@@ -129,6 +129,25 @@ TEST(LiveTree, BudgetHoldsUnderChurn) {
   ASSERT_NE(tree.find_pid(1), nullptr);
 }
 
+// Descendants as of a time: the original tree, kept after exits.
+TEST(LiveTree, DescendantsAsOfATime) {
+  LiveTree tree;
+  replay(tree, fork(1 * kS, 1, 0, "init") + fork(1 * kS + 1, 10, 1, "sshd") + fork(2 * kS, 20, 10) +
+                   fork(4 * kS, 30, 20) + fork(6 * kS, 31, 30) + fork(7 * kS, 32, 31) + exit_(9 * kS, 30) +
+                   fork(11 * kS, 21, 20));
+  ProcessKey bash{20, 2 * kS};
+  auto at8 = tree.descendants(bash, 8 * kS);
+  ASSERT_EQ(at8.size(), 3u);
+  EXPECT_EQ(at8[0].pid, 30);  // make, which exits at 9 s, still its history
+  EXPECT_EQ(at8[1].pid, 31);
+  EXPECT_EQ(at8[2].pid, 32);
+  auto at12 = tree.descendants(bash, 12 * kS);
+  ASSERT_EQ(at12.size(), 4u);
+  EXPECT_EQ(at12[1].pid, 21);  // breadth first: bash's children, then theirs
+  EXPECT_EQ(tree.descendants(bash, 12 * kS, 2).size(), 2u);
+  EXPECT_TRUE(tree.descendants({99, 1}, 12 * kS).empty());
+}
+
 // pid 30 exits at 9 s and a new process takes pid 30 at 10 s.
 TEST(LiveTree, PidReuseMakesTwoProcesses) {
   LiveTree tree;
