@@ -224,10 +224,14 @@ Result<int> run_watch(const WatchOptions& o) {
     bool lost = false;
     for (const auto& e : batch) {
       lost |= e.kind == events::EventKind::kLost;
-      // Look the process up before an exit removes it from the pid map.
-      const core::LiveProcess* before = tree.find_pid(e.pid);
+      // Look the process up before an exit removes it from the pid map (by
+      // key: pointers into the tree do not survive apply()).
+      std::optional<core::ProcessKey> before;
+      if (const core::LiveProcess* b = tree.find_pid(e.pid)) before = b->key;
       tree.apply(e);
-      const core::LiveProcess* p = e.kind == events::EventKind::kExit ? before : tree.find_pid(e.pid);
+      const core::LiveProcess* p = e.kind == events::EventKind::kExit && !e.thread
+                                       ? (before ? tree.find(*before) : nullptr)
+                                       : tree.find_pid(e.pid);
       if (!wanted(*filter, e, tree, p)) continue;
       ++shown;
       auto names = lineage_names(tree, p, e.time_ns);
