@@ -3,6 +3,17 @@ set -l cols pid ppid pgid sid user uid stat s etime etimes time %cpu %mem rss vs
 complete -c lineage -f
 complete -c lineage -n __fish_use_subcommand -a why -d 'why is this process running'
 complete -c lineage -n __fish_use_subcommand -a tree -d 'process forest'
+complete -c lineage -n __fish_use_subcommand -a watch -d 'live fork/exec/exit with lineage'
+complete -c lineage -n '__fish_seen_subcommand_from watch' -l source -x -a 'auto bpf netlink poll' -d 'event source'
+complete -c lineage -n '__fish_seen_subcommand_from watch' -l comm -x -d 'name contains'
+complete -c lineage -n '__fish_seen_subcommand_from watch' -s u -l user -x -a '(__fish_complete_users)' -d 'only this user'
+complete -c lineage -n '__fish_seen_subcommand_from watch' -l container -x -d 'container name or id'
+complete -c lineage -n '__fish_seen_subcommand_from watch' -l event -x -a 'fork exec exit' -d 'only these events'
+complete -c lineage -n '__fish_seen_subcommand_from watch' -l threads -d 'threads too'
+complete -c lineage -n '__fish_seen_subcommand_from watch' -l max-processes -x -d 'process budget'
+complete -c lineage -n '__fish_seen_subcommand_from watch' -l max-threads -x -d 'thread budget'
+complete -c lineage -n '__fish_seen_subcommand_from watch' -l duration -x -d 'seconds'
+complete -c lineage -n '__fish_seen_subcommand_from watch' -l interval -x -d 'poll interval, ms'
 complete -c lineage -l json -d 'JSON output'
 complete -c lineage -l no-color -d 'no colors'
 complete -c lineage -n '__fish_seen_subcommand_from tree' -s o -l columns -x -a "$cols" -d columns
