@@ -7,10 +7,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
+#include <string_view>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "cli/cli11.h"
+#include "cli/targets.h"
 #include "cli/tree_command.h"
 #include "cli/watch_command.h"
 #include "cli/why_command.h"
@@ -21,9 +24,74 @@ namespace {
 
 constexpr const char* kVersion = "0.1.0";
 
+// The flags of `why`, for CLI11 and for the fast path below alike.
+struct WhyFlag {
+  const char* names;  // as CLI11 takes them: "-w,--wide"
+  const char* help;
+  bool& (*field)(WhyOptions&);
+};
+constexpr WhyFlag kWhyFlags[] = {
+    {"--exact", "A name must equal comm or argv[0]'s base name", [](WhyOptions& o) -> bool& { return o.exact; }},
+    {"--all", "Explain every process a name matches", [](WhyOptions& o) -> bool& { return o.all; }},
+    {"--short", "One line per process", [](WhyOptions& o) -> bool& { return o.short_form; }},
+    {"--tree", "Also show the target's children", [](WhyOptions& o) -> bool& { return o.tree; }},
+    {"--env", "Show the environment (secret-looking values redacted)", [](WhyOptions& o) -> bool& { return o.env; }},
+    {"-w,--wide", "Do not cut lines to the terminal width", [](WhyOptions& o) -> bool& { return o.wide; }},
+};
+constexpr const char* kJsonHelp = "Print one JSON document instead of text";
+constexpr const char* kNoColorHelp = "No colors (also: NO_COLOR set, or output not a terminal)";
+
+// Does `arg` spell one of the names in a CLI11 name list ("-w,--wide")?
+bool names_match(std::string_view names, std::string_view arg) {
+  for (size_t pos = 0; pos <= names.size();) {
+    size_t comma = names.find(',', pos);
+    if (comma == std::string_view::npos) comma = names.size();
+    if (names.substr(pos, comma - pos) == arg) return true;
+    pos = comma + 1;
+  }
+  return false;
+}
+
+// `[why] PID... [FLAG...]`, the commonest command line, parsed without
+// building the CLI11 parser of every command (a quarter of a millisecond of
+// start-up here). Only pids and why's own boolean flags, each at most once,
+// are taken; anything else (names, ports, options with values, --help,
+// repeats, "--") returns false and goes through CLI11, which would read
+// these arguments the same way.
+bool parse_why_fast(const std::vector<std::string>& args, WhyOptions& why) {
+  if (args.empty() || args[0] != "why") return false;
+  unsigned seen = 0;  // one bit per flag
+  auto take_flag = [&](unsigned bit, bool& field) {
+    if (seen & (1u << bit)) return false;
+    seen |= 1u << bit;
+    field = true;
+    return true;
+  };
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (!a.empty() && a[0] != '-') {
+      if (!looks_like_pid(a)) return false;
+      why.targets.push_back(a);
+      continue;
+    }
+    bool taken = false;
+    if (a == "--json") taken = take_flag(0, why.common.json);
+    else if (a == "--no-color") taken = take_flag(1, why.common.no_color);
+    for (size_t f = 0; !taken && f < std::size(kWhyFlags); ++f) {
+      if (names_match(kWhyFlags[f].names, a)) {
+        taken = take_flag(static_cast<unsigned>(f + 2), kWhyFlags[f].field(why));
+        if (!taken) return false;
+        break;
+      }
+    }
+    if (!taken) return false;
+  }
+  return !why.targets.empty();
+}
+
 void add_common(CLI::App& app, CommonOptions& common) {
-  app.add_flag("--json", common.json, "Print one JSON document instead of text");
-  app.add_flag("--no-color", common.no_color, "No colors (also: NO_COLOR set, or output not a terminal)");
+  app.add_flag("--json", common.json, kJsonHelp);
+  app.add_flag("--no-color", common.no_color, kNoColorHelp);
   app.add_option("--proc-root", common.proc_root, "Read processes from this proc tree (testing)")
       ->group("");  // hidden
 }
@@ -61,6 +129,13 @@ int write_out(const std::string& text) {
   return 0;
 }
 
+int run_why_command(const WhyOptions& why) {
+  auto out = run_why(why);
+  if (!out) return print_error(out.error());
+  int rc = write_out(out->text);
+  return rc != 0 ? rc : out->exit_code;
+}
+
 }  // namespace
 
 Terminal detect_terminal(const CommonOptions& common) {
@@ -77,7 +152,9 @@ Terminal detect_terminal(const CommonOptions& common) {
   return t;
 }
 
-int run(int argc, char** argv) {
+namespace {
+
+int run_cli11(std::vector<std::string> args) {
   CLI::App app{"lineage: why is this process running, and who started it?", "lineage"};
   app.set_version_flag("--version", kVersion);
   app.require_subcommand(0, 1);
@@ -131,12 +208,7 @@ int run(int argc, char** argv) {
   why_cmd->add_option("--port", why.ports, "Target by local port (tcp or udp)");
   why_cmd->add_option("--file", why.files, "Target the processes holding this file");
   why_cmd->add_option("--container", why.containers, "Target a container (name or id)");
-  why_cmd->add_flag("--exact", why.exact, "A name must equal comm or argv[0]'s base name");
-  why_cmd->add_flag("--all", why.all, "Explain every process a name matches");
-  why_cmd->add_flag("--short", why.short_form, "One line per process");
-  why_cmd->add_flag("--tree", why.tree, "Also show the target's children");
-  why_cmd->add_flag("--env", why.env, "Show the environment (secret-looking values redacted)");
-  why_cmd->add_flag("-w,--wide", why.wide, "Do not cut lines to the terminal width");
+  for (const WhyFlag& f : kWhyFlags) why_cmd->add_flag(f.names, f.field(why), f.help);
 
   WatchOptions watch;
   CLI::App* watch_cmd = app.add_subcommand("watch", "Live fork/exec/exit stream with lineage context");
@@ -167,21 +239,16 @@ int run(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(size_t{0}, size_t{1} << 26));
 
-  // `lineage PID` means `lineage why PID`.
-  std::vector<std::string> args(argv + 1, argv + argc);
-  if (!args.empty() && args[0] != "tree" && args[0] != "why" && args[0] != "watch" && !args[0].starts_with("-")) {
-    args.insert(args.begin(), "why");
-  }
   std::reverse(args.begin(), args.end());  // CLI11 takes them reversed
 
   try {
     app.parse(args);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return cli11_exit(app, e);
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+    return cli11_exit(app, e);
   } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
+    return cli11_exit(app, e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "lineage: %s\nTry 'lineage --help'.\n", e.what());
     return static_cast<int>(ErrorKind::kUsage);
@@ -195,12 +262,7 @@ int run(int argc, char** argv) {
     if (!out) return print_error(out.error());
     return write_out(*out);
   }
-  if (why_cmd->parsed()) {
-    auto out = run_why(why);
-    if (!out) return print_error(out.error());
-    int rc = write_out(out->text);
-    return rc != 0 ? rc : out->exit_code;
-  }
+  if (why_cmd->parsed()) return run_why_command(why);
   if (watch_cmd->parsed()) {
     auto rc = run_watch(watch);
     if (!rc) return print_error(rc.error());
@@ -208,6 +270,18 @@ int run(int argc, char** argv) {
   }
   std::fputs(app.help().c_str(), stdout);
   return 0;
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  // `lineage PID` means `lineage why PID`.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] != "tree" && args[0] != "why" && args[0] != "watch" && !args[0].starts_with("-")) {
+    args.insert(args.begin(), "why");
+  }
+  if (WhyOptions why; parse_why_fast(args, why)) return run_why_command(why);
+  return run_cli11(std::move(args));
 }
 
 }  // namespace lineage::cli
