@@ -82,6 +82,7 @@ Result<CommandOutput> run_why(const WhyOptions& o) {
   explain::ReportOptions ropts;
   ropts.want_children = o.tree;
   ropts.want_environment = o.env;
+  ropts.want_git = o.common.json || !o.short_form;
   Terminal term = detect_terminal(o.common);
   output::WhyTextOptions topts{term.color, o.short_form, o.tree, o.env, o.wide ? 0 : term.width};
 

@@ -7,6 +7,7 @@
 
 #include "core/process.h"
 #include "core/result.h"
+#include "core/unique_fd.h"
 #include "procfs/reader.h"
 
 namespace lineage::explain {
@@ -29,10 +30,14 @@ struct Chain {
   /// the real parent exited and its pid was reused.
   int32_t reused_parent_pid = 0;
   bool loop = false;  // stopped on a pid seen before
+  /// The pid directories of `processes`, same order, kept open while a
+  /// report is built so that later reads need neither a new lookup nor a
+  /// start-time check. Empty once the report is done (fds are bounded).
+  std::vector<UniqueFd> dirfds;
 };
 
 /// Reads `fields` of chain[index] into it, if the pid still names the same
-/// process (start time checked).
+/// process (its kept directory fd, else the start time checked).
 void read_more(const procfs::ProcReader& reader, Chain& chain, size_t index, core::FieldMask fields);
 
 /// kNotFound when the target does not exist.

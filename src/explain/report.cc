@@ -21,25 +21,41 @@ std::string read_small(const std::string& path, size_t cap = 256) {
   return text;
 }
 
-// Children from /proc/PID/task/*/children: no scan of the whole table.
-std::vector<core::Process> read_children(const procfs::ProcReader& reader, const core::Process& p) {
+// Appends the pids listed in a task's children file.
+void add_child_pids(std::string text, std::vector<int32_t>& pids) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  for (size_t pos = 0; pos < text.size() && pids.size() < 100000;) {
+    size_t end = text.find(' ', pos);
+    if (end == std::string::npos) end = text.size();
+    int32_t pid = 0;
+    std::from_chars(text.data() + pos, text.data() + end, pid);
+    if (pid > 0) pids.push_back(pid);
+    pos = end + 1;
+  }
+}
+
+// Children from /proc/PID/task/*/children: no scan of the whole table. A
+// single-threaded process (its stat says so) has one task to ask. The
+// children's stat alone when only their states are needed.
+std::vector<core::Process> read_children(const procfs::ProcReader& reader, const core::Process& p,
+                                         int dirfd, core::FieldMask fields) {
   std::vector<core::Process> out;
   std::vector<int32_t> pids;
-  std::string task_dir = reader.root() + "/" + std::to_string(p.pid()) + "/task";
-  std::error_code ec;
-  for (const auto& task : std::filesystem::directory_iterator(task_dir, ec)) {
-    std::string text = read_small(task.path().string() + "/children", 1 << 20);
-    for (size_t pos = 0; pos < text.size() && pids.size() < 100000;) {
-      size_t end = text.find(' ', pos);
-      if (end == std::string::npos) end = text.size();
-      int32_t pid = 0;
-      std::from_chars(text.data() + pos, text.data() + end, pid);
-      if (pid > 0) pids.push_back(pid);
-      pos = end + 1;
+  std::string text;
+  if (dirfd >= 0 && p.stat.num_threads == 1) {
+    std::string name = "task/" + std::to_string(p.pid()) + "/children";
+    if (procfs::read_file_at(dirfd, name.c_str(), text, 1 << 20) == procfs::ReadError::kNone) {
+      add_child_pids(std::move(text), pids);
+    }
+  } else {
+    std::string task_dir = reader.root() + "/" + std::to_string(p.pid()) + "/task";
+    std::error_code ec;
+    for (const auto& task : std::filesystem::directory_iterator(task_dir, ec)) {
+      add_child_pids(read_small(task.path().string() + "/children", 1 << 20), pids);
     }
   }
   for (int32_t pid : pids) {
-    auto child = reader.read(pid, core::kFieldStat | core::kFieldStatus | core::kFieldCmdline);
+    auto child = reader.read(pid, fields);
     if (child && child->ppid() == p.pid()) out.push_back(std::move(*child));
   }
   return out;
@@ -47,16 +63,18 @@ std::vector<core::Process> read_children(const procfs::ProcReader& reader, const
 
 // The listening sockets a pid holds: the kernel's socket table, then the
 // pid's own fds (no scan of other processes).
-std::vector<Listener> listeners_of(const procfs::ProcReader& reader, int32_t pid) {
+std::vector<Listener> listeners_of(const procfs::ProcReader& reader, int32_t pid, int dirfd) {
   std::vector<Listener> out;
-  if (procfs::socket_inodes_of(reader, pid).empty()) return out;  // no sockets: ask no more
+  std::vector<uint64_t> inodes =
+      dirfd >= 0 ? procfs::socket_inodes_at(dirfd) : procfs::socket_inodes_of(reader, pid);
+  if (inodes.empty()) return out;  // no sockets: ask no more
   auto all = procfs::list_sockets();
   if (!all) return out;
   std::vector<procfs::SocketEntry> listening;
   for (auto& s : *all) {
     if (s.listening && s.inode != 0) listening.push_back(std::move(s));
   }
-  for (const auto& s : procfs::sockets_of(reader, pid, listening)) {
+  for (const auto& s : procfs::sockets_with(inodes, listening)) {
     out.push_back({std::string(procfs::protocol_name(s.proto)), s.local_address, s.local_port,
                    procfs::binds_all_interfaces(s)});
   }
@@ -115,12 +133,16 @@ Result<Report> explain_pid(const procfs::ProcReader& reader, const procfs::Syste
   WarningInputs in;
   in.sources = report.sources;
   in.reused_parent_pid = report.chain.reused_parent_pid;
-  report.children = read_children(reader, report.target());
+  const int target_fd = report.chain.dirfds.empty() ? -1 : report.chain.dirfds.back().get();
+  report.children = read_children(reader, report.target(), target_fd,
+                                  options.want_children
+                                      ? core::kFieldStat | core::kFieldStatus | core::kFieldCmdline
+                                      : core::kFieldStat);  // zombies are counted from stat
   for (const auto& c : report.children) in.zombie_children += c.is_zombie();
   if (!options.want_children) report.children.clear();
   for (auto& c : report.children) users.fill(c);
 
-  for (const auto& l : listeners_of(reader, report.target().pid())) {
+  for (const auto& l : listeners_of(reader, report.target().pid(), target_fd)) {
     report.listeners.push_back(l);
     if (l.all_interfaces && !in.listens_on_all_interfaces) {
       in.listens_on_all_interfaces = true;
@@ -128,10 +150,11 @@ Result<Report> explain_pid(const procfs::ProcReader& reader, const procfs::Syste
     }
   }
   report.warnings = find_warnings(ctx, in);
-  if (report.target().cwd) report.git = find_git(*report.target().cwd);
+  if (options.want_git && report.target().cwd) report.git = find_git(*report.target().cwd);
   if (!options.want_environment) {
     for (auto& p : report.chain.processes) p.environ.reset();  // never kept unless asked
   }
+  report.chain.dirfds.clear();  // a report may be one of thousands (--all)
   return report;
 }
 

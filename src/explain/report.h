@@ -36,6 +36,7 @@ struct Report {
 struct ReportOptions {
   bool want_children = false;
   bool want_environment = false;  // keep environ for --env output
+  bool want_git = true;           // the cwd's git repository (not in --short text)
 };
 
 /// Builds the report of one pid; kNotFound when it does not exist.

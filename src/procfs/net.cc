@@ -279,13 +279,12 @@ std::optional<uint64_t> socket_inode(std::string_view link) {
   return inode;
 }
 
-// Calls fn(inode) for each socket fd of the process (repeats possible);
-// fn returns false to stop. Returns the outcome of opening the fd dir.
+// Calls fn(inode) for each socket fd in the fd directory fd_dir (relative
+// to dirfd; repeats possible); fn returns false to stop. Returns the
+// outcome of opening the fd dir.
 template <class Fn>
-ReadError for_each_socket_fd(int root_fd, int32_t pid, std::vector<char>& buf, Fn fn) {
-  char name[32];
-  std::snprintf(name, sizeof name, "%d/fd", pid);
-  UniqueFd dir(::openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+ReadError for_each_socket_fd_in(int dirfd, const char* fd_dir, std::vector<char>& buf, Fn fn) {
+  UniqueFd dir(::openat(dirfd, fd_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir.valid()) return classify_errno(errno);
   for_each_entry(dir.get(), buf, [&](const char* fd_name) {
     char target[64];  // socket links are short; longer links are not sockets
@@ -295,6 +294,13 @@ ReadError for_each_socket_fd(int root_fd, int32_t pid, std::vector<char>& buf, F
     return inode ? fn(*inode) : true;
   });
   return ReadError::kNone;
+}
+
+template <class Fn>
+ReadError for_each_socket_fd(int root_fd, int32_t pid, std::vector<char>& buf, Fn fn) {
+  char name[32];
+  std::snprintf(name, sizeof name, "%d/fd", pid);
+  return for_each_socket_fd_in(root_fd, name, buf, fn);
 }
 
 void count(ScanStats& stats, ReadError err) {
@@ -539,9 +545,23 @@ std::vector<uint64_t> socket_inodes_of(const ProcReader& reader, int32_t pid) {
   return inodes;
 }
 
+std::vector<uint64_t> socket_inodes_at(int pid_dirfd) {
+  std::vector<uint64_t> inodes;
+  std::vector<char> buf(8 * 1024);
+  for_each_socket_fd_in(pid_dirfd, "fd", buf, [&](uint64_t inode) {
+    inodes.push_back(inode);
+    return true;
+  });
+  return inodes;
+}
+
 std::vector<SocketEntry> sockets_of(const ProcReader& reader, int32_t pid,
                                     const std::vector<SocketEntry>& all) {
-  std::vector<uint64_t> inodes = socket_inodes_of(reader, pid);
+  return sockets_with(socket_inodes_of(reader, pid), all);
+}
+
+std::vector<SocketEntry> sockets_with(const std::vector<uint64_t>& inodes,
+                                      const std::vector<SocketEntry>& all) {
   std::unordered_set<uint64_t> held(inodes.begin(), inodes.end());
   std::vector<SocketEntry> out;
   for (const auto& s : all) {

@@ -103,8 +103,14 @@ std::vector<SocketOwner> find_socket_owners(const ProcReader& reader,
 /// Inodes of the sockets a pid holds open (from its fd links).
 std::vector<uint64_t> socket_inodes_of(const ProcReader& reader, int32_t pid);
 
+/// The same through the pid's directory fd (as ProcReader::read keeps it).
+std::vector<uint64_t> socket_inodes_at(int pid_dirfd);
+
 std::vector<SocketEntry> sockets_of(const ProcReader& reader, int32_t pid,
                                     const std::vector<SocketEntry>& all);
+/// The sockets in `all` with one of these inodes, listening ones first.
+std::vector<SocketEntry> sockets_with(const std::vector<uint64_t>& inodes,
+                                      const std::vector<SocketEntry>& all);
 
 struct FileUse {
   int32_t pid = 0;

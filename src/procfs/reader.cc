@@ -129,13 +129,14 @@ SystemInfo ProcReader::system_info() const {
   long page = ::sysconf(_SC_PAGESIZE);
   if (page > 0) info.page_size = static_cast<uint64_t>(page);
   std::string buf;
-  if (read_file_at(root_fd_.get(), "uptime", buf, 4096) == ReadError::kNone) {
+  // Both are generated whole at open: a short read is the end.
+  if (read_file_at(root_fd_.get(), "uptime", buf, 4096, nullptr, true) == ReadError::kNone) {
     info.boot_ns_now = parse_uptime_ns(buf).value_or(0);
   }
   timespec now{};
   ::clock_gettime(CLOCK_REALTIME, &now);
   info.realtime_ns_now = static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
-  if (read_file_at(root_fd_.get(), "meminfo", buf, 64 * 1024) == ReadError::kNone) {
+  if (read_file_at(root_fd_.get(), "meminfo", buf, 64 * 1024, nullptr, true) == ReadError::kNone) {
     info.mem_total_kb = parse_meminfo_total_kb(buf).value_or(0);
   }
   return info;
@@ -151,7 +152,13 @@ std::optional<core::Process> ProcReader::read_at(int32_t pid, int dirfd, core::F
   p.stat = std::move(*stat);
   p.key = {pid, p.stat.start_ticks * tick_ns_};
   p.read = kFieldStat;
+  if (!read_fields(pid, dirfd, p, fields, buf)) return std::nullopt;
+  return p;
+}
 
+bool ProcReader::read_fields(int32_t pid, int dirfd, core::Process& p, core::FieldMask fields,
+                             std::string& buf) const {
+  using namespace core;
   bool gone = false;
   // Records the outcome of one field group; returns true when it was read.
   auto outcome = [&](Field field, ReadError err) {
@@ -222,18 +229,45 @@ std::optional<core::Process> ProcReader::read_at(int32_t pid, int dirfd, core::F
     read_threads(dirfd, pid, p.threads, buf);
     p.read |= kFieldThreads;
   }
-  if (gone) return std::nullopt;
-  return p;
+  return !gone;
 }
 
-std::optional<core::Process> ProcReader::read(int32_t pid, core::FieldMask fields) const {
+std::optional<core::Process> ProcReader::read(int32_t pid, core::FieldMask fields,
+                                              UniqueFd* keep) const {
   if (pid <= 0) return std::nullopt;
   char name[16];
   std::snprintf(name, sizeof name, "%d", pid);
   UniqueFd dirfd(::openat(root_fd_.get(), name, O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!dirfd.valid()) return std::nullopt;
   std::string buf;
-  return read_at(pid, dirfd.get(), fields, buf);
+  auto p = read_at(pid, dirfd.get(), fields, buf);
+  if (p && keep) *keep = std::move(dirfd);
+  return p;
+}
+
+bool ProcReader::read_more(int dirfd, core::Process& p, core::FieldMask fields) const {
+  fields &= ~core::kFieldStat;
+  core::Process more;
+  std::string buf;
+  if (!read_fields(p.pid(), dirfd, more, fields, buf)) return false;
+  if (fields & core::kFieldStatus) p.status = std::move(more.status);
+  if (fields & core::kFieldCmdline) {
+    p.argv = std::move(more.argv);
+    p.argv_truncated = more.argv_truncated;
+  }
+  if (fields & core::kFieldExe) p.exe = std::move(more.exe);
+  if (fields & core::kFieldCwd) p.cwd = std::move(more.cwd);
+  if (fields & core::kFieldCgroup) p.cgroups = std::move(more.cgroups);
+  if (fields & core::kFieldNamespaces) p.ns = more.ns;
+  if (fields & core::kFieldThreads) p.threads = std::move(more.threads);
+  if (fields & core::kFieldEnviron) p.environ = std::move(more.environ);
+  if (fields & core::kFieldLoginUid) {
+    p.login_uid = more.login_uid;
+    p.session_id = more.session_id;
+  }
+  p.read |= more.read & fields;
+  p.unavailable |= more.unavailable & fields;
+  return true;
 }
 
 std::vector<int32_t> ProcReader::list_pids() const {

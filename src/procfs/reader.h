@@ -42,7 +42,14 @@ class ProcReader {
   /// tables are read by one thread per core.
   std::vector<core::Process> scan(core::FieldMask fields, ScanStats* stats = nullptr) const;
   /// One process; nullopt when it does not exist (or exited mid-read).
-  std::optional<core::Process> read(int32_t pid, core::FieldMask fields) const;
+  /// With dirfd, the pid directory stays open there for read_more: it
+  /// names this process only, even once the pid is reused.
+  std::optional<core::Process> read(int32_t pid, core::FieldMask fields,
+                                    UniqueFd* dirfd = nullptr) const;
+  /// Reads more field groups of p through the dirfd read() kept (no second
+  /// stat read to check identity: the fd cannot reach another process).
+  /// Returns false, leaving p as it was, when the process has exited.
+  bool read_more(int dirfd, core::Process& p, core::FieldMask fields) const;
   SystemInfo system_info() const;
   /// Nanoseconds per clock tick of /proc start times (no file read).
   uint64_t tick_ns() const { return tick_ns_; }
@@ -53,6 +60,9 @@ class ProcReader {
   ProcReader(std::string root, UniqueFd fd) : root_(std::move(root)), root_fd_(std::move(fd)) {}
   std::optional<core::Process> read_at(int32_t pid, int dirfd, core::FieldMask fields,
                                        std::string& buf) const;
+  /// The groups of fields other than stat; false when the process is gone.
+  bool read_fields(int32_t pid, int dirfd, core::Process& p, core::FieldMask fields,
+                   std::string& buf) const;
 
   std::string root_;
   UniqueFd root_fd_;
