@@ -23,7 +23,13 @@ class UserNames {
   static std::optional<uint32_t> lookup(std::string_view name_or_uid);
 
  private:
+  /// The name from /etc/passwd when NSS would take it from there first.
+  const std::string* from_passwd_file(uint32_t uid);
+
   std::unordered_map<uint32_t, std::string> cache_;
+  bool files_read_ = false;
+  bool use_file_ = false;
+  std::string passwd_;
 };
 
 }  // namespace lineage::procfs
