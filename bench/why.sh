@@ -5,9 +5,13 @@
 #   SIZES="1000" RUNS=5 bash bench/why.sh
 #
 # Holds N processes (spawner, a tree with fan-out 8) and one TCP listener on
-# 127.0.0.1 (a tiny C program built here), then times, in one hyperfine run:
+# 127.0.0.1 (a tiny C program built here), then times, in one hyperfine run
+# of PID_RUNS runs (these take a millisecond or two: many runs for a stable
+# median):
 #   why-pid      $LINEAGE why PID --short   PID: a spawner leaf, 6+ levels deep
 #   floor-chain  reads /proc/P/stat of PID and each ancestor up to pid 1
+#   version      $LINEAGE --version         lineage's own start-up and exit
+# and in a second one of RUNS runs:
 #   why-name     $LINEAGE why NAME --short  NAME: the listener's unique name
 #   floor-names  floor stat cmdline          every pid's stat + cmdline
 #   why-port     $LINEAGE why :PORT --short
@@ -21,6 +25,7 @@
 #   LINEAGE      lineage binary (default: <repo>/build/lineage)
 #   SIZES        process counts to hold while measuring (spawner N)
 #   RUNS         hyperfine runs per command (after 2 warmups)
+#   PID_RUNS     hyperfine runs of why-pid, floor-chain, version (after 20 warmups)
 #   RESULTS_DIR  where why-<N>.json / .md go (default: bench/results)
 #
 # stdout: one markdown table per N.  Progress and hyperfine output: stderr.
@@ -30,6 +35,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 LINEAGE=${LINEAGE:-$here/../build/lineage}
 SIZES=${SIZES:-1000 10000}
 RUNS=${RUNS:-15}
+PID_RUNS=${PID_RUNS:-300}
 RESULTS_DIR=${RESULTS_DIR:-$here/results}
 
 log() { printf '%s\n' "$*" >&2; }
@@ -96,6 +102,16 @@ EOF
 gcc -O2 -Wall -o "$build/listener" "$build/listener.c"
 mkdir -p "$RESULTS_DIR"
 
+# hyperfine in the background, so that a signal to this script is handled at once.
+hyperfine_bg() {
+    hyperfine -N -i "$@" >&2 &
+    hf_pid=$!
+    local rc=0
+    wait "$hf_pid" || rc=$?
+    hf_pid=""
+    ((rc == 0)) || die "hyperfine failed (exit $rc)"
+}
+
 nprocs() { local p=(/proc/[0-9]*); echo "${#p[@]}"; }
 nbench() { { grep -lx lineage-bench /proc/[0-9]*/comm 2>/dev/null || true; } | wc -l; }
 # hyperfine -N splits its command string shell-style: %q-quote each argument.
@@ -151,31 +167,32 @@ for n in $SIZES; do
     depth=0; p=$leaf
     while [[ $p -gt 0 ]]; do depth=$((depth + 1)); p=$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null || echo 0); done
     log "why PID target: $leaf, $depth levels from pid 1"
-    names=(floor-chain floor-names ss-all ss-port)
-    cmds=("$(quote "$build/floor_chain" "$leaf")" "$(quote "$build/floor" stat cmdline)"
-          "$(quote ss -tlnp)" "$(quote ss -tlnp "sport = :$port")")
+    pid_names=(floor-chain) pid_cmds=("$(quote "$build/floor_chain" "$leaf")")
+    names=(floor-names ss-all ss-port)
+    cmds=("$(quote "$build/floor" stat cmdline)" "$(quote ss -tlnp)" "$(quote ss -tlnp "sport = :$port")")
     if ((have_lineage)); then
         out=$("$LINEAGE" why ":$port" --short 2>&1) || true
         grep -q "($listener_pid)" <<<"$out" || die "lineage why :$port does not name pid $listener_pid: $out"
         out=$("$LINEAGE" why lbench-listener --short 2>&1) || true
         grep -q "($listener_pid)" <<<"$out" || die "lineage why lbench-listener does not name pid $listener_pid: $out"
-        names+=(why-pid why-name why-port)
-        cmds+=("$(quote "$LINEAGE" why "$leaf" --short)" "$(quote "$LINEAGE" why lbench-listener --short)"
-               "$(quote "$LINEAGE" why ":$port" --short)")
+        pid_names+=(version why-pid)
+        pid_cmds+=("$(quote "$LINEAGE" --version)" "$(quote "$LINEAGE" why "$leaf" --short)")
+        names+=(why-name why-port)
+        cmds+=("$(quote "$LINEAGE" why lbench-listener --short)" "$(quote "$LINEAGE" why ":$port" --short)")
     fi
     if ((have_witr)); then
         names+=(witr-pid witr-name witr-port)
         cmds+=("$(quote witr --pid "$leaf")" "$(quote witr lbench-listener)" "$(quote witr --port "$port")")
     fi
+    log "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+    pid_json=$RESULTS_DIR/why-pid-$n.json
+    hf_args=()
+    for i in "${!pid_names[@]}"; do hf_args+=(-n "${pid_names[$i]}" "${pid_cmds[$i]}"); done
+    hyperfine_bg --warmup 20 --runs "$PID_RUNS" --export-json "$pid_json" "${hf_args[@]}"
+    json=$RESULTS_DIR/why-$n.json
     hf_args=()
     for i in "${!names[@]}"; do hf_args+=(-n "${names[$i]}" "${cmds[$i]}"); done
-    json=$RESULTS_DIR/why-$n.json
-    # In the background so that a signal to this script is handled at once.
-    hyperfine -N -i --warmup 2 --runs "$RUNS" --export-json "$json" "${hf_args[@]}" >&2 &
-    hf_pid=$!
-    rc=0; wait "$hf_pid" || rc=$?
-    hf_pid=""
-    ((rc == 0)) || die "hyperfine failed (exit $rc)"
+    hyperfine_bg --warmup 2 --runs "$RUNS" --export-json "$json" "${hf_args[@]}"
 
     kill -0 "$spawner_pid" 2>/dev/null || die "spawner exited during the measurements"
     kill -TERM "$spawner_pid"
@@ -186,10 +203,10 @@ for n in $SIZES; do
 
     md=$RESULTS_DIR/why-$n.md
     if python3 -c 'import json' 2>/dev/null; then
-        python3 - "$json" "$n" <<'EOF' | tee "$md"
+        python3 - "$pid_json" "$json" "$n" <<'EOF' | tee "$md"
 import json, sys
-path, n = sys.argv[1], sys.argv[2]
-res = json.load(open(path))["results"]
+pid_path, path, n = sys.argv[1], sys.argv[2], sys.argv[3]
+res = json.load(open(pid_path))["results"] + json.load(open(path))["results"]
 print(f"### why, {n} other processes\n")
 print("| command | median ms | min ms |")
 print("|---|---:|---:|")
@@ -200,11 +217,12 @@ EOF
     elif command -v jq >/dev/null; then
         {
             printf '### port owner, %s other processes\n\n| tool | median ms | min ms | ratio vs ss -tlnp |\n|---|---:|---:|---:|\n' "$n"
+            jq -r '.results[] | "| \(.command) | \(.median * 100000 | round / 100) | \(.min * 100000 | round / 100) | |"' "$pid_json"
             jq -r '(.results[] | select(.command == "ss-all") | .median) as $b | .results[]
                 | "| \(.command) | \(.median * 100000 | round / 100) | \(.min * 100000 | round / 100) | \(.median / $b * 100 | round / 100)x |"' "$json"
             echo
         } | tee "$md"
     else
-        cat "$json"
+        cat "$pid_json" "$json"
     fi
 done
