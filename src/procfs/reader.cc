@@ -194,7 +194,8 @@ bool ProcReader::read_fields(int32_t pid, int dirfd, core::Process& p, core::Fie
     if (outcome(kFieldCwd, read_link_at(dirfd, "cwd", link))) p.cwd = link;
   }
   if (fields & kFieldCgroup) {
-    if (outcome(kFieldCgroup, read_file_at(dirfd, "cgroup", buf, 64 * 1024))) {
+    // A single_open seq file like stat: generated whole, a short read ends it.
+    if (outcome(kFieldCgroup, read_file_at(dirfd, "cgroup", buf, 64 * 1024, nullptr, true))) {
       p.cgroups = parse_cgroup(buf);
     }
   }
