@@ -26,6 +26,9 @@
 #   SIZES        process counts to hold while measuring (spawner N)
 #   RUNS         hyperfine runs per command (after 2 warmups)
 #   PID_RUNS     hyperfine runs of why-pid, floor-chain, version (after 20 warmups)
+#   BASELINE     another lineage binary (say, a build of an older commit): its
+#                version and why-pid join the same run as base-version and
+#                base-why-pid, for a before/after under the same conditions
 #   RESULTS_DIR  where why-<N>.json / .md go (default: bench/results)
 #
 # stdout: one markdown table per N.  Progress and hyperfine output: stderr.
@@ -177,6 +180,10 @@ for n in $SIZES; do
         grep -q "($listener_pid)" <<<"$out" || die "lineage why lbench-listener does not name pid $listener_pid: $out"
         pid_names+=(version why-pid)
         pid_cmds+=("$(quote "$LINEAGE" --version)" "$(quote "$LINEAGE" why "$leaf" --short)")
+        if [[ -n ${BASELINE:-} ]]; then
+            pid_names+=(base-version base-why-pid)
+            pid_cmds+=("$(quote "$BASELINE" --version)" "$(quote "$BASELINE" why "$leaf" --short)")
+        fi
         names+=(why-name why-port)
         cmds+=("$(quote "$LINEAGE" why lbench-listener --short)" "$(quote "$LINEAGE" why ":$port" --short)")
     fi
