@@ -27,7 +27,14 @@ std::string describe(const Source& s) {
     std::string line = get(s, "line");
     return line.empty() ? "a cron job" : fmt::format("cron job {}:{}", get(s, "crontab"), line);
   }
-  if (k == "at") return "an at job";
+  if (k == "at") {
+    std::string job = get(s, "job"), queue = get(s, "queue"), user = get(s, "user");
+    if (job.empty()) return "an at job";
+    std::string text = fmt::format("at job {}", job);
+    if (!queue.empty()) text += fmt::format(" (queue {})", queue);
+    if (!user.empty()) text += " of " + user;
+    return text;
+  }
   if (k == "ssh") {
     std::string text = "ssh session";
     if (!get(s, "user").empty()) text += " of " + get(s, "user");

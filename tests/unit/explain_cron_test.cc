@@ -23,6 +23,7 @@
 
 #include "explain/at_job.h"
 #include "explain/detectors.h"
+#include "explain/narrative.h"
 #include "fake_procfs.h"
 #include "procfs/users.h"
 
@@ -411,6 +412,7 @@ TEST_F(CronDetector, AtJobFromTheJobFileOnTheShellsStdin) {
                             "fd 0 of pid 711 is " + jobs + "/a0001201a3b4c5 (deleted)",
                             "the same file is " + jobs + "/=0001201a3b4c5 (atd renames a running job's file)",
                             "at job 18 in queue a, job file owned by " + owner}));
+  EXPECT_EQ(describe(s), "at job 18 (queue a) of " + owner);
 }
 
 TEST_F(CronDetector, AtJobInTheOtherSpoolLayoutAndNotYetRenamed) {
