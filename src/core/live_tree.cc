@@ -13,6 +13,20 @@ Comm Comm::of(std::string_view s) {
 
 std::string_view Comm::view() const { return std::string_view(bytes.data(), ::strnlen(bytes.data(), bytes.size())); }
 
+namespace {
+// A free slot of a slab: a recycled one, else a new one at the end.
+template <class T>
+uint32_t take_slot(std::vector<T>& slab, std::vector<uint32_t>& free) {
+  if (!free.empty()) {
+    uint32_t slot = free.back();
+    free.pop_back();
+    return slot;
+  }
+  slab.emplace_back();
+  return static_cast<uint32_t>(slab.size() - 1);
+}
+}  // namespace
+
 LiveTree::LiveTree(size_t max_processes, uint64_t tick_ns, size_t max_threads)
     : max_processes_(std::max<size_t>(max_processes, 1)),
       tick_ns_(tick_ns),
@@ -104,14 +118,7 @@ uint32_t LiveTree::add(ProcessKey key, uint32_t parent_slot, uint64_t time_ns) {
     ++counters_.pid_reuse;
     mark_exited(held, time_ns, -1, kNone);
   }
-  uint32_t slot;
-  if (!free_.empty()) {
-    slot = free_.back();
-    free_.pop_back();
-  } else {
-    slot = static_cast<uint32_t>(slab_.size());
-    slab_.emplace_back();
-  }
+  uint32_t slot = take_slot(slab_, free_);
   LiveProcess& p = slab_[slot];
   p.key = key;
   p.fork_time_ns = time_ns;
@@ -206,21 +213,7 @@ void LiveTree::evict(uint32_t slot) {
     if (!parent.alive() && parent.first_child == kNone) queue(p.fork_parent_slot, true);
   }
   for (uint32_t c = p.first_adopted; c != kNone; c = slab_[c].next_adopted) slab_[c].adopter = kNone;
-  for (uint32_t t = p.first_thread; t != kNone;) {
-    LiveThread& th = thread_slab_[t];
-    uint32_t next = th.next;
-    if (th.queued) {
-      if (th.lru_prev != kNone) thread_slab_[th.lru_prev].lru_next = th.lru_next;
-      else thread_lru_head_ = th.lru_next;
-      if (th.lru_next != kNone) thread_slab_[th.lru_next].lru_prev = th.lru_prev;
-      else thread_lru_tail_ = th.lru_prev;
-    }
-    threads_.erase({th.tid, th.start_time_ns});
-    if (live_threads_.find(th.tid) == t) live_threads_.erase(th.tid);
-    th = LiveThread{};
-    thread_free_.push_back(t);
-    t = next;
-  }
+  while (p.first_thread != kNone) remove_thread(p.first_thread);
   p.image.for_each([&](uint64_t, const Image& image) { release(image); });
   processes_.erase(p.key);
   if (current_.find(p.key.pid) == slot) current_.erase(p.key.pid);
@@ -277,20 +270,27 @@ void LiveTree::thread_exit(uint32_t t, uint64_t time_ns) {
   if (thread_lru_head_ == kNone) thread_lru_head_ = t;
 }
 
+void LiveTree::remove_thread(uint32_t t) {
+  LiveThread& th = thread_slab_[t];
+  if (th.queued) {  // leave the queue of dead threads
+    if (th.lru_prev != kNone) thread_slab_[th.lru_prev].lru_next = th.lru_next;
+    else thread_lru_head_ = th.lru_next;
+    if (th.lru_next != kNone) thread_slab_[th.lru_next].lru_prev = th.lru_prev;
+    else thread_lru_tail_ = th.lru_prev;
+  }
+  LiveProcess& p = slab_[th.process_slot];  // and its process's list
+  if (th.prev != kNone) thread_slab_[th.prev].next = th.next;
+  else p.first_thread = th.next;
+  if (th.next != kNone) thread_slab_[th.next].prev = th.prev;
+  threads_.erase({th.tid, th.start_time_ns});
+  if (live_threads_.find(th.tid) == t) live_threads_.erase(th.tid);
+  th = LiveThread{};
+  thread_free_.push_back(t);
+}
+
 void LiveTree::evict_threads_if_needed() {
   while (threads_.size() >= max_threads_ && thread_lru_head_ != kNone) {
-    uint32_t t = thread_lru_head_;
-    LiveThread& th = thread_slab_[t];
-    thread_lru_head_ = th.lru_next;
-    if (thread_lru_head_ != kNone) thread_slab_[thread_lru_head_].lru_prev = kNone;
-    else thread_lru_tail_ = kNone;
-    LiveProcess& p = slab_[th.process_slot];
-    if (th.prev != kNone) thread_slab_[th.prev].next = th.next;
-    else p.first_thread = th.next;
-    if (th.next != kNone) thread_slab_[th.next].prev = th.prev;
-    threads_.erase({th.tid, th.start_time_ns});
-    th = LiveThread{};
-    thread_free_.push_back(t);
+    remove_thread(thread_lru_head_);
     ++counters_.threads_evicted;
   }
 }
@@ -308,14 +308,7 @@ void LiveTree::thread_fork(const events::Event& e) {
     ++counters_.threads_dropped;
     return;
   }
-  uint32_t t;
-  if (!thread_free_.empty()) {
-    t = thread_free_.back();
-    thread_free_.pop_back();
-  } else {
-    t = static_cast<uint32_t>(thread_slab_.size());
-    thread_slab_.emplace_back();
-  }
+  uint32_t t = take_slot(thread_slab_, thread_free_);
   LiveThread& th = thread_slab_[t];
   LiveProcess& p = slab_[ps];
   th.tid = e.tid;

@@ -194,6 +194,7 @@ class LiveTree {
   void unqueue(uint32_t slot);
   void thread_fork(const events::Event& e);
   void thread_exit(uint32_t thread_slot, uint64_t time_ns);
+  void remove_thread(uint32_t thread_slot);
   void evict_threads_if_needed();
 
   size_t max_processes_;
