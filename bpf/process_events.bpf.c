@@ -28,6 +28,23 @@ struct {
 	__type(value, __u64);
 } lost SEC(".maps");
 
+/* Processes whose exit was reported, by (tgid, start): when a whole group
+ * dies at once (exit_group, SIGKILL), several threads on several CPUs can
+ * see signal->live at zero by the time they reach the exit tracepoint;
+ * the first to claim the entry reports the process, exactly once. LRU: an
+ * entry is only needed for the microseconds the threads race. */
+struct exit_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 start;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct exit_key);
+	__type(value, __u8);
+} exited SEC(".maps");
+
 static __always_inline void *reserve(__u64 size)
 {
 	void *rec = bpf_ringbuf_reserve(&events, size, 0);
@@ -210,6 +227,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	e->exe_ino = BPF_CORE_READ(inode, i_ino);
 	e->exe_dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	e->exe_ctime_ns = inode_ctime_ns(inode);
+	e->exe_fs_magic = BPF_CORE_READ(inode, i_sb, s_magic);
 
 	/* The new image's argv is on its fresh stack, written by the kernel
 	 * moments ago, so it is resident. */
@@ -238,6 +256,17 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	struct task_struct *parent, *reaper;
 	bool thread = BPF_CORE_READ(task, signal, live.counter) != 0;
 
+	if (!thread) {
+		struct exit_key key = {};
+		__u8 one = 1;
+
+		key.tgid = BPF_CORE_READ(task, tgid);
+		key.start = BPF_CORE_READ(task, group_leader, start_boottime);
+		/* Another thread of the group already reported it: this one is
+		 * just a thread ending. */
+		if (bpf_map_update_elem(&exited, &key, &one, BPF_NOEXIST) != 0)
+			thread = true;
+	}
 	if (thread && (!include_threads || BPF_CORE_READ(task, pid) == BPF_CORE_READ(task, tgid)))
 		return 0;
 	e = reserve(sizeof(*e));

@@ -50,6 +50,7 @@ struct lineage_exec_event {
 	struct lineage_event_header h; /* tid: the exec'ing thread before de_thread() */
 	__u64 exe_ino;                 /* the file the kernel runs (a script's interpreter) */
 	__u64 exe_ctime_ns;
+	__u64 exe_fs_magic;            /* the file's filesystem (super block magic) */
 	__u32 exe_dev;                 /* the kernel's dev_t: major << 20 | minor */
 	__u32 exe_len;                 /* bytes in exe, without the NUL */
 	__u32 args_len;                /* bytes in args; the last argument may be cut */

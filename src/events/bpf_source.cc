@@ -158,7 +158,9 @@ void BpfEventSource::handle(const void* data, size_t size) {
       e.exe_dev = r->exe_ino ? ::makedev(r->exe_dev >> 20, r->exe_dev & 0xfffff) : 0;
       e.exe_ino = r->exe_ino;
       e.exe_ctime_ns = r->exe_ctime_ns;
-      if (e.interpreter.empty() && e.exe_ino) e.interpreter = interpreters_.elf_loader(e);
+      if (e.interpreter.empty() && e.exe_ino) {
+        e.interpreter = interpreters_.elf_loader(e, local_filesystem(r->exe_fs_magic));
+      }
       ++stats_.execs;
       sink_->push_back(std::move(e));
       return;

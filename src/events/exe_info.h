@@ -4,8 +4,16 @@
 // the dynamic loader an ELF asks for (PT_INTERP; none for a static binary).
 // The loader is read once per distinct file and cached by identity, so a
 // build that runs cc1 ten thousand times reads its ELF header once.
+//
+// The files are named by processes anyone may start, and lineage runs as
+// root: a loader is read only from local disk filesystems (a FUSE or
+// network file could stall the event loop), through an O_PATH handle
+// checked to be a regular file of the expected identity before it is
+// opened for reading (a device node swapped in is never opened).
 #include <cstdint>
+#include <chrono>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "events/event.h"
@@ -14,10 +22,11 @@ namespace lineage::events {
 
 struct ExeIdentity {
   uint64_t dev = 0, ino = 0, ctime_ns = 0;
-  bool operator==(const ExeIdentity&) const = default;
+  uint64_t mount_id = 0;  // statx's mount id; 0 when unknown
 };
 
-/// stat(2) of <proc_root>/PID/exe (the file itself, not the link); a zero
+/// <proc_root>/PID/exe as statx(2) sees the file itself, from cached
+/// attributes (AT_STATX_DONT_SYNC: a FUSE server is not asked); a zero
 /// identity when the process is gone or the link is unreadable.
 ExeIdentity exe_identity(const std::string& proc_root, int32_t pid);
 
@@ -25,22 +34,42 @@ ExeIdentity exe_identity(const std::string& proc_root, int32_t pid);
 /// not an ELF) or the header is malformed. Reads at most a few KiB.
 std::string elf_interpreter(int fd);
 
+/// Local disk and memory filesystems, by super block magic / by the type
+/// name of /proc/self/mountinfo.
+bool local_filesystem(uint64_t magic);
+bool local_filesystem(std::string_view type);
+
+/// Mount id -> filesystem type, from /proc/self/mountinfo, re-read at most
+/// once a second when an id is unknown.
+class MountTypes {
+ public:
+  std::string_view type(uint64_t mount_id);
+
+ private:
+  void load();
+  std::unordered_map<uint64_t, std::string> types_;
+  std::chrono::steady_clock::time_point loaded_{};
+};
+
 class InterpreterCache {
  public:
   static constexpr size_t kMaxEntries = 4096;
 
-  /// The loader of the exec'd file of e (e.exe_* identity set): from the
-  /// cache, else read from /proc/PID/exe, else from the path, in both cases
-  /// only when the opened file has e's identity.
-  std::string elf_loader(const Event& e);
+  /// The loader of the exec'd file of e (e.exe_* identity set), when
+  /// local_fs says its filesystem is a local one: from the cache, else read
+  /// from /proc/PID/exe, else from the path, only when the file opened has
+  /// e's inode and ctime.
+  std::string elf_loader(const Event& e, bool local_fs);
 
  private:
-  struct Hash {
-    size_t operator()(const ExeIdentity& id) const {
-      return std::hash<uint64_t>()(id.ino * 0x9E3779B97F4A7C15ull ^ id.dev ^ (id.ctime_ns << 1));
-    }
+  struct Key {
+    uint64_t ino = 0, ctime_ns = 0;
+    bool operator==(const Key&) const = default;
   };
-  std::unordered_map<ExeIdentity, std::string, Hash> cache_;
+  struct Hash {
+    size_t operator()(const Key& k) const { return std::hash<uint64_t>()(k.ino * 0x9E3779B97F4A7C15ull ^ k.ctime_ns); }
+  };
+  std::unordered_map<Key, std::string, Hash> cache_;
 };
 
 }  // namespace lineage::events

@@ -422,7 +422,7 @@ void NetlinkEventSource::enrich(const std::vector<ProcMessage>& msgs, std::vecto
     e.exe_dev = id.dev;
     e.exe_ino = id.ino;
     e.exe_ctime_ns = id.ctime_ns;
-    e.interpreter = interpreters_.elf_loader(e);
+    e.interpreter = interpreters_.elf_loader(e, id.mount_id && local_filesystem(mount_types_.type(id.mount_id)));
     if (p->status) {
       e.uid = p->status->uid.real;
       e.gid = p->status->gid.real;

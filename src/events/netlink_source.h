@@ -86,6 +86,7 @@ class NetlinkEventSource : public EventSource {
   const procfs::ProcReader& reader_;
   bool include_threads_ = false;
   InterpreterCache interpreters_;  // reader thread only
+  MountTypes mount_types_;         // likewise
   UniqueFd sock_;
   UniqueFd wake_;  // eventfd: tells the reader thread to stop
   uint64_t tick_ns_ = 10'000'000;

@@ -471,3 +471,71 @@ TEST_F(BpfSourceTest, SubreaperReparentingAndExecIdentity) {
 
 }  // namespace
 }  // namespace lineage::events
+
+namespace lineage::events {
+namespace {
+
+[[noreturn]] void spin() {
+  for (;;) asm volatile("" ::: "memory");  // busy, never optimised away
+}
+
+// A process whose threads all die at once (SIGKILL of a busy multithreaded
+// process, every CPU running one of them) is reported as exiting once:
+// several threads can find the group dead by the time they reach the exit
+// tracepoint, and only one may speak for the process.
+TEST_F(BpfSourceTest, GroupDeathIsOneExit) {
+  constexpr int kProcesses = 20;
+  std::vector<pid_t> pids;
+  for (int i = 0; i < kProcesses; ++i) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      ::close(fds[0]);
+      for (int t = 0; t < 6; ++t) {
+        pthread_t thread;
+        ::pthread_create(
+            &thread, nullptr,
+            [](void*) -> void* {
+              spin();
+              return nullptr;
+            },
+            nullptr);
+      }
+      (void)!::write(fds[1], "x", 1);
+      spin();
+    }
+    ::close(fds[1]);
+    char c;
+    ASSERT_EQ(::read(fds[0], &c, 1), 1);
+    ::close(fds[0]);
+    ::usleep(20'000);  // all threads running
+    ::kill(pid, SIGKILL);
+    ASSERT_EQ(::waitpid(pid, nullptr, 0), pid);
+    pids.push_back(pid);
+  }
+  std::map<pid_t, int> exits;
+  events_.reserve(1 << 16);
+  size_t scanned = 0;
+  poll_until(
+      [&] {
+        for (; scanned < events_.size(); ++scanned) {
+          const Event& e = events_[scanned];
+          if (e.kind == EventKind::kExit && !e.thread) ++exits[e.pid];
+        }
+        for (pid_t p : pids)
+          if (exits[p] == 0) return false;
+        return true;
+      },
+      std::chrono::seconds(5));
+  poll_until([] { return false; }, std::chrono::milliseconds(300));  // any late duplicate
+  for (; scanned < events_.size(); ++scanned) {
+    const Event& e = events_[scanned];
+    if (e.kind == EventKind::kExit && !e.thread) ++exits[e.pid];
+  }
+  for (pid_t p : pids) EXPECT_EQ(exits[p], 1) << "pid " << p;
+}
+
+}  // namespace
+}  // namespace lineage::events
