@@ -215,6 +215,7 @@ Result<int> run_watch(const WatchOptions& o) {
   std::vector<events::Event> batch;
   uint64_t shown = 0;
   auto last_reconcile = std::chrono::steady_clock::now() - std::chrono::seconds(2);
+  bool reconcile_due = false;  // events were lost since the last reconcile
   // Events are taken in batches: after a batch, the loop lets the next one
   // gather for kCoalesce before waking again (the sources buffer far more
   // than that: 16 MiB of ring, an 8 MiB socket), so a steady stream costs a
@@ -235,9 +236,8 @@ Result<int> run_watch(const WatchOptions& o) {
       if (ts.tv_nsec > 0) ::nanosleep(&ts, nullptr);  // a signal ends it early: fine
     }
     std::string out;
-    bool lost = false;
     for (const auto& e : batch) {
-      lost |= e.kind == events::EventKind::kLost;
+      reconcile_due |= e.kind == events::EventKind::kLost;
       // Look the process up before an exit removes it from the pid map (by
       // key: pointers into the tree do not survive apply()).
       std::optional<core::ProcessKey> before;
@@ -295,7 +295,8 @@ Result<int> run_watch(const WatchOptions& o) {
     // Events were lost: bring the tree in line with /proc (what it missed
     // is added as backfilled, what vanished is closed), at most once a second.
     auto now = std::chrono::steady_clock::now();
-    if (lost && now - last_reconcile >= std::chrono::seconds(1)) {
+    if (reconcile_due && now - last_reconcile >= std::chrono::seconds(1)) {
+      reconcile_due = false;  // only once it ran: losses within the second wait for it
       last_reconcile = now;
       size_t changed = tree.reconcile(reader->scan(kSnapshotFields), boot_now_ns());
       if (!o.common.json) {

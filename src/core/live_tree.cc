@@ -345,6 +345,20 @@ std::vector<const Process*> parents_first(const std::vector<Process>& snapshot) 
 }
 }  // namespace
 
+Image LiveTree::image_of(const Process& p) {
+  Image image;
+  if (p.exe) image.exe = strings_.intern(p.exe->path);
+  if (p.argv) {
+    argv_buffer_.clear();
+    for (const auto& a : *p.argv) {
+      argv_buffer_ += a;
+      argv_buffer_ += '\0';
+    }
+    image.argv = strings_.intern(argv_buffer_);
+  }
+  return image;
+}
+
 void LiveTree::bootstrap(const std::vector<Process>& snapshot, uint64_t now_ns) { reconcile(snapshot, now_ns); }
 
 size_t LiveTree::reconcile(const std::vector<Process>& snapshot, uint64_t now_ns) {
@@ -363,37 +377,36 @@ size_t LiveTree::reconcile(const std::vector<Process>& snapshot, uint64_t now_ns
     ++changed;
   }
   for (const Process* p : parents_first(snapshot)) {
-    uint32_t parent = live_slot(p->ppid());
-    if (parent != kNone && slab_[parent].key.start_time_ns > p->key.start_time_ns) parent = kNone;  // reused pid
+    uint32_t parent = p->ppid() > 0 ? live_slot(p->ppid()) : kNone;
     uint32_t held = live_slot(p->key.pid);
     if (held != kNone && same_start(slab_[held].key.start_time_ns, p->key.start_time_ns, tick_ns_)) {
-      // Known: only the current parent may have changed unseen.
+      if (p->stat.state == 'Z') continue;  // dead, its exit on the way
+      // Known: what may have changed unseen is the current parent (a
+      // subreaper may well be younger than its adopted child) and, after a
+      // lost exec, the name and the image.
       const ProcessKey* cur = slab_[held].parent.latest();
-      ProcessKey want = parent == kNone ? ProcessKey{} : slab_[parent].key;
-      if (p->ppid() > 0 && (cur == nullptr || *cur != want)) {
+      if (parent != kNone && parent != held && (cur == nullptr || *cur != slab_[parent].key)) {
         reparent(held, parent, now_ns);
+        ++changed;
+      }
+      if (comm_at(slab_[held], now_ns) != Comm::of(p->stat.comm).view()) {
+        LiveProcess& lp = slab_[held];
+        lp.comm.set(now_ns, Comm::of(p->stat.comm));
+        set_image(lp, now_ns, image_of(*p));
         ++changed;
       }
       continue;
     }
+    // A zombie was alive when its exit came or will come; one the tree
+    // already closed (same key) is not news either.
+    if (p->stat.state == 'Z' || slot_of(p->key) != kNone) continue;
+    if (parent != kNone && slab_[parent].key.start_time_ns > p->key.start_time_ns) parent = kNone;  // reused pid
     uint32_t slot = add(p->key, parent, p->key.start_time_ns);
     LiveProcess& lp = slab_[slot];
     lp.backfilled = true;
     uint64_t t = p->key.start_time_ns;
     lp.comm.set(t, Comm::of(p->stat.comm));
-    if (p->exe || p->argv) {
-      Image image;
-      if (p->exe) image.exe = strings_.intern(p->exe->path);
-      if (p->argv) {
-        argv_buffer_.clear();
-        for (const auto& a : *p->argv) {
-          argv_buffer_ += a;
-          argv_buffer_ += '\0';
-        }
-        image.argv = strings_.intern(argv_buffer_);
-      }
-      set_image(lp, t, image);
-    }
+    if (p->exe || p->argv) set_image(lp, t, image_of(*p));
     if (p->status) lp.creds.set(t, Creds{p->status->uid.effective, p->status->gid.effective});
     ++counters_.backfilled;
     ++changed;
@@ -437,6 +450,7 @@ void LiveTree::apply(const events::Event& e) {
           !same_start(slab_[slot].key.start_time_ns, e.start_time_ns, tick_ns_)) {
         slot = kNone;
       }
+      if (slot == kNone && e.start_time_ns) slot = slot_of({e.pid, e.start_time_ns});  // known, closed
       if (slot == kNone) {
         ++counters_.exec_without_fork;
         slot = placeholder(e.pid, e.start_time_ns ? e.start_time_ns : e.time_ns, e.time_ns);
@@ -444,6 +458,18 @@ void LiveTree::apply(const events::Event& e) {
           reparent(slot, parent, e.time_ns);
           --counters_.reparented;  // its first known parent, not a change
         }
+      }
+      if (!slab_[slot].alive()) {
+        // An exec proves the process alive: the exit recorded for it was
+        // not its end (a source that took a leader thread's exit for the
+        // process's). The false end is undone and counted.
+        LiveProcess& dead = slab_[slot];
+        dead.exit_time_ns = 0;
+        dead.exit_code = 0;
+        dead.exit_unseen = false;
+        unqueue(slot);
+        if (live_slot(e.pid) == kNone) current_.put(e.pid, slot);
+        ++counters_.false_exits;
       }
       // exec from a non-leader thread (e.tid != e.pid): the kernel gives the
       // thread the leader's pid; the process keeps its identity. The other

@@ -119,6 +119,7 @@ struct TreeCounters {
   uint64_t reparented = 0;  // re-parentings recorded (exit of a parent, or observed later)
   uint64_t thread_forks = 0, thread_exits = 0, threads_evicted = 0, threads_dropped = 0;
   uint64_t vanished = 0;    // alive in the tree, gone from /proc at a reconcile
+  uint64_t false_exits = 0; // an exit undone by a later exec of the same process
 };
 
 /// What a process looked like at one moment.
@@ -188,6 +189,7 @@ class LiveTree {
   void set_image(LiveProcess& p, uint64_t time_ns, const events::Event& e);
   void set_image(LiveProcess& p, uint64_t time_ns, Image image);
   void release(const Image& image);
+  Image image_of(const Process& p);  // exe and argv from /proc, interned
   void evict_if_needed();
   void evict(uint32_t slot);
   void queue(uint32_t slot, bool front);

@@ -5,6 +5,7 @@
 // allocation and one pointer. Bounded: beyond kCap versions the oldest
 // after the first are dropped (the first, what the process started as, is
 // kept), handed back to the caller and counted.
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -29,6 +30,9 @@ class Versioned {
       return std::nullopt;
     }
     if (*latest() == value) return std::nullopt;
+    // Versions stay in time order whatever the caller's clock says: a
+    // version dated before the latest one starts with it.
+    time_ns = std::max(time_ns, latest_time());
     if (!later_) later_ = std::make_unique<std::vector<Entry>>();
     std::optional<T> dropped;
     if (later_->size() + 1 >= kCap) {

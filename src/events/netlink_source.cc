@@ -354,6 +354,7 @@ void NetlinkEventSource::enrich(const std::vector<ProcMessage>& msgs, std::vecto
     uint64_t first_ns = 0, start_ns = 0;
     std::string comm;
     bool exited = false, execs = false, read = false;
+    bool still_running = false;  // "exited", yet /proc shows it running: a leader thread's end
   };
   std::vector<Life> lives;
   std::vector<int> life(msgs.size(), -1), parent(msgs.size(), -1);
@@ -387,7 +388,7 @@ void NetlinkEventSource::enrich(const std::vector<ProcMessage>& msgs, std::vecto
     e.ppid = m.ppid;
     auto it = current.find(m.pid);
     if (m.type == ProcMessage::Type::kFork || it == current.end()) {
-      lives.push_back(Life{e.time_ns, 0, {}, false, false, false});
+      lives.push_back(Life{e.time_ns, 0, {}, false, false, false, false});
       it = current.insert_or_assign(m.pid, static_cast<int>(lives.size() - 1)).first;
     }
     life[i] = it->second;
@@ -440,6 +441,12 @@ void NetlinkEventSource::enrich(const std::vector<ProcMessage>& msgs, std::vecto
     if (!p || p->key.start_time_ns > l.first_ns + tick_ns_) continue;
     l.start_ns = p->key.start_time_ns;
     l.comm = std::move(p->stat.comm);
+    // The connector reports the leader thread's exit as pid == tgid also
+    // when another thread exec'd and took the leader's place (de_thread):
+    // the process runs on, not a zombie. (A leader that called
+    // pthread_exit() is a zombie beside its live threads and cannot be
+    // told from a dying group here: that one still reads as an exit.)
+    if (l.exited && p->stat.state != 'Z' && p->stat.state != 'X') l.still_running = true;
   }
   // 3. Parents outside the batch, once each.
   std::unordered_map<int32_t, uint64_t> parent_start;
@@ -462,6 +469,10 @@ void NetlinkEventSource::enrich(const std::vector<ProcMessage>& msgs, std::vecto
     if (life[i] < 0) continue;
     Event& e = events[i];
     const Life& l = lives[life[i]];
+    if (e.kind == EventKind::kExit && l.still_running) {
+      ++leader_exits_;
+      continue;
+    }
     e.start_time_ns = l.start_ns;
     // The child's comm at fork is its parent's; read later, stat may already
     // show the exec'd name, so only trust it when no exec is in the batch.

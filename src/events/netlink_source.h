@@ -92,7 +92,8 @@ class NetlinkEventSource : public EventSource {
   uint64_t tick_ns_ = 10'000'000;
   int64_t boot_minus_mono_ns_ = 0;
   std::vector<std::optional<uint32_t>> next_seq_;  // per cpu, reader thread only
-  uint64_t lost_credit_ = 0;  // overruns already reported, not yet seen as gaps
+  uint64_t lost_credit_ = 0;
+  uint64_t leader_exits_ = 0;  // leader-thread exits not passed on as process exits  // overruns already reported, not yet seen as gaps
 
   mutable std::mutex mu_;
   std::condition_variable ready_;

@@ -357,19 +357,31 @@ TEST(LiveTree, ReconcileAfterLostEvents) {
   LiveTree tree;
   replay(tree, fork(1 * kS, 1, 0, "init") + fork(2 * kS, 10, 1, "sv") + fork(3 * kS, 20, 10, "a") +
                    fork(3 * kS + 5, 21, 10, "b"));
-  std::vector<Process> snap(4);
+  std::vector<Process> snap(5);
   snap[0].key = {1, 1 * kS};
   snap[0].stat.comm = "init";
   snap[1].key = {10, 2 * kS};
   snap[1].stat.ppid = 1;
+  snap[1].stat.comm = "sv2";  // an exec was lost: a new name
+  snap[1].argv = std::vector<std::string>{"sv2", "--daemon"};
   snap[2].key = {20, 3 * kS};
   snap[2].stat.ppid = 1;  // re-parented while events were lost
+  snap[2].stat.comm = "a";
   snap[3].key = {30, 4 * kS};  // never seen
   snap[3].stat.ppid = 20;
   snap[3].stat.comm = "new";
+  snap[4].key = {40, 4 * kS};  // a zombie: dead already, nothing to add
+  snap[4].stat.ppid = 20;
+  snap[4].stat.state = 'Z';
   // 21 is gone.
   size_t changed = tree.reconcile(snap, 5 * kS);
-  EXPECT_EQ(changed, 3u);
+  EXPECT_EQ(changed, 4u);
+  EXPECT_EQ(tree.find_pid(40), nullptr);
+  auto sv = tree.at({10, 2 * kS}, 5 * kS);
+  EXPECT_EQ(sv->comm, "sv2");
+  EXPECT_EQ(sv->argv, (std::vector<std::string>{"sv2", "--daemon"}));
+  EXPECT_EQ(tree.at({10, 2 * kS}, 4 * kS)->comm, "sv");  // before: unchanged history
+  EXPECT_EQ(tree.reconcile(snap, 6 * kS), 0u);  // nothing new the second time
   EXPECT_EQ(tree.find_pid(21), nullptr);
   const LiveProcess* b = tree.find({21, 3 * kS + 5});
   ASSERT_NE(b, nullptr);
@@ -381,6 +393,28 @@ TEST(LiveTree, ReconcileAfterLostEvents) {
   EXPECT_EQ(added->fork_parent.pid, 20);
   EXPECT_EQ(tree.at({20, 3 * kS}, 5 * kS)->parent.pid, 1);
   EXPECT_EQ(tree.lineage({20, 3 * kS}, 5 * kS)[0].pid, 10);  // the fork parent stays
+}
+
+// A source that took a leader thread's exit for the process's (netlink,
+// exec from a non-leader thread): the exec that follows proves the process
+// alive, and the tree undoes the exit.
+TEST(LiveTree, ExecAfterAFalseExitRevivesTheProcess) {
+  LiveTree tree;
+  replay(tree, fork(1 * kS, 1, 0) + fork(2 * kS, 60, 1, "java") + exit_(3 * kS, 60));
+  std::string exec60 = "{\"event\":\"exec\",\"time_ns\":" + std::to_string(3 * kS + 1) +
+                       ",\"pid\":60,\"start_time_ns\":" + std::to_string(2 * kS) +
+                       ",\"exe\":\"/usr/bin/python3\",\"comm\":\"python3\",\"argv\":[\"python3\"]}\n";
+  replay(tree, exec60);
+  const LiveProcess* p = tree.find_pid(60);
+  ASSERT_NE(p, nullptr);
+  EXPECT_TRUE(p->alive());
+  EXPECT_EQ(p->key.start_time_ns, 2 * kS);
+  EXPECT_EQ(tree.counters().false_exits, 1u);
+  EXPECT_FALSE(p->placeholder);
+  EXPECT_EQ(tree.counters().exec_without_fork, 0u);
+  replay(tree, fork(4 * kS, 61, 60) + exit_(5 * kS, 60));
+  EXPECT_EQ(tree.lineage(tree.find_pid(61)->key, 4 * kS)[0].pid, 60);
+  EXPECT_EQ(tree.counters().exit_without_fork, 0u);
 }
 
 // Fork events for a process already seeded from /proc (start time in
