@@ -74,38 +74,6 @@ std::string_view LiveTree::comm_at(const LiveProcess& p, uint64_t time_ns) const
   return {};
 }
 
-// ---- the eviction queue: dead processes with no child in the tree ---------
-
-void LiveTree::queue(uint32_t slot, bool front) {
-  LiveProcess& p = slab_[slot];
-  if (p.queued) return;
-  p.queued = true;
-  if (front) {
-    p.lru_prev = kNone;
-    p.lru_next = lru_head_;
-    if (lru_head_ != kNone) slab_[lru_head_].lru_prev = slot;
-    lru_head_ = slot;
-    if (lru_tail_ == kNone) lru_tail_ = slot;
-  } else {
-    p.lru_next = kNone;
-    p.lru_prev = lru_tail_;
-    if (lru_tail_ != kNone) slab_[lru_tail_].lru_next = slot;
-    lru_tail_ = slot;
-    if (lru_head_ == kNone) lru_head_ = slot;
-  }
-}
-
-void LiveTree::unqueue(uint32_t slot) {
-  LiveProcess& p = slab_[slot];
-  if (!p.queued) return;
-  p.queued = false;
-  if (p.lru_prev != kNone) slab_[p.lru_prev].lru_next = p.lru_next;
-  else lru_head_ = p.lru_next;
-  if (p.lru_next != kNone) slab_[p.lru_next].lru_prev = p.lru_prev;
-  else lru_tail_ = p.lru_prev;
-  p.lru_prev = p.lru_next = kNone;
-}
-
 // ---- adding, exiting, re-parenting, evicting ----------------------------
 
 uint32_t LiveTree::add(ProcessKey key, uint32_t parent_slot, uint64_t time_ns) {
@@ -130,7 +98,7 @@ uint32_t LiveTree::add(ProcessKey key, uint32_t parent_slot, uint64_t time_ns) {
     p.next_sibling = parent.first_child;
     if (parent.first_child != kNone) slab_[parent.first_child].prev_sibling = slot;
     parent.first_child = slot;
-    unqueue(parent_slot);  // a child holds it now
+    dead_leaves_.remove(slab_, parent_slot);  // a child holds it now
   }
   processes_.put(key, slot);
   current_.put(key.pid, slot);
@@ -192,7 +160,7 @@ void LiveTree::mark_exited(uint32_t slot, uint64_t time_ns, int32_t code, uint32
     reparent(c, reaper, time_ns, assumed);
     c = next;
   }
-  if (slab_[slot].first_child == kNone) queue(slot, false);
+  if (slab_[slot].first_child == kNone) dead_leaves_.push(slab_, slot);
 }
 
 void LiveTree::release(const Image& image) {
@@ -203,14 +171,14 @@ void LiveTree::release(const Image& image) {
 
 void LiveTree::evict(uint32_t slot) {
   LiveProcess& p = slab_[slot];
-  unqueue(slot);
+  dead_leaves_.remove(slab_, slot);
   if (p.fork_parent_slot != kNone) {
     LiveProcess& parent = slab_[p.fork_parent_slot];
     if (p.prev_sibling != kNone) slab_[p.prev_sibling].next_sibling = p.next_sibling;
     else parent.first_child = p.next_sibling;
     if (p.next_sibling != kNone) slab_[p.next_sibling].prev_sibling = p.prev_sibling;
     // Its whole subtree is gone: the parent, if dead, is next in line.
-    if (!parent.alive() && parent.first_child == kNone) queue(p.fork_parent_slot, true);
+    if (!parent.alive() && parent.first_child == kNone) dead_leaves_.push(slab_, p.fork_parent_slot, true);
   }
   for (uint32_t c = p.first_adopted; c != kNone; c = slab_[c].next_adopted) slab_[c].adopter = kNone;
   while (p.first_thread != kNone) remove_thread(p.first_thread);
@@ -225,7 +193,7 @@ void LiveTree::evict(uint32_t slot) {
 void LiveTree::evict_if_needed() {
   // Dead leaves go first, oldest exit first; a dead process with a child in
   // the tree waits until its subtree is gone (it is someone's history).
-  while (processes_.size() > max_processes_ && lru_head_ != kNone) evict(lru_head_);
+  while (processes_.size() > max_processes_ && dead_leaves_.head != kNone) evict(dead_leaves_.head);
 }
 
 // ---- images --------------------------------------------------------------
@@ -262,22 +230,12 @@ void LiveTree::thread_exit(uint32_t t, uint64_t time_ns) {
   if (!th.alive()) return;
   th.exit_time_ns = std::max<uint64_t>(time_ns, 1);
   if (live_threads_.find(th.tid) == t) live_threads_.erase(th.tid);
-  th.queued = true;
-  th.lru_next = kNone;
-  th.lru_prev = thread_lru_tail_;
-  if (thread_lru_tail_ != kNone) thread_slab_[thread_lru_tail_].lru_next = t;
-  thread_lru_tail_ = t;
-  if (thread_lru_head_ == kNone) thread_lru_head_ = t;
+  dead_threads_.push(thread_slab_, t);
 }
 
 void LiveTree::remove_thread(uint32_t t) {
+  dead_threads_.remove(thread_slab_, t);
   LiveThread& th = thread_slab_[t];
-  if (th.queued) {  // leave the queue of dead threads
-    if (th.lru_prev != kNone) thread_slab_[th.lru_prev].lru_next = th.lru_next;
-    else thread_lru_head_ = th.lru_next;
-    if (th.lru_next != kNone) thread_slab_[th.lru_next].lru_prev = th.lru_prev;
-    else thread_lru_tail_ = th.lru_prev;
-  }
   LiveProcess& p = slab_[th.process_slot];  // and its process's list
   if (th.prev != kNone) thread_slab_[th.prev].next = th.next;
   else p.first_thread = th.next;
@@ -289,8 +247,8 @@ void LiveTree::remove_thread(uint32_t t) {
 }
 
 void LiveTree::evict_threads_if_needed() {
-  while (threads_.size() >= max_threads_ && thread_lru_head_ != kNone) {
-    remove_thread(thread_lru_head_);
+  while (threads_.size() >= max_threads_ && dead_threads_.head != kNone) {
+    remove_thread(dead_threads_.head);
     ++counters_.threads_evicted;
   }
 }
@@ -467,7 +425,7 @@ void LiveTree::apply(const events::Event& e) {
         dead.exit_time_ns = 0;
         dead.exit_code = 0;
         dead.exit_unseen = false;
-        unqueue(slot);
+        dead_leaves_.remove(slab_, slot);
         if (live_slot(e.pid) == kNone) current_.put(e.pid, slot);
         ++counters_.false_exits;
       }

@@ -133,6 +133,44 @@ struct ProcessAt {
   bool alive = false;
 };
 
+/// A queue threaded through slab entries (their lru_prev, lru_next and
+/// queued members): the eviction order of dead processes and dead threads.
+struct SlabQueue {
+  static constexpr uint32_t kNone = UINT32_MAX;
+  uint32_t head = kNone, tail = kNone;
+
+  template <class T>
+  void push(std::vector<T>& slab, uint32_t i, bool front = false) {
+    T& e = slab[i];
+    if (e.queued) return;
+    e.queued = true;
+    if (front) {
+      e.lru_prev = kNone;
+      e.lru_next = head;
+      if (head != kNone) slab[head].lru_prev = i;
+      head = i;
+      if (tail == kNone) tail = i;
+    } else {
+      e.lru_next = kNone;
+      e.lru_prev = tail;
+      if (tail != kNone) slab[tail].lru_next = i;
+      tail = i;
+      if (head == kNone) head = i;
+    }
+  }
+  template <class T>
+  void remove(std::vector<T>& slab, uint32_t i) {
+    T& e = slab[i];
+    if (!e.queued) return;
+    e.queued = false;
+    if (e.lru_prev != kNone) slab[e.lru_prev].lru_next = e.lru_next;
+    else head = e.lru_next;
+    if (e.lru_next != kNone) slab[e.lru_next].lru_prev = e.lru_prev;
+    else tail = e.lru_prev;
+    e.lru_prev = e.lru_next = kNone;
+  }
+};
+
 class LiveTree {
  public:
   static constexpr size_t kDefaultMaxProcesses = 65536;
@@ -192,8 +230,6 @@ class LiveTree {
   Image image_of(const Process& p);  // exe and argv from /proc, interned
   void evict_if_needed();
   void evict(uint32_t slot);
-  void queue(uint32_t slot, bool front);
-  void unqueue(uint32_t slot);
   void thread_fork(const events::Event& e);
   void thread_exit(uint32_t thread_slot, uint64_t time_ns);
   void remove_thread(uint32_t thread_slot);
@@ -206,13 +242,13 @@ class LiveTree {
   std::vector<uint32_t> free_;
   FlatIndex<ProcessKey, KeyHash> processes_;  // every process in the tree
   FlatIndex<int32_t, PidHash> current_;       // pid -> the live process holding it
-  uint32_t lru_head_ = kNone, lru_tail_ = kNone;  // dead leaves, oldest exit first
+  SlabQueue dead_leaves_;  // evictable: dead, no child in the tree; oldest exit first
 
   std::vector<LiveThread> thread_slab_;
   std::vector<uint32_t> thread_free_;
   FlatIndex<int32_t, PidHash> live_threads_;  // tid -> live thread (not leaders)
   FlatIndex<ProcessKey, KeyHash> threads_;    // (tid, start) -> thread slot
-  uint32_t thread_lru_head_ = kNone, thread_lru_tail_ = kNone;
+  SlabQueue dead_threads_;  // oldest exit first
 
   StringPool strings_;
   std::string argv_buffer_;  // reused to join argv at exec
