@@ -50,28 +50,28 @@ const LiveProcess* LiveTree::find_pid(int32_t pid) const {
   return s == kNone ? nullptr : &slab_[s];
 }
 
-const Image* LiveTree::image_at(const LiveProcess& p, uint64_t time_ns) const {
+// A field as of time_ns; a fork that has not exec'd (or renamed itself)
+// shows its parent's as it was when it forked: inherited, not copied.
+template <class T>
+const T* LiveTree::inherited(const LiveProcess& p, const Versioned<T> LiveProcess::*field, uint64_t time_ns) const {
   const LiveProcess* cur = &p;
   uint64_t t = time_ns;
   for (int depth = 0; depth < 64; ++depth) {
-    if (const Image* v = cur->image.at(t)) return v;
+    if (const T* v = (cur->*field).at(t)) return v;
     if (cur->fork_parent_slot == kNone) return nullptr;
-    t = std::min(t, cur->fork_time_ns);  // the parent's image when it forked
+    t = std::min(t, cur->fork_time_ns);
     cur = &slab_[cur->fork_parent_slot];
   }
   return nullptr;
 }
 
+const Image* LiveTree::image_at(const LiveProcess& p, uint64_t time_ns) const {
+  return inherited(p, &LiveProcess::image, time_ns);
+}
+
 std::string_view LiveTree::comm_at(const LiveProcess& p, uint64_t time_ns) const {
-  const LiveProcess* cur = &p;
-  uint64_t t = time_ns;
-  for (int depth = 0; depth < 64; ++depth) {
-    if (const Comm* c = cur->comm.at(t)) return c->view();
-    if (cur->fork_parent_slot == kNone) return {};
-    t = std::min(t, cur->fork_time_ns);
-    cur = &slab_[cur->fork_parent_slot];
-  }
-  return {};
+  const Comm* c = inherited(p, &LiveProcess::comm, time_ns);
+  return c ? c->view() : std::string_view();
 }
 
 // ---- adding, exiting, re-parenting, evicting ----------------------------
@@ -141,9 +141,7 @@ void LiveTree::mark_exited(uint32_t slot, uint64_t time_ns, int32_t code, uint32
   p.exit_time_ns = std::max<uint64_t>(time_ns, 1);
   p.exit_code = code;
   if (current_.find(p.key.pid) == slot) current_.erase(p.key.pid);
-  for (uint32_t t = p.first_thread; t != kNone; t = thread_slab_[t].next) {
-    if (thread_slab_[t].alive()) thread_exit(t, time_ns);
-  }
+  end_threads(p, time_ns);
   // A dead process is nobody's current child any more.
   if (p.adopter != kNone) reparent(slot, p.adopter, time_ns);  // unlinks; parent unchanged
   // The kernel hands the live children to the reaper (the nearest child
@@ -210,13 +208,7 @@ void LiveTree::set_image(LiveProcess& p, uint64_t time_ns, const events::Event& 
   Image image;
   image.exe = strings_.intern(e.exe);
   image.interpreter = strings_.intern(e.interpreter);
-  std::string& joined = argv_buffer_;  // reused: no allocation per exec
-  joined.clear();
-  for (const auto& a : e.argv) {
-    joined += a;
-    joined += '\0';
-  }
-  image.argv = strings_.intern(joined);
+  image.argv = intern_argv(e.argv);
   image.dev = e.exe_dev;
   image.ino = e.exe_ino;
   image.ctime_ns = e.exe_ctime_ns;
@@ -231,6 +223,10 @@ void LiveTree::thread_exit(uint32_t t, uint64_t time_ns) {
   th.exit_time_ns = std::max<uint64_t>(time_ns, 1);
   if (live_threads_.find(th.tid) == t) live_threads_.erase(th.tid);
   dead_threads_.push(thread_slab_, t);
+}
+
+void LiveTree::end_threads(const LiveProcess& p, uint64_t time_ns) {
+  for (uint32_t t = p.first_thread; t != kNone; t = thread_slab_[t].next) thread_exit(t, time_ns);
 }
 
 void LiveTree::remove_thread(uint32_t t) {
@@ -306,15 +302,17 @@ std::vector<const Process*> parents_first(const std::vector<Process>& snapshot) 
 Image LiveTree::image_of(const Process& p) {
   Image image;
   if (p.exe) image.exe = strings_.intern(p.exe->path);
-  if (p.argv) {
-    argv_buffer_.clear();
-    for (const auto& a : *p.argv) {
-      argv_buffer_ += a;
-      argv_buffer_ += '\0';
-    }
-    image.argv = strings_.intern(argv_buffer_);
-  }
+  if (p.argv) image.argv = intern_argv(*p.argv);
   return image;
+}
+
+StringPool::Id LiveTree::intern_argv(const std::vector<std::string>& argv) {
+  argv_buffer_.clear();  // reused: no allocation per exec
+  for (const auto& a : argv) {
+    argv_buffer_ += a;
+    argv_buffer_ += '\0';
+  }
+  return strings_.intern(argv_buffer_);
 }
 
 void LiveTree::bootstrap(const std::vector<Process>& snapshot, uint64_t now_ns) { reconcile(snapshot, now_ns); }
@@ -433,9 +431,7 @@ void LiveTree::apply(const events::Event& e) {
       // thread the leader's pid; the process keeps its identity. The other
       // threads are gone (de_thread).
       LiveProcess& p = slab_[slot];
-      for (uint32_t t = p.first_thread; t != kNone; t = thread_slab_[t].next) {
-        if (thread_slab_[t].alive()) thread_exit(t, e.time_ns);
-      }
+      end_threads(p, e.time_ns);
       if (!e.comm.empty()) p.comm.set(e.time_ns, Comm::of(e.comm));
       if (!e.exe.empty() || !e.argv.empty()) set_image(p, e.time_ns, e);
       p.creds.set(e.time_ns, Creds{e.uid, e.gid});

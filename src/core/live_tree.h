@@ -228,10 +228,14 @@ class LiveTree {
   void set_image(LiveProcess& p, uint64_t time_ns, Image image);
   void release(const Image& image);
   Image image_of(const Process& p);  // exe and argv from /proc, interned
+  StringPool::Id intern_argv(const std::vector<std::string>& argv);  // NUL-separated
+  template <class T>
+  const T* inherited(const LiveProcess& p, const Versioned<T> LiveProcess::*field, uint64_t time_ns) const;
   void evict_if_needed();
   void evict(uint32_t slot);
   void thread_fork(const events::Event& e);
-  void thread_exit(uint32_t thread_slot, uint64_t time_ns);
+  void thread_exit(uint32_t thread_slot, uint64_t time_ns);  // a dead one: nothing
+  void end_threads(const LiveProcess& p, uint64_t time_ns);  // every live thread of p
   void remove_thread(uint32_t thread_slot);
   void evict_threads_if_needed();
 

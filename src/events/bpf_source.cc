@@ -27,7 +27,11 @@ uint64_t boot_time_ns() {
   return uint64_t(ts.tv_sec) * 1'000'000'000u + uint64_t(ts.tv_nsec);
 }
 
-std::string bounded(const char* s, size_t cap) { return std::string(s, ::strnlen(s, cap)); }
+// A string field of a record: at most cap bytes, to its NUL, and no longer
+// than the length the record claims.
+std::string bounded(const char* s, size_t cap, size_t claimed = SIZE_MAX) {
+  return std::string(s, std::min(claimed, ::strnlen(s, cap)));
+}
 
 Event from_header(const lineage_event_header& h, EventKind kind) {
   Event e;
@@ -151,10 +155,11 @@ void BpfEventSource::handle(const void* data, size_t size) {
       // Large record: read it in place instead of copying to the stack.
       const auto* r = static_cast<const lineage_exec_event*>(data);
       Event e = from_header(r->h, EventKind::kExec);
-      e.exe.assign(r->exe, std::min<size_t>(r->exe_len, ::strnlen(r->exe, sizeof r->exe)));
-      e.interpreter.assign(r->interp, std::min<size_t>(r->interp_len, ::strnlen(r->interp, sizeof r->interp)));
+      e.exe = bounded(r->exe, sizeof r->exe, r->exe_len);
+      e.interpreter = bounded(r->interp, sizeof r->interp, r->interp_len);
       e.argv = split_args(r->args, std::min<size_t>(r->args_len, sizeof r->args));
-      // The kernel's dev_t (major << 20 | minor) as stat(2) reports it.
+      // The kernel's dev_t (major << 20 | minor) in stat(2)'s encoding (the
+      // filesystem's device: a btrfs subvolume's st_dev differs).
       e.exe_dev = r->exe_ino ? ::makedev(r->exe_dev >> 20, r->exe_dev & 0xfffff) : 0;
       e.exe_ino = r->exe_ino;
       e.exe_ctime_ns = r->exe_ctime_ns;
