@@ -30,6 +30,9 @@ struct Chain {
   /// the real parent exited and its pid was reused.
   int32_t reused_parent_pid = 0;
   bool loop = false;  // stopped on a pid seen before
+  /// The walk stopped at its depth bound with a parent still above: the
+  /// chain is cut and an origin may be missing.
+  bool truncated = false;
   /// The pid directories of `processes`, same order, kept open while a
   /// report is built so that later reads need neither a new lookup nor a
   /// start-time check. Empty once the report is done (fds are bounded).

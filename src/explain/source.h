@@ -19,6 +19,11 @@ struct Source {
   size_t anchor = 0;
   std::vector<std::pair<std::string, std::string>> details;  // in order
   std::vector<std::string> evidence;  // what was read, so a person can check
+  /// False when the launcher's executable failed verification (see
+  /// explain/verify.h): the source is then a claim, not evidence, and
+  /// unverified_reason says why ("runs /home/lbuser/sshd, owned by lbuser").
+  bool verified = true;
+  std::string unverified_reason;
 
   void detail(std::string key, std::string value) {
     details.emplace_back(std::move(key), std::move(value));
