@@ -1,0 +1,1 @@
+// Filled by the issue-8 work in progress.
