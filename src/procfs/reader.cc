@@ -88,9 +88,9 @@ bool still_exists(int dirfd) {
 void read_threads(int dirfd, int32_t pid, std::vector<core::Thread>& out, std::string& buf) {
   UniqueFd task(::openat(dirfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!task.valid()) return;
-  DIR* dir = ::fdopendir(::dup(task.get()));
-  if (dir == nullptr) return;
-  while (dirent* entry = ::readdir(dir)) {
+  UniqueDir dir = UniqueDir::from_fd(UniqueFd(::dup(task.get())));
+  if (!dir) return;
+  while (dirent* entry = ::readdir(dir.get())) {
     int32_t tid = 0;
     if (!parse_pid(entry->d_name, tid) || tid == pid) continue;
     char path[32];
@@ -101,7 +101,6 @@ void read_threads(int dirfd, int32_t pid, std::vector<core::Thread>& out, std::s
     out.push_back({tid, std::move(stat->comm), stat->state, stat->utime_ticks, stat->stime_ticks,
                    stat->start_ticks});
   }
-  ::closedir(dir);
 }
 
 }  // namespace
@@ -273,13 +272,13 @@ bool ProcReader::read_more(int dirfd, core::Process& p, core::FieldMask fields) 
 
 std::vector<int32_t> ProcReader::list_pids() const {
   std::vector<int32_t> pids;
-  DIR* dir = ::fdopendir(::openat(root_fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir == nullptr) return pids;
-  while (dirent* entry = ::readdir(dir)) {
+  UniqueDir dir = UniqueDir::from_fd(
+      UniqueFd(::openat(root_fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)));
+  if (!dir) return pids;
+  while (dirent* entry = ::readdir(dir.get())) {
     int32_t pid = 0;
     if (parse_pid(entry->d_name, pid)) pids.push_back(pid);
   }
-  ::closedir(dir);
   return pids;
 }
 

@@ -1,5 +1,6 @@
 #include "procfs/reader.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -207,6 +208,34 @@ TEST(ClassifyErrno, GoneDeniedOther) {
   EXPECT_EQ(classify_errno(EACCES), ReadError::kDenied);
   EXPECT_EQ(classify_errno(EPERM), ReadError::kDenied);
   EXPECT_EQ(classify_errno(EIO), ReadError::kOther);
+}
+
+TEST(UniqueDir, ListsADirectoryAndClosesIt) {
+  FakeProcfs fs;
+  fs.add({.pid = 7});
+  int fd = ::open(fs.root().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  {
+    UniqueDir dir = UniqueDir::from_fd(UniqueFd(fd));
+    ASSERT_TRUE(dir);
+    bool seen = false;
+    while (dirent* e = ::readdir(dir.get())) seen = seen || std::string(e->d_name) == "7";
+    EXPECT_TRUE(seen);
+    EXPECT_EQ(::fcntl(fd, F_GETFD), FD_CLOEXEC);  // still open while owned
+  }
+  EXPECT_EQ(::fcntl(fd, F_GETFD), -1);  // closed with the stream
+}
+
+TEST(UniqueDir, ClosesTheFdWhenFdopendirFails) {
+  FakeProcfs fs;
+  fs.add({.pid = 7});
+  int fd = ::open((fs.root() + "/7/stat").c_str(), O_RDONLY | O_CLOEXEC);  // not a directory
+  ASSERT_GE(fd, 0);
+  UniqueDir dir = UniqueDir::from_fd(UniqueFd(fd));
+  EXPECT_FALSE(dir);
+  EXPECT_EQ(::fcntl(fd, F_GETFD), -1);
+  EXPECT_EQ(errno, EBADF);
+  EXPECT_FALSE(UniqueDir::from_fd(UniqueFd()));
 }
 
 }  // namespace
