@@ -6,6 +6,7 @@
 
 #include "core/process.h"
 #include "explain/source.h"
+#include "explain/verify.h"
 #include "procfs/reader.h"
 
 namespace lineage::explain {
@@ -24,9 +25,24 @@ struct Context {
   const procfs::ProcReader& reader;
   const procfs::SystemInfo& sys;
   const Paths& paths;
+  /// Who judges launcher executables; null: the real check under the
+  /// reader's /proc (unit tests give a fake).
+  const ExeVerifier* verifier = nullptr;
 
   const core::Process& target() const { return chain.back(); }
+  const ExeVerifier& exe_verifier() const {
+    return verifier != nullptr ? *verifier : default_verifier(reader.root());
+  }
 };
+
+/// Checks the launcher `p` of source `s` (sshd, cron, tmux ...): sets
+/// s.verified and s.unverified_reason, and adds the evidence line
+/// "ancestor pid N runs PATH (verified: ...)" or "... (unverified: ...)".
+void verify_launcher(const Context& ctx, const core::Process& p, Source& s);
+
+/// Evidence for an environment variable read at or below s's launcher: a
+/// fact below a verified launcher, a claim below an unverified one.
+std::string env_evidence(const Source& s, std::string_view var, std::string_view value, int32_t pid);
 
 /// A detector appends every source it can prove, with evidence.
 using Detector = void (*)(const Context&, std::vector<Source>&);

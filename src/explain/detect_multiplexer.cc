@@ -1,9 +1,10 @@
-// tmux and screen: the server is an ancestor (by its executable); the
-// session is the real one holding the process, not the socket's name.
+// tmux and screen: the server is an ancestor (by its verified executable);
+// the session is the real one holding the process, not the socket's name.
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,26 +12,30 @@
 
 #include <fmt/format.h>
 
+#include "core/unique_fd.h"
 #include "explain/detectors.h"
 
 namespace lineage::explain {
 namespace {
 
 // The server nearest the target whose executable is `exe` (an ancestor:
-// the server forks every window), as a source anchored at its child.
-std::optional<Source> server_source(const std::vector<core::Process>& chain, std::string_view exe) {
-  size_t found = chain.size();
-  for (size_t i = 0; i + 1 < chain.size(); ++i) {
-    if (exe_name(chain[i]) == exe) found = i;
+// the server forks every window), as a source anchored at its child. A server
+// that fails verification is a claim; the nearest verified one above it wins.
+std::optional<Source> server_source(const Context& ctx, std::string_view exe) {
+  const auto& chain = ctx.chain;
+  std::optional<Source> claim;
+  for (size_t k = chain.size() - 1; k-- > 0;) {
+    if (exe_name(chain[k]) != exe) continue;
+    Source s;
+    s.kind = std::string(exe);
+    s.pid = chain[k].pid();
+    s.anchor = k + 1;
+    verify_launcher(ctx, chain[k], s);
+    s.evidence.push_back(fmt::format("pid {} command: {}", chain[k].pid(), chain[k].command_line()));
+    if (s.verified) return s;
+    if (!claim) claim = std::move(s);
   }
-  if (found == chain.size()) return std::nullopt;
-  const core::Process& srv = chain[found];
-  Source s;
-  s.kind = std::string(exe);
-  s.pid = srv.pid();
-  s.anchor = found + 1;
-  s.evidence.push_back(fmt::format("ancestor pid {} runs {} ({})", srv.pid(), exe_path(srv), srv.command_line()));
-  return s;
+  return claim;
 }
 
 bool valid_pane(const std::string& pane) {
@@ -41,54 +46,69 @@ bool valid_pane(const std::string& pane) {
   return true;
 }
 
-// Asks the tmux server which session holds the pane. tmux has no state file,
-// so this runs the server's own binary (/proc/PID/exe, no shell), as the
-// server's user so that nothing is gained by planting a fake server, with a
-// one-second limit.
+// All tmux queries of one run share this budget: a server that never answers
+// costs the run at most this long, however many panes ask it.
+std::chrono::milliseconds tmux_budget_left{1500};
+
+// The child: no controlling terminal (its own session), no descriptor but the
+// pipe and /dev/null, the server's user, no environment but PATH.
+[[noreturn]] void exec_tmux_client(int out_fd, const std::string& exe, uid_t uid, gid_t gid,
+                                   const std::string& socket, const std::string& pane) {
+  if (::setsid() < 0) ::_exit(126);
+  ::dup2(out_fd, STDOUT_FILENO);
+  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0) ::_exit(126);
+  ::dup2(null, STDIN_FILENO);
+  ::dup2(null, STDERR_FILENO);
+  ::close_range(3, ~0u, 0);
+  if (::setgroups(0, nullptr) != 0 && ::geteuid() == 0) ::_exit(126);
+  if (::setresgid(gid, gid, gid) != 0 || ::setresuid(uid, uid, uid) != 0) ::_exit(126);
+  const char* argv[] = {"tmux", "-S", socket.c_str(), "display-message", "-p", "-t", pane.c_str(),
+                        "#{session_name}", nullptr};
+  const char* envp[] = {"PATH=/usr/bin:/bin", nullptr};
+  ::execve(exe.c_str(), const_cast<char* const*>(argv), const_cast<char* const*>(envp));
+  ::_exit(127);
+}
+
+// Asks a verified tmux server which session holds the pane. tmux has no state
+// file, so this runs the server's own (verified, root-owned) binary through
+// /proc/PID/exe, as the server's user, against a socket that user owns,
+// detached from our terminal, killed as a process group when the run's
+// budget is spent.
 std::optional<std::string> ask_tmux(const core::Process& server, const std::string& socket,
                                     const std::string& pane) {
   if (!server.status || socket.empty() || socket[0] != '/' || !valid_pane(pane)) return std::nullopt;
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return std::nullopt;
-  std::string exe = fmt::format("/proc/{}/exe", server.pid());
+  if (tmux_budget_left.count() <= 0) return std::nullopt;
   uid_t uid = server.status->uid.effective;
   gid_t gid = server.status->gid.effective;
+  struct stat sock {};
+  if (::lstat(socket.c_str(), &sock) != 0 || !S_ISSOCK(sock.st_mode) || sock.st_uid != uid) return std::nullopt;
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return std::nullopt;
+  UniqueFd read_end(fds[0]), write_end(fds[1]);
+  std::string exe = fmt::format("/proc/{}/exe", server.pid());
+  const auto start = std::chrono::steady_clock::now();
   pid_t child = ::fork();
-  if (child < 0) {
-    ::close(fds[0]);
-    ::close(fds[1]);
-    return std::nullopt;
-  }
-  if (child == 0) {
-    ::dup2(fds[1], STDOUT_FILENO);
-    int null = ::open("/dev/null", O_RDWR);
-    ::dup2(null, STDIN_FILENO);
-    ::dup2(null, STDERR_FILENO);
-    if (::setgroups(0, nullptr) != 0 && ::geteuid() == 0) ::_exit(126);
-    if (::setresgid(gid, gid, gid) != 0 || ::setresuid(uid, uid, uid) != 0) ::_exit(126);
-    const char* argv[] = {"tmux", "-S", socket.c_str(), "display-message", "-p", "-t", pane.c_str(),
-                          "#{session_name}", nullptr};
-    const char* envp[] = {"PATH=/usr/bin:/bin", nullptr};
-    ::execve(exe.c_str(), const_cast<char* const*>(argv), const_cast<char* const*>(envp));
-    ::_exit(127);
-  }
-  ::close(fds[1]);
+  if (child < 0) return std::nullopt;
+  if (child == 0) exec_tmux_client(write_end.get(), exe, uid, gid, socket, pane);
+  write_end.reset();
   std::string out;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  const auto deadline = start + std::min(tmux_budget_left, std::chrono::milliseconds(1000));
   char buf[256];
   while (out.size() < 1024) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
-    pollfd pfd{fds[0], POLLIN, 0};
+    pollfd pfd{read_end.get(), POLLIN, 0};
     if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) break;
-    ssize_t n = ::read(fds[0], buf, sizeof buf);
+    ssize_t n = ::read(read_end.get(), buf, sizeof buf);
     if (n <= 0) break;
     out.append(buf, static_cast<size_t>(n));
   }
-  ::close(fds[0]);
-  ::kill(child, SIGKILL);
+  ::kill(-child, SIGKILL);  // its whole process group (it made its own session)
+  ::kill(child, SIGKILL);   // in case it died before setsid
   int status = 0;
   ::waitpid(child, &status, 0);
+  tmux_budget_left -= std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
   if (out.empty() || out.find('\n') != std::string::npos) return std::nullopt;
   return out;
@@ -96,7 +116,7 @@ std::optional<std::string> ask_tmux(const core::Process& server, const std::stri
 
 void detect_tmux(const Context& ctx, std::vector<Source>& out) {
   const auto& chain = ctx.chain;
-  auto found = server_source(chain, "tmux");
+  auto found = server_source(ctx, "tmux");
   if (!found) return;
   Source& s = *found;
   const size_t server = s.anchor - 1;
@@ -112,10 +132,10 @@ void detect_tmux(const Context& ctx, std::vector<Source>& out) {
     socket = tmux->substr(0, c1);
     index = tmux->substr(c2 + 1);
     pane = *tmux_pane;
-    s.evidence.push_back(fmt::format("TMUX={} TMUX_PANE={} in the environment of pid {}", *tmux, pane, chain[i].pid()));
+    s.evidence.push_back(env_evidence(s, "TMUX", fmt::format("{} TMUX_PANE={}", *tmux, pane), chain[i].pid()));
   }
   std::optional<std::string> name;
-  if (!pane.empty()) name = ask_tmux(srv, socket, pane);
+  if (!pane.empty() && s.verified) name = ask_tmux(srv, socket, pane);
   if (name) {
     s.name = *name;
     s.detail("session", *name);
@@ -123,7 +143,8 @@ void detect_tmux(const Context& ctx, std::vector<Source>& out) {
   } else if (!index.empty()) {
     s.name = "$" + index;
     s.detail("session", s.name);
-    s.evidence.push_back("the tmux server did not answer; session given by its id");
+    s.evidence.push_back(s.verified ? "the tmux server did not answer; session given by its id"
+                                    : "the server is not verified, so it was not asked; session given by its id");
   } else {
     s.name = "tmux";
   }
@@ -134,7 +155,7 @@ void detect_tmux(const Context& ctx, std::vector<Source>& out) {
 
 void detect_screen(const Context& ctx, std::vector<Source>& out) {
   const auto& chain = ctx.chain;
-  auto found = server_source(chain, "screen");
+  auto found = server_source(ctx, "screen");
   if (!found) return;
   Source& s = *found;
   const size_t server = s.anchor - 1;
@@ -147,7 +168,7 @@ void detect_screen(const Context& ctx, std::vector<Source>& out) {
     s.detail("session", s.name);
     s.detail("sty", *sty);
     if (auto window = chain[i].env("WINDOW")) s.detail("window", *window);
-    s.evidence.push_back(fmt::format("STY={} in the environment of pid {}", *sty, chain[i].pid()));
+    s.evidence.push_back(env_evidence(s, "STY", *sty, chain[i].pid()));
     break;
   }
   if (s.name.empty()) s.name = "screen";

@@ -23,26 +23,17 @@ bool split_connection(const std::string& v, std::string& ip, std::string& port) 
   return !ip.empty() && !port.empty();
 }
 
-}  // namespace
-
-void detect_ssh(const Context& ctx, std::vector<Source>& out) {
+// The ssh session below the sshd at chain[at].
+Source ssh_source(const Context& ctx, size_t at) {
   const auto& chain = ctx.chain;
-  size_t last = chain.size();
-  for (size_t i = 0; i < chain.size(); ++i) {
-    if (is_sshd(chain[i])) last = i;
-  }
-  if (last == chain.size()) return;
-  const core::Process& sshd = chain[last];
-  if (last + 1 == chain.size() && &sshd == &ctx.target() && sshd.ppid() == 1) {
-    return;  // the sshd listener itself is not in an ssh session
-  }
-  size_t session = std::min(last + 1, chain.size() - 1);
+  const core::Process& sshd = chain[at];
+  size_t session = std::min(at + 1, chain.size() - 1);
   Source s;
   s.kind = "ssh";
   s.name = "sshd";
   s.pid = sshd.pid();
   s.anchor = session;
-  s.evidence.push_back(fmt::format("ancestor pid {} runs {}", sshd.pid(), exe_path(sshd)));
+  verify_launcher(ctx, sshd, s);
 
   // The client from the first process of the session that has it.
   std::string client, port;
@@ -54,7 +45,7 @@ void detect_ssh(const Context& ctx, std::vector<Source>& out) {
       var = "SSH_CLIENT";
     }
     if (conn && split_connection(*conn, client, port)) {
-      s.evidence.push_back(fmt::format("{}={} in the environment of pid {}", var, *conn, chain[i].pid()));
+      s.evidence.push_back(env_evidence(s, var, *conn, chain[i].pid()));
       break;
     }
     if (!chain[i].environ && (chain[i].unavailable & core::kFieldEnviron)) {
@@ -71,7 +62,28 @@ void detect_ssh(const Context& ctx, std::vector<Source>& out) {
   if (sshd.argv && !sshd.argv->empty()) {
     s.evidence.push_back(fmt::format("pid {} title: {}", sshd.pid(), sshd.argv->front()));
   }
-  out.push_back(std::move(s));
+  return s;
+}
+
+}  // namespace
+
+// The sshd nearest the target makes the source; when it fails verification
+// it is reported as a claim and the nearest verified sshd above it (if any)
+// is reported too, so a planted "sshd" never hides the real session.
+void detect_ssh(const Context& ctx, std::vector<Source>& out) {
+  const auto& chain = ctx.chain;
+  bool claimed = false;
+  for (size_t k = chain.size(); k-- > 0;) {
+    if (!is_sshd(chain[k])) continue;
+    if (k + 1 == chain.size() && chain[k].ppid() == 1) return;  // the listener itself
+    Source s = ssh_source(ctx, k);
+    if (s.verified) {
+      out.push_back(std::move(s));
+      return;
+    }
+    if (!claimed) out.push_back(std::move(s));
+    claimed = true;
+  }
 }
 
 }  // namespace lineage::explain

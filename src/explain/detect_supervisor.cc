@@ -1,6 +1,7 @@
 // Process supervisors: supervisord, pm2, runit, s6, daemontools, and the
 // gunicorn/uwsgi masters. Decided by executables and the environment the
-// supervisor gives its children.
+// supervisor gives its children, which count as facts only below a verified
+// supervisor executable.
 #include <fmt/format.h>
 
 #include "explain/detectors.h"
@@ -56,14 +57,24 @@ void detect_supervisor(const Context& ctx, std::vector<Source>& out) {
   s.pid = sup.pid();
   s.anchor = found->index + 1;
   s.detail("manager", found->manager);
-  s.evidence.push_back(fmt::format("ancestor pid {} runs {} ({})", sup.pid(), exe_path(sup), sup.command_line()));
+  verify_launcher(ctx, sup, s);
+  // An interpreter runs supervisord's script: the script must be trusted too.
+  if (s.verified && found->manager == "supervisord" && exe_name(sup) != "supervisord") {
+    const auto& argv = *sup.argv;  // find_supervisor saw supervisord in argv[0] or argv[1]
+    const std::string& script = base_name(argv[0]) == "supervisord" ? argv[0] : argv[1];
+    Verification v = ctx.exe_verifier().check_file(sup, script);
+    s.verified = v.verified;
+    if (!v.verified) s.unverified_reason = v.text;
+    s.evidence.push_back(fmt::format("script {} ({}: {})", script, v.verified ? "verified" : "unverified", v.text));
+  }
+  s.evidence.push_back(fmt::format("pid {} command: {}", sup.pid(), sup.command_line()));
 
   std::string program;
   auto from_env = [&](const char* var) {
     for (size_t i = found->index + 1; i < chain.size() && program.empty(); ++i) {
       if (auto v = chain[i].env(var)) {
         program = *v;
-        s.evidence.push_back(fmt::format("{}={} in the environment of pid {}", var, *v, chain[i].pid()));
+        s.evidence.push_back(env_evidence(s, var, *v, chain[i].pid()));
       }
     }
   };

@@ -92,6 +92,12 @@ void detect_systemd(const Context& ctx, std::vector<Source>& out) {
   if (!unit->slice.empty()) s.detail("slice", unit->slice);
   s.evidence.push_back(fmt::format("cgroup {}:{}:{} of pid {}", cg->hierarchy, cg->controllers,
                                    cg->path, ctx.target().pid()));
+  // Only root (or, for a user manager's units, that user) can make the cgroup.
+  Verification v = ctx.exe_verifier().check_cgroup(
+      ctx.target(), *cg, unit->manager == "user" ? std::optional<uid_t>(unit->user_uid) : std::nullopt);
+  s.verified = v.verified;
+  if (!v.verified) s.unverified_reason = v.text;
+  s.evidence.push_back(fmt::format("{}: {}", v.verified ? "verified" : "unverified", v.text));
   // systemd itself knows best; the unit files are the fallback.
   if (auto props = query_unit(unit->unit, unit->manager == "user", unit->user_uid)) {
     if (!props->description.empty()) s.detail("description", props->description);

@@ -12,6 +12,22 @@ std::string get(const Source& s, const char* key) {
 
 }  // namespace
 
+std::string launcher_name(const Source& s) {
+  const std::string& k = s.kind;
+  if (k == "ssh") return "sshd";
+  if (k == "at") return "atd";
+  if (k == "cron") return get(s, "daemon").empty() ? "cron" : get(s, "daemon");
+  if (k == "supervisor") return get(s, "manager");
+  if (k == "container") return get(s, "runtime").empty() ? "a container runtime" : get(s, "runtime");
+  return k;  // tmux, screen, systemd
+}
+
+std::string claim_text(const Source& s) {
+  std::string text = fmt::format("pid {} claims to be {}", s.pid, launcher_name(s));
+  if (s.kind == "ssh" || s.kind == "supervisor" || s.kind == "cron") text += fmt::format(" ({})", describe(s));
+  return text + fmt::format(" (unverified: {})", s.unverified_reason);
+}
+
 std::string describe(const Source& s) {
   const std::string& k = s.kind;
   if (k == "systemd") return fmt::format("systemd {} unit {}", get(s, "manager"), s.name);
@@ -72,13 +88,32 @@ std::string summarize(const std::vector<core::Process>& chain, const std::vector
     return fmt::format("{} is init (pid 1), started by the kernel at boot", target.stat.comm);
   }
   if (sources.empty()) return fmt::format("{} is running; no launch context was found", target.stat.comm);
-  const Source& s = sources.front();
-  if (s.kind == "orphan") return fmt::format("{} is {}", target.stat.comm, describe(s));
-  std::vector<std::string> names;
-  for (size_t i = std::min(s.anchor, chain.size() - 1); i < chain.size(); ++i) names.push_back(chain[i].stat.comm);
-  if (names.size() > 5) names.erase(names.begin() + 2, names.end() - 2), names.insert(names.begin() + 2, "...");
-  std::string text = describe(s) + " started " + names.front();
-  for (size_t i = 1; i < names.size(); ++i) text += ", which started " + names[i];
+  // The nearest verified source tells the story; an unverified one (a
+  // process that only claims to be sshd, cron ...) is named as a claim.
+  const Source* told = nullptr;
+  const Source* claim = nullptr;
+  for (const auto& s : sources) {
+    if (s.verified) {
+      told = &s;
+      break;
+    }
+    if (!claim) claim = &s;
+  }
+  if (!told) {
+    return fmt::format("{} is running; no verified launch context: {}", target.stat.comm, claim_text(*claim));
+  }
+  const Source& s = *told;
+  std::string text;
+  if (s.kind == "orphan") {
+    text = fmt::format("{} is {}", target.stat.comm, describe(s));
+  } else {
+    std::vector<std::string> names;
+    for (size_t i = std::min(s.anchor, chain.size() - 1); i < chain.size(); ++i) names.push_back(chain[i].stat.comm);
+    if (names.size() > 5) names.erase(names.begin() + 2, names.end() - 2), names.insert(names.begin() + 2, "...");
+    text = describe(s) + " started " + names.front();
+    for (size_t i = 1; i < names.size(); ++i) text += ", which started " + names[i];
+  }
+  if (claim) text += "; " + claim_text(*claim);
   return text;
 }
 
