@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "output/unicode_tables.h"
+
 namespace lineage::output {
 namespace {
 
@@ -33,15 +35,6 @@ size_t decode_utf8(std::string_view s, size_t i, uint32_t& cp) {
   }
   if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
   return len;
-}
-
-// Code points that are printable but hide or reorder text on a terminal.
-bool deceptive(uint32_t cp) {
-  return (cp >= 0x80 && cp <= 0x9F) ||      // C1 controls (CSI is 0x9B)
-         (cp >= 0x200B && cp <= 0x200F) ||  // zero width, LRM/RLM
-         (cp >= 0x2028 && cp <= 0x202E) ||  // separators, bidi embeddings
-         (cp >= 0x2060 && cp <= 0x206F) ||  // invisible operators, isolates
-         cp == 0xFEFF;
 }
 
 }  // namespace
@@ -77,7 +70,7 @@ std::string escape_text(std::string_view raw) {
       }
     } else if (cp == '\\') {
       out += "\\\\";
-    } else if (deceptive(cp)) {
+    } else if (cp >= 0x80 && is_hidden_code_point(cp)) {
       out += fmt::format("\\u{{{:04x}}}", cp);
     } else {
       out.append(raw.substr(i, len));

@@ -9,8 +9,10 @@
 namespace lineage::output {
 
 /// Escapes for a terminal, visibly and unambiguously: control bytes become
-/// \n, \t, \r, \e or \xNN; invalid UTF-8 bytes \xNN; C1 controls and
-/// invisible or direction-changing code points \u{NNNN}; '\' becomes "\\".
+/// \n, \t, \r, \e or \xNN; invalid UTF-8 bytes \xNN; code points a
+/// terminal would hide, reorder or not show as themselves (C1 controls,
+/// line separators, Default_Ignorable_Code_Point, Bidi_Control, unassigned
+/// and private use: see unicode_tables.h) \u{NNNN}; '\' becomes "\\".
 std::string escape_text(std::string_view raw);
 
 /// Valid UTF-8 for JSON: each invalid sequence becomes U+FFFD.
