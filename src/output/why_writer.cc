@@ -1,5 +1,8 @@
 #include "output/why_writer.h"
 
+#include <algorithm>
+#include <initializer_list>
+
 #include <fmt/format.h>
 
 #include "explain/environment.h"
@@ -15,6 +18,9 @@ constexpr const char* kBold = "\x1b[1m";
 constexpr const char* kYellow = "\x1b[33m";
 constexpr const char* kDim = "\x1b[2m";
 constexpr const char* kReset = "\x1b[0m";
+// Chain levels indented: a chain hundreds deep would otherwise push its
+// lower lines past any terminal's width (and grow quadratically).
+constexpr size_t kMaxIndent = 16;
 
 std::string pid_text(const core::Process& p) {
   std::string text = std::to_string(p.pid());
@@ -31,9 +37,37 @@ std::string details_text(const explain::Source& s) {
   return out;
 }
 
-std::string cut(std::string line, size_t width) {
-  if (width > 0) line.resize(cut_to_width(line, width).size());
-  return line;
+// A run of a line's text, painted with `color` (nullptr: plain).
+struct Span {
+  const char* color;
+  std::string text;
+};
+
+// Cuts the escaped text to `width` display columns (0: no limit) first and
+// paints after, so escape bytes never count as columns and every painted
+// run keeps its reset, however narrow the width.
+std::string compose(std::initializer_list<Span> spans, size_t width, bool color) {
+  std::string out;
+  size_t left = width;
+  for (const Span& s : spans) {
+    std::string_view text = s.text;
+    if (width > 0) {
+      text = cut_to_width(text, left);
+      left -= display_width(text);
+    }
+    if (text.empty()) continue;
+    bool paint = color && s.color != nullptr;
+    if (paint) out += s.color;
+    out += text;
+    if (paint) out += kReset;
+  }
+  return out;
+}
+
+std::string source_head(const explain::Source& s) {
+  std::string head = fmt::format("  {:<10} {}{}", s.kind, s.verified ? "" : "claims to be ", escape_text(s.name));
+  if (s.pid != 0) head += fmt::format(" (pid {})", s.pid);
+  return head;
 }
 
 }  // namespace
@@ -41,20 +75,18 @@ std::string cut(std::string line, size_t width) {
 std::string render_why_text(const explain::Report& r, const procfs::SystemInfo& sys,
                             const WhyTextOptions& o) {
   const core::Process& t = r.target();
-  auto paint = [&](const char* color, const std::string& text) {
-    return o.color ? std::string(color) + text + kReset : text;
-  };
   if (o.short_form) {
     return fmt::format("{} ({}): {}\n", escape_text(t.stat.comm), t.pid(), escape_text(r.summary));
   }
   std::string out;
-  auto line = [&](const std::string& text) {
-    out += cut(text, o.width);
+  auto painted = [&](std::initializer_list<Span> spans) {
+    out += compose(spans, o.width, o.color);
     out += '\n';
   };
-  line(paint(kBold, fmt::format("{} (pid {})", escape_text(t.stat.comm), pid_text(t))) +
-       fmt::format("  user {}  up {}  state {}", escape_text(t.status ? t.user : "?"),
-                   format_etime(elapsed_ns(t, sys)), format_stat(t)));
+  auto line = [&](std::string text) { painted({{nullptr, std::move(text)}}); };
+  painted({{kBold, fmt::format("{} (pid {})", escape_text(t.stat.comm), pid_text(t))},
+           {kDim, fmt::format("  user {}  up {}  state {}", escape_text(t.status ? t.user : "?"),
+                              format_etime(elapsed_ns(t, sys)), format_stat(t))}});
   line("  command  " + escape_text(t.command_line()));
   if (t.exe) line("  exe      " + escape_text(t.exe->path) + (t.exe->deleted ? " (deleted)" : ""));
   if (t.cwd) {
@@ -63,25 +95,27 @@ std::string render_why_text(const explain::Report& r, const procfs::SystemInfo& 
     line(cwd);
   }
   out += '\n';
-  line(paint(kBold, "Why: ") + escape_text(r.summary));
+  painted({{kBold, "Why: " + escape_text(r.summary)}});
   out += '\n';
 
   line("Chain");
   const auto& chain = r.chain.processes;
   for (size_t i = 0; i < chain.size(); ++i) {
     const core::Process& p = chain[i];
-    std::string art = i == 0 ? "" : std::string(3 * (i - 1), ' ') + "└─ ";
+    std::string art = i == 0 ? "" : std::string(3 * std::min(i - 1, kMaxIndent), ' ') + "└─ ";
     std::string text = fmt::format("  {}{} {}  {}", art, escape_text(p.stat.comm), pid_text(p),
                                    escape_text(p.command_line()));
-    if (i + 1 == chain.size()) text = paint(kBold, text);
-    line(text);
+    painted({{i + 1 == chain.size() ? kBold : nullptr, std::move(text)}});
   }
   if (r.chain.reused_parent_pid != 0) {
     line(fmt::format("  (parent pid {} was reused by a younger process: the real parent exited)",
                      r.chain.reused_parent_pid));
   }
+  if (r.chain.truncated) {
+    line(fmt::format("  (chain cut after {} ancestors: an origin above may be missing)", chain.size() - 1));
+  }
   if (o.tree) {
-    std::string indent(3 * (chain.size() - 1) + 2, ' ');
+    std::string indent(3 * std::min(chain.size() - 1, kMaxIndent + 1) + 2, ' ');
     for (size_t i = 0; i < r.children.size(); ++i) {
       const core::Process& c = r.children[i];
       line(fmt::format("{}   {} {} {}  {}", indent, i + 1 == r.children.size() ? "└─" : "├─",
@@ -94,12 +128,11 @@ std::string render_why_text(const explain::Report& r, const procfs::SystemInfo& 
   line("Sources");
   if (r.sources.empty()) line("  none found");
   for (const auto& s : r.sources) {
-    std::string head = fmt::format("  {:<10} {}", s.kind, escape_text(s.name));
-    if (s.pid != 0) head += fmt::format(" (pid {})", s.pid);
-    line(head);
+    if (s.verified) line(source_head(s));
+    else painted({{nullptr, source_head(s)}, {kYellow, fmt::format(" (unverified: {})", escape_text(s.unverified_reason))}});
     std::string d = details_text(s);
     if (!d.empty()) line("             " + d);
-    for (const auto& e : s.evidence) line(paint(kDim, "             evidence: " + escape_text(e)));
+    for (const auto& e : s.evidence) painted({{kDim, "             evidence: " + escape_text(e)}});
   }
   if (!r.listeners.empty()) {
     out += '\n';
@@ -111,7 +144,7 @@ std::string render_why_text(const explain::Report& r, const procfs::SystemInfo& 
   if (!r.warnings.empty()) {
     out += '\n';
     line("Warnings");
-    for (const auto& w : r.warnings) line(paint(kYellow, fmt::format("  ! {:<24} {}", w.id, escape_text(w.message))));
+    for (const auto& w : r.warnings) painted({{kYellow, fmt::format("  ! {:<24} {}", w.id, escape_text(w.message))}});
   }
   if (o.env) {
     out += '\n';
@@ -131,12 +164,16 @@ Json why_json(const explain::Report& r, const procfs::SystemInfo& sys, bool with
   Json chain = Json::array();
   for (const auto& p : r.chain.processes) chain.push_back(process_json(p, sys));
   j["chain"] = std::move(chain);
+  j["truncated"] = r.chain.truncated;
   Json sources = Json::array();
   for (const auto& s : r.sources) {
     Json details = Json::object();
     for (const auto& [k, v] : s.details) details[k] = v;
-    sources.push_back({{"kind", s.kind}, {"name", s.name}, {"pid", s.pid}, {"details", std::move(details)},
-                       {"evidence", s.evidence}});
+    Json source = {{"kind", s.kind}, {"name", s.name}, {"pid", s.pid}, {"verified", s.verified}};
+    if (!s.verified) source["unverified_reason"] = s.unverified_reason;
+    source["details"] = std::move(details);
+    source["evidence"] = s.evidence;
+    sources.push_back(std::move(source));
   }
   j["sources"] = std::move(sources);
   j["summary"] = r.summary;
