@@ -1,1 +1,210 @@
-// Filled by the issue-8 work in progress.
+// Launchers that fail verification are claims, never facts: the detectors
+// with a fake verifier (which paths are trusted is the test's choice), and
+// the ownership rule itself. The real check against real files and
+// processes is in tests/integration/verify_test.cc.
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include "explain/detectors.h"
+#include "explain/narrative.h"
+#include "explain/verify.h"
+#include "fake_procfs.h"
+#include "fake_verifier.h"
+
+namespace lineage::explain {
+namespace {
+
+using testing::FakeProcfs;
+using testing::FakeVerifier;
+
+core::Process proc(int32_t pid, int32_t ppid, std::string exe, std::vector<std::string> argv,
+                   std::vector<std::string> env = {}) {
+  core::Process p;
+  p.key = {pid, static_cast<uint64_t>(pid) * 1000};
+  p.stat.pid = pid;
+  p.stat.ppid = ppid;
+  p.stat.sid = pid;
+  p.stat.pgid = pid;
+  p.stat.state = 'S';
+  p.stat.comm = std::string(base_name(exe)).substr(0, 15);
+  p.exe = core::ExeInfo{std::move(exe), false};
+  p.argv = std::move(argv);
+  p.status = core::StatusInfo{};
+  p.status->uid = {1000, 1000, 1000, 1000};
+  p.user = "lbuser";
+  p.environ = std::move(env);
+  return p;
+}
+
+struct Fixture {
+  FakeProcfs fs;
+  procfs::ProcReader reader = std::move(*procfs::ProcReader::open(fs.root()));
+  procfs::SystemInfo sys = reader.system_info();
+  Paths paths;
+  FakeVerifier verifier;
+  std::vector<Source> detect(const std::vector<core::Process>& chain) {
+    return detect_all(Context{chain, reader, sys, paths, &verifier});
+  }
+};
+
+const Source* find_kind(const std::vector<Source>& s, const std::string& kind) {
+  for (const auto& x : s) {
+    if (x.kind == kind) return &x;
+  }
+  return nullptr;
+}
+
+bool has_evidence(const Source& s, const std::string& part) {
+  for (const auto& e : s.evidence) {
+    if (e.find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(TrustedMode, RootOwnedAndNotWritableByOthers) {
+  EXPECT_TRUE(trusted_mode(0, S_IFREG | 0755));
+  EXPECT_TRUE(trusted_mode(0, S_IFDIR | 0555));
+  EXPECT_FALSE(trusted_mode(1000, S_IFREG | 0755));  // a user's file
+  EXPECT_FALSE(trusted_mode(0, S_IFREG | 0775));     // group may replace it
+  EXPECT_FALSE(trusted_mode(0, S_IFDIR | 01777));    // /tmp
+  EXPECT_FALSE(trusted_mode(0, S_IFDIR | 0757));
+}
+
+const std::string kConn = "SSH_CONNECTION=10.0.0.9 5555 10.0.0.1 22";
+
+TEST(Verify, FakeSshdIsAClaimWithItsEnvironmentAsClaims) {
+  Fixture f;
+  f.verifier.untrusted = {"/home/lbuser/sshd"};
+  std::vector<core::Process> chain = {proc(1, 0, "/sbin/init", {"/sbin/init"}),
+                                      proc(50, 1, "/home/lbuser/sshd", {"/home/lbuser/sshd"}),
+                                      proc(51, 50, "/usr/bin/sleep", {"sleep", "300"}, {kConn})};
+  auto sources = f.detect(chain);
+  const Source* ssh = find_kind(sources, "ssh");
+  ASSERT_NE(ssh, nullptr);
+  EXPECT_FALSE(ssh->verified);
+  EXPECT_EQ(ssh->unverified_reason, "runs /home/lbuser/sshd, owned by lbuser");
+  EXPECT_TRUE(has_evidence(*ssh, "claim: SSH_CONNECTION=10.0.0.9"));
+  EXPECT_FALSE(has_evidence(*ssh, "(verified"));
+  std::string summary = summarize(chain, sources);
+  EXPECT_EQ(summary.find("ssh session of lbuser from 10.0.0.9 started"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("no verified launch context: pid 50 claims to be sshd"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("unverified: runs /home/lbuser/sshd, owned by lbuser"), std::string::npos) << summary;
+}
+
+TEST(Verify, RealSshdIsEvidence) {
+  Fixture f;
+  std::vector<core::Process> chain = {proc(1, 0, "/sbin/init", {"/sbin/init"}),
+                                      proc(50, 1, "/usr/sbin/sshd", {"sshd: lbuser@pts/0"}),
+                                      proc(51, 50, "/usr/bin/bash", {"-bash"}, {kConn})};
+  auto sources = f.detect(chain);
+  const Source* ssh = find_kind(sources, "ssh");
+  ASSERT_NE(ssh, nullptr);
+  EXPECT_TRUE(ssh->verified);
+  EXPECT_TRUE(ssh->unverified_reason.empty());
+  EXPECT_TRUE(has_evidence(*ssh, "runs /usr/sbin/sshd (verified: root-owned (fake))"));
+  EXPECT_TRUE(has_evidence(*ssh, "SSH_CONNECTION=10.0.0.9 5555 10.0.0.1 22 in the environment of pid 51"));
+  EXPECT_EQ(summarize(chain, sources).rfind("ssh session of lbuser from 10.0.0.9 started bash", 0), 0u);
+}
+
+// A planted sshd inside a real session neither hides the session nor is
+// believed: both are reported, and the summary tells the verified one.
+TEST(Verify, PlantedLauncherBelowARealOneDoesNotHideIt) {
+  Fixture f;
+  f.verifier.untrusted = {"/home/lbuser/sshd"};
+  std::vector<core::Process> chain = {
+      proc(1, 0, "/sbin/init", {"/sbin/init"}),
+      proc(50, 1, "/usr/sbin/sshd", {"sshd: lbuser@pts/0"}),
+      proc(51, 50, "/usr/bin/bash", {"-bash"}, {"SSH_CONNECTION=127.0.0.1 4000 127.0.0.1 22"}),
+      proc(52, 51, "/home/lbuser/sshd", {"sshd"}, {"SSH_CONNECTION=127.0.0.1 4000 127.0.0.1 22"}),
+      proc(53, 52, "/usr/bin/sleep", {"sleep", "1"}, {kConn})};
+  auto sources = f.detect(chain);
+  size_t verified = 0, claims = 0;
+  for (const auto& s : sources) {
+    if (s.kind != "ssh") continue;
+    (s.verified ? verified : claims)++;
+    EXPECT_EQ(s.pid, s.verified ? 50 : 52);
+  }
+  EXPECT_EQ(verified, 1u);
+  EXPECT_EQ(claims, 1u);
+  std::string summary = summarize(chain, sources);
+  EXPECT_EQ(summary.rfind("ssh session of lbuser from 127.0.0.1 started bash", 0), 0u) << summary;
+  EXPECT_NE(summary.find("; pid 52 claims to be sshd"), std::string::npos) << summary;
+}
+
+TEST(Verify, FakeSupervisordProgramIsAClaim) {
+  Fixture f;
+  f.verifier.untrusted = {"/home/lbuser/supervisord"};
+  std::vector<core::Process> chain = {
+      proc(1, 0, "/sbin/init", {"/sbin/init"}),
+      proc(60, 1, "/home/lbuser/supervisord", {"supervisord"}),
+      proc(61, 60, "/usr/bin/sleep", {"sleep", "300"}, {"SUPERVISOR_PROCESS_NAME=nginx"})};
+  auto sources = f.detect(chain);
+  const Source* sup = find_kind(sources, "supervisor");
+  ASSERT_NE(sup, nullptr);
+  EXPECT_FALSE(sup->verified);
+  EXPECT_TRUE(has_evidence(*sup, "claim: SUPERVISOR_PROCESS_NAME=nginx"));
+  EXPECT_EQ(summarize(chain, sources).find("supervisord program nginx started"), std::string::npos);
+}
+
+// python running supervisord: the interpreter is root's, so the script decides.
+TEST(Verify, InterpretedSupervisordNeedsATrustedScript) {
+  Fixture f;
+  f.verifier.untrusted = {"/home/lbuser/supervisord"};
+  auto chain_with = [](const std::string& script) {
+    return std::vector<core::Process>{proc(1, 0, "/sbin/init", {"/sbin/init"}),
+                                      proc(60, 1, "/usr/bin/python3.11", {"/usr/bin/python3", script}),
+                                      proc(61, 60, "/usr/bin/sleep", {"sleep"}, {"SUPERVISOR_PROCESS_NAME=web"})};
+  };
+  auto fake = f.detect(chain_with("/home/lbuser/supervisord"));
+  ASSERT_NE(find_kind(fake, "supervisor"), nullptr);
+  EXPECT_FALSE(find_kind(fake, "supervisor")->verified);
+  auto real = f.detect(chain_with("/usr/bin/supervisord"));
+  ASSERT_NE(find_kind(real, "supervisor"), nullptr);
+  EXPECT_TRUE(find_kind(real, "supervisor")->verified);
+}
+
+TEST(Verify, FakeTmuxServerIsNeverAskedAndNamedByItsId) {
+  Fixture f;
+  f.verifier.untrusted = {"/home/lbuser/tmux"};
+  std::vector<core::Process> chain = {
+      proc(1, 0, "/sbin/init", {"/sbin/init"}),
+      proc(70, 1, "/home/lbuser/tmux", {"tmux"}),
+      proc(71, 70, "/usr/bin/sleep", {"sleep"}, {"TMUX=/tmp/x,70,3", "TMUX_PANE=%1"})};
+  auto sources = f.detect(chain);
+  const Source* tmux = find_kind(sources, "tmux");
+  ASSERT_NE(tmux, nullptr);
+  EXPECT_FALSE(tmux->verified);
+  EXPECT_EQ(tmux->name, "$3");
+  EXPECT_TRUE(has_evidence(*tmux, "not verified, so it was not asked"));
+}
+
+TEST(Verify, CronDaemonCopyIsAClaim) {
+  Fixture f;
+  f.verifier.untrusted = {"/home/lbuser/cron"};
+  std::vector<core::Process> chain = {proc(1, 0, "/sbin/init", {"/sbin/init"}),
+                                      proc(80, 1, "/home/lbuser/cron", {"cron"}),
+                                      proc(81, 80, "/usr/bin/dash", {"/bin/sh", "-c", "sleep 300"})};
+  auto sources = f.detect(chain);
+  const Source* cron = find_kind(sources, "cron");
+  ASSERT_NE(cron, nullptr);
+  EXPECT_FALSE(cron->verified);
+  EXPECT_EQ(summarize(chain, sources).find("a cron job started"), std::string::npos);
+}
+
+TEST(Verify, SystemdUnitInAUserMadeCgroupIsAClaim) {
+  Fixture f;
+  f.verifier.cgroups_trusted = false;
+  auto target = proc(90, 1, "/usr/bin/sleep", {"sleep"});
+  target.cgroups = std::vector<core::CgroupEntry>{{0, "", "/system.slice/nginx.service"}};
+  std::vector<core::Process> chain = {proc(1, 0, "/sbin/init", {"/sbin/init"}), target};
+  auto sources = f.detect(chain);
+  const Source* unit = find_kind(sources, "systemd");
+  ASSERT_NE(unit, nullptr);
+  EXPECT_FALSE(unit->verified);
+  f.verifier.cgroups_trusted = true;
+  EXPECT_TRUE(find_kind(f.detect(chain), "systemd")->verified);
+}
+
+}  // namespace
+}  // namespace lineage::explain
