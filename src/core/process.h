@@ -50,6 +50,10 @@ struct CgroupEntry {
 
 struct Namespaces {
   std::optional<uint64_t> pid, mnt, net;
+  /// Read with kFieldNamespaces only for a non-root process with effective
+  /// capabilities (and status read in the same call): elsewhere it changes
+  /// no finding. ProcReader::user_namespace reads it on demand.
+  std::optional<uint64_t> user;
 };
 
 struct Thread {

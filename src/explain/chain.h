@@ -43,9 +43,16 @@ struct Chain {
 /// process (its kept directory fd, else the start time checked).
 void read_more(const procfs::ProcReader& reader, Chain& chain, size_t index, core::FieldMask fields);
 
-/// kNotFound when the target does not exist.
+/// Walks the whole chain: its length is bounded only by max_depth, which
+/// 0 takes from the reader's pid_max (read only for a chain deeper than
+/// kShallowChain); reaching it sets Chain::truncated. kNotFound when the
+/// target does not exist.
 Result<Chain> build_chain(const procfs::ProcReader& reader, int32_t pid,
-                          core::FieldMask fields = kChainFields, size_t max_depth = 256,
+                          core::FieldMask fields = kChainFields, size_t max_depth = 0,
                           core::FieldMask ancestor_fields = kAncestorFields);
+
+/// Chains up to this depth are checked for loops by a linear search; deeper
+/// ones through a hash set, so that a chain thousands deep stays linear.
+inline constexpr size_t kShallowChain = 64;
 
 }  // namespace lineage::explain

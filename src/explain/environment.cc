@@ -32,14 +32,18 @@ bool random_looking(const std::string& v) {
   return letters && digits;
 }
 
-// scheme://user:password@host -> scheme://user:<redacted>@host
+// scheme://user:password@host -> scheme://user:<redacted>@host. The
+// authority ends at the first '/', '?' or '#' after "://", and the user
+// information at its last '@': a password may hold '@' itself, and then
+// everything up to the last one is secret.
 std::string redact_url_password(const std::string& v) {
   size_t scheme = v.find("://");
   if (scheme == std::string::npos) return v;
-  size_t at = v.find('@', scheme + 3);
-  size_t slash = v.find('/', scheme + 3);
-  if (at == std::string::npos || (slash != std::string::npos && slash < at)) return v;
-  size_t colon = v.find(':', scheme + 3);
+  size_t begin = scheme + 3;
+  size_t end = std::min(v.find_first_of("/?#", begin), v.size());
+  size_t at = v.rfind('@', end == 0 ? 0 : end - 1);
+  if (at == std::string::npos || at < begin) return v;
+  size_t colon = v.find(':', begin);
   if (colon == std::string::npos || colon > at) return v;
   return v.substr(0, colon + 1) + kRedacted + v.substr(at);
 }

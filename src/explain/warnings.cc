@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "explain/narrative.h"
 
 namespace lineage::explain {
 namespace {
@@ -27,6 +28,16 @@ bool has_kind(const std::vector<Source>& sources, std::initializer_list<const ch
   return false;
 }
 
+// Capabilities act on the system only when held in the initial user
+// namespace: a process in one of its own (unshare -Ur) may hold a full set
+// that gives nothing outside. Unknown (a link denied) counts as effective.
+bool caps_effective_on_host(const Context& ctx, const core::Process& t) {
+  auto initial = ctx.reader.initial_user_namespace();
+  if (!initial) return true;
+  auto own = t.ns.user ? t.ns.user : ctx.reader.user_namespace(t.key);
+  return !own || *own == *initial;
+}
+
 }  // namespace
 
 bool in_world_writable_dir(std::string_view path) {
@@ -48,7 +59,9 @@ std::vector<Warning> find_warnings(const Context& ctx, const WarningInputs& in) 
     for (const auto& c : kDangerous) {
       if (t.status->cap_effective & (uint64_t{1} << c.bit)) caps += (caps.empty() ? "" : ", ") + std::string(c.name);
     }
-    if (!caps.empty()) add("dangerous-capabilities", "non-root but holds " + caps);
+    if (!caps.empty() && caps_effective_on_host(ctx, t)) {
+      add("dangerous-capabilities", "non-root but holds " + caps);
+    }
   }
   if (t.exe && t.exe->deleted) {
     add("exe-deleted", fmt::format("its executable {} was deleted or replaced since it started", t.exe->path));
@@ -72,6 +85,16 @@ std::vector<Warning> find_warnings(const Context& ctx, const WarningInputs& in) 
     add("pid-reused-in-chain", fmt::format("its parent pid {} now names a younger process: the real parent "
                                            "exited and the pid was reused",
                                            in.reused_parent_pid));
+  }
+  if (in.chain_truncated) {
+    add("chain-truncated", fmt::format("the chain was cut at {} ancestors: an origin above may be missing",
+                                       ctx.chain.size() - 1));
+  }
+  for (const auto& s : in.sources) {
+    if (s.verified) continue;
+    std::string launcher = s.pid > 0 ? fmt::format("pid {}", s.pid) : std::string("a process");
+    add("unverified-launcher", fmt::format("{} claims to be {} (unverified: {})", launcher,
+                                           launcher_name(s), s.unverified_reason));
   }
   uint64_t rss_kb = static_cast<uint64_t>(std::max<int64_t>(0, t.stat.rss_pages)) * ctx.sys.page_size / 1024;
   if (ctx.sys.mem_total_kb > 0 && rss_kb * 4 > ctx.sys.mem_total_kb) {

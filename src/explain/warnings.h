@@ -9,6 +9,7 @@ namespace lineage::explain {
 struct WarningInputs {
   std::vector<Source> sources;
   int32_t reused_parent_pid = 0;  // from the chain walk
+  bool chain_truncated = false;   // the walk hit its bound (Chain::truncated)
   size_t zombie_children = 0;
   bool listens_on_all_interfaces = false;
   std::string listening_on;  // e.g. "0.0.0.0:8080/tcp"

@@ -141,6 +141,40 @@ SystemInfo ProcReader::system_info() const {
   return info;
 }
 
+std::optional<uint64_t> ProcReader::user_namespace(const core::ProcessKey& key) const {
+  char name[16];
+  std::snprintf(name, sizeof name, "%d", key.pid);
+  UniqueFd dirfd(::openat(root_fd_.get(), name, O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dirfd.valid()) return std::nullopt;
+  // The directory fd names one process: once its start time matches, the
+  // link read through it cannot be a later process's.
+  std::string buf;
+  if (read_file_at(dirfd.get(), "stat", buf, 4096, nullptr, true) != ReadError::kNone) return std::nullopt;
+  auto stat = parse_stat(buf);
+  if (!stat || stat->pid != key.pid ||
+      !core::same_start(stat->start_ticks * tick_ns_, key.start_time_ns, tick_ns_)) {
+    return std::nullopt;
+  }
+  std::string link;
+  if (read_link_at(dirfd.get(), "ns/user", link) != ReadError::kNone) return std::nullopt;
+  return parse_ns_link(link);
+}
+
+std::optional<uint64_t> ProcReader::initial_user_namespace() const {
+  std::string link;
+  if (read_link_at(root_fd_.get(), "1/ns/user", link) != ReadError::kNone) return std::nullopt;
+  return parse_ns_link(link);
+}
+
+uint32_t ProcReader::pid_max() const {
+  std::string buf;
+  if (read_file_at(root_fd_.get(), "sys/kernel/pid_max", buf, 64, nullptr, true) != ReadError::kNone) {
+    return kPidMaxLimit;
+  }
+  auto value = parse_decimal_u32(buf);
+  return value && *value > 0 ? std::min(*value, kPidMaxLimit) : kPidMaxLimit;
+}
+
 std::optional<core::Process> ProcReader::read_at(int32_t pid, int dirfd, core::FieldMask fields,
                                                  std::string& buf) const {
   using namespace core;
@@ -209,6 +243,13 @@ bool ProcReader::read_fields(int32_t pid, int dirfd, core::Process& p, core::Fie
       } else if (err == ReadError::kGone && !still_exists(dirfd)) {
         gone = true;
       }
+    }
+    // The user namespace matters only where capabilities do: a non-root
+    // process holding some (are they the host's or its own namespace's?).
+    // Read for those alone, so a scan of ordinary processes pays nothing.
+    if (any && p.status && p.status->uid.effective != 0 && p.status->cap_effective != 0 &&
+        read_link_at(dirfd, "ns/user", link) == ReadError::kNone) {
+      p.ns.user = parse_ns_link(link);
     }
     (any ? p.read : p.unavailable) |= kFieldNamespaces;
   }

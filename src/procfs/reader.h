@@ -51,6 +51,17 @@ class ProcReader {
   /// Returns false, leaving p as it was, when the process has exited.
   bool read_more(int dirfd, core::Process& p, core::FieldMask fields) const;
   SystemInfo system_info() const;
+  /// The inode of the user namespace of the process `key` names (its
+  /// ns/user link); nullopt when it exited, the pid was reused, or the link
+  /// is denied (reading it takes ptrace access).
+  std::optional<uint64_t> user_namespace(const core::ProcessKey& key) const;
+  /// The user namespace of pid 1 of this root (never reused): the initial
+  /// one, where capabilities act on the whole system.
+  std::optional<uint64_t> initial_user_namespace() const;
+  static constexpr uint32_t kPidMaxLimit = 4194304;  // PID_MAX_LIMIT on 64-bit
+  /// <root>/sys/kernel/pid_max: no chain of live processes is longer.
+  /// kPidMaxLimit when it cannot be read. Reads the file on every call.
+  uint32_t pid_max() const;
   /// Nanoseconds per clock tick of /proc start times (no file read).
   uint64_t tick_ns() const { return tick_ns_; }
   static uint64_t ticks_per_second();

@@ -1,8 +1,10 @@
 // Detectors, warnings and the narrative on chains built by hand, and the
 // chain walk on a fake proc tree. Each test names the evidence a detector
 // must use, and the name-only guesses it must not make.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <gtest/gtest.h>
 
@@ -309,6 +311,149 @@ TEST(Environment, SecretsAreRedacted) {
   EXPECT_EQ(m["BLOB"], kRedacted);
   EXPECT_EQ(m["PWD"], "/srv");
   EXPECT_EQ(m["EMPTY"], "");
+}
+
+bool has_warning(const std::vector<Warning>& ws, const std::string& id) {
+  return std::any_of(ws.begin(), ws.end(), [&](const Warning& w) { return w.id == id; });
+}
+
+TEST(Warnings, CapabilitiesCountOnlyInTheInitialUserNamespace) {
+  Fixture f;
+  f.fs.link(1, "ns/user", "user:[4026531837]");
+  auto init = proc(1, 0, "/sbin/init", {"/sbin/init"});
+  auto t = proc(66, 1, "/usr/bin/sleep", {"sleep", "100"});
+  t.status->uid.effective = 1000;
+  t.status->cap_effective = ~uint64_t{0} >> 23;  // a full set, as after unshare -Ur
+  WarningInputs in;
+  // In its own user namespace (unshare -Ur): the set gives nothing on the host.
+  t.ns.user = 4026532555;
+  std::vector<core::Process> own{init, t};
+  EXPECT_FALSE(has_warning(find_warnings(Context{own, f.reader, f.sys, f.paths}, in), "dangerous-capabilities"));
+  // In the initial one: it does.
+  t.ns.user = 4026531837;
+  std::vector<core::Process> host{init, t};
+  EXPECT_TRUE(has_warning(find_warnings(Context{host, f.reader, f.sys, f.paths}, in), "dangerous-capabilities"));
+}
+
+TEST(Warnings, UserNamespaceReadOnDemandThroughTheReader) {
+  Fixture f;
+  f.fs.add({.pid = 1, .comm = "init", .start_ticks = 1, .argv = {"/sbin/init"}});
+  f.fs.add({.pid = 66, .ppid = 1, .comm = "sleep", .start_ticks = 500, .uid = 1000, .argv = {"sleep"}});
+  f.fs.link(1, "ns/user", "user:[4026531837]");
+  f.fs.link(66, "ns/user", "user:[4026532555]");
+  auto init = proc(1, 0, "/sbin/init", {"/sbin/init"});
+  auto t = proc(66, 1, "/usr/bin/sleep", {"sleep"}, 500 * f.reader.tick_ns());
+  t.status->uid.effective = 1000;
+  t.status->cap_effective = uint64_t{1} << 21;
+  std::vector<core::Process> chain{init, t};
+  EXPECT_FALSE(has_warning(find_warnings(Context{chain, f.reader, f.sys, f.paths}, {}), "dangerous-capabilities"));
+  // A pid now naming a younger process tells nothing: the warning stays.
+  chain.back().key.start_time_ns = 400 * f.reader.tick_ns();
+  EXPECT_TRUE(has_warning(find_warnings(Context{chain, f.reader, f.sys, f.paths}, {}), "dangerous-capabilities"));
+}
+
+TEST(Warnings, UnverifiedLauncherAndTruncatedChain) {
+  Fixture f;
+  auto init = proc(1, 0, "/sbin/init", {"/sbin/init"});
+  auto t = proc(66, 1, "/usr/bin/sleep", {"sleep"});
+  std::vector<core::Process> chain{init, t};
+  Context ctx{chain, f.reader, f.sys, f.paths};
+  WarningInputs in;
+  Source ssh;
+  ssh.kind = "ssh";
+  ssh.pid = 4200;
+  ssh.verified = false;
+  ssh.unverified_reason = "runs /home/lbuser/sshd, owned by lbuser";
+  Source verified_cron;
+  verified_cron.kind = "cron";
+  verified_cron.pid = 300;
+  in.sources = {ssh, verified_cron};
+  auto ws = find_warnings(ctx, in);
+  std::vector<std::string> messages;
+  for (const auto& w : ws) {
+    if (w.id == "unverified-launcher") messages.push_back(w.message);
+  }
+  EXPECT_EQ(messages, (std::vector<std::string>{
+                          "pid 4200 claims to be sshd (unverified: runs /home/lbuser/sshd, owned by lbuser)"}));
+  EXPECT_FALSE(has_warning(ws, "chain-truncated"));
+  in.chain_truncated = true;
+  EXPECT_TRUE(has_warning(find_warnings(ctx, in), "chain-truncated"));
+}
+
+TEST(Environment, UrlPasswordRedactedUpToTheLastAtOfTheAuthority) {
+  auto env = redacted_environment({"DATABASE_URL=postgres://u:p@ss@h/db", "Q=https://u:a@b@host?x=@y",
+                                   "F=https://u:pw@host#frag@z", "PATH_AT=https://host/a:b@c",
+                                   "HOMEPAGE=https://user@host/x", "PLAIN=a@b"});
+  std::map<std::string, std::string> m(env.begin(), env.end());
+  std::string r = kRedacted;
+  EXPECT_EQ(m["DATABASE_URL"], "postgres://u:" + r + "@h/db");
+  EXPECT_EQ(m["Q"], "https://u:" + r + "@host?x=@y");
+  EXPECT_EQ(m["F"], "https://u:" + r + "@host#frag@z");
+  EXPECT_EQ(m["PATH_AT"], "https://host/a:b@c");  // an '@' in the path is no credential
+  EXPECT_EQ(m["HOMEPAGE"], "https://user@host/x");
+  EXPECT_EQ(m["PLAIN"], "a@b");
+}
+
+// A chain `depth` processes deep below pid 1: pids 1000.. (1000 the
+// child of init, each next one its child), all started in order.
+void add_deep_chain(FakeProcfs& fs, int depth) {
+  fs.add({.pid = 1, .comm = "init", .start_ticks = 1, .argv = {"/sbin/init"}});
+  for (int i = 0; i < depth; ++i) {
+    fs.add({.pid = 1000 + i, .ppid = i == 0 ? 1 : 999 + i, .comm = "sh",
+            .start_ticks = static_cast<uint64_t>(10 + i), .argv = {"sh"}});
+  }
+}
+
+TEST(Chain, WalksAChainDeeperThanAnyFixedBound) {
+  FakeProcfs fs;
+  add_deep_chain(fs, 300);
+  auto reader = procfs::ProcReader::open(fs.root());
+  auto chain = build_chain(*reader, 1299);
+  ASSERT_TRUE(chain);
+  ASSERT_EQ(chain->processes.size(), 301u);
+  EXPECT_EQ(chain->processes.front().pid(), 1);
+  EXPECT_EQ(chain->processes.back().pid(), 1299);
+  EXPECT_FALSE(chain->truncated);
+  EXPECT_FALSE(chain->loop);
+  ASSERT_EQ(chain->dirfds.size(), 301u);
+  EXPECT_TRUE(chain->dirfds.back().valid());  // the target's is always kept
+  // The root's namespaces are read even though its fd was not kept.
+  EXPECT_TRUE(chain->processes.front().read & core::kFieldNamespaces ||
+              chain->processes.front().unavailable & core::kFieldNamespaces);
+}
+
+TEST(Chain, BoundedByPidMaxAndMarkedTruncated) {
+  FakeProcfs fs;
+  add_deep_chain(fs, 150);
+  std::filesystem::create_directories(fs.root() + "/sys/kernel");
+  std::ofstream(fs.root() + "/sys/kernel/pid_max") << "100\n";
+  auto reader = procfs::ProcReader::open(fs.root());
+  EXPECT_EQ(reader->pid_max(), 100u);
+  auto chain = build_chain(*reader, 1149);
+  ASSERT_TRUE(chain);
+  EXPECT_EQ(chain->processes.size(), 100u);
+  EXPECT_TRUE(chain->truncated);
+  EXPECT_EQ(chain->processes.back().pid(), 1149);
+  // A shallow chain never reads the bound and is not cut.
+  auto shallow = build_chain(*reader, 1010);
+  ASSERT_TRUE(shallow);
+  EXPECT_EQ(shallow->processes.size(), 12u);
+  EXPECT_FALSE(shallow->truncated);
+}
+
+TEST(Chain, LoopFoundDeepInTheChain) {
+  // Equal start times make every link plausible: 2000 -> 2001 -> ... -> 2099
+  // -> 2030 again, a loop found through the hash set past kShallowChain.
+  FakeProcfs fs;
+  for (int i = 0; i < 100; ++i) {
+    fs.add({.pid = 2000 + i, .ppid = i == 99 ? 2030 : 2001 + i, .comm = "x", .start_ticks = 50, .argv = {"x"}});
+  }
+  auto reader = procfs::ProcReader::open(fs.root());
+  auto chain = build_chain(*reader, 2000);
+  ASSERT_TRUE(chain);
+  EXPECT_TRUE(chain->loop);
+  EXPECT_FALSE(chain->truncated);
+  EXPECT_EQ(chain->processes.size(), 100u);
 }
 
 TEST(Chain, StopsAtAReusedParentPid) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
@@ -208,6 +209,47 @@ TEST(ClassifyErrno, GoneDeniedOther) {
   EXPECT_EQ(classify_errno(EACCES), ReadError::kDenied);
   EXPECT_EQ(classify_errno(EPERM), ReadError::kDenied);
   EXPECT_EQ(classify_errno(EIO), ReadError::kOther);
+}
+
+TEST(ProcReader, PidMaxFromTheRootElseTheLimit) {
+  FakeProcfs fs;
+  auto reader = ProcReader::open(fs.root());
+  ASSERT_TRUE(reader);
+  EXPECT_EQ(reader->pid_max(), ProcReader::kPidMaxLimit);  // no file
+  std::filesystem::create_directories(fs.root() + "/sys/kernel");
+  std::ofstream(fs.root() + "/sys/kernel/pid_max") << "32768\n";
+  EXPECT_EQ(reader->pid_max(), 32768u);
+  std::ofstream(fs.root() + "/sys/kernel/pid_max") << "junk\n";
+  EXPECT_EQ(reader->pid_max(), ProcReader::kPidMaxLimit);
+}
+
+TEST(ProcReader, UserNamespaceOnlyWhereCapabilitiesMakeItMatter) {
+  FakeProcfs fs;
+  fs.add({.pid = 1, .comm = "init", .start_ticks = 1});
+  fs.add({.pid = 20, .comm = "capped", .start_ticks = 200, .uid = 1000});
+  fs.add({.pid = 21, .comm = "plain", .start_ticks = 210, .uid = 1000});
+  // FakeProcfs writes CapEff 0: give 20 a capability.
+  fs.write(20, "status", "Name:\tcapped\nUid:\t1000\t1000\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\n"
+                         "CapEff:\t0000000000200000\n");
+  for (int pid : {1, 20, 21}) {
+    fs.link(pid, "ns/pid", "pid:[4026531836]");
+    fs.link(pid, "ns/user", pid == 1 ? "user:[4026531837]" : "user:[4026532600]");
+  }
+  auto reader = ProcReader::open(fs.root());
+  ASSERT_TRUE(reader);
+  auto capped = reader->read(20, kFieldStat | kFieldStatus | kFieldNamespaces);
+  ASSERT_TRUE(capped);
+  ASSERT_TRUE(capped->status);
+  EXPECT_EQ(capped->status->cap_effective, uint64_t{1} << 21);
+  EXPECT_EQ(capped->ns.user, 4026532600u);
+  auto plain = reader->read(21, kFieldStat | kFieldStatus | kFieldNamespaces);
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->ns.user);  // no capabilities: not read
+  EXPECT_EQ(reader->user_namespace(plain->key), 4026532600u);
+  EXPECT_EQ(reader->initial_user_namespace(), 4026531837u);
+  // A key whose start time is not the process's names nothing.
+  EXPECT_FALSE(reader->user_namespace({21, plain->key.start_time_ns + 5 * reader->tick_ns()}));
+  EXPECT_FALSE(reader->user_namespace({99, 0}));
 }
 
 TEST(UniqueDir, ListsADirectoryAndClosesIt) {
