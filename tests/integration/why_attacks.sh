@@ -10,6 +10,7 @@
 # Prints `PASS case`, `FAIL case: why` or `SKIP case: why` for each case.
 # Exit 0 when none failed, 1 when one did, 77 (with `SKIP: reason`) when the
 # machine cannot run the test at all, 2 on a usage error.
+# KEEP_OUTPUT=DIR keeps lineage's outputs (and the user's stderr) there.
 #
 # The contract checked: a launcher (ssh, cron, at, tmux, screen, supervisor,
 # container, systemd) counts only when its executable is verified; a source
@@ -80,8 +81,11 @@ cleanup() {
     userdel -r "$user" >/dev/null 2>&1 || { kill_user_processes; userdel -r -f "$user" >/dev/null 2>&1; }
     id "$user" >/dev/null 2>&1 && echo "why_attacks.sh: could not remove user $user" >&2
   fi
-  rm -f "$secret"
-  [ -n "$work" ] && rm -rf "$work"
+  rm -rf "$secret" "$secret.d"
+  if [ -n "$work" ]; then
+    [ -n "${KEEP_OUTPUT:-}" ] && mkdir -p "$KEEP_OUTPUT" && cp -r "$work/." "$KEEP_OUTPUT/"
+    rm -rf "$work"
+  fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -376,33 +380,45 @@ case_bind_sshd() {
   expect_unverified "$work/bind.json" "$work/bind.txt" "$child" ssh sshd "bind-mounted /usr/sbin/sshd" 'ssh session|10\.0\.0\.9'
 }
 
-# ~/repo/.git/HEAD is a symlink to a root-only file; ~/fifo/.git/HEAD a FIFO.
+# ~/repo/.git/HEAD is a symlink to a root-only file, ~/repo2/.git a symlink
+# to a root-only directory holding HEAD, ~/fifo/.git/HEAD a FIFO.
 case_git_symlink() {
-  local token=SECRET-$$-lbatk
-  (umask 077; printf 'ref: %s\n' "$token" > "$secret")
+  local token=SECRET-$$-lbatk token2=SECRET2-$$-lbatk
+  (umask 077; printf 'ref: %s\n' "$token" > "$secret"; mkdir "$secret.d"; printf 'ref: %s\n' "$token2" > "$secret.d/HEAD")
   chmod 600 "$secret"
-  as_user mkdir -p "$home/repo/.git" "$home/fifo/.git"
+  as_user mkdir -p "$home/repo/.git" "$home/repo2" "$home/fifo/.git"
   as_user ln -s "$secret" "$home/repo/.git/HEAD"
+  as_user ln -s "$secret.d" "$home/repo2/.git"
   as_user mkfifo "$home/fifo/.git/HEAD"
+  local p1 p2 p3
   as_user_bg -C "$home/repo" /bin/sleep 300
-  local p1=$bg_pid p2
-  as_user_bg -C "$home/fifo" /bin/sleep 300
+  p1=$bg_pid
+  as_user_bg -C "$home/repo2" /bin/sleep 300
   p2=$bg_pid
-  wait_exe "$p1" "$SLEEP_EXE" && wait_exe "$p2" "$SLEEP_EXE" || { bad "setup: the sleeps did not start"; return; }
+  as_user_bg -C "$home/fifo" /bin/sleep 300
+  p3=$bg_pid
+  wait_exe "$p1" "$SLEEP_EXE" && wait_exe "$p2" "$SLEEP_EXE" && wait_exe "$p3" "$SLEEP_EXE" \
+    || { bad "setup: the sleeps did not start"; return; }
 
-  run_lineage 20 "$work/git.txt" why "$p1" --no-color
-  [ $rc -le 1 ] || bad "lineage why $p1 exited $rc"
-  grep -q "$token" "$work/git.txt" "$work/git.txt.err" && bad "text output shows the root-only file ($(grep -ho "[A-Za-z0-9-]*${token}[A-Za-z0-9-]*" "$work/git.txt" | head -n 1))"
-  run_lineage 20 "$work/git.json" why "$p1" --json
-  [ $rc -le 1 ] || bad "lineage why $p1 --json exited $rc"
-  grep -q "$token" "$work/git.json" "$work/git.json.err" && bad "JSON output shows the root-only file (git: $(jq -c "$JQ_DEFS [docs | .git]" "$work/git.json" 2>/dev/null))"
+  local pid tok what
+  for pid in "$p1" "$p2"; do
+    if [ "$pid" = "$p1" ]; then tok=$token; what="HEAD a symlink to a root-only file"; else tok=$token2; what=".git a symlink to a root-only directory"; fi
+    run_lineage 20 "$work/git.txt" why "$pid" --no-color
+    [ $rc -le 1 ] || bad "$what: lineage why $pid exited $rc"
+    grep -q "$tok" "$work/git.txt" "$work/git.txt.err" \
+      && bad "$what: text output shows the root-only file ($(grep -ho "[A-Za-z0-9-]*${tok}[A-Za-z0-9-]*" "$work/git.txt" | head -n 1))"
+    run_lineage 20 "$work/git.json" why "$pid" --json
+    [ $rc -le 1 ] || bad "$what: lineage why $pid --json exited $rc"
+    grep -q "$tok" "$work/git.json" "$work/git.json.err" \
+      && bad "$what: JSON output shows the root-only file (git: $(jq -c "$JQ_DEFS [docs | .git]" "$work/git.json" 2>/dev/null))"
+  done
 
-  run_lineage 10 "$work/fifo.txt" why "$p2" --no-color
+  run_lineage 10 "$work/fifo.txt" why "$p3" --no-color
   if [ $rc = 124 ]; then
     bad "lineage why (cwd with .git/HEAD a FIFO) did not return within 10 s"
   else
     [ $rc -le 1 ] || bad "lineage why (cwd with .git/HEAD a FIFO) exited $rc"
-    run_lineage 10 "$work/fifo.json" why "$p2" --json
+    run_lineage 10 "$work/fifo.json" why "$p3" --json
     [ $rc = 124 ] && bad "lineage why --json (cwd with .git/HEAD a FIFO) did not return within 10 s"
   fi
 }
@@ -441,7 +457,6 @@ case_churn() {
 case_deep_chain() {
   local depth=300 secs=$((2000000 + $$)) target len
   printf 'if [ "$1" -gt 0 ]; then /bin/sh "$0" $(($1 - 1)); exit; fi\nexec /bin/sleep "$ATK_SECS"\n' | put_user_file "$home/nest.sh"
-  [ -x "$home/sshd" ] || setup_user_files
   as_user_bg env ATK_SECS=$secs "$home/sshd" -c 'SSH_CONNECTION="10.0.0.9 5555 10.0.0.1 22" /bin/sh "$HOME/nest.sh" '$depth'; exit'
   local sshd=$bg_pid
   # Down the first children from the fake sshd to the sleep at the bottom.
