@@ -346,9 +346,9 @@ case_fake_sshd() {
   local kind name cmd fact child
   for kind in ssh cron supervisor; do
     case $kind in
-      ssh) name=sshd; cmd=$SSH_CMD; fact='ssh session|10\.0\.0\.9' ;;
+      ssh) name=sshd; cmd=$SSH_CMD; fact='ssh session|from 10\.0\.0\.9' ;;
       cron) name=cron; cmd='/bin/sleep 300; exit'; fact='cron job' ;;
-      supervisor) name=supervisord; cmd='SUPERVISOR_PROCESS_NAME=nginx /bin/sleep 300; exit'; fact='supervisord|program nginx' ;;
+      supervisor) name=supervisord; cmd='SUPERVISOR_PROCESS_NAME=nginx /bin/sleep 300; exit'; fact='supervisord program|program nginx' ;;
     esac
     as_user_bg "$home/$name" -c "$cmd"
     child=$(wait_child "$bg_pid") || { bad "setup: home/$name started no child"; continue; }
@@ -377,7 +377,7 @@ case_bind_sshd() {
   run_lineage 20 "$work/bind.json" why "$child" --json
   [ $rc -le 1 ] || bad "lineage why $child --json exited $rc"
   run_lineage 20 "$work/bind.txt" why "$child" --no-color
-  expect_unverified "$work/bind.json" "$work/bind.txt" "$child" ssh sshd "bind-mounted /usr/sbin/sshd" 'ssh session|10\.0\.0\.9'
+  expect_unverified "$work/bind.json" "$work/bind.txt" "$child" ssh sshd "bind-mounted /usr/sbin/sshd" 'ssh session|from 10\.0\.0\.9'
 }
 
 # ~/repo/.git/HEAD is a symlink to a root-only file, ~/repo2/.git a symlink
