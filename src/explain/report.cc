@@ -1,7 +1,13 @@
 #include "explain/report.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <filesystem>
+#include <string_view>
 
 #include "explain/detectors.h"
 #include "explain/file_read.h"
@@ -81,35 +87,93 @@ std::vector<Listener> listeners_of(const procfs::ProcReader& reader, int32_t pid
   return out;
 }
 
+// git's safe.directory reasoning: a repository belongs to whoever owns its
+// git directory. One owned by another user (a shared /tmp, someone else's
+// home) is theirs to write, HEAD included.
+bool trusted_git_owner(const struct stat& st, uint32_t owner_uid) {
+  return st.st_uid == owner_uid || st.st_uid == 0;
+}
+
+std::string first_line(std::string text) {
+  text.resize(std::min(text.size(), text.find('\n')));
+  while (!text.empty() && (text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+// A ref name as git allows it (no controls, blanks or any of ~^:?*[\), or a
+// commit id: what HEAD holds. Anything else is not printed as a branch.
+bool is_ref_name(std::string_view s) {
+  if (!s.starts_with("refs/") || s.size() > 200) return false;
+  return std::none_of(s.begin(), s.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u <= 0x20 || u == 0x7f || std::string_view("~^:?*[\\").find(c) != std::string_view::npos;
+  });
+}
+bool is_commit_id(std::string_view s) {
+  auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+  return (s.size() == 40 || s.size() == 64) && std::all_of(s.begin(), s.end(), hex);
+}
+
+// The branch HEAD names in an open git directory ("" when HEAD is missing,
+// not a small regular file, reached through an untrusted link or malformed).
+std::string branch_of(int git_dir) {
+  std::string text;
+  if (read_bounded_at(git_dir, "HEAD", 256, text) != FileStatus::kOk) return {};
+  std::string head = first_line(std::move(text));
+  if (head.starts_with("ref: ")) {
+    std::string_view ref = std::string_view(head).substr(5);
+    if (!is_ref_name(ref)) return {};
+    return std::string(ref.starts_with("refs/heads/") ? ref.substr(11) : ref);
+  }
+  if (is_commit_id(head)) return head.substr(0, 12) + " (detached)";
+  return {};
+}
+
+// A worktree or submodule: .git is a file "gitdir: PATH" (open as dot_git),
+// and PATH must pass the same ownership rule.
+std::string branch_via_gitdir(const std::string& dir, const OpenedFile& dot_git, uint32_t owner_uid) {
+  OpenedFile file = open_safe(dir + "/.git", OpenAs::kRead);
+  if (!file.ok() || file.st.st_dev != dot_git.st.st_dev || file.st.st_ino != dot_git.st.st_ino) return {};
+  std::string text;
+  if (read_bounded_fd(file.fd.get(), file.st, 4096, text) != FileStatus::kOk) return {};
+  std::string link = first_line(std::move(text));
+  if (!link.starts_with("gitdir: ") || link.size() == 8) return {};
+  std::string gitdir = link.substr(8);
+  if (!gitdir.starts_with("/")) gitdir = dir + "/" + gitdir;
+  OpenedFile target = open_safe(gitdir, OpenAs::kPath);
+  if (!target.ok() || !S_ISDIR(target.st.st_mode) || !trusted_git_owner(target.st, owner_uid)) return {};
+  return branch_of(target.fd.get());
+}
+
 }  // namespace
 
-std::optional<GitInfo> find_git(const std::string& start) {
+std::optional<GitInfo> find_git(const std::string& start, uint32_t owner_uid) {
   std::string dir = start;
   for (int depth = 0; depth < 64 && !dir.empty(); ++depth) {
-    std::string head = read_small(dir + "/.git/HEAD");
-    if (head.empty()) {
-      // A worktree or submodule: .git is a file "gitdir: PATH".
-      std::string link = read_small(dir + "/.git");
-      if (link.starts_with("gitdir: ")) {
-        std::string gitdir = link.substr(8);
-        if (!gitdir.starts_with("/")) gitdir = dir + "/" + gitdir;
-        head = read_small(gitdir + "/HEAD");
-      }
+    std::string base = dir == "/" ? "" : dir;
+    OpenedFile dot_git = open_safe(base + "/.git", OpenAs::kPath);
+    if (dot_git.ok()) {
+      // The nearest .git is the repository, as for git: when it is not
+      // trusted or not readable, no repository is reported (not a parent's).
+      if (!trusted_git_owner(dot_git.st, owner_uid)) return std::nullopt;
+      std::string branch;
+      if (S_ISDIR(dot_git.st.st_mode)) branch = branch_of(dot_git.fd.get());
+      else if (S_ISREG(dot_git.st.st_mode)) branch = branch_via_gitdir(base, dot_git, owner_uid);
+      if (branch.empty()) return std::nullopt;
+      return GitInfo{dir, std::move(branch)};
     }
-    if (!head.empty()) {
-      GitInfo info;
-      info.repository = dir.empty() ? "/" : dir;
-      if (head.starts_with("ref: refs/heads/")) info.branch = head.substr(16);
-      else if (head.starts_with("ref: ")) info.branch = head.substr(5);
-      else info.branch = head.substr(0, 12) + " (detached)";
-      return info;
+    if (dot_git.status != FileStatus::kNotFound && dot_git.status != FileStatus::kDenied) {
+      return std::nullopt;  // a .git behind a user's symlink, or unreadable
     }
     if (dir == "/") break;
     size_t slash = dir.rfind('/');
+    if (slash == std::string::npos) break;
     dir = slash == 0 ? "/" : dir.substr(0, slash);
   }
   return std::nullopt;
 }
+
+std::optional<GitInfo> find_git(const std::string& dir) { return find_git(dir, ::geteuid()); }
 
 Result<Report> explain_pid(const procfs::ProcReader& reader, const procfs::SystemInfo& sys,
                            const Paths& paths, int32_t pid, const ReportOptions& options) {
@@ -150,7 +214,11 @@ Result<Report> explain_pid(const procfs::ProcReader& reader, const procfs::Syste
     }
   }
   report.warnings = find_warnings(ctx, in);
-  if (options.want_git && report.target().cwd) report.git = find_git(*report.target().cwd);
+  if (options.want_git && report.target().cwd) {
+    // Only root's repositories when the target's uid is unknown.
+    uint32_t uid = report.target().status ? report.target().status->uid.effective : 0;
+    report.git = find_git(*report.target().cwd, uid);
+  }
   if (!options.want_environment) {
     for (auto& p : report.chain.processes) p.environ.reset();  // never kept unless asked
   }

@@ -43,7 +43,15 @@ struct ReportOptions {
 Result<Report> explain_pid(const procfs::ProcReader& reader, const procfs::SystemInfo& sys,
                            const Paths& paths, int32_t pid, const ReportOptions& options);
 
-/// The git repository and branch a directory sits in (bounded walk up).
+/// The git repository and branch a directory sits in (bounded walk up),
+/// read through open_safe (no symlink a non-root user could have made). As
+/// git's safe.directory rule: the first .git found (and the directory a
+/// "gitdir:" file names) counts only when owned by `owner_uid` (the
+/// process's effective uid) or by root; anyone else's ends the search. The
+/// branch is reported only when HEAD has the form of a ref or a commit id.
+std::optional<GitInfo> find_git(const std::string& dir, uint32_t owner_uid);
+
+/// find_git for a repository the caller would use (its effective uid).
 std::optional<GitInfo> find_git(const std::string& dir);
 
 }  // namespace lineage::explain
