@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "core/unique_fd.h"
+#include "explain/file_read.h"
 #include "procfs/parsers.h"
 #include "procfs/users.h"
 
@@ -137,16 +138,12 @@ std::optional<Found> from_atd_child(const Context& ctx, size_t first, size_t las
   for (size_t i = first; i <= last; ++i) {
     UniqueFd dir = open_pid_dir(ctx, ctx.chain[i]);
     if (!dir.valid()) continue;
-    int fd_dir = ::openat(dir.get(), "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd_dir < 0) continue;
-    DIR* d = ::fdopendir(fd_dir);
-    if (d == nullptr) {
-      ::close(fd_dir);
-      continue;
-    }
+    UniqueFd fd_dir(::openat(dir.get(), "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    UniqueDir d = UniqueDir::from_fd(std::move(fd_dir));
+    if (!d) continue;
     std::optional<Found> found;
     size_t seen = 0;
-    while (dirent* e = ::readdir(d)) {
+    while (dirent* e = ::readdir(d.get())) {
       if (e->d_name[0] == '.') continue;
       if (++seen > kMaxFds) break;
       std::string name = std::string("fd/") + e->d_name;
@@ -158,7 +155,6 @@ std::optional<Found> from_atd_child(const Context& ctx, size_t first, size_t las
       if (found->link.in_jobs && ::fstatat(dir.get(), name.c_str(), &st, 0) == 0) found->file = st;
       break;
     }
-    ::closedir(d);
     if (found) return found;
   }
   return std::nullopt;
@@ -204,11 +200,13 @@ std::optional<AtJob> find_at_job(const Context& ctx, size_t daemon_first, size_t
   candidates.push_back(link.dirs->jobs + "/=" + rest);
   if (!link.in_jobs) candidates.push_back(link.dirs->jobs + "/" + link.base);
   for (const auto& path : candidates) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    if (found->file && !same_file(st, *found->file)) continue;
+    // Only stat'ed, but through open_safe all the same: a link in the spool
+    // (writable by atd's group) would name any file on the system.
+    OpenedFile f = open_safe(path, OpenAs::kPath);
+    if (!f.ok() || !S_ISREG(f.st.st_mode)) continue;
+    if (found->file && !same_file(f.st, *found->file)) continue;
     job.spool_file = path;
-    file = st;
+    file = f.st;
     break;
   }
   if (job.spool_file.empty() && link.in_jobs) job.spool_file = link.path;  // gone, or not searchable

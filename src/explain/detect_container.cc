@@ -285,16 +285,17 @@ State docker_state(const Paths& paths, const std::string& id) {
 /// Subdirectory names of dir (containerd namespaces), at most a few dozen.
 std::vector<std::string> list_dirs(const std::string& dir) {
   std::vector<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return names;
-  while (dirent* e = ::readdir(d)) {
+  OpenedFile opened = open_safe(dir, OpenAs::kDirectory);
+  if (!opened.ok()) return names;
+  UniqueDir d = UniqueDir::from_fd(std::move(opened.fd));
+  if (!d) return names;
+  while (dirent* e = ::readdir(d.get())) {
     std::string_view n = e->d_name;
     if (n == "." || n == ".." || n.find('/') != std::string_view::npos) continue;
     if (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN) continue;
     names.emplace_back(n);
     if (names.size() >= kMaxNamespaceDirs) break;
   }
-  ::closedir(d);
   return names;
 }
 

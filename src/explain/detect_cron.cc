@@ -47,9 +47,12 @@ constexpr size_t kMaxUserName = 64;
 /// manager leftovers (cron ignores those too). At most `cap` names.
 FileStatus list_dir(const std::string& dir, size_t cap, std::vector<std::string>& names) {
   names.clear();
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return status_from_errno(errno);
-  while (dirent* e = ::readdir(d)) {
+  // DIR may come from crond's argv (-c): a user's link is not listed.
+  OpenedFile opened = open_safe(dir, OpenAs::kDirectory);
+  if (!opened.ok()) return opened.status;
+  UniqueDir d = UniqueDir::from_fd(std::move(opened.fd));
+  if (!d) return status_from_errno(errno);
+  while (dirent* e = ::readdir(d.get())) {
     std::string_view n = e->d_name;
     if (n.empty() || n.front() == '.' || n.back() == '~' || n.size() > 255) continue;
     if (n.find(".dpkg-") != std::string_view::npos || n.find(".rpm") != std::string_view::npos ||
@@ -60,7 +63,6 @@ FileStatus list_dir(const std::string& dir, size_t cap, std::vector<std::string>
     names.emplace_back(n);
     if (names.size() >= cap) break;
   }
-  ::closedir(d);
   std::sort(names.begin(), names.end());
   return FileStatus::kOk;
 }

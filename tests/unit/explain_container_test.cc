@@ -345,6 +345,35 @@ TEST_F(ContainerDetector, HostileStateFilesAreReportedNotTrusted) {
   EXPECT_TRUE(has_evidence(sources[0], "state not read: " + full + " (not a regular file)"));
 }
 
+TEST_F(ContainerDetector, StateBehindAUsersSymlinkIsNotRead) {
+  // The state file, or a directory on the way to it, is a link in a
+  // directory any user can write: not followed, and the evidence says why.
+  write("elsewhere/config.v2.json", R"({"ID":")" + kId + R"(","Name":"/forged"})");
+  std::string dir = dir_ + "/var/lib/docker/containers/" + kId;
+  fs::create_directories(dir);
+  fs::create_symlink(dir_ + "/elsewhere/config.v2.json", dir + "/config.v2.json");
+  fs::permissions(dir, fs::perms::all);
+  auto sources = detect(chain("0::/docker/" + kId + "\n"));
+  ASSERT_EQ(sources.size(), 1u);
+  EXPECT_EQ(sources[0].name, kShort);
+  EXPECT_TRUE(has_evidence(sources[0], "state not read: " + dir +
+                                           "/config.v2.json (not followed: a symlink a non-root "
+                                           "user could have made)"))
+      << sources[0].evidence.back();
+
+  // containerd's namespaces are listed only through links root made.
+  write("elsewhere/ns/k8s.io/" + kId2 + "/config.json",
+        R"({"annotations":{"io.kubernetes.cri.container-name":"forged"}})");
+  fs::create_directories(dir_ + "/run/containerd");
+  fs::create_directory_symlink(dir_ + "/elsewhere/ns",
+                               dir_ + "/run/containerd/io.containerd.runtime.v2.task");
+  fs::permissions(dir_ + "/run/containerd", fs::perms::all);
+  auto listed = detect(chain("0::/kubepods/besteffort/pod1234abcd/" + kId2 + "\n"));
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].name, kId2.substr(0, 12));
+  EXPECT_TRUE(evidence_contains(listed[0], "state not found: neither ")) << listed[0].evidence.back();
+}
+
 TEST_F(ContainerDetector, NoContainerWithoutContainerCgroupEvidence) {
   write_docker_config(kId);
   std::vector<std::string> not_containers = {

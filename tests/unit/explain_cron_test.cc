@@ -365,6 +365,41 @@ TEST_F(CronDetector, SeveralMatchingLinesAreCounted) {
                                             "/etc/cron.d/twice line 1 (and 1 more lines with the same command)");
 }
 
+// A user's symlink in a directory others can write: a crontab read through
+// it would print any file on the system as evidence. Debian's crontabs spool
+// is root:crontab 1730 (its group can write it); the fixture dirs below are
+// made writable by all, so the links are refused even when the test is root.
+TEST_F(CronDetector, UserCrontabThatIsASymlinkIsNotRead) {
+  write("secret", "*/5 * * * * /opt/secret-job\n");
+  std::string tab = dir_ + "/var/spool/cron/crontabs/mallory";
+  fs::create_symlink(dir_ + "/secret", tab);
+  ASSERT_EQ(::chmod((dir_ + "/var/spool/cron/crontabs").c_str(), 01730), 0);
+  auto sources = detect(cron_chain("/opt/secret-job", "mallory"));
+  ASSERT_EQ(sources.size(), 1u);
+  EXPECT_EQ(sources[0].find_detail("crontab"), nullptr);
+  EXPECT_EQ(sources[0].evidence.back(),
+            "could not read " + tab + " (not followed: a symlink a non-root user could have made)");
+}
+
+TEST_F(CronDetector, BusyboxCrondDirThroughAUsersSymlinkIsNotRead) {
+  // crond -c names a directory: a user's link to it is neither listed nor read.
+  write("bb/alice", "*/5 * * * * /home/alice/bin/sync --quiet\n");
+  fs::create_directory(dir_ + "/mine");
+  fs::create_directory_symlink(dir_ + "/bb", dir_ + "/mine/spool");
+  fs::permissions(dir_ + "/mine", fs::perms::all);
+  std::string spool = dir_ + "/mine/spool";
+  auto known = detect(busybox_chain({"crond", "-f", "-c", spool}, "/home/alice/bin/sync --quiet"));
+  ASSERT_EQ(known.size(), 1u);
+  EXPECT_EQ(known[0].find_detail("crontab"), nullptr);
+  EXPECT_EQ(known[0].evidence.back(),
+            "could not read " + spool + "/alice (not followed: a symlink a non-root user could have made)");
+  auto listed = detect(busybox_chain({"crond", "-f", "-c", spool}, "/home/alice/bin/sync --quiet", ""));
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].find_detail("crontab"), nullptr);
+  EXPECT_EQ(listed[0].evidence.back(),
+            "could not read " + spool + " (not followed: a symlink a non-root user could have made)");
+}
+
 // ------------------------------------------------------------------ at jobs
 
 TEST(AtJobName, ParsesAtdSpoolNames) {
@@ -473,6 +508,23 @@ TEST_F(CronDetector, AtJobNeedsTheSpoolDirAndTheSameProcess) {
   EXPECT_EQ(detail(detect(c)[0], "job"), "18");
   c[3].key.start_time_ns += 5 * reader_.tick_ns();
   EXPECT_EQ(detect(c)[0].find_detail("job"), nullptr);
+}
+
+TEST_F(CronDetector, AtJobFileThatIsASymlinkIsNotTaken) {
+  // atd's spool is writable by its group: a '=' link there naming another
+  // file must not make that file (and its owner) the job's.
+  std::string jobs = dir_ + "/var/spool/cron/atjobs";
+  write("elsewhere/file", "not a job\n");
+  fs::create_directories(jobs);
+  fs::create_symlink(dir_ + "/elsewhere/file", jobs + "/=0001201a3b4c5");
+  ASSERT_EQ(::chmod(jobs.c_str(), 01770), 0);
+  Chain c = at_chain();
+  fake_.link(711, "fd/0", jobs + "/a0001201a3b4c5 (deleted)");
+  auto sources = detect(c);
+  ASSERT_EQ(sources.size(), 1u);
+  EXPECT_EQ(detail(sources[0], "job"), "18");
+  EXPECT_EQ(detail(sources[0], "spool_file"), jobs + "/a0001201a3b4c5");  // as fd 0 names it
+  EXPECT_EQ(sources[0].evidence.back(), "at job 18 in queue a");           // no owner taken
 }
 
 // ------------------------------------------------------------ busybox crond
