@@ -536,7 +536,7 @@ Source make_source(const Context& ctx, DaemonRun run) {
   s.pid = daemon.pid();
   s.anchor = run.last;
   std::string daemon_name(exe_name(daemon));
-  s.evidence.push_back(fmt::format("ancestor pid {} runs {}", daemon.pid(), daemon.exe->path));
+  verify_launcher(ctx, daemon, s);
   if (run.daemon == Daemon::kBusyboxCron) {
     daemon_name = "busybox crond";
     size_t first_arg = *busybox_applet(daemon, "crond");
