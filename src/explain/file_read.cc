@@ -1,9 +1,11 @@
 #include "explain/file_read.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -84,6 +86,17 @@ std::optional<std::string> read_link(int dir, const std::string& name) {
   return std::string(buf, static_cast<size_t>(n));
 }
 
+// Whether a link in dir may be followed by its text. Links below /proc/PID
+// (cwd, root, exe, fd/N) are magic: the kernel jumps to the object, which
+// their text does not name ("/" for a container's root), and the process
+// chose them. Only /proc's own (self, thread-self, mounts) are plain.
+bool plain_links_in(int dir, const struct stat& st) {
+  if (!trusted_link_dir(st)) return false;
+  struct statfs fs {};
+  if (::fstatfs(dir, &fs) != 0) return false;
+  return fs.f_type != PROC_SUPER_MAGIC || st.st_ino == 1;  // 1: procfs's root
+}
+
 }  // namespace
 
 const char* describe(FileStatus s) {
@@ -148,7 +161,7 @@ OpenedFile open_safe_walk(int at, const std::string& path, OpenAs as) {
     if (dir_trusted < 0) {
       struct stat st {};
       if (::fstat(dir.get(), &st) != 0) return failed(status_from_errno(errno));
-      dir_trusted = trusted_link_dir(st) ? 1 : 0;
+      dir_trusted = plain_links_in(dir.get(), st) ? 1 : 0;
     }
     if (dir_trusted == 0) return failed(FileStatus::kUntrustedLink);
     if (target->empty()) return failed(FileStatus::kNotFound);

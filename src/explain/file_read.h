@@ -8,7 +8,8 @@
 // kernel follow any symlink; a symlink is followed only when the directory
 // holding it is root's and nobody else can write to it (so root made the
 // link: /lib -> usr/lib, /etc/systemd/system/*.wants/...). A link in /tmp,
-// in a user's home or in any directory a non-root user can write is refused.
+// in a user's home or in any directory a non-root user can write is refused,
+// and so is a /proc/PID magic link (cwd, root, fd/N: the process chose them).
 // When the kernel has openat2(2), a path without symlinks is opened in one
 // call (RESOLVE_NO_SYMLINKS) and only a path that has one is walked.
 #include <fcntl.h>

@@ -224,6 +224,22 @@ TEST(SafeOpen, SystemLinksAreFollowed) {
   }
 }
 
+TEST(SafeOpen, ProcMagicLinksAreNotFollowed) {
+  // /proc/self is /proc's own plain link; /proc/self/cwd is a magic link the
+  // process set (its text, read as a path, would not even be its target).
+  TempTree t;
+  t.write("file", "x");
+  std::string text;
+  EXPECT_EQ(read_both("/proc/self/status", text), FileStatus::kOk);
+  EXPECT_NE(text.find("Name:"), std::string::npos);
+  std::string before = fs::current_path().string();
+  fs::current_path(t.root());
+  FileStatus through_cwd = read_both("/proc/self/cwd/file", text);
+  fs::current_path(before);
+  EXPECT_EQ(through_cwd, FileStatus::kUntrustedLink);
+  EXPECT_EQ(open_safe("/proc/self/root", OpenAs::kPath).status, FileStatus::kUntrustedLink);
+}
+
 TEST(SafeOpen, FifoIsNotRegularAndNeverBlocks) {
   TempTree t;
   ASSERT_EQ(::mkfifo(t.path("fifo").c_str(), 0600), 0);
