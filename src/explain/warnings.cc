@@ -32,10 +32,8 @@ bool has_kind(const std::vector<Source>& sources, std::initializer_list<const ch
 // namespace: a process in one of its own (unshare -Ur) may hold a full set
 // that gives nothing outside. Unknown (a link denied) counts as effective.
 bool caps_effective_on_host(const Context& ctx, const core::Process& t) {
-  auto initial = ctx.reader.initial_user_namespace();
-  if (!initial) return true;
   auto own = t.ns.user ? t.ns.user : ctx.reader.user_namespace(t.key);
-  return !own || *own == *initial;
+  return !own || *own == ctx.reader.initial_user_namespace();
 }
 
 }  // namespace

@@ -160,10 +160,10 @@ std::optional<uint64_t> ProcReader::user_namespace(const core::ProcessKey& key) 
   return parse_ns_link(link);
 }
 
-std::optional<uint64_t> ProcReader::initial_user_namespace() const {
+uint64_t ProcReader::initial_user_namespace() const {
   std::string link;
-  if (read_link_at(root_fd_.get(), "1/ns/user", link) != ReadError::kNone) return std::nullopt;
-  return parse_ns_link(link);
+  if (read_link_at(root_fd_.get(), "1/ns/user", link) != ReadError::kNone) return kInitialUserNamespace;
+  return parse_ns_link(link).value_or(kInitialUserNamespace);
 }
 
 uint32_t ProcReader::pid_max() const {

@@ -56,8 +56,13 @@ class ProcReader {
   /// is denied (reading it takes ptrace access).
   std::optional<uint64_t> user_namespace(const core::ProcessKey& key) const;
   /// The user namespace of pid 1 of this root (never reused): the initial
-  /// one, where capabilities act on the whole system.
-  std::optional<uint64_t> initial_user_namespace() const;
+  /// one, where capabilities act on the whole system. Where pid 1's link is
+  /// denied (not root, or a sandbox), the kernel's fixed inode of the
+  /// initial user namespace, kInitialUserNamespace.
+  uint64_t initial_user_namespace() const;
+  /// PROC_USER_INIT_INO (include/linux/proc_ns.h, fixed since Linux 3.8):
+  /// other namespaces' inodes are allocated from 0xF0000000 up.
+  static constexpr uint64_t kInitialUserNamespace = 0xEFFFFFFD;
   static constexpr uint32_t kPidMaxLimit = 4194304;  // PID_MAX_LIMIT on 64-bit
   /// <root>/sys/kernel/pid_max: no chain of live processes is longer.
   /// kPidMaxLimit when it cannot be read. Reads the file on every call.

@@ -16,6 +16,7 @@
 #include "explain/systemd_unit.h"
 #include "explain/warnings.h"
 #include "fake_procfs.h"
+#include "fake_verifier.h"
 #include "procfs/parsers.h"
 
 namespace lineage::explain {
@@ -46,6 +47,9 @@ struct Fixture {
   procfs::ProcReader reader = std::move(*procfs::ProcReader::open(fs.root()));
   procfs::SystemInfo sys = reader.system_info();
   Paths paths;
+  // Launchers are judged by path here; the real check is tested on real
+  // files in tests/integration/verify_test.cc.
+  testing::FakeVerifier verifier;
   std::string dir = fs.root() + "/fixture";
   Fixture() {
     paths.etc = dir + "/etc";
@@ -55,7 +59,7 @@ struct Fixture {
     paths.var_spool_cron = dir + "/spool";
   }
   std::vector<Source> detect(const std::vector<core::Process>& chain) {
-    return detect_all(Context{chain, reader, sys, paths});
+    return detect_all(Context{chain, reader, sys, paths, &verifier});
   }
   void write(const std::string& rel, const std::string& text) {
     std::filesystem::create_directories(std::filesystem::path(dir + "/" + rel).parent_path());
@@ -333,6 +337,10 @@ TEST(Warnings, CapabilitiesCountOnlyInTheInitialUserNamespace) {
   t.ns.user = 4026531837;
   std::vector<core::Process> host{init, t};
   EXPECT_TRUE(has_warning(find_warnings(Context{host, f.reader, f.sys, f.paths}, in), "dangerous-capabilities"));
+  // pid 1's link denied (a sandbox): the kernel's fixed inode of the initial one.
+  f.fs.remove(1, "ns/user");
+  EXPECT_TRUE(has_warning(find_warnings(Context{host, f.reader, f.sys, f.paths}, in), "dangerous-capabilities"));
+  EXPECT_FALSE(has_warning(find_warnings(Context{own, f.reader, f.sys, f.paths}, in), "dangerous-capabilities"));
 }
 
 TEST(Warnings, UserNamespaceReadOnDemandThroughTheReader) {

@@ -247,6 +247,11 @@ TEST(ProcReader, UserNamespaceOnlyWhereCapabilitiesMakeItMatter) {
   EXPECT_FALSE(plain->ns.user);  // no capabilities: not read
   EXPECT_EQ(reader->user_namespace(plain->key), 4026532600u);
   EXPECT_EQ(reader->initial_user_namespace(), 4026531837u);
+  fs.remove(1, "ns/user");  // denied or missing: the kernel's fixed inode
+  fs.link(1, "ns/user", "user:[4026532999]");
+  EXPECT_EQ(reader->initial_user_namespace(), 4026532999u);  // pid 1's own, when readable
+  fs.remove(1, "ns/user");
+  EXPECT_EQ(reader->initial_user_namespace(), ProcReader::kInitialUserNamespace);
   // A key whose start time is not the process's names nothing.
   EXPECT_FALSE(reader->user_namespace({21, plain->key.start_time_ns + 5 * reader->tick_ns()}));
   EXPECT_FALSE(reader->user_namespace({99, 0}));
