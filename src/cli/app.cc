@@ -18,6 +18,7 @@
 #include "cli/watch_command.h"
 #include "cli/why_command.h"
 #include "output/columns.h"
+#include "output/sanitize.h"
 
 namespace lineage::cli {
 namespace {
@@ -133,6 +134,8 @@ int run_why_command(const WhyOptions& why) {
   auto out = run_why(why);
   if (!out) return print_error(out.error());
   int rc = write_out(out->text);
+  // After the reports, and on stderr: --short output stays one line a match.
+  if (!out->notes.empty()) std::fputs(out->notes.c_str(), stderr);
   return rc != 0 ? rc : out->exit_code;
 }
 
@@ -250,7 +253,8 @@ int run_cli11(std::vector<std::string> args) {
   } catch (const CLI::CallForVersion& e) {
     return cli11_exit(app, e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "lineage: %s\nTry 'lineage --help'.\n", e.what());
+    // CLI11 quotes the arguments it rejects: they are the user's, escaped.
+    std::fprintf(stderr, "lineage: %s\nTry 'lineage --help'.\n", output::escape_text(e.what()).c_str());
     return static_cast<int>(ErrorKind::kUsage);
   }
 

@@ -32,13 +32,27 @@ std::string_view base_name(std::string_view path) {
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
-bool name_matches(const core::Process& p, const std::string& name, bool exact) {
-  if (exact) {
-    if (p.stat.comm == name) return true;
-    return p.argv && !p.argv->empty() && base_name(p.argv->front()) == name;
+enum class Match { kNone, kOwnName, kCommandLineOnly };
+
+// How p matches: by its own name (comm, argv[0]'s base name) or only
+// somewhere in its command line (a wrapper that carries the name as an
+// argument: `timeout 10 lineage why sleep`).
+Match name_matches(const core::Process& p, const std::string& name, bool exact) {
+  std::string_view argv0 = p.argv && !p.argv->empty() ? base_name(p.argv->front()) : std::string_view();
+  if (exact) return p.stat.comm == name || argv0 == name ? Match::kOwnName : Match::kNone;
+  if (p.stat.comm.find(name) != std::string::npos || argv0.find(name) != std::string_view::npos) {
+    return Match::kOwnName;
   }
-  if (p.stat.comm.find(name) != std::string::npos) return true;
-  return p.argv && p.command_line().find(name) != std::string::npos;
+  return p.argv && p.command_line().find(name) != std::string::npos ? Match::kCommandLineOnly : Match::kNone;
+}
+
+// Our own ancestors in the snapshot (bounded by the tree's walk).
+std::vector<int32_t> ancestors_of(const core::ProcessTree& tree, int32_t self_pid) {
+  std::vector<int32_t> pids;
+  size_t self = tree.find(self_pid);
+  if (self == core::ProcessTree::kNone) return pids;
+  for (size_t i : tree.ancestors(self)) pids.push_back(tree.at(i).pid());
+  return pids;
 }
 
 }  // namespace
@@ -53,11 +67,16 @@ Result<std::vector<size_t>> resolve_target(const core::ProcessTree& tree, const 
     return std::vector<size_t>{index};
   }
   if (spec.text.empty()) return usage_error("empty process name");
+  const std::vector<int32_t> ours = ancestors_of(tree, self_pid);
   std::vector<size_t> matches;
   for (size_t i = 0; i < tree.size(); ++i) {
     const core::Process& p = tree.at(i);
     if (p.pid() == self_pid) continue;
-    if (name_matches(p, spec.text, spec.exact)) matches.push_back(i);
+    Match m = name_matches(p, spec.text, spec.exact);
+    if (m == Match::kNone) continue;
+    bool ancestor = std::find(ours.begin(), ours.end(), p.pid()) != ours.end();
+    if (ancestor && m == Match::kCommandLineOnly) continue;
+    matches.push_back(i);
   }
   if (matches.empty()) {
     return not_found(fmt::format("no process matches '{}'", output::escape_text(spec.text)));

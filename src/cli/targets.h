@@ -27,7 +27,10 @@ inline bool is_pid_target(const TargetSpec& spec) {
 
 /// Indices of matching processes, in pid order. A name matches a substring
 /// of comm or of the command line (with exact: comm or argv[0]'s base name
-/// equal). The calling process never matches a name. kNotFound when none.
+/// equal). The calling process (self_pid) never matches a name, and its
+/// ancestors in the tree match only by their own name (comm, argv[0]), not
+/// through a command line that carries ours (`timeout 10 lineage why sleep`,
+/// `sudo lineage why X`). kNotFound when none.
 Result<std::vector<size_t>> resolve_target(const core::ProcessTree& tree, const TargetSpec& spec,
                                            int32_t self_pid);
 

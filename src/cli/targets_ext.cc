@@ -190,7 +190,8 @@ Result<std::vector<int32_t>> resolve_port(const procfs::ProcReader& reader, cons
 Result<std::vector<int32_t>> resolve_file(const procfs::ProcReader& reader, const std::string& path) {
   procfs::ScanStats stats;
   auto uses = procfs::find_file_users(reader, path, &stats);
-  if (!uses) return uses.error();
+  // Its message ("PATH: No such file or directory") echoes the path as typed.
+  if (!uses) return Error{uses.error().kind, output::escape_text(uses.error().message)};
   std::vector<int32_t> pids;
   for (const auto& u : *uses) {
     if (u.pid == static_cast<int32_t>(::getpid())) continue;

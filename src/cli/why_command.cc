@@ -49,6 +49,41 @@ Result<std::vector<int32_t>> resolve_one(const procfs::ProcReader& reader, const
   return resolve_name(reader, text, o.exact, o.all);
 }
 
+struct Resolved {
+  std::string label;  // the target as typed
+  std::vector<int32_t> pids;
+  bool given_pid = false;  // a pid typed by the user, not a match
+};
+
+struct Skipped {
+  int32_t pid;
+  std::string label;
+};
+
+constexpr const char* kExitedReason = "exited before it could be explained";
+
+output::Json skipped_json(const std::vector<Skipped>& skipped) {
+  output::Json list = output::Json::array();
+  for (const auto& s : skipped) {
+    output::Json entry;
+    entry["pid"] = s.pid;
+    entry["target"] = s.label;
+    entry["reason"] = kExitedReason;
+    list.push_back(std::move(entry));
+  }
+  return list;
+}
+
+// Every match of every target exited between the scan and its report.
+Error all_vanished(const std::vector<Skipped>& skipped) {
+  std::string labels;
+  for (const auto& s : skipped) {
+    std::string label = "'" + output::escape_text(s.label) + "'";
+    if (labels.find(label) == std::string::npos) labels += (labels.empty() ? "" : ", ") + label;
+  }
+  return not_found(fmt::format("every process matching {} {}", labels, kExitedReason));
+}
+
 }  // namespace
 
 Result<CommandOutput> run_why(const WhyOptions& o) {
@@ -57,21 +92,22 @@ Result<CommandOutput> run_why(const WhyOptions& o) {
   procfs::SystemInfo sys = reader->system_info();
 
   // Every target, in the order given, each becoming one or more pids.
-  std::vector<std::pair<std::string, std::vector<int32_t>>> resolved;
-  auto add = [&](Result<std::vector<int32_t>> pids, const std::string& label) -> std::optional<Error> {
+  std::vector<Resolved> resolved;
+  auto add = [&](Result<std::vector<int32_t>> pids, const std::string& label,
+                 bool given_pid = false) -> std::optional<Error> {
     if (!pids) return pids.error();
-    resolved.emplace_back(label, std::move(*pids));
+    resolved.push_back({label, std::move(*pids), given_pid});
     return std::nullopt;
   };
   std::optional<Error> failure;
   for (const auto& t : o.targets) {
     if (failure) break;
     if (t.starts_with(":")) failure = add(resolve_port(*reader, t.substr(1)), t);
-    else if (looks_like_pid(t)) failure = add(resolve_one(*reader, o, TargetKind::kPid, t), t);
+    else if (looks_like_pid(t)) failure = add(resolve_one(*reader, o, TargetKind::kPid, t), t, true);
     else if (t.find('/') != std::string::npos) failure = add(resolve_file(*reader, t), t);
     else failure = add(resolve_one(*reader, o, TargetKind::kName, t), t);
   }
-  for (const auto& t : o.pids) if (!failure) failure = add(resolve_one(*reader, o, TargetKind::kPid, t), t);
+  for (const auto& t : o.pids) if (!failure) failure = add(resolve_one(*reader, o, TargetKind::kPid, t), t, true);
   for (const auto& t : o.names) if (!failure) failure = add(resolve_one(*reader, o, TargetKind::kName, t), t);
   for (const auto& t : o.ports) if (!failure) failure = add(resolve_port(*reader, t), ":" + t);
   for (const auto& t : o.files) if (!failure) failure = add(resolve_file(*reader, t), t);
@@ -88,11 +124,18 @@ Result<CommandOutput> run_why(const WhyOptions& o) {
 
   CommandOutput result;
   std::vector<output::Json> docs;
+  std::vector<Skipped> skipped;
   size_t sections = 0;
-  for (const auto& [label, pids] : resolved) {
-    for (int32_t pid : pids) {
+  for (const auto& target : resolved) {
+    for (int32_t pid : target.pids) {
       auto report = explain::explain_pid(*reader, sys, o.paths, pid, ropts);
-      if (!report) return report.error();
+      if (!report) {
+        // A match found by the scan that exited before its report: churn,
+        // not a failure. A pid the user typed that does not exist is one.
+        if (report.error().kind != ErrorKind::kNotFound || target.given_pid) return report.error();
+        skipped.push_back({pid, target.label});
+        continue;
+      }
       if (!report->warnings.empty()) result.exit_code = 1;
       if (o.common.json) {
         docs.push_back(output::why_json(*report, sys, o.env));
@@ -102,15 +145,22 @@ Result<CommandOutput> run_why(const WhyOptions& o) {
       }
     }
   }
+  if (docs.empty() && sections == 0) return all_vanished(skipped);
   if (o.common.json) {
+    output::Json doc;
     if (docs.size() == 1) {
-      result.text = output::dump_json(docs.front()) + "\n";
+      doc = std::move(docs.front());
     } else {
       for (auto& d : docs) d.erase("schema");
-      output::Json all;
-      all["schema"] = "lineage.why/v1";
-      all["results"] = std::move(docs);
-      result.text = output::dump_json(all) + "\n";
+      doc["schema"] = "lineage.why/v1";
+      doc["results"] = std::move(docs);
+    }
+    if (!skipped.empty()) doc["skipped"] = skipped_json(skipped);
+    result.text = output::dump_json(doc) + "\n";
+  } else {
+    for (const auto& s : skipped) {
+      result.notes += fmt::format("lineage: note: pid {} (matching {}) exited before it could be explained\n",
+                                  s.pid, output::escape_text(s.label));
     }
   }
   return result;

@@ -23,6 +23,9 @@ struct WhyOptions {
 struct CommandOutput {
   std::string text;
   int exit_code = 0;  // 0, or 1 when there are warnings
+  /// Lines for stderr after the text (matches skipped because they exited
+  /// before they could be explained); empty with --json, which has "skipped".
+  std::string notes;
 };
 
 Result<CommandOutput> run_why(const WhyOptions& options);

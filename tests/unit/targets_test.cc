@@ -64,6 +64,52 @@ TEST(ResolveTarget, ExactMatchesCommOrArgv0BaseName) {
   EXPECT_EQ(none.error().kind, ErrorKind::kNotFound);
 }
 
+// init(1) - sshd(3) - sshd(4) - bash(5) - sudo(6) - timeout(7) - lineage(30),
+// beside them sleep(40) and another wrapper, timeout(41), running sleep.
+core::ProcessTree wrapped() {
+  auto child = [](int32_t pid, int32_t ppid, std::string comm, std::vector<std::string> argv) {
+    core::Process p = make(pid, std::move(comm), std::move(argv));
+    p.stat.ppid = ppid;
+    return p;
+  };
+  return core::ProcessTree({make(1, "init", {"/sbin/init"}), child(3, 1, "sshd", {"/usr/sbin/sshd", "-D"}),
+                            child(4, 3, "sshd", {"sshd: alice@pts/0"}), child(5, 4, "bash", {"-bash"}),
+                            child(6, 5, "sudo", {"sudo", "timeout", "10", "lineage", "why", "sleep"}),
+                            child(7, 6, "timeout", {"timeout", "10", "lineage", "why", "sleep"}),
+                            child(30, 7, "lineage", {"lineage", "why", "sleep"}),
+                            child(40, 1, "sleep", {"sleep", "100"}),
+                            child(41, 1, "timeout", {"timeout", "5", "sleep", "9"})});
+}
+
+std::vector<int32_t> pids_of(const core::ProcessTree& t, const Result<std::vector<size_t>>& r) {
+  std::vector<int32_t> pids;
+  if (r) {
+    for (size_t i : *r) pids.push_back(t.at(i).pid());
+  }
+  return pids;
+}
+
+TEST(ResolveTarget, OwnAncestorsDoNotMatchThroughOurCommandLine) {
+  auto t = wrapped();
+  // sudo and timeout above us carry "sleep" only as our argument; the other
+  // timeout, not ours, still matches by its command line.
+  EXPECT_EQ(pids_of(t, resolve_target(t, {TargetKind::kName, "sleep", false}, 30)),
+            (std::vector<int32_t>{40, 41}));
+  EXPECT_EQ(pids_of(t, resolve_target(t, {TargetKind::kName, "why", false}, 30)), std::vector<int32_t>{});
+  // Without us in the snapshot, every wrapper matches as before.
+  EXPECT_EQ(pids_of(t, resolve_target(t, {TargetKind::kName, "sleep", false}, 999)),
+            (std::vector<int32_t>{6, 7, 30, 40, 41}));
+}
+
+TEST(ResolveTarget, OwnAncestorsStillMatchByTheirOwnName) {
+  auto t = wrapped();
+  // The sshd we run below is still an sshd; so is a timeout asked by name.
+  EXPECT_EQ(pids_of(t, resolve_target(t, {TargetKind::kName, "sshd", false}, 30)),
+            (std::vector<int32_t>{3, 4}));
+  EXPECT_EQ(pids_of(t, resolve_target(t, {TargetKind::kName, "timeout", true}, 30)),
+            (std::vector<int32_t>{7, 41}));
+}
+
 TEST(ResolveTarget, ExplicitPidFormRejectsNames) {
   auto t = sample();
   auto r = resolve_target(t, {TargetKind::kPid, "nginx", false}, 30);
