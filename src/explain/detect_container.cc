@@ -460,6 +460,12 @@ Source make_source(const Context& ctx, const Found& found, const Match& m, bool 
   s.kind = "container";
   s.evidence.push_back(fmt::format("cgroup {}:{}:{}", found.line->hierarchy,
                                    found.line->controllers, found.line->path));
+  // Only root can make a cgroup outside a delegated subtree: a rootless
+  // runtime's cgroup (or one a user named like a container) is a claim.
+  Verification v = ctx.exe_verifier().check_cgroup(target, *found.line);
+  s.verified = v.verified;
+  if (!v.verified) s.unverified_reason = v.text;
+  s.evidence.push_back(fmt::format("{}: {}", v.verified ? "verified" : "unverified", v.text));
 
   std::string runtime = m.runtime;
   State st = runtime_state(ctx.paths, m, runtime, s.evidence);

@@ -197,6 +197,7 @@ Result<Report> explain_pid(const procfs::ProcReader& reader, const procfs::Syste
   WarningInputs in;
   in.sources = report.sources;
   in.reused_parent_pid = report.chain.reused_parent_pid;
+  in.chain_truncated = report.chain.truncated;
   const int target_fd = report.chain.dirfds.empty() ? -1 : report.chain.dirfds.back().get();
   report.children = read_children(reader, report.target(), target_fd,
                                   options.want_children

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "output/format.h"
+#include "output/sanitize.h"
 #include "procfs/parsers.h"
 #include "procfs/reader.h"
 
@@ -159,7 +160,7 @@ Result<std::vector<const Column*>> parse_columns(std::string_view spec) {
     if (name.empty()) continue;
     const Column* c = find_column(name);
     if (c == nullptr) {
-      return usage_error(fmt::format("unknown column '{}' (known: {})", name, column_names()));
+      return usage_error(fmt::format("unknown column '{}' (known: {})", escape_text(name), column_names()));
     }
     out.push_back(c);
   }
@@ -178,7 +179,7 @@ Result<std::vector<SortKey>> parse_sort(std::string_view spec) {
     if (name.front() == '-' || name.front() == '+') name.remove_prefix(1);
     const Column* c = find_column(name);
     if (c == nullptr) {
-      return usage_error(fmt::format("unknown sort key '{}' (known: {})", name, column_names()));
+      return usage_error(fmt::format("unknown sort key '{}' (known: {})", escape_text(name), column_names()));
     }
     keys.push_back({c, descending});
   }

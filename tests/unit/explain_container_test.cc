@@ -11,6 +11,7 @@
 
 #include "explain/detectors.h"
 #include "fake_procfs.h"
+#include "fake_verifier.h"
 #include "procfs/parsers.h"
 
 namespace lineage::explain {
@@ -60,7 +61,7 @@ class ContainerDetector : public ::testing::Test {
 
   std::vector<Source> detect(const std::vector<core::Process>& chain) {
     std::vector<Source> out;
-    detect_container(Context{chain, reader_, sys_, paths_}, out);
+    detect_container(Context{chain, reader_, sys_, paths_, &verifier_}, out);
     return out;
   }
 
@@ -92,6 +93,8 @@ class ContainerDetector : public ::testing::Test {
   procfs::SystemInfo sys_ = reader_.system_info();
   std::string dir_ = fake_.root() + "/fixture";
   Paths paths_;
+  // Launcher executables and cgroups trusted: verification has its own tests.
+  testing::FakeVerifier verifier_;
 };
 
 std::string detail(const Source& s, const std::string& key) {
@@ -136,11 +139,23 @@ TEST_F(ContainerDetector, DockerCgroupfsLayoutAsOnARealDaemon) {
   EXPECT_EQ(detail(s, "name"), "lineage-web");
   EXPECT_EQ(detail(s, "image"), "lineage-busybox:test");
   EXPECT_EQ(detail(s, "pid_in_container"), "1");
-  ASSERT_GE(s.evidence.size(), 2u);
+  ASSERT_GE(s.evidence.size(), 3u);
   // The v2 line is the one cited when it names the container.
   EXPECT_EQ(s.evidence[0], "cgroup 0::/docker/" + kId);
-  EXPECT_EQ(s.evidence[1], "name and image from " + paths_.docker + "/containers/" + kId +
+  EXPECT_EQ(s.evidence[1], "verified: cgroup made by root (fake)");
+  EXPECT_EQ(s.evidence[2], "name and image from " + paths_.docker + "/containers/" + kId +
                                "/config.v2.json");
+}
+
+// A cgroup a user made (a delegated subtree) named like a container: the
+// container is that user's claim.
+TEST_F(ContainerDetector, ContainerCgroupAUserMadeIsAClaim) {
+  write_docker_config(kId);
+  verifier_.cgroups_trusted = false;
+  auto sources = detect({proc(1, 0, "/sbin/init", "0::/init.scope\n"), proc(900, 1, "/bin/sleep", "0::/docker/" + kId + "\n")});
+  ASSERT_EQ(sources.size(), 1u);
+  EXPECT_FALSE(sources[0].verified);
+  EXPECT_EQ(sources[0].unverified_reason, "cgroup /docker/" + kId + ", owned by lbuser");
 }
 
 TEST_F(ContainerDetector, DockerOnCgroupV1LinesOnly) {

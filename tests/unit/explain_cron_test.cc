@@ -25,6 +25,7 @@
 #include "explain/detectors.h"
 #include "explain/narrative.h"
 #include "fake_procfs.h"
+#include "fake_verifier.h"
 #include "procfs/users.h"
 
 namespace lineage::explain {
@@ -81,7 +82,7 @@ class CronDetector : public ::testing::Test {
 
   std::vector<Source> detect(const Chain& chain) {
     std::vector<Source> out;
-    detect_cron(Context{chain, reader_, sys_, paths_}, out);
+    detect_cron(Context{chain, reader_, sys_, paths_, &verifier_}, out);
     return out;
   }
 
@@ -137,6 +138,8 @@ class CronDetector : public ::testing::Test {
   procfs::SystemInfo sys_ = reader_.system_info();
   std::string dir_ = fake_.root() + "/fixture";
   Paths paths_;
+  // Launcher executables and cgroups trusted: verification has its own tests.
+  testing::FakeVerifier verifier_;
 };
 
 std::string detail(const Source& s, const std::string& key) {
@@ -167,7 +170,7 @@ TEST_F(CronDetector, CronDLineWithItsUser) {
   EXPECT_EQ(detail(s, "command"), "/usr/local/bin/backup.sh --full");
   EXPECT_EQ(detail(s, "daemon"), "cron");
   EXPECT_EQ(s.evidence, (std::vector<std::string>{
-                            "ancestor pid 500 runs /usr/sbin/cron",
+                            "ancestor pid 500 runs /usr/sbin/cron (verified: root-owned (fake))",
                             "job command from argv of pid 601: /bin/sh -c /usr/local/bin/backup.sh --full",
                             "matches " + file + " line 4"}));
 }
@@ -272,7 +275,7 @@ TEST_F(CronDetector, AtJob) {
   EXPECT_EQ(s.anchor, 3u);
   EXPECT_EQ(detail(s, "user"), "alice");
   EXPECT_EQ(detail(s, "daemon"), "atd");
-  EXPECT_EQ(s.evidence[0], "ancestor pid 700 runs /usr/sbin/atd");
+  EXPECT_EQ(s.evidence[0], "ancestor pid 700 runs /usr/sbin/atd (verified: root-owned (fake))");
 }
 
 TEST_F(CronDetector, AnacronStartedByCronGivesBothLines) {
@@ -442,7 +445,7 @@ TEST_F(CronDetector, AtJobFromTheJobFileOnTheShellsStdin) {
   EXPECT_EQ(detail(s, "spool_file"), jobs + "/=0001201a3b4c5");
   EXPECT_EQ(detail(s, "user"), owner);  // the job file's owner, not the process's user
   EXPECT_EQ(s.evidence, (std::vector<std::string>{
-                            "ancestor pid 700 runs /usr/sbin/atd",
+                            "ancestor pid 700 runs /usr/sbin/atd (verified: root-owned (fake))",
                             "job shell pid 711 (sh)",
                             "fd 0 of pid 711 is " + jobs + "/a0001201a3b4c5 (deleted)",
                             "the same file is " + jobs + "/=0001201a3b4c5 (atd renames a running job's file)",
@@ -547,7 +550,7 @@ TEST_F(CronDetector, BusyboxCrondAppletWithItsCrontabDir) {
   EXPECT_EQ(detail(s, "user"), "alice");
   EXPECT_EQ(detail(s, "daemon"), "busybox crond");
   EXPECT_EQ(s.evidence, (std::vector<std::string>{
-                            "ancestor pid 800 runs /usr/bin/busybox as its crond applet (argv: crond -f -c " + bb + ")",
+                            "ancestor pid 800 runs /usr/bin/busybox (verified: root-owned (fake)) as its crond applet (argv: crond -f -c " + bb + ")",
                             "crond -c " + bb + ": it reads that directory",
                             "job command from argv of pid 801: /bin/sh -c /home/alice/bin/sync --quiet",
                             "matches " + bb + "/alice line 3"}));
