@@ -89,6 +89,8 @@ at_check() {
   started+=("$pid" "$shell")  # the job's shell and its sleep; atd's child ends with them
   why_json "$pid"
   expect '.sources[0].kind' at
+  expect '.sources[0].verified' true  # the real launcher passes verification
+  expect '.warnings | map(.id) | index("unverified-launcher")' null
   expect '.sources[0].name' "job $at_job"
   expect '.sources[0].details.job' "$at_job"
   expect '.sources[0].details.queue' a
@@ -125,6 +127,8 @@ bbcron_check() {
   started+=("$pid")
   why_json "$pid"
   expect '.sources[0].kind' cron
+  expect '.sources[0].verified' true  # the real launcher passes verification
+  expect '.warnings | map(.id) | index("unverified-launcher")' null
   expect '.sources[0].pid' "$bb_crond"
   expect '.sources[0].details.daemon' "busybox crond"
   expect '.sources[0].details.crontab' "$work/bbcron/root"
@@ -155,6 +159,8 @@ cron_check() {
   started+=("$pid")
   why_json "$pid"
   expect '.sources[0].kind' cron
+  expect '.sources[0].verified' true  # the real launcher passes verification
+  expect '.warnings | map(.id) | index("unverified-launcher")' null
   expect '.sources[0].details.crontab' /etc/cron.d/lineage-it
   expect '.sources[0].details.line' 3
   expect '.sources[0].details.user' root
@@ -190,6 +196,8 @@ CFG
   started+=("$pid")
   why_json "$pid"
   expect '.sources[0].kind' ssh
+  expect '.sources[0].verified' true  # the real launcher passes verification
+  expect '.warnings | map(.id) | index("unverified-launcher")' null
   expect '.sources[0].details.client' 127.0.0.1
   expect '.sources[0].details.user' root
   expect '.target.pid' "$pid"
@@ -207,6 +215,8 @@ tmux)
   started+=("$pid")
   why_json "$pid"
   expect '.sources[0].kind' tmux
+  expect '.sources[0].verified' true  # the real launcher passes verification
+  expect '.warnings | map(.id) | index("unverified-launcher")' null
   expect '.sources[0].name' lineage-tmux-it
   expect '.sources[0].pid' "$server"
   pid2=$(find_pid "sleep 4000002") || fail "no second pane"
@@ -223,6 +233,8 @@ screen)
   started+=("$server")
   why_json "$pid"
   expect '.sources[0].kind' screen
+  expect '.sources[0].verified' true  # the real launcher passes verification
+  expect '.warnings | map(.id) | index("unverified-launcher")' null
   expect '.sources[0].name' lineage-screen-it
   ;;
 supervisord)
@@ -244,6 +256,8 @@ CFG
   started+=("$pid")
   why_json "$pid"
   expect '.sources[0].kind' supervisor
+  expect '.sources[0].verified' true  # the real launcher passes verification
+  expect '.warnings | map(.id) | index("unverified-launcher")' null
   expect '.sources[0].details.manager' supervisord
   expect '.sources[0].details.program' lineage-worker
   expect '.warnings | map(.id) | index("no-supervisor")' null
@@ -308,6 +322,8 @@ docker)
   pid=$(find_pid "sleep 4000008" 20) || fail "the container did not start"
   why_json "$pid"
   expect '.sources[0].kind' container
+  expect '.sources[0].verified' true  # the real launcher passes verification
+  expect '.warnings | map(.id) | index("unverified-launcher")' null
   expect '.sources[0].details.runtime' docker
   expect '.sources[0].details.name' lineage-it-web
   expect '.sources[0].details.image' lineage-busybox:test
