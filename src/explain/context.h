@@ -40,6 +40,13 @@ struct Context {
 /// "ancestor pid N runs PATH (verified: ...)" or "... (unverified: ...)".
 void verify_launcher(const Context& ctx, const core::Process& p, Source& s);
 
+/// verify_launcher for a system daemon (sshd, cron, atd, supervisord, runsv,
+/// pm2 ...) at chain[index]: its run must also have been started by root,
+/// that is chain[index] or a contiguous ancestor of the same family
+/// (`same_family`, default: the same executable path) has real uid 0. A user
+/// running a copy of the real, root-owned binary makes only that user's claim.
+void verify_root_launcher(const Context& ctx, size_t index, Source& s,
+                          bool (*same_family)(const core::Process&, const core::Process&) = nullptr);
 /// Evidence for an environment variable read at or below s's launcher: a
 /// fact below a verified launcher, a claim below an unverified one.
 std::string env_evidence(const Source& s, std::string_view var, std::string_view value, int32_t pid);

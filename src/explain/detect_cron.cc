@@ -445,7 +445,7 @@ std::vector<DaemonRun> daemon_runs(const Context& ctx) {
     Daemon d = daemon_of(ctx.chain[i]);
     if (d == Daemon::kNone) continue;
     if (!runs.empty() && runs.back().last + 1 == i && runs.back().daemon == d &&
-        exe_name(ctx.chain[runs.back().last]) == exe_name(ctx.chain[i])) {
+        exe_path(ctx.chain[runs.back().last]) == exe_path(ctx.chain[i])) {
       runs.back().last = i;
     } else {
       runs.push_back({d, i, i, {}});
@@ -536,7 +536,7 @@ Source make_source(const Context& ctx, DaemonRun run) {
   s.pid = daemon.pid();
   s.anchor = run.last;
   std::string daemon_name(exe_name(daemon));
-  verify_launcher(ctx, daemon, s);
+  verify_root_launcher(ctx, run.first, s);
   if (run.daemon == Daemon::kBusyboxCron) {
     daemon_name = "busybox crond";
     size_t first_arg = *busybox_applet(daemon, "crond");

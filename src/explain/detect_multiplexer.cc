@@ -52,21 +52,24 @@ std::chrono::milliseconds tmux_budget_left{1500};
 
 // The child: no controlling terminal (its own session), no descriptor but the
 // pipe and /dev/null, the server's user, no environment but PATH.
-[[noreturn]] void exec_tmux_client(int out_fd, const std::string& exe, uid_t uid, gid_t gid,
+[[noreturn]] void exec_tmux_client(int out_fd, int exe_fd, uid_t uid, gid_t gid,
                                    const std::string& socket, const std::string& pane) {
-  if (::setsid() < 0) ::_exit(126);
+  if (::setsid() < 0 || ::chdir("/") != 0) ::_exit(126);
   ::dup2(out_fd, STDOUT_FILENO);
   int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0) ::_exit(126);
   ::dup2(null, STDIN_FILENO);
   ::dup2(null, STDERR_FILENO);
-  ::close_range(3, ~0u, 0);
+  // The pinned executable as fd 3, closed by the exec itself (tmux is an ELF
+  // binary: execveat of a close-on-exec fd is fine); nothing else survives.
+  if (::dup2(exe_fd, 3) != 3 || ::fcntl(3, F_SETFD, FD_CLOEXEC) != 0) ::_exit(126);
+  ::close_range(4, ~0u, 0);
   if (::setgroups(0, nullptr) != 0 && ::geteuid() == 0) ::_exit(126);
   if (::setresgid(gid, gid, gid) != 0 || ::setresuid(uid, uid, uid) != 0) ::_exit(126);
   const char* argv[] = {"tmux", "-S", socket.c_str(), "display-message", "-p", "-t", pane.c_str(),
                         "#{session_name}", nullptr};
   const char* envp[] = {"PATH=/usr/bin:/bin", nullptr};
-  ::execve(exe.c_str(), const_cast<char* const*>(argv), const_cast<char* const*>(envp));
+  ::execveat(3, "", const_cast<char* const*>(argv), const_cast<char* const*>(envp), AT_EMPTY_PATH);
   ::_exit(127);
 }
 
@@ -86,11 +89,20 @@ std::optional<std::string> ask_tmux(const core::Process& server, const std::stri
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return std::nullopt;
   UniqueFd read_end(fds[0]), write_end(fds[1]);
-  std::string exe = fmt::format("/proc/{}/exe", server.pid());
+  // Run the very file that was verified: the server may have exec'd another
+  // since, or its pid been reused. The fd pins the file; its identity must be
+  // the root-owned file at the verified path.
+  if (!server.exe) return std::nullopt;
+  UniqueFd exe(::open(fmt::format("/proc/{}/exe", server.pid()).c_str(), O_PATH));
+  struct stat pinned {}, at_path {};
+  if (!exe.valid() || ::fstat(exe.get(), &pinned) != 0 || ::stat(server.exe->path.c_str(), &at_path) != 0 ||
+      pinned.st_dev != at_path.st_dev || pinned.st_ino != at_path.st_ino || pinned.st_uid != 0) {
+    return std::nullopt;
+  }
   const auto start = std::chrono::steady_clock::now();
   pid_t child = ::fork();
   if (child < 0) return std::nullopt;
-  if (child == 0) exec_tmux_client(write_end.get(), exe, uid, gid, socket, pane);
+  if (child == 0) exec_tmux_client(write_end.get(), exe.get(), uid, gid, socket, pane);
   write_end.reset();
   std::string out;
   const auto deadline = start + std::min(tmux_budget_left, std::chrono::milliseconds(1000));

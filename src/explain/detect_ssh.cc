@@ -33,7 +33,7 @@ Source ssh_source(const Context& ctx, size_t at) {
   s.name = "sshd";
   s.pid = sshd.pid();
   s.anchor = session;
-  verify_launcher(ctx, sshd, s);
+  verify_root_launcher(ctx, at, s, [](const core::Process&, const core::Process& q) { return is_sshd(q); });
 
   // The client from the first process of the session that has it.
   std::string client, port;

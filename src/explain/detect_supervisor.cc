@@ -11,14 +11,6 @@ namespace {
 
 bool is_python(std::string_view exe) { return exe.starts_with("python"); }
 
-bool argv_runs(const core::Process& p, std::string_view script) {
-  if (!p.argv) return false;
-  for (size_t a = 0; a < std::min<size_t>(p.argv->size(), 2); ++a) {
-    if (base_name((*p.argv)[a]) == script) return true;
-  }
-  return false;
-}
-
 struct Found {
   std::string manager;
   size_t index;
@@ -29,7 +21,11 @@ std::optional<Found> find_supervisor(const std::vector<core::Process>& chain) {
   for (size_t k = chain.size(); k-- > 0;) {
     const core::Process& p = chain[k];
     std::string_view exe = exe_name(p);
-    if (exe == "supervisord" || (is_python(exe) && argv_runs(p, "supervisord"))) return Found{"supervisord", k};
+    // An interpreter runs the script named by argv[1] (argv[0] is free text).
+    if (exe == "supervisord" || (is_python(exe) && p.argv && p.argv->size() > 1 &&
+                                 base_name((*p.argv)[1]) == "supervisord")) {
+      return Found{"supervisord", k};
+    }
     if (exe == "runsv") return Found{"runit", k};
     if (exe == "s6-supervise") return Found{"s6", k};
     if (exe == "supervise") return Found{"daemontools", k};
@@ -57,11 +53,10 @@ void detect_supervisor(const Context& ctx, std::vector<Source>& out) {
   s.pid = sup.pid();
   s.anchor = found->index + 1;
   s.detail("manager", found->manager);
-  verify_launcher(ctx, sup, s);
+  verify_root_launcher(ctx, found->index, s);
   // An interpreter runs supervisord's script: the script must be trusted too.
   if (s.verified && found->manager == "supervisord" && exe_name(sup) != "supervisord") {
-    const auto& argv = *sup.argv;  // find_supervisor saw supervisord in argv[0] or argv[1]
-    const std::string& script = base_name(argv[0]) == "supervisord" ? argv[0] : argv[1];
+    const std::string& script = (*sup.argv)[1];  // find_supervisor saw it there
     Verification v = ctx.exe_verifier().check_file(sup, script);
     s.verified = v.verified;
     if (!v.verified) s.unverified_reason = v.text;

@@ -141,7 +141,8 @@ Verification ProcExeVerifier::check_exe(const core::Process& p) const {
   if (auto why = mode_problem(run); !why.empty()) return {false, fmt::format("runs {}, {}", path, why)};
   Root root = root_of(p);
   if (!root.refused.empty()) return {false, fmt::format("runs {} {}", path, root.refused)};
-  auto key = std::make_tuple(static_cast<uint64_t>(run.st_dev), static_cast<uint64_t>(run.st_ino), root.mnt_ns);
+  auto key = std::make_tuple(static_cast<uint64_t>(run.st_dev), static_cast<uint64_t>(run.st_ino), root.mnt_ns,
+                             path, p.exe->deleted);
   if (auto it = cache_.find(key); it != cache_.end()) return it->second;
 
   Verification v;

@@ -82,7 +82,9 @@ class ProcExeVerifier final : public ExeVerifier {
   std::string proc_root_;
   mutable std::optional<std::pair<uint64_t, uint64_t>> init_ns_;  // (mnt, user) inodes of the host
   mutable std::string reference_;  // "1", or "self" where pid 1 is out of reach
-  mutable std::map<std::tuple<uint64_t, uint64_t, uint64_t>, Verification> cache_;
+  /// (device, inode, mount namespace, path, deleted): the same file under
+  /// another name (execveat of a bind mount's fd) is judged by that name.
+  mutable std::map<std::tuple<uint64_t, uint64_t, uint64_t, std::string, bool>, Verification> cache_;
   /// (mount point, fstype, super options) of every cgroup mount, read once.
   mutable std::optional<std::vector<std::tuple<std::string, std::string, std::string>>> cgroup_mounts_;
 };

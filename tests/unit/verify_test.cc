@@ -73,6 +73,13 @@ TEST(TrustedMode, RootOwnedAndNotWritableByOthers) {
 
 const std::string kConn = "SSH_CONNECTION=10.0.0.9 5555 10.0.0.1 22";
 
+// A process root started (real uid 0), as system daemons are.
+core::Process as_root(core::Process p) {
+  p.status->uid = {0, 0, 0, 0};
+  p.user = "root";
+  return p;
+}
+
 TEST(Verify, FakeSshdIsAClaimWithItsEnvironmentAsClaims) {
   Fixture f;
   f.verifier.untrusted = {"/home/lbuser/sshd"};
@@ -95,12 +102,13 @@ TEST(Verify, FakeSshdIsAClaimWithItsEnvironmentAsClaims) {
 TEST(Verify, RealSshdIsEvidence) {
   Fixture f;
   std::vector<core::Process> chain = {proc(1, 0, "/sbin/init", {"/sbin/init"}),
-                                      proc(50, 1, "/usr/sbin/sshd", {"sshd: lbuser@pts/0"}),
+                                      as_root(proc(49, 1, "/usr/sbin/sshd", {"sshd: lbuser [priv]"})),
+                                      proc(50, 49, "/usr/sbin/sshd", {"sshd: lbuser@pts/0"}),
                                       proc(51, 50, "/usr/bin/bash", {"-bash"}, {kConn})};
   auto sources = f.detect(chain);
   const Source* ssh = find_kind(sources, "ssh");
   ASSERT_NE(ssh, nullptr);
-  EXPECT_TRUE(ssh->verified);
+  EXPECT_TRUE(ssh->verified) << ssh->unverified_reason;
   EXPECT_TRUE(ssh->unverified_reason.empty());
   EXPECT_TRUE(has_evidence(*ssh, "runs /usr/sbin/sshd (verified: root-owned (fake))"));
   EXPECT_TRUE(has_evidence(*ssh, "SSH_CONNECTION=10.0.0.9 5555 10.0.0.1 22 in the environment of pid 51"));
@@ -114,7 +122,7 @@ TEST(Verify, PlantedLauncherBelowARealOneDoesNotHideIt) {
   f.verifier.untrusted = {"/home/lbuser/sshd"};
   std::vector<core::Process> chain = {
       proc(1, 0, "/sbin/init", {"/sbin/init"}),
-      proc(50, 1, "/usr/sbin/sshd", {"sshd: lbuser@pts/0"}),
+      as_root(proc(50, 1, "/usr/sbin/sshd", {"sshd: lbuser [priv]"})),
       proc(51, 50, "/usr/bin/bash", {"-bash"}, {"SSH_CONNECTION=127.0.0.1 4000 127.0.0.1 22"}),
       proc(52, 51, "/home/lbuser/sshd", {"sshd"}, {"SSH_CONNECTION=127.0.0.1 4000 127.0.0.1 22"}),
       proc(53, 52, "/usr/bin/sleep", {"sleep", "1"}, {kConn})};
@@ -130,6 +138,37 @@ TEST(Verify, PlantedLauncherBelowARealOneDoesNotHideIt) {
   std::string summary = summarize(chain, sources);
   EXPECT_EQ(summary.rfind("ssh session of lbuser from 127.0.0.1 started bash", 0), 0u) << summary;
   EXPECT_NE(summary.find("; pid 52 claims to be sshd"), std::string::npos) << summary;
+}
+
+// The real, root-owned sshd binary run by a user (its own config and port)
+// is that user's claim: no process of its run is root's.
+TEST(Verify, RealDaemonBinaryRunByAUserIsAClaim) {
+  Fixture f;
+  std::vector<core::Process> chain = {proc(1, 0, "/sbin/init", {"/sbin/init"}),
+                                      proc(50, 1, "/usr/sbin/sshd", {"/usr/sbin/sshd", "-D", "-p", "2222"}),
+                                      proc(51, 50, "/usr/bin/sleep", {"sleep", "300"}, {kConn})};
+  auto sources = f.detect(chain);
+  const Source* ssh = find_kind(sources, "ssh");
+  ASSERT_NE(ssh, nullptr);
+  EXPECT_FALSE(ssh->verified);
+  EXPECT_NE(ssh->unverified_reason.find("runs /usr/sbin/sshd as lbuser"), std::string::npos) << ssh->unverified_reason;
+  // python running a root-owned supervisord script, as a user: a claim too.
+  std::vector<core::Process> sup = {proc(1, 0, "/sbin/init", {"/sbin/init"}),
+                                    proc(60, 1, "/usr/bin/python3.11", {"/usr/bin/python3", "/usr/bin/supervisord"}),
+                                    proc(61, 60, "/usr/bin/sleep", {"sleep"}, {"SUPERVISOR_PROCESS_NAME=web"})};
+  ASSERT_NE(find_kind(f.detect(sup), "supervisor"), nullptr);
+  EXPECT_FALSE(find_kind(f.detect(sup), "supervisor")->verified);
+}
+
+// argv[0] is free text: `exec -a /usr/bin/supervisord python3 x.py` is not
+// supervisord (python runs argv[1]).
+TEST(Verify, InterpreterArgvZeroIsNotTheScript) {
+  Fixture f;
+  std::vector<core::Process> chain = {
+      proc(1, 0, "/sbin/init", {"/sbin/init"}),
+      as_root(proc(60, 1, "/usr/bin/python3.11", {"/usr/bin/supervisord", "/home/lbuser/x.py"})),
+      proc(61, 60, "/usr/bin/sleep", {"sleep"}, {"SUPERVISOR_PROCESS_NAME=nginx"})};
+  EXPECT_EQ(find_kind(f.detect(chain), "supervisor"), nullptr);
 }
 
 TEST(Verify, FakeSupervisordProgramIsAClaim) {
@@ -153,7 +192,7 @@ TEST(Verify, InterpretedSupervisordNeedsATrustedScript) {
   f.verifier.untrusted = {"/home/lbuser/supervisord"};
   auto chain_with = [](const std::string& script) {
     return std::vector<core::Process>{proc(1, 0, "/sbin/init", {"/sbin/init"}),
-                                      proc(60, 1, "/usr/bin/python3.11", {"/usr/bin/python3", script}),
+                                      as_root(proc(60, 1, "/usr/bin/python3.11", {"/usr/bin/python3", script})),
                                       proc(61, 60, "/usr/bin/sleep", {"sleep"}, {"SUPERVISOR_PROCESS_NAME=web"})};
   };
   auto fake = f.detect(chain_with("/home/lbuser/supervisord"));
