@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "explain/detectors.h"
+#include "procfs/net.h"
 #include "procfs/parsers.h"
 
 namespace lineage::explain {
@@ -21,6 +22,39 @@ bool split_connection(const std::string& v, std::string& ip, std::string& port) 
   ip = v.substr(0, a);
   port = v.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1);
   return !ip.empty() && !port.empty();
+}
+
+struct Peer {
+  std::string address, port;
+  int32_t pid = 0;
+};
+
+// The client as the kernel knows it: the established TCP connection held by
+// a root-run sshd of the session (the [priv] monitor, or the session's own
+// sshd). Unlike SSH_CONNECTION, which the session's user may rewrite, nobody
+// but root can hand a connection to a root process.
+std::optional<Peer> connection_peer(const Context& ctx, size_t at) {
+  std::optional<std::vector<procfs::SocketEntry>> all;
+  for (size_t j = at + 1; j-- > 0 && is_sshd(ctx.chain[j]);) {
+    const core::Process& p = ctx.chain[j];
+    if (!p.status || p.status->uid.real != 0 || p.ppid() == 1) continue;  // not the listener
+    auto inodes = procfs::socket_inodes_of(ctx.reader, p.pid());
+    if (inodes.empty()) continue;
+    if (!all) {
+      auto listed = procfs::list_sockets();
+      if (!listed) return std::nullopt;
+      all = std::move(*listed);
+    }
+    for (const auto& e : procfs::sockets_with(inodes, *all)) {
+      if (e.listening || e.remote_port == 0 || !procfs::is_tcp(e.proto)) {
+        continue;
+      }
+      std::string address = e.remote_address;
+      if (address.starts_with("::ffff:")) address = address.substr(7);
+      return Peer{address, std::to_string(e.remote_port), p.pid()};
+    }
+  }
+  return std::nullopt;
 }
 
 // The ssh session below the sshd at chain[at].
@@ -50,6 +84,18 @@ Source ssh_source(const Context& ctx, size_t at) {
     }
     if (!chain[i].environ && (chain[i].unavailable & core::kFieldEnviron)) {
       s.evidence.push_back(fmt::format("environment of pid {} unavailable", chain[i].pid()));
+    }
+  }
+  if (s.verified) {
+    if (auto peer = connection_peer(ctx, at)) {
+      s.evidence.push_back(fmt::format("pid {} (root) holds the TCP connection from {} port {}", peer->pid,
+                                       peer->address, peer->port));
+      if (!client.empty() && (client != peer->address || port != peer->port)) {
+        s.evidence.push_back(fmt::format("the environment's client {} port {} differs from the connection: "
+                                         "a claim of the session's user", client, port));
+      }
+      client = peer->address;
+      port = peer->port;
     }
   }
   if (!client.empty()) {

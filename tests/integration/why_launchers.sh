@@ -199,6 +199,8 @@ CFG
   expect '.sources[0].verified' true  # the real launcher passes verification
   expect '.warnings | map(.id) | index("unverified-launcher")' null
   expect '.sources[0].details.client' 127.0.0.1
+  # The client from the connection a root sshd holds, not only the environment.
+  expect '.sources[0].evidence | any(contains("(root) holds the TCP connection from 127.0.0.1 port"))' true
   expect '.sources[0].details.user' root
   expect '.target.pid' "$pid"
   expect '[.chain[] | select(.exe == "/usr/sbin/sshd")] | length > 0' true
