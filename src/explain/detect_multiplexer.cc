@@ -20,8 +20,9 @@ namespace {
 
 // The server nearest the target whose executable is `exe` (an ancestor:
 // the server forks every window), as a source anchored at its child. A server
-// that fails verification is a claim; the nearest verified one above it wins.
-std::optional<Source> server_source(const Context& ctx, std::string_view exe) {
+// that fails verification is a claim; the nearest verified one above it wins,
+// and the claim nearer the target is still reported (into `out`).
+std::optional<Source> server_source(const Context& ctx, std::string_view exe, std::vector<Source>& out) {
   const auto& chain = ctx.chain;
   std::optional<Source> claim;
   for (size_t k = chain.size() - 1; k-- > 0;) {
@@ -32,7 +33,13 @@ std::optional<Source> server_source(const Context& ctx, std::string_view exe) {
     s.anchor = k + 1;
     verify_launcher(ctx, chain[k], s);
     s.evidence.push_back(fmt::format("pid {} command: {}", chain[k].pid(), chain[k].command_line()));
-    if (s.verified) return s;
+    if (s.verified) {
+      if (claim) {
+        claim->name = std::string(exe);
+        out.push_back(std::move(*claim));
+      }
+      return s;
+    }
     if (!claim) claim = std::move(s);
   }
   return claim;
@@ -128,7 +135,7 @@ std::optional<std::string> ask_tmux(const core::Process& server, const std::stri
 
 void detect_tmux(const Context& ctx, std::vector<Source>& out) {
   const auto& chain = ctx.chain;
-  auto found = server_source(ctx, "tmux");
+  auto found = server_source(ctx, "tmux", out);
   if (!found) return;
   Source& s = *found;
   const size_t server = s.anchor - 1;
@@ -167,7 +174,7 @@ void detect_tmux(const Context& ctx, std::vector<Source>& out) {
 
 void detect_screen(const Context& ctx, std::vector<Source>& out) {
   const auto& chain = ctx.chain;
-  auto found = server_source(ctx, "screen");
+  auto found = server_source(ctx, "screen", out);
   if (!found) return;
   Source& s = *found;
   const size_t server = s.anchor - 1;

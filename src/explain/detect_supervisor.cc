@@ -16,9 +16,9 @@ struct Found {
   size_t index;
 };
 
-// The supervisor nearest the target, if any.
-std::optional<Found> find_supervisor(const std::vector<core::Process>& chain) {
-  for (size_t k = chain.size(); k-- > 0;) {
+// The supervisor nearest the target above chain[below], if any.
+std::optional<Found> find_supervisor(const std::vector<core::Process>& chain, size_t below) {
+  for (size_t k = below; k-- > 0;) {
     const core::Process& p = chain[k];
     std::string_view exe = exe_name(p);
     // An interpreter runs the script named by argv[1] (argv[0] is free text).
@@ -41,12 +41,12 @@ std::optional<Found> find_supervisor(const std::vector<core::Process>& chain) {
   return std::nullopt;
 }
 
-}  // namespace
 
-void detect_supervisor(const Context& ctx, std::vector<Source>& out) {
+
+// The source for the supervisor at found.index.
+Source supervisor_source(const Context& ctx, const Found& f) {
   const auto& chain = ctx.chain;
-  auto found = find_supervisor(chain);
-  if (!found || found->index + 1 >= chain.size()) return;
+  const Found* found = &f;
   const core::Process& sup = chain[found->index];
   Source s;
   s.kind = "supervisor";
@@ -103,7 +103,26 @@ void detect_supervisor(const Context& ctx, std::vector<Source>& out) {
   }
   s.name = program.empty() ? found->manager : program;
   if (!program.empty()) s.detail("program", program);
-  out.push_back(std::move(s));
+  return s;
+}
+
+}  // namespace
+
+// The nearest supervisor makes the source; one that fails verification is
+// reported as a claim and the nearest verified one above it is reported too.
+void detect_supervisor(const Context& ctx, std::vector<Source>& out) {
+  const auto& chain = ctx.chain;
+  bool claimed = false;
+  for (auto found = find_supervisor(chain, chain.size()); found; found = find_supervisor(chain, found->index)) {
+    if (found->index + 1 >= chain.size()) continue;  // the target itself
+    Source s = supervisor_source(ctx, *found);
+    if (s.verified) {
+      out.push_back(std::move(s));
+      return;
+    }
+    if (!claimed) out.push_back(std::move(s));
+    claimed = true;
+  }
 }
 
 }  // namespace lineage::explain

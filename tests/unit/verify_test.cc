@@ -247,3 +247,42 @@ TEST(Verify, SystemdUnitInAUserMadeCgroupIsAClaim) {
 
 }  // namespace
 }  // namespace lineage::explain
+
+namespace lineage::explain {
+namespace {
+
+// A planted supervisor or tmux below a real one: both reported, the claim
+// unverified, the real one verified (a fake never hides the real launcher).
+TEST(Verify, PlantedSupervisorAndTmuxBelowRealOnesAreBothReported) {
+  Fixture f;
+  f.verifier.untrusted = {"/home/lbuser/supervisord", "/home/lbuser/tmux"};
+  std::vector<core::Process> sup = {
+      proc(1, 0, "/sbin/init", {"/sbin/init"}),
+      as_root(proc(60, 1, "/usr/bin/supervisord", {"/usr/bin/supervisord"})),
+      proc(61, 60, "/home/lbuser/supervisord", {"supervisord"}, {"SUPERVISOR_PROCESS_NAME=web"}),
+      proc(62, 61, "/usr/bin/sleep", {"sleep"}, {"SUPERVISOR_PROCESS_NAME=nginx"})};
+  size_t verified = 0, claims = 0;
+  for (const auto& s : f.detect(sup)) {
+    if (s.kind != "supervisor") continue;
+    (s.verified ? verified : claims)++;
+    EXPECT_EQ(s.pid, s.verified ? 60 : 61);
+  }
+  EXPECT_EQ(verified, 1u);
+  EXPECT_EQ(claims, 1u);
+
+  std::vector<core::Process> mux = {proc(1, 0, "/sbin/init", {"/sbin/init"}),
+                                    proc(70, 1, "/usr/bin/tmux", {"tmux"}),
+                                    proc(71, 70, "/home/lbuser/tmux", {"tmux"}),
+                                    proc(72, 71, "/usr/bin/sleep", {"sleep"})};
+  verified = claims = 0;
+  for (const auto& s : f.detect(mux)) {
+    if (s.kind != "tmux") continue;
+    (s.verified ? verified : claims)++;
+    EXPECT_EQ(s.pid, s.verified ? 70 : 71);
+  }
+  EXPECT_EQ(verified, 1u);
+  EXPECT_EQ(claims, 1u);
+}
+
+}  // namespace
+}  // namespace lineage::explain
