@@ -4,6 +4,7 @@
 #include <linux/nsfs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <memory>
@@ -89,6 +90,11 @@ std::optional<uint64_t> owner_userns(const std::string& mnt_ns_path) {
   return st.st_ino;
 }
 
+bool on_nosuid_mount(const std::string& path) {
+  struct statvfs vfs {};
+  return ::statvfs(path.c_str(), &vfs) == 0 && (vfs.f_flag & ST_NOSUID) != 0;
+}
+
 }  // namespace
 
 bool trusted_mode(uid_t owner, mode_t mode) { return owner == 0 && (mode & (S_IWGRP | S_IWOTH)) == 0; }
@@ -151,6 +157,10 @@ Verification ProcExeVerifier::check_exe(const core::Process& p) const {
   std::string problem = walk_trusted(root.dir, path, found);
   if (!problem.empty()) {
     v.text = fmt::format("runs {}, {}", path, problem);
+  } else if (on_nosuid_mount(root.dir + path)) {
+    // FUSE and udisks mounts (always nosuid) let a user claim uid 0 for
+    // every file: ownership read there proves nothing.
+    v.text = fmt::format("runs {}, on a nosuid mount (a user may mount those: FUSE, removable media)", path);
   } else if (found.st_dev == run.st_dev && found.st_ino == run.st_ino) {
     v = {true, fmt::format("root-owned, the same file as {} in {} root", path, where)};
   } else if (p.exe->deleted && run.st_nlink == 0) {

@@ -3,6 +3,7 @@
 // (to make root-owned and user-owned files); skips otherwise.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -161,6 +162,26 @@ TEST_F(VerifyReal, ReplacedByAUsersFileIsNotVerified) {
   copy_sleep("sshd", kNobody, 0755);
   auto result = ProcExeVerifier("/proc").check_exe(r.read());
   EXPECT_FALSE(result.verified) << result.text;
+}
+
+// A nosuid mount (as FUSE and udisks mounts always are, which users may
+// make) proves nothing by ownership, even of a root-owned file.
+TEST_F(VerifyReal, FileOnANosuidMountIsNotVerified) {
+  std::string mnt = dir_ + "/mnt";
+  ASSERT_EQ(::mkdir(mnt.c_str(), 0755), 0);
+  if (::mount("lineage-test", mnt.c_str(), "tmpfs", MS_NOSUID, "mode=0755") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here";
+  }
+  std::string path = mnt + "/sshd";
+  fs::copy_file("/usr/bin/sleep", path);
+  ::chmod(path.c_str(), 0755);
+  {
+    Running r({path, "30"});
+    auto result = ProcExeVerifier("/proc").check_exe(r.read());
+    EXPECT_FALSE(result.verified);
+    EXPECT_NE(result.text.find("nosuid mount"), std::string::npos) << result.text;
+  }
+  ::umount2(mnt.c_str(), MNT_DETACH);
 }
 
 // A mount namespace made inside a new user namespace: whatever is mounted
