@@ -62,14 +62,18 @@ std::chrono::milliseconds tmux_budget_left{1500};
 [[noreturn]] void exec_tmux_client(int out_fd, int exe_fd, uid_t uid, gid_t gid,
                                    const std::string& socket, const std::string& pane) {
   if (::setsid() < 0 || ::chdir("/") != 0) ::_exit(126);
-  ::dup2(out_fd, STDOUT_FILENO);
+  // Move both out of 0..3 first: lineage may have been started with a
+  // standard stream closed, so either could sit where a dup2 below lands.
+  int out = ::fcntl(out_fd, F_DUPFD_CLOEXEC, 10);
+  int exe = ::fcntl(exe_fd, F_DUPFD_CLOEXEC, 10);
   int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null < 0) ::_exit(126);
+  if (out < 0 || exe < 0 || null < 0) ::_exit(126);
+  ::dup2(out, STDOUT_FILENO);
   ::dup2(null, STDIN_FILENO);
   ::dup2(null, STDERR_FILENO);
   // The pinned executable as fd 3, closed by the exec itself (tmux is an ELF
   // binary: execveat of a close-on-exec fd is fine); nothing else survives.
-  if (::dup2(exe_fd, 3) != 3 || ::fcntl(3, F_SETFD, FD_CLOEXEC) != 0) ::_exit(126);
+  if (::dup2(exe, 3) != 3 || ::fcntl(3, F_SETFD, FD_CLOEXEC) != 0) ::_exit(126);
   ::close_range(4, ~0u, 0);
   if (::setgroups(0, nullptr) != 0 && ::geteuid() == 0) ::_exit(126);
   if (::setresgid(gid, gid, gid) != 0 || ::setresuid(uid, uid, uid) != 0) ::_exit(126);
