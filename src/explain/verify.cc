@@ -27,7 +27,9 @@ std::string owner_text(const struct stat& st) {
   return names.name(st.st_uid);
 }
 
-// Why one object on a trusted path fails the rule ("" when it passes).
+// Why one object on a trusted path fails the rule ("" when it passes): the
+// rule of trusted_link_dir (file_read.h), with a reason, and optionally one
+// more owner (a user manager's delegated cgroups).
 std::string mode_problem(const struct stat& st, std::optional<uid_t> also = std::nullopt) {
   if (st.st_uid != 0 && st.st_uid != also) return "owned by " + owner_text(st);
   if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) return "writable by group or others";
@@ -96,8 +98,6 @@ bool on_nosuid_mount(const std::string& path) {
 }
 
 }  // namespace
-
-bool trusted_mode(uid_t owner, mode_t mode) { return owner == 0 && (mode & (S_IWGRP | S_IWOTH)) == 0; }
 
 ProcExeVerifier::Root ProcExeVerifier::root_of(const core::Process& p) const {
   Root r;

@@ -36,10 +36,6 @@ struct Verification {
   std::string text;
 };
 
-/// The ownership rule for one file or directory on a verified path: owned by
-/// root and not writable by group or others. Pure, so tests can drive it.
-bool trusted_mode(uid_t owner, mode_t mode);
-
 class ExeVerifier {
  public:
   virtual ~ExeVerifier() = default;
