@@ -15,6 +15,7 @@
 #include "explain/report.h"
 #include "explain/systemd_unit.h"
 #include "explain/warnings.h"
+#include "chain_process.h"
 #include "fake_procfs.h"
 #include "fake_verifier.h"
 #include "procfs/parsers.h"
@@ -24,23 +25,7 @@ namespace {
 
 using testing::FakeProcfs;
 
-core::Process proc(int32_t pid, int32_t ppid, std::string exe, std::vector<std::string> argv,
-                   uint64_t start = 0) {
-  core::Process p;
-  p.key = {pid, start ? start : static_cast<uint64_t>(pid) * 1000};
-  p.stat.pid = pid;
-  p.stat.ppid = ppid;
-  p.stat.sid = pid;
-  p.stat.pgid = pid;
-  p.stat.state = 'S';
-  p.stat.comm = std::string(base_name(exe)).substr(0, 15);
-  p.exe = core::ExeInfo{std::move(exe), false};
-  p.argv = std::move(argv);
-  p.status = core::StatusInfo{};
-  p.user = "root";
-  p.environ = std::vector<std::string>{};
-  return p;
-}
+using testing::proc;
 
 struct Fixture {
   FakeProcfs fs;

@@ -10,6 +10,7 @@
 
 #include "cli/tree_command.h"
 #include "fake_procfs.h"
+#include "golden.h"
 
 namespace lineage::cli {
 namespace {
@@ -49,19 +50,7 @@ void build(FakeProcfs& fs) {
   }
 }
 
-std::string golden_path(const std::string& name) { return std::string(LINEAGE_GOLDEN_DIR) + "/" + name; }
-
-void expect_golden(const std::string& name, const std::string& actual) {
-  if (std::getenv("LINEAGE_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(golden_path(name), std::ios::binary) << actual;
-    return;
-  }
-  std::ifstream in(golden_path(name), std::ios::binary);
-  ASSERT_TRUE(in) << "missing golden file " << name;
-  std::stringstream expected;
-  expected << in.rdbuf();
-  EXPECT_EQ(actual, expected.str()) << "golden " << name << " differs";
-}
+using testing::expect_golden;
 
 std::string run(const std::function<void(TreeOptions&)>& configure) {
   FakeProcfs fs(100.0);  // 100 s after boot

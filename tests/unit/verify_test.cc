@@ -1,14 +1,13 @@
 // Launchers that fail verification are claims, never facts: the detectors
-// with a fake verifier (which paths are trusted is the test's choice), and
-// the ownership rule itself. The real check against real files and
+// with a fake verifier (which paths are trusted is the test's choice). The
+// ownership rule is file_read's trusted_link_dir (safe_open_test). The real check against real files and
 // processes is in tests/integration/verify_test.cc.
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
 
 #include "explain/detectors.h"
 #include "explain/narrative.h"
 #include "explain/verify.h"
+#include "chain_process.h"
 #include "fake_procfs.h"
 #include "fake_verifier.h"
 
@@ -18,19 +17,10 @@ namespace {
 using testing::FakeProcfs;
 using testing::FakeVerifier;
 
+// A process of the chain, run by an ordinary user (lbuser).
 core::Process proc(int32_t pid, int32_t ppid, std::string exe, std::vector<std::string> argv,
                    std::vector<std::string> env = {}) {
-  core::Process p;
-  p.key = {pid, static_cast<uint64_t>(pid) * 1000};
-  p.stat.pid = pid;
-  p.stat.ppid = ppid;
-  p.stat.sid = pid;
-  p.stat.pgid = pid;
-  p.stat.state = 'S';
-  p.stat.comm = std::string(base_name(exe)).substr(0, 15);
-  p.exe = core::ExeInfo{std::move(exe), false};
-  p.argv = std::move(argv);
-  p.status = core::StatusInfo{};
+  core::Process p = testing::proc(pid, ppid, std::move(exe), std::move(argv));
   p.status->uid = {1000, 1000, 1000, 1000};
   p.user = "lbuser";
   p.environ = std::move(env);
@@ -62,15 +52,6 @@ bool has_evidence(const Source& s, const std::string& part) {
   return false;
 }
 
-TEST(TrustedMode, RootOwnedAndNotWritableByOthers) {
-  EXPECT_TRUE(trusted_mode(0, S_IFREG | 0755));
-  EXPECT_TRUE(trusted_mode(0, S_IFDIR | 0555));
-  EXPECT_FALSE(trusted_mode(1000, S_IFREG | 0755));  // a user's file
-  EXPECT_FALSE(trusted_mode(0, S_IFREG | 0775));     // group may replace it
-  EXPECT_FALSE(trusted_mode(0, S_IFDIR | 01777));    // /tmp
-  EXPECT_FALSE(trusted_mode(0, S_IFDIR | 0757));
-}
-
 const std::string kConn = "SSH_CONNECTION=10.0.0.9 5555 10.0.0.1 22";
 
 // A process root started (real uid 0), as system daemons are.
@@ -78,6 +59,19 @@ core::Process as_root(core::Process p) {
   p.status->uid = {0, 0, 0, 0};
   p.user = "root";
   return p;
+}
+
+// How many sources of `kind` are verified and how many are claims; each
+// must name the expected launcher pid.
+std::pair<size_t, size_t> verified_and_claims(const std::vector<Source>& sources, const std::string& kind,
+                                              int32_t verified_pid, int32_t claim_pid) {
+  size_t verified = 0, claims = 0;
+  for (const auto& s : sources) {
+    if (s.kind != kind) continue;
+    (s.verified ? verified : claims)++;
+    EXPECT_EQ(s.pid, s.verified ? verified_pid : claim_pid) << kind;
+  }
+  return {verified, claims};
 }
 
 TEST(Verify, FakeSshdIsAClaimWithItsEnvironmentAsClaims) {
@@ -127,14 +121,7 @@ TEST(Verify, PlantedLauncherBelowARealOneDoesNotHideIt) {
       proc(52, 51, "/home/lbuser/sshd", {"sshd"}, {"SSH_CONNECTION=127.0.0.1 4000 127.0.0.1 22"}),
       proc(53, 52, "/usr/bin/sleep", {"sleep", "1"}, {kConn})};
   auto sources = f.detect(chain);
-  size_t verified = 0, claims = 0;
-  for (const auto& s : sources) {
-    if (s.kind != "ssh") continue;
-    (s.verified ? verified : claims)++;
-    EXPECT_EQ(s.pid, s.verified ? 50 : 52);
-  }
-  EXPECT_EQ(verified, 1u);
-  EXPECT_EQ(claims, 1u);
+  EXPECT_EQ(verified_and_claims(sources, "ssh", 50, 52), std::make_pair(size_t{1}, size_t{1}));
   std::string summary = summarize(chain, sources);
   EXPECT_EQ(summary.rfind("ssh session of lbuser from 127.0.0.1 started bash", 0), 0u) << summary;
   EXPECT_NE(summary.find("; pid 52 claims to be sshd"), std::string::npos) << summary;
@@ -261,27 +248,13 @@ TEST(Verify, PlantedSupervisorAndTmuxBelowRealOnesAreBothReported) {
       as_root(proc(60, 1, "/usr/bin/supervisord", {"/usr/bin/supervisord"})),
       proc(61, 60, "/home/lbuser/supervisord", {"supervisord"}, {"SUPERVISOR_PROCESS_NAME=web"}),
       proc(62, 61, "/usr/bin/sleep", {"sleep"}, {"SUPERVISOR_PROCESS_NAME=nginx"})};
-  size_t verified = 0, claims = 0;
-  for (const auto& s : f.detect(sup)) {
-    if (s.kind != "supervisor") continue;
-    (s.verified ? verified : claims)++;
-    EXPECT_EQ(s.pid, s.verified ? 60 : 61);
-  }
-  EXPECT_EQ(verified, 1u);
-  EXPECT_EQ(claims, 1u);
+  EXPECT_EQ(verified_and_claims(f.detect(sup), "supervisor", 60, 61), std::make_pair(size_t{1}, size_t{1}));
 
   std::vector<core::Process> mux = {proc(1, 0, "/sbin/init", {"/sbin/init"}),
                                     proc(70, 1, "/usr/bin/tmux", {"tmux"}),
                                     proc(71, 70, "/home/lbuser/tmux", {"tmux"}),
                                     proc(72, 71, "/usr/bin/sleep", {"sleep"})};
-  verified = claims = 0;
-  for (const auto& s : f.detect(mux)) {
-    if (s.kind != "tmux") continue;
-    (s.verified ? verified : claims)++;
-    EXPECT_EQ(s.pid, s.verified ? 70 : 71);
-  }
-  EXPECT_EQ(verified, 1u);
-  EXPECT_EQ(claims, 1u);
+  EXPECT_EQ(verified_and_claims(f.detect(mux), "tmux", 70, 71), std::make_pair(size_t{1}, size_t{1}));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "explain/chain.h"
 #include "explain/report.h"
 #include "fake_procfs.h"
+#include "golden.h"
 #include "output/sanitize.h"
 #include "output/why_writer.h"
 #include "procfs/users.h"
@@ -100,19 +101,7 @@ struct Fixture {
   }
 };
 
-std::string golden_path(const std::string& name) { return std::string(LINEAGE_GOLDEN_DIR) + "/" + name; }
-
-void expect_golden(const std::string& name, const std::string& actual) {
-  if (std::getenv("LINEAGE_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(golden_path(name), std::ios::binary) << actual;
-    return;
-  }
-  std::ifstream in(golden_path(name), std::ios::binary);
-  ASSERT_TRUE(in) << "missing golden file " << name;
-  std::stringstream expected;
-  expected << in.rdbuf();
-  EXPECT_EQ(actual, expected.str()) << "golden " << name << " differs";
-}
+using testing::expect_golden;
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
