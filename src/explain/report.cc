@@ -1,7 +1,6 @@
 #include "explain/report.h"
 
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -172,8 +171,6 @@ std::optional<GitInfo> find_git(const std::string& start, uint32_t owner_uid) {
   }
   return std::nullopt;
 }
-
-std::optional<GitInfo> find_git(const std::string& dir) { return find_git(dir, ::geteuid()); }
 
 Result<Report> explain_pid(const procfs::ProcReader& reader, const procfs::SystemInfo& sys,
                            const Paths& paths, int32_t pid, const ReportOptions& options) {

@@ -51,7 +51,4 @@ Result<Report> explain_pid(const procfs::ProcReader& reader, const procfs::Syste
 /// branch is reported only when HEAD has the form of a ref or a commit id.
 std::optional<GitInfo> find_git(const std::string& dir, uint32_t owner_uid);
 
-/// find_git for a repository the caller would use (its effective uid).
-std::optional<GitInfo> find_git(const std::string& dir);
-
 }  // namespace lineage::explain

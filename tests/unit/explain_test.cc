@@ -476,7 +476,7 @@ TEST(FindGit, BranchOfTheEnclosingRepository) {
   std::filesystem::create_directories(repo + "/.git");
   std::filesystem::create_directories(repo + "/src/deep");
   std::ofstream(repo + "/.git/HEAD") << "ref: refs/heads/feature/x\n";
-  auto git = find_git(repo + "/src/deep");
+  auto git = find_git(repo + "/src/deep", ::geteuid());
   ASSERT_TRUE(git);
   EXPECT_EQ(git->repository, repo);
   EXPECT_EQ(git->branch, "feature/x");
