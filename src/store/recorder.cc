@@ -1,0 +1,296 @@
+#include "store/recorder.h"
+
+#include <algorithm>
+#include <array>
+
+#include <fmt/format.h>
+
+#include "events/event_json.h"
+#include "explain/context.h"
+#include "explain/verify.h"
+
+namespace lineage::store {
+namespace {
+
+constexpr core::FieldMask kEvidenceFields = core::kFieldStat | core::kFieldStatus | core::kFieldExe |
+                                            core::kFieldCwd | core::kFieldCgroup | core::kFieldEnviron |
+                                            core::kFieldLoginUid;
+constexpr core::FieldMask kBackfillFields = kEvidenceFields | core::kFieldCmdline;
+
+std::string join_nul(const std::vector<std::string>& v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out += '\0';
+    out += v[i];
+  }
+  return out;
+}
+
+std::string cgroup_text(const std::vector<core::CgroupEntry>& entries) {
+  std::string out;
+  for (const auto& c : entries) out += fmt::format("{}:{}:{}\n", c.hierarchy, c.controllers, c.path);
+  return out;
+}
+
+}  // namespace
+
+std::string context_environment(const std::vector<std::string>& environ) {
+  static constexpr std::array<std::string_view, 13> kExact = {
+      "SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY",   "TMUX",       "TMUX_PANE", "STY",     "WINDOW",
+      "INVOCATION_ID",  "container",  "pm_id",     "PM2_HOME",   "LD_PRELOAD", "JOURNAL_STREAM"};
+  std::vector<std::string> kept;
+  bool pm2 = false;
+  for (const auto& kv : environ) {
+    std::string_view key = std::string_view(kv).substr(0, kv.find('='));
+    if (key == "pm_id") pm2 = true;
+    if (std::find(kExact.begin(), kExact.end(), key) != kExact.end() || key.starts_with("SUPERVISOR_")) {
+      kept.push_back(kv.substr(0, 4096));
+    }
+  }
+  if (pm2) {  // pm2 names its program in `name`
+    for (const auto& kv : environ) {
+      if (kv.starts_with("name=")) kept.push_back(kv.substr(0, 4096));
+    }
+  }
+  return join_nul(kept);
+}
+
+bool is_launcher(std::string_view exe) {
+  static constexpr std::array<std::string_view, 22> kLaunchers = {
+      "sshd",     "sshd-session", "cron",    "crond",      "anacron",   "atd",      "busybox", "tmux",
+      "screen",   "supervisord",  "runsv",   "runsvdir",   "s6-supervise", "supervise", "pm2",  "gunicorn",
+      "uwsgi",    "systemd",      "containerd-shim", "containerd-shim-runc-v2", "conmon", "dockerd"};
+  return std::find(kLaunchers.begin(), kLaunchers.end(), exe) != kLaunchers.end();
+}
+
+Recorder::Recorder(Writer& writer, const procfs::ProcReader& reader, core::LiveTree& tree, RecorderOptions options)
+    : writer_(writer), reader_(reader), tree_(tree), options_(options) {}
+
+void Recorder::queue(Record r) {
+  ++stats_.records;
+  pending_.push_back(std::move(r));
+}
+
+ExecRecord Recorder::evidence(const core::ProcessKey& key, uint64_t time_ns, const core::Process* known) {
+  ExecRecord r;
+  r.key = key;
+  r.time_ns = time_ns;
+  std::optional<core::Process> read;
+  if (known == nullptr) {
+    read = reader_.read(key.pid, kEvidenceFields);
+    // The pid may already name a later process: its evidence is not ours.
+    if (read && core::same_start(read->key.start_time_ns, key.start_time_ns, reader_.tick_ns())) known = &*read;
+  }
+  if (known == nullptr) return r;
+  const core::Process& p = *known;
+  r.comm = p.stat.comm;
+  if (p.exe) {
+    r.exe = p.exe->path;
+    r.exe_deleted = p.exe->deleted;
+  }
+  if (p.argv) r.argv = join_nul(*p.argv);
+  if (p.status) {
+    r.uid = p.status->uid.effective;
+    r.gid = p.status->gid.effective;
+    r.ruid = p.status->uid.real;
+  }
+  r.cwd = p.cwd;
+  if (p.cgroups) r.cgroup = cgroup_text(*p.cgroups);
+  if (p.environ) r.env = context_environment(*p.environ);
+  r.sid = p.stat.sid;
+  r.pgid = p.stat.pgid;
+  r.tty = p.stat.tty_nr;
+  r.login_uid = p.login_uid;
+  if (p.exe && is_launcher(explain::base_name(p.exe->path))) {
+    explain::Verification v = explain::default_verifier(reader_.root()).check_exe(p);
+    r.verified = v.verified;
+    if (!v.verified) r.unverified_reason = v.text;
+  }
+  return r;
+}
+
+void Recorder::backfill(const core::Process& p, const core::LiveProcess& live, uint64_t now_ns) {
+  (void)now_ns;
+  ForkRecord f;
+  f.key = live.key;
+  f.parent = live.fork_parent;
+  f.fork_ns = live.key.start_time_ns;
+  f.flags = kFlagBackfilled;
+  f.comm = p.stat.comm;
+  if (p.status) f.uid = p.status->uid.effective, f.gid = p.status->gid.effective;
+  queue(std::move(f));
+  if (!p.is_kernel_thread()) queue(evidence(live.key, live.key.start_time_ns, &p));
+  alive_.insert(live.key);
+}
+
+Result<bool> Recorder::start(uint64_t now_ns) {
+  auto snapshot = reader_.scan(kBackfillFields);
+  tree_.bootstrap(snapshot, now_ns);
+  std::vector<core::ProcessKey> keys;
+  for (const auto& p : snapshot) {
+    const core::LiveProcess* live = tree_.find_pid(p.pid());
+    if (live == nullptr) continue;
+    keys.push_back(live->key);
+    backfill(p, *live, now_ns);
+  }
+  auto closed = writer_.close_unseen(keys, now_ns);
+  if (!closed) return closed.error();
+  last_flush_ns_ = 0;
+  flush(now_ns, true);
+  if (!stats_.writing) return Error{ErrorKind::kInternal, take_notice()};
+  rate_since_ns_ = now_ns;
+  return true;
+}
+
+void Recorder::on_fork(const events::Event& e) {
+  const core::LiveProcess* p = tree_.find_pid(e.pid);
+  if (p == nullptr || alive_.count(p->key)) return;
+  ForkRecord f;
+  f.key = p->key;
+  f.parent = p->fork_parent;
+  f.fork_ns = p->fork_time_ns ? p->fork_time_ns : e.time_ns;
+  f.comm = std::string(tree_.comm_at(*p, e.time_ns));
+  if (const auto* c = p->creds.latest()) f.uid = c->uid, f.gid = c->gid;
+  if (p->backfilled) f.flags |= kFlagBackfilled;
+  if (p->placeholder) f.flags |= kFlagPlaceholder;
+  alive_.insert(p->key);
+  queue(std::move(f));
+}
+
+void Recorder::on_exec(const events::Event& e) {
+  const core::LiveProcess* p = tree_.find_pid(e.pid);
+  if (p == nullptr) return;
+  if (!alive_.count(p->key)) on_fork(e);  // an exec whose fork came before us or was lost
+  ExecRecord r = evidence(p->key, e.time_ns, nullptr);
+  // What the event says it ran wins over /proc, read later.
+  if (!e.comm.empty()) r.comm = e.comm;
+  if (!e.exe.empty()) r.exe = e.exe;
+  if (!e.argv.empty()) r.argv = join_nul(e.argv);
+  r.interpreter = e.interpreter;
+  r.dev = e.exe_dev, r.ino = e.exe_ino, r.ctime_ns = e.exe_ctime_ns;
+  if (!r.ruid) r.uid = e.uid, r.gid = e.gid;
+  queue(std::move(r));
+}
+
+void Recorder::on_exit(const events::Event& e, const core::ProcessKey& key,
+                       const std::vector<core::ProcessKey>& children) {
+  ExitRecord x;
+  x.key = key;
+  x.time_ns = e.time_ns;
+  x.status = e.exit_code;
+  queue(x);
+  alive_.erase(key);
+  for (const auto& child : children) {
+    const core::LiveProcess* c = tree_.find(child);
+    if (c == nullptr || !c->alive()) continue;
+    const core::ProcessKey* parent = c->parent.latest();
+    if (parent == nullptr || *parent == key) continue;
+    ChangeRecord ch;
+    ch.key = child;
+    ch.kind = kChangeParent;
+    ch.time_ns = e.time_ns;
+    ch.parent = *parent;
+    queue(std::move(ch));
+  }
+}
+
+void Recorder::on_lost(uint64_t now_ns) {
+  auto snapshot = reader_.scan(kBackfillFields);
+  tree_.reconcile(snapshot, now_ns);
+  for (const auto& p : snapshot) {
+    const core::LiveProcess* live = tree_.find_pid(p.pid());
+    if (live != nullptr && !alive_.count(live->key)) backfill(p, *live, now_ns);
+  }
+  std::vector<core::ProcessKey> gone;
+  for (const auto& k : alive_) {
+    const core::LiveProcess* live = tree_.find(k);
+    if (live == nullptr || !live->alive()) gone.push_back(k);
+  }
+  for (const auto& k : gone) {
+    const core::LiveProcess* live = tree_.find(k);
+    ExitRecord x;
+    x.key = k;
+    x.time_ns = live && live->exit_time_ns ? live->exit_time_ns : now_ns;
+    x.unseen = true;
+    pending_.emplace_back(std::in_place_type<ExitRecord>, std::move(x));
+    ++stats_.records;
+    alive_.erase(k);
+  }
+}
+
+void Recorder::apply(const std::vector<events::Event>& batch, uint64_t now_ns) {
+  using events::EventKind;
+  for (const auto& e : batch) {
+    ++stats_.events;
+    ++rate_events_;
+    if (options_.export_to != nullptr) {
+      std::string line = events::to_json_line(e);
+      line += '\n';
+      std::fwrite(line.data(), 1, line.size(), options_.export_to);
+    }
+    if (e.kind == EventKind::kLost) {
+      stats_.lost += e.lost;
+      tree_.apply(e);
+      on_lost(now_ns);
+      continue;
+    }
+    if (e.thread) {
+      tree_.apply(e);
+      continue;
+    }
+    if (e.kind == EventKind::kExit) {
+      const core::LiveProcess* p = tree_.find_pid(e.pid);
+      if (p == nullptr) {
+        tree_.apply(e);
+        continue;
+      }
+      core::ProcessKey key = p->key;
+      std::vector<core::ProcessKey> children = tree_.children(key);
+      tree_.apply(e);
+      on_exit(e, key, children);
+      continue;
+    }
+    tree_.apply(e);
+    if (e.kind == EventKind::kFork) on_fork(e);
+    else on_exec(e);
+  }
+}
+
+void Recorder::flush(uint64_t now_ns, bool force) {
+  bool due = force || now_ns - last_flush_ns_ >= options_.batch_ns || pending_.size() >= options_.batch_records;
+  if (!due) return;
+  last_flush_ns_ = now_ns;
+  if (now_ns - rate_since_ns_ >= 10'000'000'000ull) {
+    rate_ = static_cast<double>(rate_events_) * 1e9 / static_cast<double>(now_ns - rate_since_ns_);
+    rate_events_ = 0;
+    rate_since_ns_ = now_ns;
+  }
+  if (options_.export_to != nullptr) std::fflush(options_.export_to);
+  writer_.set_counters(stats_.events, stats_.lost, now_ns, rate_);
+  auto r = writer_.write(pending_);
+  if (!r) {
+    if (stats_.writing) {
+      notice_ = fmt::format("{}; keeping {} records in memory and retrying every second", r.error().message,
+                            pending_.size());
+    }
+    stats_.writing = false;
+    if (pending_.size() > options_.max_pending) {
+      size_t drop = pending_.size() - options_.max_pending;
+      pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(drop));
+      stats_.dropped += drop;
+    }
+    return;
+  }
+  if (!stats_.writing) notice_ = fmt::format("history database writable again; {} records written", pending_.size());
+  stats_.writing = true;
+  ++stats_.commits;
+  pending_.clear();
+  const auto& ret = options_.retention;
+  if ((ret.keep_ns || ret.max_bytes) && now_ns - last_prune_ns_ >= 5'000'000'000ull) {
+    last_prune_ns_ = now_ns;
+    int64_t unix_now = static_cast<int64_t>(now_ns) + writer_.realtime_offset_ns();
+    if (auto pruned = writer_.prune(ret, unix_now, 5000); pruned) stats_.pruned += *pruned;
+  }
+}
+
+}  // namespace lineage::store

@@ -1,0 +1,80 @@
+#pragma once
+// The recorder: events (any source) -> the live tree -> the history
+// database. The tree resolves identity (pid reuse, placeholders, exec
+// without fork, re-parenting on exit); the recorder turns each change into
+// a record, adds the evidence `why` needs from /proc while the process is
+// still there, and commits in batches (at most one commit a second, or
+// every kBatchRecords records), so a kill -9 loses at most one batch.
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "core/live_tree.h"
+#include "events/event.h"
+#include "procfs/reader.h"
+#include "store/writer.h"
+
+namespace lineage::store {
+
+struct RecorderOptions {
+  uint64_t batch_ns = 1'000'000'000;  // at most one commit per this
+  size_t batch_records = 20000;       // or per this many records
+  size_t max_pending = 2'000'000;     // records kept while the disk is full
+  Writer::Retention retention;
+  std::FILE* export_to = nullptr;     // lineage.event/v1 JSON lines
+};
+
+struct RecorderStats {
+  uint64_t events = 0, lost = 0, records = 0, commits = 0, dropped = 0, pruned = 0;
+  bool writing = true;  // false while writes fail (disk full)
+};
+
+class Recorder {
+ public:
+  Recorder(Writer& writer, const procfs::ProcReader& reader, core::LiveTree& tree, RecorderOptions options);
+
+  /// Records every process in /proc (backfilled) and closes the ones an
+  /// earlier run left open that are gone. Call once, after the source is
+  /// open and before the first event.
+  Result<bool> start(uint64_t now_ns);
+  /// Applies events to the tree and queues their records.
+  void apply(const std::vector<events::Event>& batch, uint64_t now_ns);
+  /// Commits what is queued when the batch is due (or `force`). A failed
+  /// write keeps the records (bounded) and is retried at the next call.
+  void flush(uint64_t now_ns, bool force = false);
+  const RecorderStats& stats() const { return stats_; }
+  /// One line to say on stderr (a write failure, a recovery), then empty.
+  std::string take_notice() { return std::move(notice_); }
+
+ private:
+  void on_fork(const events::Event& e);
+  void on_exec(const events::Event& e);
+  void on_exit(const events::Event& e, const core::ProcessKey& key, const std::vector<core::ProcessKey>& children);
+  void on_lost(uint64_t now_ns);
+  void backfill(const core::Process& p, const core::LiveProcess& live, uint64_t now_ns);
+  ExecRecord evidence(const core::ProcessKey& key, uint64_t time_ns, const core::Process* known);
+  void queue(Record r);
+
+  Writer& writer_;
+  const procfs::ProcReader& reader_;
+  core::LiveTree& tree_;
+  RecorderOptions options_;
+  RecorderStats stats_;
+  std::vector<Record> pending_;
+  std::unordered_set<core::ProcessKey, core::KeyHash> alive_;  // recorded, not yet seen to exit
+  uint64_t last_flush_ns_ = 0, last_prune_ns_ = 0;
+  uint64_t rate_events_ = 0, rate_since_ns_ = 0;
+  double rate_ = 0;
+  std::string notice_;
+};
+
+/// The context variables `why`'s detectors read, from a KEY=VALUE list:
+/// nothing else of the environment is ever stored. NUL-separated.
+std::string context_environment(const std::vector<std::string>& environ);
+/// Whether a process running this executable (base name) is a launcher
+/// whose verification the recorder keeps.
+bool is_launcher(std::string_view exe_base);
+
+}  // namespace lineage::store

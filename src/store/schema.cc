@@ -1,0 +1,183 @@
+#include "store/schema.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include <fmt/format.h>
+
+namespace lineage::store {
+namespace {
+
+// Version 1. Strings are interned per kind: comms and paths are few,
+// argv and context environments many. Long strings are found through a
+// hash index (8 bytes a row) rather than a unique index on the text, which
+// would store every command line twice.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+CREATE TABLE boots(
+  id INTEGER PRIMARY KEY,
+  boot_id TEXT NOT NULL UNIQUE,
+  realtime_offset_ns INTEGER NOT NULL,  -- Unix ns = boot ns + this
+  first_ns INTEGER NOT NULL             -- boot ns where recording of this boot began
+);
+CREATE TABLE runs(
+  id INTEGER PRIMARY KEY,
+  boot INTEGER NOT NULL,
+  pid INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  started_ns INTEGER NOT NULL,
+  stopped_ns INTEGER,
+  updated_ns INTEGER,        -- boot ns of the last commit
+  events INTEGER NOT NULL DEFAULT 0,
+  lost INTEGER NOT NULL DEFAULT 0,
+  rate REAL                  -- events/s over the last minute
+);
+CREATE TABLE comms(id INTEGER PRIMARY KEY, text BLOB NOT NULL UNIQUE);
+CREATE TABLE paths(id INTEGER PRIMARY KEY, hash INTEGER NOT NULL, text BLOB NOT NULL);
+CREATE INDEX paths_hash ON paths(hash);
+CREATE TABLE argvs(id INTEGER PRIMARY KEY, hash INTEGER NOT NULL, text BLOB NOT NULL);
+CREATE INDEX argvs_hash ON argvs(hash);
+CREATE TABLE envs(id INTEGER PRIMARY KEY, hash INTEGER NOT NULL, text BLOB NOT NULL);
+CREATE INDEX envs_hash ON envs(hash);
+CREATE TABLE processes(
+  id INTEGER PRIMARY KEY,
+  boot INTEGER NOT NULL,
+  pid INTEGER NOT NULL,
+  start_ns INTEGER NOT NULL,
+  parent INTEGER,            -- fork parent's row; NULL: unknown
+  ppid INTEGER NOT NULL DEFAULT 0,
+  fork_ns INTEGER NOT NULL,
+  exit_ns INTEGER,           -- NULL: alive when last seen
+  status INTEGER,            -- wait status (exit code << 8 | signal)
+  flags INTEGER NOT NULL DEFAULT 0,
+  comm INTEGER,              -- at fork: the parent's, until an exec
+  uid INTEGER, gid INTEGER,
+  UNIQUE(boot, pid, start_ns)
+);
+CREATE INDEX processes_parent ON processes(parent);
+CREATE TABLE execs(
+  process INTEGER NOT NULL,
+  time_ns INTEGER NOT NULL,
+  comm INTEGER, exe INTEGER, argv INTEGER, interpreter INTEGER,
+  dev INTEGER, ino INTEGER, ctime_ns INTEGER,
+  uid INTEGER, gid INTEGER, ruid INTEGER,
+  cwd INTEGER, cgroup INTEGER, env INTEGER,
+  sid INTEGER, pgid INTEGER, tty INTEGER, login_uid INTEGER,
+  verified INTEGER,          -- NULL: not a launcher; 1 verified; 0 not
+  unverified INTEGER,        -- paths row: why not
+  exe_deleted INTEGER,
+  PRIMARY KEY(process, time_ns)
+) WITHOUT ROWID;
+CREATE INDEX execs_comm ON execs(comm);
+CREATE TABLE changes(
+  process INTEGER NOT NULL,
+  kind INTEGER NOT NULL,
+  time_ns INTEGER NOT NULL,
+  value INTEGER,
+  PRIMARY KEY(process, kind, time_ns)
+) WITHOUT ROWID;
+)sql";
+
+// Forward migrations: kMigrations[v] turns version v into v + 1.
+constexpr const char* kMigrations[] = {
+    nullptr,  // 0 -> 1 is the creation of version 1
+};
+static_assert(std::size(kMigrations) == kSchemaVersion);
+
+// Checks what a file holds before anything is written to it.
+Result<int64_t> check(const Db& db) {
+  auto app = db.scalar("PRAGMA application_id");
+  if (!app) {
+    return Error{ErrorKind::kInternal,
+                 fmt::format("{} is not a lineage history database (unreadable or corrupt: {})", db.path(),
+                             sqlite3_errmsg(db.get()))};
+  }
+  auto version = db.scalar("PRAGMA user_version");
+  auto tables = db.scalar("SELECT count(*) FROM sqlite_master");
+  if (!version || !tables) {
+    return Error{ErrorKind::kInternal,
+                 fmt::format("{} is not a lineage history database (corrupt: {})", db.path(),
+                             sqlite3_errmsg(db.get()))};
+  }
+  if (*tables == 0 && *app == 0) return int64_t{0};  // empty: a new database
+  if (*app != kApplicationId) {
+    return Error{ErrorKind::kInternal, fmt::format("{} is not a lineage history database", db.path())};
+  }
+  if (*version > kSchemaVersion) {
+    return Error{ErrorKind::kInternal,
+                 fmt::format("{} was written by a newer lineage (schema {}, this one reads up to {}); "
+                             "left unchanged",
+                             db.path(), *version, kSchemaVersion)};
+  }
+  return *version;
+}
+
+}  // namespace
+
+int64_t text_hash(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return static_cast<int64_t>(h);
+}
+
+const char* schema_sql(int version) { return version == 1 ? kSchemaV1 : nullptr; }
+
+Result<Db> open_for_write(const std::string& path) {
+  auto db = Db::open(path, Db::Mode::kReadWrite);
+  if (!db) return db.error();
+  auto version = check(*db);
+  if (!version) return version.error();
+  for (auto pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=OFF",
+                      "PRAGMA auto_vacuum=INCREMENTAL"}) {
+    if (auto r = db->exec(pragma); !r) return r.error();
+  }
+  if (*version == kSchemaVersion) return db;
+  if (auto r = db->exec("BEGIN IMMEDIATE"); !r) return r.error();
+  std::string sql;
+  if (*version == 0) {
+    sql = kSchemaV1;
+    *version = 1;
+  }
+  for (int64_t v = *version; v < kSchemaVersion; ++v) {
+    if (const char* step = kMigrations[v]) sql += step;
+  }
+  sql += fmt::format("PRAGMA application_id={}; PRAGMA user_version={};", kApplicationId, kSchemaVersion);
+  if (auto r = db->exec(sql); !r) {
+    (void)db->exec("ROLLBACK");
+    return r.error();
+  }
+  if (auto r = db->exec("COMMIT"); !r) return r.error();
+  return db;
+}
+
+Result<Db> open_for_read(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return not_found(fmt::format("no history database at {}", path));
+    return Error{ErrorKind::kPermission, fmt::format("cannot read history database {}: {}", path, strerror(errno))};
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return Error{ErrorKind::kInternal, fmt::format("{} is not a lineage history database (not a file)", path)};
+  }
+  auto db = Db::open(path, Db::Mode::kReadOnly);
+  if (!db) return db.error();
+  auto version = check(*db);
+  if (!version) return version.error();
+  if (*version == 0) {
+    return Error{ErrorKind::kInternal, fmt::format("{} is not a lineage history database (empty)", path)};
+  }
+  if (*version < kSchemaVersion) {
+    // Queries name today's tables and columns; an older file is read after
+    // the recorder (which migrates) has opened it once.
+    return Error{ErrorKind::kInternal,
+                 fmt::format("{} has schema {}; run `lineage record --db {}` once to upgrade it", path, *version,
+                             path)};
+  }
+  return db;
+}
+
+}  // namespace lineage::store

@@ -1,0 +1,74 @@
+#include "store/sqlite.h"
+
+#include <fmt/format.h>
+
+namespace lineage::store {
+
+int Stmt::run() {
+  int rc = step();
+  reset();
+  return rc == SQLITE_ROW ? SQLITE_DONE : rc;
+}
+
+std::string Stmt::text(int col) const {
+  const void* p = sqlite3_column_blob(s_.get(), col);
+  int n = sqlite3_column_bytes(s_.get(), col);
+  if (p == nullptr || n <= 0) return {};
+  return std::string(static_cast<const char*>(p), static_cast<size_t>(n));
+}
+
+Result<Db> Db::open(const std::string& path, Mode mode) {
+  sqlite3* raw = nullptr;
+  int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW |
+              (mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  Db db;
+  db.db_.reset(raw);
+  db.path_ = path;
+  if (rc != SQLITE_OK) {
+    ErrorKind kind = rc == SQLITE_CANTOPEN || rc == SQLITE_PERM ? ErrorKind::kPermission : ErrorKind::kInternal;
+    std::string msg = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
+    return Error{kind, fmt::format("cannot open history database {}: {}", path, msg)};
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, 2000);
+  return db;
+}
+
+Result<Stmt> Db::prepare(std::string_view sql) const {
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s,
+                              nullptr);
+  if (rc != SQLITE_OK) return error("prepare", rc);
+  return Stmt(s);
+}
+
+Result<bool> Db::exec(const std::string& sql) const {
+  char* msg = nullptr;
+  int rc = sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, &msg);
+  if (msg != nullptr) sqlite3_free(msg);
+  if (rc != SQLITE_OK) return error("write", rc);
+  return true;
+}
+
+Result<int64_t> Db::scalar(std::string_view sql) const {
+  auto s = prepare(sql);
+  if (!s) return s.error();
+  int rc = s->step();
+  if (rc == SQLITE_ROW) return s->i64(0);
+  if (rc == SQLITE_DONE) return int64_t{0};
+  return error("read", rc);
+}
+
+Error Db::error(std::string_view what, int code) const {
+  int primary = code & 0xff;
+  ErrorKind kind = ErrorKind::kInternal;
+  if (primary == SQLITE_PERM || primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY ||
+      primary == SQLITE_AUTH) {
+    kind = ErrorKind::kPermission;
+  }
+  const char* msg = db_ ? sqlite3_errmsg(db_.get()) : sqlite3_errstr(code);
+  return Error{kind, fmt::format("history database {}: {} failed: {}", path_, what, msg)};
+}
+
+}  // namespace lineage::store

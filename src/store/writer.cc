@@ -1,0 +1,338 @@
+#include "store/writer.h"
+
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace lineage::store {
+namespace {
+
+constexpr size_t kCacheMax = 4096;  // interned strings remembered per kind
+
+Result<Stmt> prep(const Db& db, std::string_view sql, Stmt& out) {
+  auto s = db.prepare(sql);
+  if (!s) return s.error();
+  out = std::move(*s);
+  return Stmt();
+}
+
+}  // namespace
+
+Result<Writer> Writer::open(const std::string& path, const RunInfo& run) {
+  auto db = open_for_write(path);
+  if (!db) return db.error();
+  Writer w;
+  w.db_ = std::move(*db);
+  const Db& d = w.db_;
+  struct {
+    Stmt* stmt;
+    const char* sql;
+  } const statements[] = {
+      {&w.s_.find_process, "SELECT id FROM processes WHERE boot=?1 AND pid=?2 AND start_ns=?3"},
+      {&w.s_.insert_process,
+       "INSERT INTO processes(boot,pid,start_ns,parent,ppid,fork_ns,flags,comm,uid,gid) "
+       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"},
+      {&w.s_.exit_process, "UPDATE processes SET exit_ns=?2, status=?3, flags=flags|?4 WHERE id=?1"},
+      {&w.s_.insert_exec,
+       "INSERT OR REPLACE INTO execs(process,time_ns,comm,exe,argv,interpreter,dev,ino,ctime_ns,uid,gid,ruid,"
+       "cwd,cgroup,env,sid,pgid,tty,login_uid,verified,unverified,exe_deleted) "
+       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)"},
+      {&w.s_.insert_change, "INSERT OR REPLACE INTO changes(process,kind,time_ns,value) VALUES(?1,?2,?3,?4)"},
+      {&w.s_.run_counters, "UPDATE runs SET events=?2, lost=?3, updated_ns=?4, rate=?5 WHERE id=?1"},
+      {&w.s_.find_comm, "SELECT id FROM comms WHERE text=?1"},
+      {&w.s_.insert_comm, "INSERT INTO comms(text) VALUES(?1)"},
+      {&w.s_.find_path, "SELECT id, text FROM paths WHERE hash=?1"},
+      {&w.s_.insert_path, "INSERT INTO paths(hash,text) VALUES(?1,?2)"},
+      {&w.s_.find_argv, "SELECT id, text FROM argvs WHERE hash=?1"},
+      {&w.s_.insert_argv, "INSERT INTO argvs(hash,text) VALUES(?1,?2)"},
+      {&w.s_.find_env, "SELECT id, text FROM envs WHERE hash=?1"},
+      {&w.s_.insert_env, "INSERT INTO envs(hash,text) VALUES(?1,?2)"},
+  };
+  for (const auto& st : statements) {
+    if (auto r = prep(d, st.sql, *st.stmt); !r) return r.error();
+  }
+
+  // The boot: its id names every key of this boot's processes.
+  auto find_boot = d.prepare("SELECT id, realtime_offset_ns FROM boots WHERE boot_id=?1");
+  if (!find_boot) return find_boot.error();
+  find_boot->bind_text(1, run.boot_id);
+  if (find_boot->step() == SQLITE_ROW) {
+    w.boot_ = find_boot->i64(0);
+    w.offset_ = find_boot->i64(1);  // one offset per boot: times of a boot stay comparable
+  } else {
+    w.offset_ = run.realtime_offset_ns;
+    auto ins = d.prepare("INSERT INTO boots(boot_id,realtime_offset_ns,first_ns) VALUES(?1,?2,?3)");
+    if (!ins) return ins.error();
+    ins->bind_text(1, run.boot_id).bind(2, run.realtime_offset_ns).bind(3, static_cast<int64_t>(run.now_ns));
+    if (int rc = ins->run(); rc != SQLITE_DONE) return d.error("write", rc);
+    w.boot_ = d.last_insert_rowid();
+  }
+  auto ins_run = d.prepare("INSERT INTO runs(boot,pid,source,started_ns) VALUES(?1,?2,?3,?4)");
+  if (!ins_run) return ins_run.error();
+  ins_run->bind(1, w.boot_).bind(2, int64_t{run.pid}).bind_text(3, run.source).bind(4, static_cast<int64_t>(run.now_ns));
+  if (int rc = ins_run->run(); rc != SQLITE_DONE) return d.error("write", rc);
+  w.run_ = d.last_insert_rowid();
+  return w;
+}
+
+Result<bool> Writer::sql(Stmt& s, std::string_view what) {
+  int rc = s.run();
+  if (intern_rc_ != 0) rc = std::exchange(intern_rc_, 0);
+  if (rc != SQLITE_DONE) return db_.error(what, rc);
+  return true;
+}
+
+int64_t Writer::intern(Stmt& find, Stmt& insert, std::unordered_map<std::string, int64_t>& cache, std::string_view s,
+                       bool hashed) {
+  std::string key(s);
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  int64_t id = 0;
+  int64_t h = text_hash(s);
+  if (hashed) find.bind(1, h);
+  else find.bind(1, s);
+  while (find.step() == SQLITE_ROW) {
+    if (!hashed || find.text(1) == s) {
+      id = find.i64(0);
+      break;
+    }
+  }
+  find.reset();
+  if (id == 0) {
+    if (hashed) insert.bind(1, h).bind(2, s);
+    else insert.bind(1, s);
+    if (int rc = insert.run(); rc != SQLITE_DONE) {
+      intern_rc_ = rc;  // the batch fails at its next statement
+      return 0;
+    }
+    id = db_.last_insert_rowid();
+  }
+  if (cache.size() >= kCacheMax) cache.clear();
+  cache.emplace(std::move(key), id);
+  return id;
+}
+
+int64_t Writer::comm_id(std::string_view s) { return intern(s_.find_comm, s_.insert_comm, comms_, s, false); }
+int64_t Writer::path_id(std::string_view s) { return intern(s_.find_path, s_.insert_path, paths_, s, true); }
+
+Result<int64_t> Writer::row(const core::ProcessKey& key, bool create) {
+  if (auto it = rows_.find(key); it != rows_.end()) return it->second;
+  Stmt& f = s_.find_process;
+  f.bind(1, boot_).bind(2, int64_t{key.pid}).bind(3, static_cast<int64_t>(key.start_time_ns));
+  int rc = f.step();
+  int64_t id = rc == SQLITE_ROW ? f.i64(0) : 0;
+  f.reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_.error("read", rc);
+  if (id == 0 && create) {
+    // Known only through another record: a placeholder, filled in if its
+    // own records come later.
+    Stmt& ins = s_.insert_process;
+    ins.bind(1, boot_).bind(2, int64_t{key.pid}).bind(3, static_cast<int64_t>(key.start_time_ns));
+    ins.bind(6, static_cast<int64_t>(key.start_time_ns)).bind(7, kFlagPlaceholder);
+    if (auto r = sql(ins, "write"); !r) return r.error();
+    id = db_.last_insert_rowid();
+  }
+  if (id != 0) rows_[key] = id;
+  return id;
+}
+
+Result<bool> Writer::put(const ForkRecord& r) {
+  int64_t parent = 0;
+  if (r.parent.pid != 0) {
+    auto p = row(r.parent);
+    if (!p) return p.error();
+    parent = *p;
+  }
+  auto existing = row(r.key, false);
+  if (!existing) return existing.error();
+  if (*existing != 0) {
+    // Seen before as a placeholder (or recorded by an earlier run): fill in.
+    auto upd = db_.prepare(
+        "UPDATE processes SET parent=coalesce(parent,?2), ppid=?3, fork_ns=?4, flags=(flags&~4)|?5, "
+        "comm=coalesce(comm,?6), uid=coalesce(uid,?7), gid=coalesce(gid,?8) WHERE id=?1");
+    if (!upd) return upd.error();
+    upd->bind(1, *existing).bind(2, parent ? std::optional<int64_t>(parent) : std::nullopt);
+    upd->bind(3, int64_t{r.parent.pid}).bind(4, static_cast<int64_t>(r.fork_ns)).bind(5, r.flags);
+    upd->bind(6, comm_id(r.comm)).bind(7, int64_t{r.uid}).bind(8, int64_t{r.gid});
+    return sql(*upd, "write");
+  }
+  Stmt& ins = s_.insert_process;
+  ins.bind(1, boot_).bind(2, int64_t{r.key.pid}).bind(3, static_cast<int64_t>(r.key.start_time_ns));
+  if (parent) ins.bind(4, parent);
+  ins.bind(5, int64_t{r.parent.pid}).bind(6, static_cast<int64_t>(r.fork_ns)).bind(7, r.flags);
+  ins.bind(8, comm_id(r.comm)).bind(9, int64_t{r.uid}).bind(10, int64_t{r.gid});
+  if (auto res = sql(ins, "write"); !res) return res;
+  rows_[r.key] = db_.last_insert_rowid();
+  return true;
+}
+
+Result<bool> Writer::put(const ExecRecord& r) {
+  auto p = row(r.key);
+  if (!p) return p.error();
+  Stmt& s = s_.insert_exec;
+  auto opt = [](const auto& o) -> std::optional<int64_t> {
+    if (!o) return std::nullopt;
+    return static_cast<int64_t>(*o);
+  };
+  s.bind(1, *p).bind(2, static_cast<int64_t>(r.time_ns)).bind(3, comm_id(r.comm));
+  if (!r.exe.empty()) s.bind(4, path_id(r.exe));
+  if (!r.argv.empty()) s.bind(5, intern(s_.find_argv, s_.insert_argv, argvs_, r.argv, true));
+  if (!r.interpreter.empty()) s.bind(6, path_id(r.interpreter));
+  if (r.dev) s.bind(7, static_cast<int64_t>(r.dev)).bind(8, static_cast<int64_t>(r.ino)).bind(9, static_cast<int64_t>(r.ctime_ns));
+  s.bind(10, int64_t{r.uid}).bind(11, int64_t{r.gid}).bind(12, opt(r.ruid));
+  if (r.cwd) s.bind(13, path_id(*r.cwd));
+  if (r.cgroup) s.bind(14, path_id(*r.cgroup));
+  if (r.env && !r.env->empty()) s.bind(15, intern(s_.find_env, s_.insert_env, envs_, *r.env, true));
+  s.bind(16, opt(r.sid)).bind(17, opt(r.pgid)).bind(18, opt(r.tty)).bind(19, opt(r.login_uid));
+  if (r.verified) {
+    s.bind(20, int64_t{*r.verified});
+    if (!*r.verified && !r.unverified_reason.empty()) s.bind(21, path_id(r.unverified_reason));
+  }
+  if (r.exe_deleted) s.bind(22, int64_t{1});
+  return sql(s, "write");
+}
+
+Result<bool> Writer::put(const ExitRecord& r) {
+  auto p = row(r.key);
+  if (!p) return p.error();
+  Stmt& s = s_.exit_process;
+  s.bind(1, *p).bind(2, static_cast<int64_t>(r.time_ns)).bind(3, int64_t{r.status});
+  s.bind(4, r.unseen ? kFlagExitUnseen : int64_t{0});
+  auto res = sql(s, "write");
+  rows_.erase(r.key);
+  return res;
+}
+
+Result<bool> Writer::put(const ChangeRecord& r) {
+  auto p = row(r.key);
+  if (!p) return p.error();
+  int64_t value = r.value;
+  if (r.kind == kChangeParent) {
+    auto parent = row(r.parent);
+    if (!parent) return parent.error();
+    value = *parent;
+  } else if (r.kind == kChangeCgroup) {
+    value = path_id(r.text);
+  }
+  Stmt& s = s_.insert_change;
+  s.bind(1, *p).bind(2, int64_t{r.kind}).bind(3, static_cast<int64_t>(r.time_ns)).bind(4, value);
+  return sql(s, "write");
+}
+
+Result<bool> Writer::write(const std::vector<Record>& records) {
+  if (auto r = db_.exec("BEGIN IMMEDIATE"); !r) return r;
+  auto fail = [&](Error e) -> Result<bool> {
+    (void)db_.exec("ROLLBACK");
+    // Rows and strings inserted by the failed transaction are gone: forget
+    // their ids (they are found again, or inserted, on the next try).
+    rows_.clear();
+    comms_.clear(), paths_.clear(), argvs_.clear(), envs_.clear();
+    return e;
+  };
+  for (const Record& rec : records) {
+    auto r = std::visit([&](const auto& x) { return put(x); }, rec);
+    if (!r) return fail(r.error());
+  }
+  s_.run_counters.bind(1, run_).bind(2, static_cast<int64_t>(events_)).bind(3, static_cast<int64_t>(lost_));
+  s_.run_counters.bind(4, static_cast<int64_t>(updated_ns_));
+  s_.run_counters.bind(5, rate_);
+  if (auto r = sql(s_.run_counters, "write"); !r) return fail(r.error());
+  if (auto r = db_.exec("COMMIT"); !r) return fail(r.error());
+  return true;
+}
+
+Result<size_t> Writer::close_unseen(const std::vector<core::ProcessKey>& alive, uint64_t now_ns) {
+  auto q = db_.prepare("SELECT id, pid, start_ns FROM processes WHERE boot=?1 AND exit_ns IS NULL");
+  if (!q) return q.error();
+  q->bind(1, boot_);
+  std::unordered_map<core::ProcessKey, bool, core::KeyHash> live;
+  for (const auto& k : alive) live.emplace(k, true);
+  std::vector<int64_t> gone;
+  while (q->step() == SQLITE_ROW) {
+    core::ProcessKey k{static_cast<int32_t>(q->i64(1)), static_cast<uint64_t>(q->i64(2))};
+    if (!live.count(k)) gone.push_back(q->i64(0));
+  }
+  q->reset();
+  // Other boots' open processes ended with their boot.
+  auto other = db_.prepare(
+      "UPDATE processes SET exit_ns=coalesce((SELECT max(time_ns) FROM execs WHERE process=processes.id),fork_ns),"
+      " flags=flags|2 WHERE boot<>?1 AND exit_ns IS NULL");
+  if (!other) return other.error();
+  other->bind(1, boot_);
+  if (auto r = db_.exec("BEGIN IMMEDIATE"); !r) return r.error();
+  if (int rc = other->run(); rc != SQLITE_DONE) {
+    (void)db_.exec("ROLLBACK");
+    return db_.error("write", rc);
+  }
+  for (int64_t id : gone) {
+    s_.exit_process.bind(1, id).bind(2, static_cast<int64_t>(now_ns)).bind(4, kFlagExitUnseen);
+    if (auto r = sql(s_.exit_process, "write"); !r) {
+      (void)db_.exec("ROLLBACK");
+      return r.error();
+    }
+  }
+  if (auto r = db_.exec("COMMIT"); !r) return r.error();
+  return gone.size();
+}
+
+Result<bool> Writer::stop(uint64_t now_ns) {
+  auto s = db_.prepare("UPDATE runs SET stopped_ns=?2, events=?3, lost=?4 WHERE id=?1");
+  if (!s) return s.error();
+  s->bind(1, run_).bind(2, static_cast<int64_t>(now_ns)).bind(3, static_cast<int64_t>(events_));
+  s->bind(4, static_cast<int64_t>(lost_));
+  if (auto r = sql(*s, "write"); !r) return r;
+  return db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+int64_t Writer::size_bytes() const {
+  auto pages = db_.scalar("PRAGMA page_count");
+  auto free = db_.scalar("PRAGMA freelist_count");
+  auto size = db_.scalar("PRAGMA page_size");
+  if (!pages || !free || !size) return 0;
+  return (*pages - *free) * *size;
+}
+
+Result<size_t> Writer::prune(const Retention& r, int64_t now_unix_ns, size_t budget) {
+  bool over_size = r.max_bytes != 0 && size_bytes() > static_cast<int64_t>(r.max_bytes);
+  if (r.keep_ns == 0 && !over_size) return size_t{0};
+  // Oldest exits first (row order is fork order, close enough to age for a
+  // bounded step); a process with a recorded child stays, so an ancestor
+  // of anything still recorded is never cut out of a chain.
+  std::string where = "p.exit_ns IS NOT NULL AND NOT EXISTS (SELECT 1 FROM processes c WHERE c.parent=p.id)";
+  if (!over_size) {
+    where += fmt::format(" AND p.exit_ns + (SELECT realtime_offset_ns FROM boots WHERE id=p.boot) < {}",
+                         now_unix_ns - static_cast<int64_t>(r.keep_ns));
+  }
+  std::string ids = fmt::format("SELECT p.id FROM processes p WHERE {} ORDER BY p.id LIMIT {}", where, budget);
+  std::string sql_text = fmt::format(
+      "CREATE TEMP TABLE IF NOT EXISTS doomed(id INTEGER PRIMARY KEY); DELETE FROM doomed;"
+      "INSERT INTO doomed {0};"
+      "DELETE FROM execs WHERE process IN (SELECT id FROM doomed);"
+      "DELETE FROM changes WHERE process IN (SELECT id FROM doomed);"
+      "DELETE FROM processes WHERE id IN (SELECT id FROM doomed);",
+      ids);
+  if (auto res = db_.exec("BEGIN IMMEDIATE"); !res) return res.error();
+  if (auto res = db_.exec(sql_text); !res) {
+    (void)db_.exec("ROLLBACK");
+    return res.error();
+  }
+  int64_t n = sqlite3_changes(db_.get());
+  pruned_since_gc_ += n;
+  auto count = db_.scalar("SELECT count(*) FROM processes");
+  // Strings no process refers to any more, once a tenth of the table went.
+  if (count && pruned_since_gc_ > *count / 10) {
+    auto gc = db_.exec(
+        "DELETE FROM argvs WHERE id NOT IN (SELECT argv FROM execs WHERE argv IS NOT NULL);"
+        "DELETE FROM envs WHERE id NOT IN (SELECT env FROM execs WHERE env IS NOT NULL);");
+    if (!gc) {
+      (void)db_.exec("ROLLBACK");
+      return gc.error();
+    }
+    pruned_since_gc_ = 0;
+    argvs_.clear(), envs_.clear();
+  }
+  if (auto res = db_.exec("COMMIT"); !res) return res.error();
+  if (over_size) (void)db_.exec("PRAGMA incremental_vacuum(1024)");
+  return static_cast<size_t>(n);
+}
+
+}  // namespace lineage::store

@@ -1,0 +1,132 @@
+#pragma once
+// The recorder's side of the history database: one writer, prepared
+// statements, strings interned per kind, one transaction per batch. A batch
+// that fails (disk full) is rolled back whole and can be written again
+// later: nothing already committed is touched.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "core/live_tree.h"
+#include "core/process.h"
+#include "core/result.h"
+#include "store/schema.h"
+#include "store/sqlite.h"
+
+namespace lineage::store {
+
+/// A process first seen (forked, backfilled from /proc, or a placeholder).
+struct ForkRecord {
+  core::ProcessKey key;
+  core::ProcessKey parent;  // fork parent; {0, 0}: unknown
+  uint64_t fork_ns = 0;
+  int64_t flags = 0;
+  std::string comm;
+  uint32_t uid = 0, gid = 0;
+};
+
+/// An exec, with the evidence `why` needs once the process is gone.
+struct ExecRecord {
+  core::ProcessKey key;
+  uint64_t time_ns = 0;
+  std::string comm, exe, argv, interpreter;  // argv NUL-separated
+  uint64_t dev = 0, ino = 0, ctime_ns = 0;
+  uint32_t uid = 0, gid = 0;
+  std::optional<uint32_t> ruid;
+  std::optional<std::string> cwd, cgroup, env;  // cgroup: /proc/PID/cgroup lines; env: KEY=VALUE\0...
+  std::optional<int32_t> sid, pgid, tty;
+  std::optional<uint32_t> login_uid;
+  std::optional<bool> verified;  // only for launchers
+  std::string unverified_reason;
+  bool exe_deleted = false;
+};
+
+struct ExitRecord {
+  core::ProcessKey key;
+  uint64_t time_ns = 0;
+  int32_t status = 0;
+  bool unseen = false;
+};
+
+struct ChangeRecord {
+  core::ProcessKey key;
+  ChangeKind kind = kChangeParent;
+  uint64_t time_ns = 0;
+  core::ProcessKey parent;  // kChangeParent
+  int64_t value = 0;        // uid, gid
+  std::string text;         // kChangeCgroup
+};
+
+using Record = std::variant<ForkRecord, ExecRecord, ExitRecord, ChangeRecord>;
+
+struct RunInfo {
+  std::string boot_id;
+  int64_t realtime_offset_ns = 0;  // Unix ns - boot ns
+  uint64_t now_ns = 0;             // boot ns
+  int32_t pid = 0;
+  std::string source;
+};
+
+class Writer {
+ public:
+  /// Opens (or creates) the database and registers this run and boot.
+  static Result<Writer> open(const std::string& path, const RunInfo& run);
+
+  /// Writes the records in one transaction. On failure nothing of them
+  /// is kept (the caller keeps them to try again).
+  Result<bool> write(const std::vector<Record>& records);
+  /// Processes of this boot recorded alive whose keys are not in `alive`:
+  /// a previous run ended without seeing their exit. Closed at now_ns.
+  Result<size_t> close_unseen(const std::vector<core::ProcessKey>& alive, uint64_t now_ns);
+  /// Run counters, written with the next batch.
+  void set_counters(uint64_t events, uint64_t lost, uint64_t now_ns, double rate) {
+    events_ = events, lost_ = lost, updated_ns_ = now_ns, rate_ = rate;
+  }
+  /// Marks this run stopped (a clean exit).
+  Result<bool> stop(uint64_t now_ns);
+
+  struct Retention {
+    uint64_t keep_ns = 0;    // 0: keep forever
+    uint64_t max_bytes = 0;  // 0: no size limit
+  };
+  /// One bounded step of retention: deletes at most `budget` of the oldest
+  /// exited processes that are past keep_ns (or all the oldest, while the
+  /// file is above max_bytes) and have no recorded child left. Returns how
+  /// many went.
+  Result<size_t> prune(const Retention& r, int64_t now_unix_ns, size_t budget);
+  /// Bytes the database holds (pages in use).
+  int64_t size_bytes() const;
+  const Db& db() const { return db_; }
+  int64_t realtime_offset_ns() const { return offset_; }
+
+ private:
+  Writer() = default;
+  Result<int64_t> row(const core::ProcessKey& key, bool create = true);
+  int64_t intern(Stmt& find, Stmt& insert, std::unordered_map<std::string, int64_t>& cache, std::string_view s,
+                 bool hashed);
+  int64_t comm_id(std::string_view s);
+  int64_t path_id(std::string_view s);
+  Result<bool> put(const ForkRecord& r);
+  Result<bool> put(const ExecRecord& r);
+  Result<bool> put(const ExitRecord& r);
+  Result<bool> put(const ChangeRecord& r);
+  Result<bool> sql(Stmt& s, std::string_view what);
+
+  Db db_;
+  int64_t boot_ = 0, run_ = 0, offset_ = 0;
+  uint64_t events_ = 0, lost_ = 0, updated_ns_ = 0;
+  double rate_ = 0;
+  struct Stmts {
+    Stmt find_process, insert_process, exit_process, insert_exec, insert_change, run_counters;
+    Stmt find_comm, insert_comm, find_path, insert_path, find_argv, insert_argv, find_env, insert_env;
+  } s_;
+  std::unordered_map<core::ProcessKey, int64_t, core::KeyHash> rows_;  // processes recorded alive
+  std::unordered_map<std::string, int64_t> comms_, paths_, argvs_, envs_;  // bounded caches
+  int64_t pruned_since_gc_ = 0;
+  int intern_rc_ = 0;  // a failed string insert, reported by the next statement
+};
+
+}  // namespace lineage::store
