@@ -13,6 +13,8 @@
 #include <fmt/format.h>
 
 #include "cli/cli11.h"
+#include "cli/history_command.h"
+#include "cli/record_command.h"
 #include "cli/targets.h"
 #include "cli/tree_command.h"
 #include "cli/watch_command.h"
@@ -242,6 +244,53 @@ int run_cli11(std::vector<std::string> args) {
       ->capture_default_str()
       ->check(CLI::Range(size_t{0}, size_t{1} << 26));
 
+  RecordOptions record;
+  CLI::App* record_cmd = app.add_subcommand("record", "Record process history to a database (long-running, root)");
+  record_cmd->footer(
+      "Examples:\n"
+      "  lineage record                              record until SIGTERM (as the lineage-record service does)\n"
+      "  lineage record --keep 14d --max-size 1G     with retention (oldest exited processes go first)\n"
+      "  lineage record --export /var/log/lineage/events.jsonl   also JSON lines for a log shipper\n"
+      "  lineage record --status                     is a recorder running; events/s, size, oldest record\n"
+      "One recorder per database (a second exits 4 naming the first). History is what `why`, `why --at`,\n"
+      "`tree --at` and `history` read.");
+  add_common(*record_cmd, record.common);
+  record_cmd->add_option("--db", record.db, "History database")->capture_default_str();
+  record_cmd->add_option("--source", record.source, "auto, bpf, netlink or poll")
+      ->check(CLI::IsMember({"auto", "bpf", "netlink", "poll"}));
+  record_cmd->add_option("--keep", record.keep, "Delete exited processes older than this (14d, 12h)");
+  record_cmd->add_option("--max-size", record.max_size, "Keep the database under this size (1G, 500M)");
+  record_cmd->add_option("--export", record.export_to, "Also write events as JSON lines to FILE, or - for stdout");
+  record_cmd->add_flag("--status", record.status, "Show whether a recorder runs, its rate, and the database");
+  record_cmd->add_option("--duration", record.duration, "Stop after this many seconds");
+  record_cmd->add_option("--interval", record.poll_interval_ms, "Poll source: milliseconds between scans")
+      ->check(CLI::Range(10, 60000));
+  record_cmd->add_option("--max-processes", record.max_processes, "Processes the live tree keeps")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{16}, size_t{1} << 26));
+
+  HistoryOptions history;
+  std::optional<int32_t> history_descendants;
+  CLI::App* history_cmd = app.add_subcommand("history", "Recorded processes, newest first");
+  history_cmd->footer(
+      "TARGET is a pid (every process that held it, with its time span) or a name (substring of comm).\n"
+      "TIME is RFC 3339, HH:MM[:SS] (today), YYYY-MM-DD [HH:MM], or relative: -10m, 2h ago.\n"
+      "Examples:\n"
+      "  lineage history 4242                  every process that held pid 4242\n"
+      "  lineage history python --since 1h ago\n"
+      "  lineage history --descendants 1234    everything ever forked below 1234, with exit codes\n"
+      "Exit: 0 ok, 2 nothing matched or no history (start `lineage record`), 3 unreadable database.");
+  add_common(*history_cmd, history.common);
+  history_cmd->add_option("TARGET", history.target, "PID or NAME");
+  history_cmd->add_option("--db", history.db, fmt::format("History database (default {})", kDefaultDb));
+  history_cmd->add_option("--since", history.since, "Only processes alive at or after TIME");
+  history_cmd->add_option("--until", history.until, "Only processes started at or before TIME");
+  history_cmd->add_option("--exe", history.exe, "Only processes that ran this executable path");
+  history_cmd->add_option("-u,--user", history.user, "Only this user's processes (name or uid)");
+  history_cmd->add_option("--limit", history.limit, "At most this many")->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 24));
+  history_cmd->add_option("--descendants", history_descendants, "Everything forked below PID, as a tree");
+
   std::reverse(args.begin(), args.end());  // CLI11 takes them reversed
 
   try {
@@ -272,6 +321,17 @@ int run_cli11(std::vector<std::string> args) {
     if (!rc) return print_error(rc.error());
     return *rc;
   }
+  if (record_cmd->parsed()) {
+    auto rc = run_record(record);
+    if (!rc) return print_error(rc.error());
+    return *rc;
+  }
+  if (history_cmd->parsed()) {
+    history.descendants = history_descendants;
+    auto rc = run_history(history);
+    if (!rc) return print_error(rc.error());
+    return *rc;
+  }
   std::fputs(app.help().c_str(), stdout);
   return 0;
 }
@@ -281,7 +341,9 @@ int run_cli11(std::vector<std::string> args) {
 int run(int argc, char** argv) {
   // `lineage PID` means `lineage why PID`.
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (!args.empty() && args[0] != "tree" && args[0] != "why" && args[0] != "watch" && !args[0].starts_with("-")) {
+  static constexpr std::string_view kCommands[] = {"tree", "why", "watch", "record", "history"};
+  if (!args.empty() && std::find(std::begin(kCommands), std::end(kCommands), args[0]) == std::end(kCommands) &&
+      !args[0].starts_with("-")) {
     args.insert(args.begin(), "why");
   }
   if (WhyOptions why; parse_why_fast(args, why)) return run_why_command(why);

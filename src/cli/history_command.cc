@@ -1,0 +1,197 @@
+#include "cli/history_command.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/record_command.h"
+#include "cli/targets.h"
+#include "core/time_spec.h"
+#include "output/json_writer.h"
+#include "output/sanitize.h"
+#include "procfs/users.h"
+#include "store/history.h"
+#include "store/schema.h"
+
+namespace lineage::cli {
+namespace {
+
+using store::RecordedProcess;
+
+constexpr size_t kMaxDescendants = 100000;
+
+int64_t now_unix_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+std::string command_of(const RecordedProcess& p) {
+  const store::RecordedExec* e = p.last_exec();
+  if (e == nullptr) return "[" + p.fork_comm + "]";
+  std::string cmd;
+  for (const auto& a : e->argv) cmd += (cmd.empty() ? "" : " ") + a;
+  if (cmd.empty()) cmd = e->exe.empty() ? "[" + e->comm + "]" : e->exe;
+  return cmd;
+}
+
+uint32_t uid_of(const RecordedProcess& p) {
+  const store::RecordedExec* e = p.last_exec();
+  return e ? e->uid : p.uid;
+}
+
+std::string end_text(const RecordedProcess& p) {
+  if (!p.exit_ns) return "running";
+  if (p.flags & store::kFlagExitUnseen) return "gone (exit unseen)";
+  return p.status ? store::describe_status(*p.status) : "exited";
+}
+
+nlohmann::ordered_json to_json(const RecordedProcess& p, procfs::UserNames& users) {
+  nlohmann::ordered_json j;
+  j["pid"] = p.key.pid;
+  j["ppid"] = p.ppid;
+  j["start_time"] = core::format_time(p.unix_ns(p.key.start_time_ns), true);
+  j["alive"] = !p.exit_ns.has_value();
+  if (p.exit_ns) {
+    j["exit_time"] = core::format_time(p.unix_ns(*p.exit_ns), true);
+    j["duration_ns"] = *p.exit_ns - p.key.start_time_ns;
+    if (p.status && !(p.flags & store::kFlagExitUnseen)) {
+      int sig = *p.status & 0x7f;
+      if (sig == 0) j["exit_code"] = (*p.status >> 8) & 0xff;
+      else j["signal"] = sig;
+    }
+  }
+  uint32_t uid = uid_of(p);
+  j["uid"] = uid;
+  j["user"] = output::to_valid_utf8(users.name(uid));
+  const store::RecordedExec* e = p.last_exec();
+  j["comm"] = output::to_valid_utf8(e ? e->comm : p.fork_comm);
+  if (e) {
+    j["exe"] = output::to_valid_utf8(e->exe);
+    nlohmann::ordered_json argv = nlohmann::ordered_json::array();
+    for (const auto& a : e->argv) argv.push_back(output::to_valid_utf8(a));
+    j["cmdline"] = std::move(argv);
+  }
+  j["backfilled"] = (p.flags & store::kFlagBackfilled) != 0;
+  if (p.flags & store::kFlagExitUnseen) j["exit_unseen"] = true;
+  return j;
+}
+
+std::string row_text(const RecordedProcess& p, procfs::UserNames& users, const std::string& indent) {
+  std::string start = core::format_time(p.unix_ns(p.key.start_time_ns), false);
+  std::string dur = p.exit_ns ? core::format_duration(*p.exit_ns - p.key.start_time_ns) : "-";
+  return fmt::format("{:<19}  {:>8}  {:<18}  {:>7}  {:>7}  {:<8}  {}{}\n", start, dur, end_text(p), p.key.pid,
+                     p.ppid, output::escape_text(users.name(uid_of(p))), indent,
+                     output::escape_text(command_of(p)));
+}
+
+constexpr const char* kHeader = "{:<19}  {:>8}  {:<18}  {:>7}  {:>7}  {:<8}  {}\n";
+
+Result<int> descendants(const store::History& h, const HistoryOptions& o, procfs::UserNames& users) {
+  store::HistoryFilter f;
+  f.pid = *o.descendants;
+  f.limit = 1;
+  auto roots = h.query(f);
+  if (!roots) return roots.error();
+  if (roots->empty()) return not_found(fmt::format("pid {} is not in the recorded history", *o.descendants));
+  // Depth first, children oldest first: the order `strace -f` would print.
+  struct Item {
+    int64_t row;
+    size_t depth;
+  };
+  std::vector<Item> stack{{roots->front().row, 0}};
+  nlohmann::ordered_json all = nlohmann::ordered_json::array();
+  std::vector<nlohmann::ordered_json*> path;
+  std::string out;
+  if (!o.common.json) out += fmt::format(kHeader, "START", "DURATION", "END", "PID", "PPID", "USER", "COMMAND");
+  size_t seen = 0;
+  while (!stack.empty() && seen < kMaxDescendants) {
+    Item it = stack.back();
+    stack.pop_back();
+    auto p = h.by_row(it.row);
+    if (!p) return p.error();
+    if (!*p) continue;
+    ++seen;
+    auto kids = h.children(it.row);
+    if (!kids) return kids.error();
+    for (auto k = kids->rbegin(); k != kids->rend(); ++k) stack.push_back({*k, it.depth + 1});
+    if (o.common.json) {
+      auto j = to_json(**p, users);
+      j["depth"] = it.depth;
+      all.push_back(std::move(j));
+    } else {
+      std::string indent;
+      for (size_t d = 0; d < it.depth; ++d) indent += d + 1 == it.depth ? "└─ " : "   ";
+      out += row_text(**p, users, indent);
+    }
+  }
+  if (o.common.json) {
+    nlohmann::ordered_json doc;
+    doc["schema"] = "lineage.history/v1";
+    doc["descendants_of"] = *o.descendants;
+    doc["processes"] = std::move(all);
+    std::printf("%s\n", output::dump_json(doc).c_str());
+  } else {
+    std::fputs(out.c_str(), stdout);
+    if (seen >= kMaxDescendants) std::fprintf(stderr, "lineage history: stopped after %zu processes\n", seen);
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string history_path(const std::string& option) { return option.empty() ? kDefaultDb : option; }
+
+Result<int> run_history(const HistoryOptions& o) {
+  std::string path = history_path(o.db);
+  auto h = store::History::open(path);
+  if (!h) {
+    if (h.error().kind == ErrorKind::kNotFound) {
+      return not_found(fmt::format("no history at {}: start recording with `lineage record` "
+                                   "(or `systemctl enable --now lineage-record`)",
+                                   output::escape_text(path)));
+    }
+    return h.error();
+  }
+  procfs::UserNames users;
+  if (o.descendants) return descendants(*h, o, users);
+  store::HistoryFilter f;
+  f.limit = o.limit;
+  int64_t now = now_unix_ns();
+  if (!o.target.empty()) {
+    if (looks_like_pid(o.target)) f.pid = std::stoi(o.target);
+    else f.name = o.target;
+  }
+  f.exe = o.exe;
+  if (!o.user.empty()) {
+    f.uid = procfs::UserNames::lookup(o.user);
+    if (!f.uid) return usage_error(fmt::format("unknown user '{}'", output::escape_text(o.user)));
+  }
+  for (auto [text, field] : {std::pair{&o.since, &f.since_unix_ns}, std::pair{&o.until, &f.until_unix_ns}}) {
+    if (text->empty()) continue;
+    auto t = core::parse_time(*text, now, core::system_local_time());
+    if (!t) return t.error();
+    *field = *t;
+  }
+  auto rows = h->query(f);
+  if (!rows) return rows.error();
+  if (o.common.json) {
+    nlohmann::ordered_json doc;
+    doc["schema"] = "lineage.history/v1";
+    nlohmann::ordered_json all = nlohmann::ordered_json::array();
+    for (const auto& p : *rows) all.push_back(to_json(p, users));
+    doc["processes"] = std::move(all);
+    std::printf("%s\n", output::dump_json(doc).c_str());
+  } else {
+    std::string out;
+    if (!rows->empty()) out = fmt::format(kHeader, "START", "DURATION", "END", "PID", "PPID", "USER", "COMMAND");
+    for (const auto& p : *rows) out += row_text(p, users, "");
+    std::fputs(out.c_str(), stdout);
+  }
+  if (rows->empty()) {
+    return not_found(o.target.empty() ? std::string("no recorded process matches")
+                                      : fmt::format("no recorded process matches '{}'", output::escape_text(o.target)));
+  }
+  return 0;
+}
+
+}  // namespace lineage::cli

@@ -1,0 +1,270 @@
+#include "cli/record_command.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/live_tree.h"
+#include "core/time_spec.h"
+#include "events/sources.h"
+#include "output/json_writer.h"
+#include "output/sanitize.h"
+#include "procfs/reader.h"
+#include "store/history.h"
+#include "store/recorder.h"
+
+namespace lineage::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop = true; }
+
+uint64_t clock_ns(clockid_t id) {
+  timespec ts{};
+  ::clock_gettime(id, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+std::string read_boot_id(const std::string& proc_root) {
+  std::string id;
+  if (std::FILE* f = std::fopen((proc_root + "/sys/kernel/random/boot_id").c_str(), "re")) {
+    char buf[64] = {};
+    if (std::fgets(buf, sizeof buf, f)) id = buf;
+    std::fclose(f);
+  }
+  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+  return id;
+}
+
+std::string parent_dir(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// The database's directory, made 0700 when missing (history holds every
+// command line run on the machine).
+Result<bool> make_dir(const std::string& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) return Error{ErrorKind::kUsage, fmt::format("{} is not a directory", dir)};
+    return true;
+  }
+  if (errno != ENOENT) return Error{ErrorKind::kPermission, fmt::format("cannot use {}: {}", dir, strerror(errno))};
+  if (auto up = parent_dir(dir); up != dir) {
+    if (auto r = make_dir(up); !r) return r;
+  }
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Error{errno == EACCES || errno == EROFS ? ErrorKind::kPermission : ErrorKind::kInternal,
+                 fmt::format("cannot create {}: {}", dir, strerror(errno))};
+  }
+  return true;
+}
+
+// One recorder per database: an flock on DB.lock, which holds the pid.
+struct Lock {
+  UniqueFd fd;
+  int32_t holder = 0;  // when taken by another process
+};
+
+Lock try_lock(const std::string& db, bool create) {
+  Lock l;
+  std::string path = db + ".lock";
+  int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0);
+  l.fd = UniqueFd(::open(path.c_str(), flags, 0600));
+  if (!l.fd.valid() && !create) l.fd = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!l.fd.valid()) return l;
+  if (::flock(l.fd.get(), LOCK_EX | LOCK_NB) == 0) return l;
+  char buf[16] = {};
+  ssize_t n = ::pread(l.fd.get(), buf, sizeof buf - 1, 0);
+  l.holder = n > 0 ? std::atoi(buf) : -1;
+  l.fd.reset();
+  return l;
+}
+
+// sd_notify from libsystemd when it is there (loaded only under systemd).
+void notify(const char* state) {
+  if (std::getenv("NOTIFY_SOCKET") == nullptr) return;
+  static void* lib = ::dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+  if (lib == nullptr) return;
+  using Fn = int (*)(int, const char*);
+  static auto fn = reinterpret_cast<Fn>(::dlsym(lib, "sd_notify"));
+  if (fn) fn(0, state);
+}
+
+Result<int> show_status(const RecordOptions& o) {
+  Lock lock = try_lock(o.db, false);
+  bool running = lock.holder != 0;
+  auto history = store::History::open(o.db);
+  if (!history && history.error().kind != ErrorKind::kNotFound) return history.error();
+  struct stat st {};
+  int64_t bytes = 0;
+  for (const char* suffix : {"", "-wal"}) {
+    if (::stat((o.db + suffix).c_str(), &st) == 0) bytes += st.st_size;
+  }
+  store::Coverage c;
+  if (history) {
+    auto cov = history->coverage();
+    if (!cov) return cov.error();
+    c = *cov;
+  }
+  double rate = 0;
+  std::string source;
+  if (history && running) {
+    auto s = history->db().prepare("SELECT rate, source FROM runs WHERE pid=?1 ORDER BY id DESC LIMIT 1");
+    if (s) {
+      s->bind(1, int64_t{lock.holder});
+      if (s->step() == SQLITE_ROW) rate = s->real(0), source = s->text(1);
+    }
+  }
+  if (o.common.json) {
+    nlohmann::ordered_json j;
+    j["schema"] = "lineage.record-status/v1";
+    j["running"] = running;
+    if (running) j["pid"] = lock.holder;
+    if (!source.empty()) j["source"] = source;
+    j["database"] = o.db;
+    j["exists"] = static_cast<bool>(history);
+    j["bytes"] = bytes;
+    j["processes"] = c.processes;
+    j["events"] = c.recorder_events;
+    j["events_per_second"] = rate;
+    j["lost"] = c.recorder_lost;
+    if (c.first_unix_ns) j["oldest"] = core::format_time(c.first_unix_ns, true);
+    if (c.last_unix_ns) j["newest"] = core::format_time(c.last_unix_ns, true);
+    std::printf("%s\n", output::dump_json(j).c_str());
+    return running ? 0 : 1;
+  }
+  std::string out;
+  if (running) {
+    out += fmt::format("recorder:  running, pid {}{}\n", lock.holder, source.empty() ? "" : ", source " + source);
+    out += fmt::format("events:    {} ({:.0f}/s), {} lost\n", c.recorder_events, rate, c.recorder_lost);
+  } else {
+    out += "recorder:  not running (start it: lineage record, or systemctl start lineage-record)\n";
+  }
+  if (history) {
+    out += fmt::format("database:  {}, {:.1f} MiB, {} processes\n", output::escape_text(o.db),
+                       static_cast<double>(bytes) / (1024.0 * 1024.0), c.processes);
+    if (c.first_unix_ns) out += fmt::format("oldest:    {}\n", core::format_time(c.first_unix_ns, false));
+    if (c.last_unix_ns) out += fmt::format("newest:    {}\n", core::format_time(c.last_unix_ns, false));
+  } else {
+    out += fmt::format("database:  none at {}\n", output::escape_text(o.db));
+  }
+  std::fputs(out.c_str(), stdout);
+  return running ? 0 : 1;
+}
+
+}  // namespace
+
+Result<int> run_record(const RecordOptions& o) {
+  if (o.status) return show_status(o);
+  if (o.duration < 0) return usage_error("--duration must be positive");
+  store::RecorderOptions ro;
+  if (!o.keep.empty()) {
+    auto keep = core::parse_duration(o.keep);
+    if (!keep) return keep.error();
+    ro.retention.keep_ns = *keep;
+  }
+  if (!o.max_size.empty()) {
+    auto size = core::parse_size(o.max_size);
+    if (!size) return size.error();
+    if (*size < (1u << 20)) return usage_error("--max-size must be at least 1M");
+    ro.retention.max_bytes = *size;
+  }
+  auto reader = procfs::ProcReader::open(o.common.proc_root);
+  if (!reader) return reader.error();
+  if (auto r = make_dir(parent_dir(o.db)); !r) return r.error();
+  Lock lock = try_lock(o.db, true);
+  if (lock.holder != 0) {
+    return usage_error(fmt::format("another lineage record (pid {}) is writing {}", lock.holder,
+                                   output::escape_text(o.db)));
+  }
+  if (!lock.fd.valid()) {
+    return Error{ErrorKind::kPermission, fmt::format("cannot lock {}.lock: {}", o.db, strerror(errno))};
+  }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(lock.fd.get(), 0) != 0 || ::pwrite(lock.fd.get(), pid.data(), pid.size(), 0) < 0) {
+    return Error{ErrorKind::kInternal, fmt::format("cannot write {}.lock: {}", o.db, strerror(errno))};
+  }
+
+  std::FILE* export_file = nullptr;
+  if (o.export_to == "-") {
+    export_file = stdout;
+  } else if (!o.export_to.empty()) {
+    int fd = ::open(o.export_to.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return Error{ErrorKind::kPermission, fmt::format("cannot open {}: {}", o.export_to, strerror(errno))};
+    export_file = ::fdopen(fd, "a");
+  }
+  ro.export_to = export_file;
+
+  auto opened = events::open_source(o.source, *reader, o.poll_interval_ms, false);
+  if (!opened) return opened.error();
+  auto& source = opened->source;
+  uint64_t now = clock_ns(CLOCK_BOOTTIME);
+  store::RunInfo run;
+  run.boot_id = read_boot_id(o.common.proc_root);
+  if (run.boot_id.empty()) return Error{ErrorKind::kInternal, "cannot read the boot id (/proc/sys/kernel/random/boot_id)"};
+  run.realtime_offset_ns = static_cast<int64_t>(clock_ns(CLOCK_REALTIME)) - static_cast<int64_t>(now);
+  run.now_ns = now;
+  run.pid = ::getpid();
+  run.source = std::string(source->name());
+  auto writer = store::Writer::open(o.db, run);
+  if (!writer) return writer.error();
+  ::chmod(o.db.c_str(), 0600);
+
+  core::LiveTree tree(o.max_processes, reader->tick_ns());
+  store::Recorder recorder(*writer, *reader, tree, ro);
+  if (auto r = recorder.start(now); !r) return r.error();
+
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  std::fprintf(stderr, "lineage record: writing %s; source %s (%s); SIGTERM or Ctrl-C to stop\n",
+               output::escape_text(o.db).c_str(), run.source.c_str(), opened->why.c_str());
+  notify("READY=1");
+
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.duration * 1000));
+  std::vector<events::Event> batch;
+  while (!g_stop) {
+    if (o.duration > 0 && std::chrono::steady_clock::now() >= deadline) break;
+    batch.clear();
+    auto got = source->poll(batch, 200);
+    if (!got) return got.error();
+    now = clock_ns(CLOCK_BOOTTIME);
+    recorder.apply(batch, now);
+    recorder.flush(now);
+    if (auto notice = recorder.take_notice(); !notice.empty()) {
+      std::fprintf(stderr, "lineage record: %s\n", output::escape_text(notice).c_str());
+    }
+  }
+  notify("STOPPING=1");
+  now = clock_ns(CLOCK_BOOTTIME);
+  recorder.flush(now, true);
+  const auto& st = recorder.stats();
+  if (!st.writing) {
+    std::fprintf(stderr, "lineage record: %zu records could not be written: %s\n",
+                 static_cast<size_t>(st.records), output::escape_text(recorder.take_notice()).c_str());
+  }
+  (void)writer->stop(now);
+  if (export_file != nullptr && export_file != stdout) std::fclose(export_file);
+  std::fprintf(stderr, "lineage record: %llu events, %llu lost, %llu records in %llu commits\n",
+               static_cast<unsigned long long>(st.events), static_cast<unsigned long long>(st.lost),
+               static_cast<unsigned long long>(st.records), static_cast<unsigned long long>(st.commits));
+  return st.writing ? 0 : static_cast<int>(ErrorKind::kInternal);
+}
+
+}  // namespace lineage::cli

@@ -1,0 +1,27 @@
+#pragma once
+#include <string>
+
+#include "cli/app.h"
+
+namespace lineage::cli {
+
+/// Where history lives unless --db says otherwise.
+inline constexpr const char* kDefaultDb = "/var/lib/lineage/history.db";
+
+struct RecordOptions {
+  CommonOptions common;
+  std::string db = kDefaultDb;
+  std::string source = "auto";
+  std::string keep;       // "14d"; empty: forever
+  std::string max_size;   // "1G"; empty: unbounded
+  std::string export_to;  // FILE or "-"
+  bool status = false;
+  double duration = 0;    // seconds; 0: until SIGTERM/SIGINT
+  int poll_interval_ms = 1000;
+  size_t max_processes = 65536;
+};
+
+/// Records until stopped (or shows --status). Returns the exit code.
+Result<int> run_record(const RecordOptions& options);
+
+}  // namespace lineage::cli
