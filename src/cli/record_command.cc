@@ -24,6 +24,7 @@
 #include "output/sanitize.h"
 #include "procfs/reader.h"
 #include "store/history.h"
+#include "store/recall.h"
 #include "store/recorder.h"
 
 namespace lineage::cli {
@@ -36,17 +37,6 @@ uint64_t clock_ns(clockid_t id) {
   timespec ts{};
   ::clock_gettime(id, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-std::string read_boot_id(const std::string& proc_root) {
-  std::string id;
-  if (std::FILE* f = std::fopen((proc_root + "/sys/kernel/random/boot_id").c_str(), "re")) {
-    char buf[64] = {};
-    if (std::fgets(buf, sizeof buf, f)) id = buf;
-    std::fclose(f);
-  }
-  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
-  return id;
 }
 
 std::string parent_dir(const std::string& path) {
@@ -215,7 +205,7 @@ Result<int> run_record(const RecordOptions& o) {
   auto& source = opened->source;
   uint64_t now = clock_ns(CLOCK_BOOTTIME);
   store::RunInfo run;
-  run.boot_id = read_boot_id(o.common.proc_root);
+  run.boot_id = store::read_boot_id(o.common.proc_root);
   if (run.boot_id.empty()) return Error{ErrorKind::kInternal, "cannot read the boot id (/proc/sys/kernel/random/boot_id)"};
   run.realtime_offset_ns = static_cast<int64_t>(clock_ns(CLOCK_REALTIME)) - static_cast<int64_t>(now);
   run.now_ns = now;

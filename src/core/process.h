@@ -95,6 +95,19 @@ struct ExeInfo {
 
 inline constexpr uint32_t kPfKthread = 0x00200000;  // PF_KTHREAD in stat flags
 
+/// A process known from recorded history (`lineage record`), not read from
+/// /proc now: it has exited, or its pid may name another process since.
+/// Nothing may be read from /proc for it.
+struct RecordedState {
+  bool exited = false;              // false: alive when last recorded
+  uint64_t exit_time_ns = 0;        // boot-relative, when exited
+  std::optional<int32_t> status;    // wait status, when the exit was seen
+  bool exit_unseen = false;         // gone without an exit event (time approximate)
+  int64_t realtime_offset_ns = 0;   // Unix ns = boot ns + this (its boot's)
+  std::optional<bool> verified;     // the recorder's verdict on a launcher's executable
+  std::string unverified_reason;
+};
+
 struct Process {
   ProcessKey key;
   StatInfo stat;
@@ -113,6 +126,7 @@ struct Process {
   std::optional<uint32_t> login_uid;   // 4294967295: not set
   std::optional<uint32_t> session_id;
   std::string user;             // resolved from the effective uid, if read
+  std::optional<RecordedState> recorded;  // set only for a process from history
 
   int32_t pid() const { return key.pid; }
   int32_t ppid() const { return stat.ppid; }

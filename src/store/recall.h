@@ -1,0 +1,40 @@
+#pragma once
+// History as `why` asks it: the recorded origin of a re-parented process,
+// and a recorded process as the core model (for detectors and writers).
+#include <memory>
+#include <string>
+
+#include "explain/recall.h"
+#include "procfs/reader.h"
+#include "store/history.h"
+
+namespace lineage::store {
+
+/// A recorded process as it was at boot_ns, with `recorded` set: the
+/// evidence kept at its exec (exe, argv, cwd, cgroup, ids, tty, session,
+/// the context environment) in the fields /proc would have filled.
+core::Process to_process(const RecordedProcess& r, uint64_t boot_ns);
+
+class HistoryRecall : public explain::Recall {
+ public:
+  /// nullopt when there is no database (or it cannot be read: `error`).
+  static std::unique_ptr<HistoryRecall> open(const std::string& path, const procfs::ProcReader& reader,
+                                             std::string* error = nullptr);
+  explain::Origin origin(const core::Process& p) const override;
+  const History& history() const { return history_; }
+  int64_t boot() const { return boot_; }
+
+ private:
+  HistoryRecall(History h, const procfs::ProcReader& reader, int64_t boot)
+      : history_(std::move(h)), reader_(reader), boot_(boot) {}
+  bool alive_now(const RecordedProcess& r) const;
+
+  History history_;
+  const procfs::ProcReader& reader_;
+  int64_t boot_ = 0;
+};
+
+/// The boot id of the running kernel (/proc/sys/kernel/random/boot_id).
+std::string read_boot_id(const std::string& proc_root);
+
+}  // namespace lineage::store
