@@ -81,6 +81,7 @@ std::optional<SpoolLink> spool_link(std::string link, const std::vector<SpoolDir
 /// /proc/PID of p, checked to be p and not a later process that reused the
 /// pid: links read through this fd are p's (they fail once p exits).
 UniqueFd open_pid_dir(const Context& ctx, const core::Process& p) {
+  if (p.recorded) return {};  // from history: the pid may be another process's now
   std::string path = fmt::format("{}/{}", ctx.reader.root(), p.pid());
   UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir.valid()) return dir;

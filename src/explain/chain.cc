@@ -67,6 +67,7 @@ Result<Chain> build_chain(const procfs::ProcReader& reader, int32_t pid, core::F
 
 void read_more(const procfs::ProcReader& reader, Chain& chain, size_t index, core::FieldMask fields) {
   core::Process& p = chain.processes[index];
+  if (p.recorded) return;  // from history: /proc has nothing of it
   if (index < chain.dirfds.size() && chain.dirfds[index].valid()) {
     reader.read_more(chain.dirfds[index].get(), p, fields);
     return;

@@ -512,7 +512,8 @@ std::string busybox_crontab_dir(const Context& ctx, const core::Process& daemon,
     evidence.push_back(fmt::format("crond -c {}: it reads that directory", *dir));
     return *dir;
   }
-  auto again = ctx.reader.read(daemon.pid(), core::kFieldStat | core::kFieldCwd);
+  auto again = daemon.recorded ? std::nullopt : ctx.reader.read(daemon.pid(), core::kFieldStat | core::kFieldCwd);
+  if (daemon.recorded && daemon.cwd) again = daemon;
   if (again && again->key == daemon.key && again->cwd) {
     evidence.push_back(fmt::format("crond -c {} is relative: crond works in it, {}", *dir, *again->cwd));
     return *again->cwd;

@@ -92,6 +92,7 @@ std::chrono::milliseconds tmux_budget_left{1500};
 std::optional<std::string> ask_tmux(const core::Process& server, const std::string& socket,
                                     const std::string& pane) {
   if (!server.status || socket.empty() || socket[0] != '/' || !valid_pane(pane)) return std::nullopt;
+  if (server.recorded) return std::nullopt;  // a server that is gone answers nothing
   if (tmux_budget_left.count() <= 0) return std::nullopt;
   uid_t uid = server.status->uid.effective;
   gid_t gid = server.status->gid.effective;

@@ -38,6 +38,7 @@ std::optional<Peer> connection_peer(const Context& ctx, size_t at) {
   for (size_t j = at + 1; j-- > 0 && is_sshd(ctx.chain[j]);) {
     const core::Process& p = ctx.chain[j];
     if (!p.status || p.status->uid.real != 0 || p.ppid() == 1) continue;  // not the listener
+    if (p.recorded) continue;  // gone: its sockets with it
     auto inodes = procfs::socket_inodes_of(ctx.reader, p.pid());
     if (inodes.empty()) continue;
     if (!all) {

@@ -99,6 +99,16 @@ bool on_nosuid_mount(const std::string& path) {
 
 }  // namespace
 
+// A process from history: its pid may name another process now, so /proc
+// says nothing about it; the recorder's verdict at its exec stands.
+Verification recorded_verdict(const core::Process& p) {
+  const core::RecordedState& r = *p.recorded;
+  std::string path = p.exe ? p.exe->path : "?";
+  if (!r.verified) return {false, fmt::format("runs {}, not checked when recorded", path)};
+  if (!*r.verified) return {false, fmt::format("recorded: {}", r.unverified_reason)};
+  return {true, "root-owned, the host's file, checked when recorded"};
+}
+
 ProcExeVerifier::Root ProcExeVerifier::root_of(const core::Process& p) const {
   Root r;
   const std::string pid_dir = fmt::format("{}/{}", proc_root_, p.pid());
@@ -138,6 +148,7 @@ ProcExeVerifier::Root ProcExeVerifier::root_of(const core::Process& p) const {
 }
 
 Verification ProcExeVerifier::check_exe(const core::Process& p) const {
+  if (p.recorded) return recorded_verdict(p);
   if (!p.exe || p.exe->path.empty()) return {false, "its executable could not be read"};
   const std::string& path = p.exe->path;
   struct stat run {};
@@ -174,6 +185,7 @@ Verification ProcExeVerifier::check_exe(const core::Process& p) const {
 }
 
 Verification ProcExeVerifier::check_file(const core::Process& p, const std::string& path) const {
+  if (p.recorded) return {false, fmt::format("{} was run by a process that is gone (not checkable now)", path)};
   Root root = root_of(p);
   if (!root.refused.empty()) return {false, fmt::format("{} is read {}", path, root.refused)};
   struct stat found {};

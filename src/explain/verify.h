@@ -89,4 +89,8 @@ class ProcExeVerifier final : public ExeVerifier {
 /// report of a `why --all`).
 const ExeVerifier& default_verifier(const std::string& proc_root);
 
+/// The recorder's verdict on a process from history (never /proc: its pid
+/// may name another process now).
+Verification recorded_verdict(const core::Process& p);
+
 }  // namespace lineage::explain

@@ -64,6 +64,18 @@ Json process_json(const Process& p, const procfs::SystemInfo& sys) {
   }
   if (p.status && p.status->ns_pids.size() > 1) j["nspid"] = p.status->ns_pids;
   if (p.login_uid) j["loginuid"] = *p.login_uid;
+  if (p.recorded) {
+    // From recorded history: the process as it was, not as /proc has it.
+    const RecordedState& r = *p.recorded;
+    j["recorded"] = true;
+    j["alive"] = !r.exited;
+    if (r.exited) {
+      j["exit_time"] = format_rfc3339(r.realtime_offset_ns + static_cast<int64_t>(r.exit_time_ns));
+      if (r.exit_unseen) j["exit_unseen"] = true;
+      else if (r.status && (*r.status & 0x7f) == 0) j["exit_code"] = (*r.status >> 8) & 0xff;
+      else if (r.status) j["exit_signal"] = *r.status & 0x7f;
+    }
+  }
   if (p.read & kFieldNamespaces) {
     auto ns = [](const std::optional<uint64_t>& v) { return v ? Json(*v) : Json(nullptr); };
     j["pidns"] = ns(p.ns.pid);

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "core/time_spec.h"
 #include "explain/environment.h"
 #include "output/columns.h"
 #include "output/format.h"
@@ -70,6 +71,19 @@ std::string source_head(const explain::Source& s) {
   return head;
 }
 
+// "(exited 14:02:11, code 0)": an ancestor known from recorded history.
+std::string recorded_text(const core::RecordedState& r, const procfs::SystemInfo& sys) {
+  if (!r.exited) return "(recorded; gone since)";
+  int64_t when = r.realtime_offset_ns + static_cast<int64_t>(r.exit_time_ns);
+  std::string time = core::format_time(when, false);
+  if (sys.realtime_ns_now - when < 20LL * 3600 * 1'000'000'000) time = time.substr(11);  // today-ish: the hour
+  if (r.exit_unseen) return fmt::format("(gone by {}, exit not seen)", time);
+  if (!r.status) return fmt::format("(exited {})", time);
+  int sig = *r.status & 0x7f;
+  if (sig == 0) return fmt::format("(exited {}, code {})", time, (*r.status >> 8) & 0xff);
+  return fmt::format("(killed {}, signal {})", time, sig);
+}
+
 }  // namespace
 
 std::string render_why_text(const explain::Report& r, const procfs::SystemInfo& sys,
@@ -105,6 +119,7 @@ std::string render_why_text(const explain::Report& r, const procfs::SystemInfo& 
     std::string art = i == 0 ? "" : std::string(3 * std::min(i - 1, kMaxIndent), ' ') + "└─ ";
     std::string text = fmt::format("  {}{} {}  {}", art, escape_text(p.stat.comm), pid_text(p),
                                    escape_text(p.command_line()));
+    if (p.recorded) text += "  " + recorded_text(*p.recorded, sys);
     painted({{i + 1 == chain.size() ? kBold : nullptr, std::move(text)}});
   }
   if (r.chain.reused_parent_pid != 0) {
