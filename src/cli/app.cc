@@ -193,6 +193,8 @@ int run_cli11(std::vector<std::string> args) {
   tree_cmd->add_flag("-w,--wide", tree.wide, "Do not cut lines to the terminal width");
   tree_cmd->add_option("--width", tree.width, "Cut lines to this many columns")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  tree_cmd->add_option("--at", tree.at, "The forest as recorded at TIME (RFC 3339, HH:MM[:SS], -10m, 2h ago)");
+  tree_cmd->add_option("--db", tree.db, fmt::format("History database for --at (default {})", kDefaultDb));
 
   WhyOptions why;
   CLI::App* why_cmd = app.add_subcommand("why", "Why is this process running, and who started it? (default command)");

@@ -8,6 +8,7 @@
 #include "core/time_spec.h"
 #include "output/json_writer.h"
 #include "output/sanitize.h"
+#include "procfs/reader.h"
 #include "procfs/users.h"
 #include "store/history.h"
 #include "store/schema.h"
@@ -39,8 +40,17 @@ uint32_t uid_of(const RecordedProcess& p) {
   return e ? e->uid : p.uid;
 }
 
+// Whether a process the history saw no exit for runs now: the recorder may
+// have stopped before it exited (same pid and start time in /proc).
+bool running_now(const RecordedProcess& p) {
+  static auto reader = procfs::ProcReader::open("/proc");
+  if (!reader) return false;
+  auto now = reader->read(p.key.pid, core::kFieldStat);
+  return now && core::same_start(now->key.start_time_ns, p.key.start_time_ns, reader->tick_ns());
+}
+
 std::string end_text(const RecordedProcess& p) {
-  if (!p.exit_ns) return "running";
+  if (!p.exit_ns) return running_now(p) ? "running" : "no exit recorded";
   if (p.flags & store::kFlagExitUnseen) return "gone (exit unseen)";
   return p.status ? store::describe_status(*p.status) : "exited";
 }
@@ -50,7 +60,7 @@ nlohmann::ordered_json to_json(const RecordedProcess& p, procfs::UserNames& user
   j["pid"] = p.key.pid;
   j["ppid"] = p.ppid;
   j["start_time"] = core::format_time(p.unix_ns(p.key.start_time_ns), true);
-  j["alive"] = !p.exit_ns.has_value();
+  j["alive"] = !p.exit_ns.has_value() && running_now(p);
   if (p.exit_ns) {
     j["exit_time"] = core::format_time(p.unix_ns(*p.exit_ns), true);
     j["duration_ns"] = *p.exit_ns - p.key.start_time_ns;
@@ -141,17 +151,37 @@ Result<int> descendants(const store::History& h, const HistoryOptions& o, procfs
 
 std::string history_path(const std::string& option) { return option.empty() ? kDefaultDb : option; }
 
+Result<store::History> open_history(const std::string& path) {
+  auto h = store::History::open(path);
+  if (!h && h.error().kind == ErrorKind::kNotFound) {
+    return not_found(fmt::format("no history at {}: start recording with `lineage record` "
+                                 "(or `systemctl enable --now lineage-record`)",
+                                 output::escape_text(path)));
+  }
+  return h;
+}
+
+Result<AtTime> resolve_at(const std::string& time, const std::string& path) {
+  int64_t now = now_unix_ns();
+  auto t = core::parse_time(time, now, core::system_local_time());
+  if (!t) return t.error();
+  if (*t > now) return usage_error(fmt::format("--at {} is in the future", output::escape_text(time)));
+  auto h = open_history(path);
+  if (!h) return h.error();
+  auto cov = h->coverage();
+  if (!cov) return cov.error();
+  if (cov->first_unix_ns == 0 || *t < cov->first_unix_ns) {
+    return not_found(fmt::format("{} is before the recorded history{}", core::format_time(*t, false),
+                                 cov->first_unix_ns ? " (it begins " + core::format_time(cov->first_unix_ns, false) + ")"
+                                                    : " (it is empty)"));
+  }
+  return AtTime{std::move(*h), *t};
+}
+
 Result<int> run_history(const HistoryOptions& o) {
   std::string path = history_path(o.db);
-  auto h = store::History::open(path);
-  if (!h) {
-    if (h.error().kind == ErrorKind::kNotFound) {
-      return not_found(fmt::format("no history at {}: start recording with `lineage record` "
-                                   "(or `systemctl enable --now lineage-record`)",
-                                   output::escape_text(path)));
-    }
-    return h.error();
-  }
+  auto h = open_history(path);
+  if (!h) return h.error();
   procfs::UserNames users;
   if (o.descendants) return descendants(*h, o, users);
   store::HistoryFilter f;

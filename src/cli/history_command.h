@@ -3,6 +3,7 @@
 #include <string>
 
 #include "cli/app.h"
+#include "store/history.h"
 
 namespace lineage::cli {
 
@@ -18,7 +19,19 @@ struct HistoryOptions {
 /// Lists recorded processes; returns the exit code.
 Result<int> run_history(const HistoryOptions& options);
 
-/// The history database, or an error that says how to start recording.
+/// The history database: the option's, else the default.
 std::string history_path(const std::string& option);
+
+/// An opened history and a TIME (--at) inside it.
+struct AtTime {
+  store::History history;
+  int64_t unix_ns = 0;
+};
+/// Parses TIME and opens the history that must cover it: no database,
+/// or a time before it begins, is kNotFound with a one-line message.
+Result<AtTime> resolve_at(const std::string& time, const std::string& db_path);
+/// Opens the history for a command that needs it (kNotFound says how to
+/// start recording).
+Result<store::History> open_history(const std::string& db_path);
 
 }  // namespace lineage::cli

@@ -4,15 +4,54 @@
 
 #include <fmt/format.h>
 
+#include "cli/history_command.h"
 #include "output/json_writer.h"
 #include "output/sanitize.h"
 #include "output/tree_writer.h"
 #include "procfs/reader.h"
 #include "procfs/users.h"
+#include "store/recall.h"
 
 namespace lineage::cli {
 
 using namespace core;
+
+namespace {
+
+// Processes can number in the millions over a history; a forest of one
+// moment holds what was alive then.
+constexpr size_t kMaxForestAt = 1'000'000;
+
+// The processes alive at --at, as recorded, with each one's current parent
+// at that moment (a re-parented process shows under its adopter); sys is
+// moved to that moment so ages read as they were.
+Result<std::vector<Process>> recorded_forest(const TreeOptions& options, procfs::SystemInfo& sys) {
+  auto when = resolve_at(options.at, history_path(options.db));
+  if (!when) return when.error();
+  auto rows = when->history.alive_at(when->unix_ns, kMaxForestAt);
+  if (!rows) return rows.error();
+  std::unordered_map<int64_t, int32_t> pid_of;
+  for (const auto& r : *rows) pid_of.emplace(r.row, r.key.pid);
+  std::vector<Process> out;
+  out.reserve(rows->size());
+  procfs::UserNames users;
+  for (const auto& r : *rows) {
+    uint64_t t = static_cast<uint64_t>(when->unix_ns - r.realtime_offset_ns);
+    Process p = store::to_process(r, t);
+    auto parent = pid_of.find(r.parent_at(t));
+    p.stat.ppid = parent != pid_of.end() ? parent->second : (r.key.pid == 1 ? 0 : 1);
+    p.stat.start_ticks = r.key.start_time_ns / sys.tick_ns();
+    users.fill(p);
+    out.push_back(std::move(p));
+  }
+  if (!out.empty()) {
+    sys.realtime_ns_now = when->unix_ns;
+    sys.boot_ns_now = static_cast<uint64_t>(when->unix_ns - rows->front().realtime_offset_ns);
+  }
+  return out;
+}
+
+}  // namespace
 
 Result<std::string> run_tree(const TreeOptions& options) {
   auto columns = output::parse_columns(options.columns.empty() ? output::kDefaultColumns
@@ -49,7 +88,14 @@ Result<std::string> run_tree(const TreeOptions& options) {
   auto reader = procfs::ProcReader::open(options.common.proc_root);
   if (!reader) return reader.error();
   procfs::SystemInfo sys = reader->system_info();
-  std::vector<Process> processes = reader->scan(fields);
+  std::vector<Process> processes;
+  if (!options.at.empty()) {
+    auto recorded = recorded_forest(options, sys);
+    if (!recorded) return recorded.error();
+    processes = std::move(*recorded);
+  } else {
+    processes = reader->scan(fields);
+  }
   if (fields & kFieldStatus) {
     procfs::UserNames users;
     for (auto& p : processes) users.fill(p);

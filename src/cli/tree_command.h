@@ -19,6 +19,8 @@ struct TreeOptions {
   bool ascii = false;
   bool wide = false;
   size_t width = 0;  // explicit --width
+  std::string at;    // TIME: the forest as recorded then
+  std::string db;    // history database (default kDefaultDb)
 };
 
 /// Runs `lineage tree`; the output text on success.

@@ -127,7 +127,7 @@ Result<int64_t> Writer::row(const core::ProcessKey& key, bool create) {
     // own records come later.
     Stmt& ins = s_.insert_process;
     ins.bind(1, boot_).bind(2, int64_t{key.pid}).bind(3, static_cast<int64_t>(key.start_time_ns));
-    ins.bind(6, static_cast<int64_t>(key.start_time_ns)).bind(7, kFlagPlaceholder);
+    ins.bind(5, int64_t{0}).bind(6, static_cast<int64_t>(key.start_time_ns)).bind(7, kFlagPlaceholder);
     if (auto r = sql(ins, "write"); !r) return r.error();
     id = db_.last_insert_rowid();
   }
