@@ -2,8 +2,7 @@
 # Integration tests of `lineage why` against real launchers, started here on
 # loopback: sshd, tmux, screen, supervisord, a nohup/double-fork orphan (and
 # orphans of a live tmux pane and ssh login, named through their session
-# leader), a
-# real PID namespace, cron, atd and busybox crond.
+# leader), a real PID namespace, cron, atd and busybox crond.
 # Usage: why_launchers.sh CASE LINEAGE_BINARY
 # The cron case also runs the at and busybox-crond cases while it waits for
 # cron's minute (each part that the machine lacks is skipped, with a note);
