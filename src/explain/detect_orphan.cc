@@ -1,14 +1,65 @@
 // Orphans and daemons: a process whose parent is init but whose session,
 // process group or login uid says it was started elsewhere (double fork,
 // nohup ... &, setsid). Without recorded history the original parent is
-// gone; what is still known is said plainly.
+// gone; what is still known is said plainly. When the session's leader is
+// alive, its own chain is explained too (explain/session.h): this detector
+// judges only whether that leader can be asked.
 #include <fmt/format.h>
 
+#include "core/process_tree.h"
 #include "explain/detectors.h"
 #include "procfs/parsers.h"
 #include "procfs/users.h"
 
 namespace lineage::explain {
+namespace {
+
+// What the session id says, into s: the leader when it is alive and is the
+// one that made the session (it started before the orphan: pid reuse);
+// otherwise why there is no leader to ask.
+void judge_session(const Context& ctx, const core::Process& t, Source& s) {
+  const int32_t sid = t.stat.sid;
+  if (sid == t.pid()) {
+    s.detail("daemonized", "true");
+    s.evidence.push_back(fmt::format("pid {} leads its own session (setsid or double fork): no session evidence",
+                                     t.pid()));
+    return;
+  }
+  if (sid == 0) {
+    s.evidence.push_back("its session leader is outside this pid namespace (sid 0): no session evidence");
+    return;
+  }
+  s.detail("session", std::to_string(sid));
+  if (sid == 1) {
+    s.evidence.push_back("session 1 is init's: no session evidence");
+    return;
+  }
+  auto leader = ctx.reader.read(sid, core::kFieldStat | core::kFieldCmdline);
+  if (!leader) {
+    s.detail("session_leader_exited", "true");
+    s.evidence.push_back(fmt::format("session {}: its leader has exited (only recorded history knows it)", sid));
+    return;
+  }
+  if (!core::plausible_parent(*leader, t)) {
+    s.detail("session_leader_exited", "true");
+    s.evidence.push_back(fmt::format("session {}: pid {} now names a process started after pid {} ({}): the "
+                                     "leader exited and its pid was reused",
+                                     sid, sid, t.pid(), leader->command_line()));
+    return;
+  }
+  s.name = leader->stat.comm;
+  if (leader->is_kernel_thread()) {
+    s.evidence.push_back(fmt::format("session {} is led by kernel thread {}: no session evidence", sid,
+                                     leader->stat.comm));
+    return;
+  }
+  s.detail("session_leader", std::to_string(sid));
+  s.detail("session_leader_command", leader->command_line());
+  s.evidence.push_back(fmt::format("session {} is led by pid {} ({}), still running and started before pid {}",
+                                   sid, sid, leader->command_line(), t.pid()));
+}
+
+}  // namespace
 
 void detect_orphan(const Context& ctx, std::vector<Source>& out) {
   const auto& chain = ctx.chain;
@@ -28,21 +79,7 @@ void detect_orphan(const Context& ctx, std::vector<Source>& out) {
   s.pid = 0;
   s.anchor = chain.size() - 1;
   s.evidence.push_back(fmt::format("parent is pid 1 ({})", parent.exe ? parent.exe->path : parent.stat.comm));
-  if (other_session) {
-    s.detail("session", std::to_string(t.stat.sid));
-    auto leader = ctx.reader.read(t.stat.sid, core::kFieldStat | core::kFieldCmdline);
-    if (leader && leader->key.start_time_ns <= t.key.start_time_ns) {
-      s.detail("session_leader", leader->command_line());
-      s.name = leader->stat.comm;
-      s.evidence.push_back(fmt::format("session {} is led by pid {} ({}), still running", t.stat.sid,
-                                       leader->pid(), leader->command_line()));
-    } else {
-      s.evidence.push_back(fmt::format("session {} leader has exited", t.stat.sid));
-    }
-  } else {
-    s.detail("daemonized", "true");
-    s.evidence.push_back(fmt::format("pid {} leads its own session (setsid or double fork)", t.pid()));
-  }
+  judge_session(ctx, t, s);
   if (other_group) s.detail("process_group", std::to_string(t.stat.pgid));
   if (t.stat.tty_nr != 0) s.detail("tty", procfs::tty_name(t.stat.tty_nr));
   if (login) {

@@ -28,6 +28,15 @@ bool passes_context_in_environment(const core::Process& p) {
   return exe.starts_with("node") && argv[0].starts_with("PM2 v");
 }
 
+void complete_chain(const procfs::ProcReader& reader, Chain& chain) {
+  const auto& procs = chain.processes;
+  for (size_t i = 0; i + 1 < procs.size(); ++i) {
+    if (!passes_context_in_environment(procs[i])) continue;
+    for (size_t j = i + 1; j + 1 < procs.size(); ++j) read_more(reader, chain, j, core::kFieldEnviron);
+    return;
+  }
+}
+
 std::vector<Source> detect_all(const Context& ctx) {
   std::vector<Source> out;
   for (Detector d : {detect_kernel, detect_container, detect_supervisor, detect_cron,

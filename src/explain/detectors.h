@@ -2,6 +2,7 @@
 // The launch-context detectors, one file each. All that apply are reported.
 #include <vector>
 
+#include "explain/chain.h"
 #include "explain/context.h"
 
 namespace lineage::explain {
@@ -21,6 +22,11 @@ void detect_orphan(const Context& ctx, std::vector<Source>& out);      // detect
 /// environment (sshd, tmux, screen, supervisord, pm2): the chain below one
 /// needs its environment read.
 bool passes_context_in_environment(const core::Process& p);
+
+/// Reads what the detectors look at but build_chain left out: the
+/// environment of every process below the first that passes context in it
+/// (the target's is read already).
+void complete_chain(const procfs::ProcReader& reader, Chain& chain);
 
 /// Runs every detector; sources nearest the target first.
 std::vector<Source> detect_all(const Context& ctx);

@@ -2,12 +2,38 @@
 
 #include <fmt/format.h>
 
+#include "explain/session.h"
+
 namespace lineage::explain {
 namespace {
 
 std::string get(const Source& s, const char* key) {
   const std::string* v = s.find_detail(key);
   return v ? *v : std::string();
+}
+
+// "ssh session of alice from 10.0.0.7 started bash, which started sleep":
+// the source and the chain from the process it is anchored at.
+std::string story(const std::vector<core::Process>& chain, const Source& s) {
+  std::vector<std::string> names;
+  for (size_t i = std::min(s.anchor, chain.size() - 1); i < chain.size(); ++i) names.push_back(chain[i].stat.comm);
+  if (names.size() > 5) names.erase(names.begin() + 2, names.end() - 2), names.insert(names.begin() + 2, "...");
+  std::string text = describe(s) + " started " + names.front();
+  for (size_t i = 1; i < names.size(); ++i) text += ", which started " + names[i];
+  return text;
+}
+
+// What an orphan's session says: the story of the leader's chain from its
+// nearest verified source, else the claim it makes. Empty without one.
+std::string session_story(const std::vector<core::Process>& session_chain, const std::vector<Source>& sources) {
+  if (session_chain.empty()) return {};
+  const Source* claim = nullptr;
+  for (const auto& s : sources) {
+    if (!via_session(s)) continue;
+    if (s.verified) return ": " + story(session_chain, s);
+    if (!claim) claim = &s;
+  }
+  return claim ? "; in its session, " + claim_text(*claim) : std::string();
 }
 
 }  // namespace
@@ -69,7 +95,13 @@ std::string describe(const Source& s) {
   }
   if (k == "orphan") {
     std::string leader = get(s, "session_leader");
-    if (!leader.empty()) return fmt::format("an orphan re-parented to init, from the session of {}", leader);
+    if (!leader.empty()) {
+      return fmt::format("an orphan re-parented to init, from the session of {} (pid {})",
+                         get(s, "session_leader_command"), leader);
+    }
+    if (!get(s, "session_leader_exited").empty()) {
+      return fmt::format("an orphan re-parented to init, from session {}, whose leader has exited", get(s, "session"));
+    }
     if (!get(s, "login_user").empty()) {
       return fmt::format("a daemon detached from a login session of {}", get(s, "login_user"));
     }
@@ -80,7 +112,8 @@ std::string describe(const Source& s) {
   return k;
 }
 
-std::string summarize(const std::vector<core::Process>& chain, const std::vector<Source>& sources) {
+std::string summarize(const std::vector<core::Process>& chain, const std::vector<Source>& sources,
+                      const std::vector<core::Process>& session_chain) {
   if (chain.empty()) return {};
   const core::Process& target = chain.back();
   if (target.is_kernel_thread()) return fmt::format("{} is a kernel thread, started by the kernel", target.stat.comm);
@@ -93,6 +126,7 @@ std::string summarize(const std::vector<core::Process>& chain, const std::vector
   const Source* told = nullptr;
   const Source* claim = nullptr;
   for (const auto& s : sources) {
+    if (via_session(s)) continue;  // told with the orphan they explain
     if (s.verified) {
       told = &s;
       break;
@@ -105,13 +139,9 @@ std::string summarize(const std::vector<core::Process>& chain, const std::vector
   const Source& s = *told;
   std::string text;
   if (s.kind == "orphan") {
-    text = fmt::format("{} is {}", target.stat.comm, describe(s));
+    text = fmt::format("{} is {}", target.stat.comm, describe(s)) + session_story(session_chain, sources);
   } else {
-    std::vector<std::string> names;
-    for (size_t i = std::min(s.anchor, chain.size() - 1); i < chain.size(); ++i) names.push_back(chain[i].stat.comm);
-    if (names.size() > 5) names.erase(names.begin() + 2, names.end() - 2), names.insert(names.begin() + 2, "...");
-    text = describe(s) + " started " + names.front();
-    for (size_t i = 1; i < names.size(); ++i) text += ", which started " + names[i];
+    text = story(chain, s);
   }
   if (claim) text += "; " + claim_text(*claim);
   return text;

@@ -19,7 +19,10 @@ std::string launcher_name(const Source& s);
 /// of lbuser from 10.0.0.9) (unverified: runs /home/lbuser/sshd, owned by lbuser)".
 std::string claim_text(const Source& s);
 
-/// The summary for a chain (root first) and its sources (most specific first).
-std::string summarize(const std::vector<core::Process>& chain, const std::vector<Source>& sources);
+/// The summary for a chain (root first) and its sources (most specific
+/// first). Sources marked via=session were found on `session_chain`, the
+/// chain of an orphan's session leader, and tell where the orphan came from.
+std::string summarize(const std::vector<core::Process>& chain, const std::vector<Source>& sources,
+                      const std::vector<core::Process>& session_chain = {});
 
 }  // namespace lineage::explain

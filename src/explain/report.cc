@@ -11,6 +11,7 @@
 #include "explain/detectors.h"
 #include "explain/file_read.h"
 #include "explain/narrative.h"
+#include "explain/session.h"
 #include "explain/warnings.h"
 #include "procfs/net.h"
 #include "procfs/parsers.h"
@@ -144,6 +145,19 @@ std::string branch_via_gitdir(const std::string& dir, const OpenedFile& dot_git,
   return branch_of(target.fd.get());
 }
 
+// An orphan whose session leader is alive: the sources of the leader's
+// chain, right after the orphan source they explain.
+void add_session_sources(const Context& ctx, Report& report) {
+  auto orphan = std::find_if(report.sources.begin(), report.sources.end(),
+                             [](const Source& s) { return s.kind == "orphan"; });
+  if (orphan == report.sources.end()) return;
+  auto session = explain_session(ctx, *orphan, report.sources);
+  if (!session) return;
+  report.session_chain = std::move(session->chain.processes);
+  report.sources.insert(orphan + 1, std::make_move_iterator(session->sources.begin()),
+                        std::make_move_iterator(session->sources.end()));
+}
+
 }  // namespace
 
 std::optional<GitInfo> find_git(const std::string& start, uint32_t owner_uid) {
@@ -178,18 +192,13 @@ Result<Report> explain_pid(const procfs::ProcReader& reader, const procfs::Syste
   if (!chain) return chain.error();
   Report report;
   report.chain = std::move(*chain);
-  // Environments below the first process that passes context that way.
-  auto& procs = report.chain.processes;
-  for (size_t i = 0; i + 1 < procs.size(); ++i) {
-    if (!passes_context_in_environment(procs[i])) continue;
-    for (size_t j = i + 1; j + 1 < procs.size(); ++j) read_more(reader, report.chain, j, core::kFieldEnviron);
-    break;
-  }
+  complete_chain(reader, report.chain);
   procfs::UserNames users;
   for (auto& p : report.chain.processes) users.fill(p);
-  Context ctx{report.chain.processes, reader, sys, paths};
+  Context ctx{report.chain.processes, reader, sys, paths, options.verifier};
   report.sources = detect_all(ctx);
-  report.summary = summarize(report.chain.processes, report.sources);
+  add_session_sources(ctx, report);
+  report.summary = summarize(report.chain.processes, report.sources, report.session_chain);
 
   WarningInputs in;
   in.sources = report.sources;
@@ -220,6 +229,7 @@ Result<Report> explain_pid(const procfs::ProcReader& reader, const procfs::Syste
   if (!options.want_environment) {
     for (auto& p : report.chain.processes) p.environ.reset();  // never kept unless asked
   }
+  for (auto& p : report.session_chain) p.environ.reset();  // --env shows the target's only
   report.chain.dirfds.clear();  // a report may be one of thousands (--all)
   return report;
 }

@@ -25,6 +25,9 @@ struct GitInfo {
 struct Report {
   Chain chain;
   std::vector<Source> sources;
+  /// For an orphan whose session leader is alive: the leader's chain (root
+  /// first, leader last), where the sources marked via=session were found.
+  std::vector<core::Process> session_chain;
   std::vector<Warning> warnings;
   std::string summary;
   std::vector<core::Process> children;  // with want_children
@@ -37,6 +40,8 @@ struct ReportOptions {
   bool want_children = false;
   bool want_environment = false;  // keep environ for --env output
   bool want_git = true;           // the cwd's git repository (not in --short text)
+  /// Who judges launcher executables; null: the real check (unit tests give a fake).
+  const ExeVerifier* verifier = nullptr;
 };
 
 /// Builds the report of one pid; kNotFound when it does not exist.

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "explain/narrative.h"
+#include "explain/session.h"
 
 namespace lineage::explain {
 namespace {
@@ -19,8 +20,11 @@ constexpr Cap kDangerous[] = {{21, "CAP_SYS_ADMIN"}, {19, "CAP_SYS_PTRACE"}, {16
                               {7, "CAP_SETUID"}, {6, "CAP_SETGID"}, {12, "CAP_NET_ADMIN"},
                               {39, "CAP_BPF"}};
 
+// Among the sources of the target's own chain: one found through an
+// orphan's session (explain/session.h) does not look after the orphan.
 bool has_kind(const std::vector<Source>& sources, std::initializer_list<const char*> kinds) {
   for (const auto& s : sources) {
+    if (via_session(s)) continue;
     for (const char* k : kinds) {
       if (s.kind == k) return true;
     }

@@ -112,16 +112,19 @@ std::string render_why_text(const explain::Report& r, const procfs::SystemInfo& 
   painted({{kBold, "Why: " + escape_text(r.summary)}});
   out += '\n';
 
+  auto draw = [&](const std::vector<core::Process>& procs, const char* last_color) {
+    for (size_t i = 0; i < procs.size(); ++i) {
+      const core::Process& p = procs[i];
+      std::string art = i == 0 ? "" : std::string(3 * std::min(i - 1, kMaxIndent), ' ') + "└─ ";
+      std::string text = fmt::format("  {}{} {}  {}", art, escape_text(p.stat.comm), pid_text(p),
+                                     escape_text(p.command_line()));
+      if (p.recorded) text += "  " + recorded_text(*p.recorded, sys);
+      painted({{i + 1 == procs.size() ? last_color : nullptr, std::move(text)}});
+    }
+  };
   line("Chain");
   const auto& chain = r.chain.processes;
-  for (size_t i = 0; i < chain.size(); ++i) {
-    const core::Process& p = chain[i];
-    std::string art = i == 0 ? "" : std::string(3 * std::min(i - 1, kMaxIndent), ' ') + "└─ ";
-    std::string text = fmt::format("  {}{} {}  {}", art, escape_text(p.stat.comm), pid_text(p),
-                                   escape_text(p.command_line()));
-    if (p.recorded) text += "  " + recorded_text(*p.recorded, sys);
-    painted({{i + 1 == chain.size() ? kBold : nullptr, std::move(text)}});
-  }
+  draw(chain, kBold);
   if (r.chain.reused_parent_pid != 0) {
     line(fmt::format("  (parent pid {} was reused by a younger process: the real parent exited)",
                      r.chain.reused_parent_pid));
@@ -137,6 +140,13 @@ std::string render_why_text(const explain::Report& r, const procfs::SystemInfo& 
                        escape_text(c.stat.comm), c.pid(), escape_text(c.command_line())));
     }
     if (r.children.empty()) line(indent + "   (no children)");
+  }
+
+  if (!r.session_chain.empty()) {
+    out += '\n';
+    line(fmt::format("Session of pid {} (leader, alive): its chain, where sources \"via session\" were found",
+                     r.session_chain.back().pid()));
+    draw(r.session_chain, nullptr);
   }
 
   out += '\n';
@@ -180,6 +190,11 @@ Json why_json(const explain::Report& r, const procfs::SystemInfo& sys, bool with
   for (const auto& p : r.chain.processes) chain.push_back(process_json(p, sys));
   j["chain"] = std::move(chain);
   j["truncated"] = r.chain.truncated;
+  if (!r.session_chain.empty()) {
+    Json session = Json::array();
+    for (const auto& p : r.session_chain) session.push_back(process_json(p, sys));
+    j["session_chain"] = std::move(session);
+  }
   Json sources = Json::array();
   for (const auto& s : r.sources) {
     Json details = Json::object();

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Integration tests of `lineage why` against real launchers, started here on
-# loopback: sshd, tmux, screen, supervisord, a nohup/double-fork orphan, a
-# real PID namespace, cron, atd and busybox crond.
+# loopback: sshd, tmux, screen, supervisord, a nohup/double-fork orphan (and
+# orphans of a live tmux pane and ssh login, named through their session
+# leader), a real PID namespace, cron, atd and busybox crond.
 # Usage: why_launchers.sh CASE LINEAGE_BINARY
 # The cron case also runs the at and busybox-crond cases while it waits for
 # cron's minute (each part that the machine lacks is skipped, with a note);
@@ -55,6 +56,28 @@ expect() {  # expect JQ_FILTER EXPECTED
   local got
   got=$(jq -r "$1" "$work/out.json")
   [ "$got" = "$2" ] || fail "$1: expected '$2', got '$got'"
+}
+
+# A `nohup sleep MARKER &` that a subshell of the session leader LEADER
+# started and left (so it is re-parented): `why` must find the launcher of
+# KIND through the leader, marked as found via the session.
+orphan_in_session() {
+  local leader=$1 marker=$2 kind=$3 pid
+  pid=$(find_pid "sleep $marker") || fail "no orphan in the $kind session"
+  started+=("$pid")
+  [ "$(awk '{print $4}' "/proc/$pid/stat")" = 1 ] || skip "not re-parented to pid 1 here (a subreaper?)"
+  [ "$(awk '{print $6}' "/proc/$pid/stat")" = "$leader" ] || fail "sleep $marker is not in the session of pid $leader"
+  why_json "$pid"
+  expect '.sources[0].kind' orphan
+  expect '.sources[0].details.session_leader' "$leader"
+  expect '.sources[1].kind' "$kind"
+  expect '.sources[1].verified' true
+  expect '.sources[1].details.via' session
+  expect '.sources[1].details.session_leader' "$leader"
+  expect '.sources[1].evidence[0] | startswith("same session as pid '"$leader"' (leader, alive)")' true
+  expect '.session_chain | last | .pid' "$leader"
+  expect '[.chain[].pid] | index('"$leader"')' null  # not on the orphan's own chain
+  expect '.warnings | map(.id) | index("unverified-launcher")' null
 }
 
 # Parts of the cron case: *_start queues a job, *_check waits for it and
@@ -205,6 +228,18 @@ CFG
   expect '.target.pid' "$pid"
   expect '[.chain[] | select(.exe == "/usr/sbin/sshd")] | length > 0' true
   expect '.summary | startswith("ssh session of root from 127.0.0.1 started")' true
+  # An orphan of an ssh login that is still open: named through its leader.
+  omarker=$((3100000 + RANDOM)); lmarker=$((3200000 + RANDOM))
+  ssh -T -i "$work/client_key" -p "$port" -o BatchMode=yes -o StrictHostKeyChecking=no \
+      -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "root@127.0.0.1" \
+      "(nohup sleep $omarker >/dev/null 2>&1 &); exec sleep $lmarker" </dev/null >/dev/null 2>&1 &
+  started+=($!)
+  leader=$(find_pid "sleep $lmarker" 15) || { cat "$work/sshd.log" >&2; fail "the second ssh session did not start"; }
+  started+=("$leader")
+  orphan_in_session "$leader" "$omarker" ssh
+  expect '.sources[1].details.client' 127.0.0.1
+  expect '.sources[1].details.user' root
+  expect '.summary | contains("from the session of sleep '"$lmarker"' (pid '"$leader"'): ssh session of root from 127.0.0.1 started sleep")' true
   ;;
 tmux)
   need tmux
@@ -225,6 +260,15 @@ tmux)
   started+=("$pid2")
   why_json "$pid2"
   expect '.sources[0].name' other-session
+  # `nohup sleep &` from a subshell of a pane's shell, which stays open.
+  tmux -S "$sock" new-session -d -s lineage-orphan-it \
+      "(nohup sleep 4000011 >/dev/null 2>&1 &); exec sleep 4000012"
+  leader=$(find_pid "sleep 4000012") || fail "no pane process in lineage-orphan-it"
+  started+=("$leader")
+  orphan_in_session "$leader" 4000011 tmux
+  expect '.sources[1].name' lineage-orphan-it
+  expect '.sources[1].pid' "$server"
+  expect '.summary | contains("from the session of sleep 4000012 (pid '"$leader"'): tmux session '"'"'lineage-orphan-it'"'"' started sleep")' true
   ;;
 screen)
   need screen
@@ -275,6 +319,11 @@ orphan)
   expect '.sources[0].kind' orphan
   expect '.warnings | map(.id) | index("no-supervisor") != null' true
   expect '.chain[0].pid' 1
+  # setsid made bash the session's leader, and bash has exited: no session chain.
+  expect '.sources[0].details.session_leader_exited' true
+  expect '.sources[0].details.session_leader' null
+  expect '.session_chain' null
+  expect '.summary | endswith("whose leader has exited")' true
   ;;
 pidns)
   need unshare

@@ -244,7 +244,8 @@ TEST(DetectOrphan, DoubleForkFromASession) {
   const Source* s = find_kind(sources, "orphan");
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(detail(s, "session"), "400");
-  EXPECT_EQ(detail(s, "session_leader"), "-bash");
+  EXPECT_EQ(detail(s, "session_leader"), "400");
+  EXPECT_EQ(detail(s, "session_leader_command"), "-bash");
   std::vector<core::Process> chain{init, daemon};
   Context ctx{chain, f.reader, f.sys, f.paths};
   WarningInputs in;

@@ -208,6 +208,25 @@ TEST(WhyOutput, TruncatedChainSaysSo) {
   EXPECT_EQ(why_json(f.report, f.sys, false)["truncated"], true);
 }
 
+// An orphan's session leader chain: its own section in text, and
+// "session_chain" in JSON (absent when there is none, as in the goldens).
+TEST(WhyOutput, SessionChainOfAnOrphan) {
+  Fixture f;
+  EXPECT_EQ(f.text(0).find("Session of pid"), std::string::npos);
+  EXPECT_FALSE(why_json(f.report, f.sys, false).contains("session_chain"));
+  const auto& procs = f.report.chain.processes;
+  f.report.session_chain.assign(procs.begin(), procs.begin() + 4);  // init ... -bash 210
+  std::string out = f.text(0);
+  EXPECT_NE(out.find("\nSession of pid 210 (leader, alive): its chain, where sources \"via session\" were found\n"
+                     "  init 1  /sbin/init\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("\n        └─ bash 210  -bash\n\nSources\n"), std::string::npos) << out;
+  Json j = why_json(f.report, f.sys, false);
+  ASSERT_EQ(j["session_chain"].size(), 4u);
+  EXPECT_EQ(j["session_chain"].back()["pid"], 210);
+}
+
 // A chain hundreds deep (issue 8: nesting must not hide an origin) keeps
 // its lower lines readable: the indentation stops growing.
 TEST(WhyOutput, DeepChainIndentIsBounded) {
