@@ -216,6 +216,8 @@ int run_cli11(std::vector<std::string> args) {
   why_cmd->add_option("--file", why.files, "Target the processes holding this file");
   why_cmd->add_option("--container", why.containers, "Target a container (name or id)");
   for (const WhyFlag& f : kWhyFlags) why_cmd->add_flag(f.names, f.field(why), f.help);
+  why_cmd->add_option("--at", why.at, "The process and its chain as recorded at TIME (needs lineage record)");
+  why_cmd->add_option("--db", why.db, fmt::format("History database (default {}, read when it exists)", kDefaultDb));
 
   WatchOptions watch;
   CLI::App* watch_cmd = app.add_subcommand("watch", "Live fork/exec/exit stream with lineage context");

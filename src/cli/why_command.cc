@@ -7,11 +7,15 @@
 
 #include <fmt/format.h>
 
+#include "cli/history_command.h"
+#include "cli/record_command.h"
 #include "cli/targets.h"
+#include "core/time_spec.h"
 #include "explain/report.h"
 #include "output/sanitize.h"
 #include "output/why_writer.h"
 #include "procfs/reader.h"
+#include "store/recall.h"
 #include "cli/targets_ext.h"
 
 namespace lineage::cli {
@@ -84,12 +88,123 @@ Error all_vanished(const std::vector<Skipped>& skipped) {
   return not_found(fmt::format("every process matching {} {}", labels, kExitedReason));
 }
 
+// The recorded processes a target names at --at: a pid's holder then, or
+// the processes alive then whose name matches.
+Result<std::vector<store::RecordedProcess>> recorded_targets(const store::History& h, const WhyOptions& o,
+                                                             int64_t t) {
+  std::vector<store::RecordedProcess> out;
+  std::vector<std::pair<std::string, bool>> wanted;  // text, is a pid
+  for (const auto& x : o.targets) wanted.emplace_back(x, looks_like_pid(x));
+  for (const auto& x : o.pids) wanted.emplace_back(x, true);
+  for (const auto& x : o.names) wanted.emplace_back(x, false);
+  if (!o.ports.empty() || !o.files.empty() || !o.containers.empty() ||
+      std::any_of(o.targets.begin(), o.targets.end(), [](const std::string& x) {
+        return x.starts_with(":") || x.find('/') != std::string::npos;
+      })) {
+    return usage_error("--at takes pids and names (ports, files and containers are not recorded)");
+  }
+  if (wanted.empty()) return usage_error("no target: give a PID or NAME with --at");
+  for (const auto& [text, is_pid] : wanted) {
+    if (is_pid) {
+      auto pid = parse_pid(text);
+      if (!pid) return pid.error();
+      auto r = h.holder_at(*pid, t);
+      if (!r) return r.error();
+      if (!*r) {
+        return not_found(fmt::format("no recorded process held pid {} at {}", *pid, core::format_time(t, false)));
+      }
+      out.push_back(std::move(**r));
+      continue;
+    }
+    store::HistoryFilter f;
+    f.name = text;
+    f.since_unix_ns = f.until_unix_ns = t;
+    f.limit = 1000;
+    auto rows = h.query(f);
+    if (!rows) return rows.error();
+    if (rows->empty()) {
+      return not_found(fmt::format("no recorded process matching '{}' was alive at {}", output::escape_text(text),
+                                   core::format_time(t, false)));
+    }
+    if (rows->size() > 1 && !o.all) {
+      return usage_error(fmt::format("'{}' matched {} processes at {}; give a pid, or --all",
+                                     output::escape_text(text), rows->size(), core::format_time(t, false)));
+    }
+    for (auto& r : *rows) out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// The chain of r at Unix time t through fork parents, root first, every
+// process as recorded (nothing read from /proc: the moment is past).
+Result<std::vector<core::Process>> recorded_chain(const store::History& h, const store::RecordedProcess& r,
+                                                  int64_t t) {
+  constexpr size_t kMaxDepth = 256;
+  uint64_t boot_t = static_cast<uint64_t>(t - r.realtime_offset_ns);
+  std::vector<core::Process> chain{store::to_process(r, boot_t)};
+  int64_t up = r.parent_row;
+  while (up != 0 && chain.size() < kMaxDepth) {
+    auto p = h.by_row(up);
+    if (!p) return p.error();
+    if (!*p) break;
+    chain.push_back(store::to_process(**p, boot_t));
+    up = (*p)->parent_row;
+  }
+  std::reverse(chain.begin(), chain.end());
+  return chain;
+}
+
+Result<CommandOutput> run_why_at(const WhyOptions& o, const procfs::ProcReader& reader, procfs::SystemInfo sys) {
+  auto when = resolve_at(o.at, history_path(o.db));
+  if (!when) return when.error();
+  auto targets = recorded_targets(when->history, o, when->unix_ns);
+  if (!targets) return targets.error();
+  explain::ReportOptions ropts;
+  ropts.want_environment = o.env;
+  ropts.want_git = false;  // the working tree now says nothing of then
+  Terminal term = detect_terminal(o.common);
+  output::WhyTextOptions topts{term.color, o.short_form, false, o.env, o.wide ? 0 : term.width};
+  CommandOutput result;
+  std::vector<output::Json> docs;
+  for (const auto& r : *targets) {
+    auto chain = recorded_chain(when->history, r, when->unix_ns);
+    if (!chain) return chain.error();
+    sys.realtime_ns_now = when->unix_ns;
+    sys.boot_ns_now = static_cast<uint64_t>(when->unix_ns - r.realtime_offset_ns);
+    explain::Report report = explain::explain_recorded(reader, sys, o.paths, std::move(*chain), ropts);
+    if (!report.warnings.empty()) result.exit_code = 1;
+    if (o.common.json) {
+      auto doc = output::why_json(report, sys, o.env);
+      doc["at"] = core::format_time(when->unix_ns, true);
+      docs.push_back(std::move(doc));
+    } else {
+      if (!result.text.empty() && !o.short_form) result.text += "\n";
+      if (!o.short_form) result.text += fmt::format("As recorded at {}\n\n", core::format_time(when->unix_ns, false));
+      result.text += output::render_why_text(report, sys, topts);
+    }
+  }
+  if (o.common.json) {
+    output::Json doc;
+    if (docs.size() == 1) {
+      doc = std::move(docs.front());
+    } else {
+      for (auto& d : docs) d.erase("schema");
+      doc["schema"] = "lineage.why/v1";
+      doc["at"] = core::format_time(when->unix_ns, true);
+      doc["results"] = std::move(docs);
+    }
+    result.text = output::dump_json(doc) + "\n";
+  }
+  return result;
+}
+
 }  // namespace
 
 Result<CommandOutput> run_why(const WhyOptions& o) {
   auto reader = procfs::ProcReader::open(o.common.proc_root);
   if (!reader) return reader.error();
   procfs::SystemInfo sys = reader->system_info();
+  if (!o.at.empty()) return run_why_at(o, *reader, sys);
 
   // Every target, in the order given, each becoming one or more pids.
   std::vector<Resolved> resolved;
@@ -119,6 +234,8 @@ Result<CommandOutput> run_why(const WhyOptions& o) {
   ropts.want_children = o.tree;
   ropts.want_environment = o.env;
   ropts.want_git = o.common.json || !o.short_form;
+  store::LazyRecall recall(history_path(o.db), *reader);
+  ropts.recall = &recall;
   Terminal term = detect_terminal(o.common);
   output::WhyTextOptions topts{term.color, o.short_form, o.tree, o.env, o.wide ? 0 : term.width};
 

@@ -17,6 +17,8 @@ struct WhyOptions {
   bool tree = false;
   bool env = false;
   bool wide = false;
+  std::string db;  // history database (default kDefaultDb, read only when needed)
+  std::string at;  // TIME: the process and its chain as recorded then
   explain::Paths paths;  // configuration roots (tests point them at fixtures)
 };
 

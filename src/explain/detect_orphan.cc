@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/process_tree.h"
+#include "core/time_spec.h"
 #include "explain/detectors.h"
 #include "procfs/parsers.h"
 #include "procfs/users.h"
@@ -59,6 +60,26 @@ void judge_session(const Context& ctx, const core::Process& t, Source& s) {
                                    sid, sid, leader->command_line(), t.pid()));
 }
 
+// The chain holds the original parent from recorded history (report.cc put
+// it there): the target was re-parented when it exited.
+Source recorded_orphan(const core::Process& t, const core::Process& parent) {
+  Source s;
+  s.kind = "orphan";
+  s.name = "re-parented";
+  s.detail("original_parent", std::to_string(parent.pid()));
+  s.detail("original_parent_command", parent.command_line());
+  s.detail("current_parent", std::to_string(t.ppid()));
+  std::string gone;
+  if (parent.recorded && parent.recorded->exited) {
+    int64_t when = parent.recorded->realtime_offset_ns + static_cast<int64_t>(parent.recorded->exit_time_ns);
+    s.detail("original_parent_exit_time", core::format_time(when, true));
+    gone = fmt::format(", which exited at {}", core::format_time(when, false));
+  }
+  s.evidence.push_back(fmt::format("recorded history: forked by pid {} ({}){}; now a child of pid {}",
+                                   parent.pid(), parent.command_line(), gone, t.ppid()));
+  return s;
+}
+
 }  // namespace
 
 void detect_orphan(const Context& ctx, std::vector<Source>& out) {
@@ -66,6 +87,11 @@ void detect_orphan(const Context& ctx, std::vector<Source>& out) {
   const core::Process& t = ctx.target();
   if (chain.size() < 2 || t.is_kernel_thread()) return;
   const core::Process& parent = chain[chain.size() - 2];
+  if (parent.pid() != t.ppid() && t.ppid() != 0) {
+    out.push_back(recorded_orphan(t, parent));
+    out.back().anchor = chain.size() - 1;
+    return;
+  }
   if (parent.pid() != 1) return;
 
   constexpr uint32_t kUnset = 4294967295u;

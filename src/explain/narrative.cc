@@ -94,6 +94,9 @@ std::string describe(const Source& s) {
     return program.empty() ? get(s, "manager") : fmt::format("{} program {}", get(s, "manager"), program);
   }
   if (k == "orphan") {
+    if (std::string parent = get(s, "original_parent_command"); !parent.empty()) {
+      return fmt::format("an orphan of {} (pid {}), which has exited", parent, get(s, "original_parent"));
+    }
     std::string leader = get(s, "session_leader");
     if (!leader.empty()) {
       return fmt::format("an orphan re-parented to init, from the session of {} (pid {})",
@@ -142,6 +145,13 @@ std::string summarize(const std::vector<core::Process>& chain, const std::vector
     text = fmt::format("{} is {}", target.stat.comm, describe(s)) + session_story(session_chain, sources);
   } else {
     text = story(chain, s);
+  }
+  for (const auto& o : sources) {
+    // History put the exited parent back in the chain: say it is gone.
+    if (&o == told || o.kind != "orphan" || get(o, "original_parent_command").empty()) continue;
+    text += fmt::format("; pid {} ({}) has exited since, and pid {} adopted it", get(o, "original_parent"),
+                        get(o, "original_parent_command"), get(o, "current_parent"));
+    break;
   }
   if (claim) text += "; " + claim_text(*claim);
   return text;

@@ -158,7 +158,62 @@ void add_session_sources(const Context& ctx, Report& report) {
                         std::make_move_iterator(session->sources.end()));
 }
 
+// A re-parented target: its recorded fork ancestors that exited take the
+// place of the adopter in the chain, above them the live chain of the
+// nearest one still running. Returns whether the chain changed.
+bool splice_history(const procfs::ProcReader& reader, const Recall& recall, Report& report) {
+  Origin o = recall.origin(report.target());
+  if (!o.covered) {
+    if (!o.note.empty()) report.history_covered = false, report.history_note = std::move(o.note);
+    return false;
+  }
+  report.history_covered = true;
+  if (o.ancestors.empty() && !o.live_ancestor) return false;
+  Chain head;
+  if (o.live_ancestor) {
+    auto live = build_chain(reader, o.live_ancestor->pid);
+    if (live && core::same_start(live->processes.back().key.start_time_ns, o.live_ancestor->start_time_ns,
+                                 reader.tick_ns())) {
+      head = std::move(*live);
+    }
+  }
+  Chain& c = report.chain;
+  core::Process target = std::move(c.processes.back());
+  UniqueFd target_fd = c.dirfds.empty() ? UniqueFd() : std::move(c.dirfds.back());
+  c.processes = std::move(head.processes);
+  c.dirfds = std::move(head.dirfds);
+  c.dirfds.resize(c.processes.size());
+  for (auto& p : o.ancestors) {
+    c.processes.push_back(std::move(p));
+    c.dirfds.emplace_back();
+  }
+  c.processes.push_back(std::move(target));
+  c.dirfds.push_back(std::move(target_fd));
+  c.reused_parent_pid = head.reused_parent_pid;
+  c.truncated = head.truncated;
+  c.loop = head.loop;
+  return true;
+}
+
 }  // namespace
+
+Report explain_recorded(const procfs::ProcReader& reader, const procfs::SystemInfo& sys, const Paths& paths,
+                        std::vector<core::Process> chain, const ReportOptions& options) {
+  Report report;
+  report.chain.processes = std::move(chain);
+  procfs::UserNames users;
+  for (auto& p : report.chain.processes) users.fill(p);
+  Context ctx{report.chain.processes, reader, sys, paths, options.verifier};
+  report.sources = detect_all(ctx);
+  report.summary = summarize(report.chain.processes, report.sources, report.session_chain);
+  WarningInputs in;
+  in.sources = report.sources;
+  report.warnings = find_warnings(ctx, in);
+  if (!options.want_environment) {
+    for (auto& p : report.chain.processes) p.environ.reset();
+  }
+  return report;
+}
 
 std::optional<GitInfo> find_git(const std::string& start, uint32_t owner_uid) {
   std::string dir = start;
@@ -197,6 +252,16 @@ Result<Report> explain_pid(const procfs::ProcReader& reader, const procfs::Syste
   for (auto& p : report.chain.processes) users.fill(p);
   Context ctx{report.chain.processes, reader, sys, paths, options.verifier};
   report.sources = detect_all(ctx);
+  bool orphan = std::any_of(report.sources.begin(), report.sources.end(),
+                            [](const Source& s) { return s.kind == "orphan"; });
+  if (orphan && options.recall != nullptr && splice_history(reader, *options.recall, report)) {
+    complete_chain(reader, report.chain);
+    for (auto& p : report.chain.processes) users.fill(p);
+    report.sources = detect_all(ctx);  // ctx sees the spliced chain (the same vector)
+    // The origin history found tells the story; the re-parenting follows it.
+    std::stable_partition(report.sources.begin(), report.sources.end(),
+                          [](const Source& s) { return s.kind != "orphan"; });
+  }
   add_session_sources(ctx, report);
   report.summary = summarize(report.chain.processes, report.sources, report.session_chain);
 

@@ -6,6 +6,7 @@
 
 #include "explain/chain.h"
 #include "explain/context.h"
+#include "explain/recall.h"
 #include "explain/source.h"
 
 namespace lineage::explain {
@@ -28,6 +29,11 @@ struct Report {
   /// For an orphan whose session leader is alive: the leader's chain (root
   /// first, leader last), where the sources marked via=session were found.
   std::vector<core::Process> session_chain;
+  /// Recorded history was asked about this re-parented process: whether it
+  /// covers it (the chain then runs through its exited ancestors) and, when
+  /// not, why, in a sentence. Empty: no history was asked.
+  std::optional<bool> history_covered;
+  std::string history_note;
   std::vector<Warning> warnings;
   std::string summary;
   std::vector<core::Process> children;  // with want_children
@@ -42,7 +48,15 @@ struct ReportOptions {
   bool want_git = true;           // the cwd's git repository (not in --short text)
   /// Who judges launcher executables; null: the real check (unit tests give a fake).
   const ExeVerifier* verifier = nullptr;
+  /// Recorded history, asked only when the target was re-parented (an
+  /// orphan): its exited ancestors then continue the chain. Null: /proc only.
+  const Recall* recall = nullptr;
 };
+
+/// The report of a chain from recorded history (`why --at`): every process
+/// as recorded, nothing read from /proc for them.
+Report explain_recorded(const procfs::ProcReader& reader, const procfs::SystemInfo& sys, const Paths& paths,
+                        std::vector<core::Process> chain, const ReportOptions& options);
 
 /// Builds the report of one pid; kNotFound when it does not exist.
 Result<Report> explain_pid(const procfs::ProcReader& reader, const procfs::SystemInfo& sys,

@@ -70,7 +70,7 @@ Json process_json(const Process& p, const procfs::SystemInfo& sys) {
     j["recorded"] = true;
     j["alive"] = !r.exited;
     if (r.exited) {
-      j["exit_time"] = format_rfc3339(r.realtime_offset_ns + static_cast<int64_t>(r.exit_time_ns));
+      if (r.exit_time_ns != 0) j["exit_time"] = format_rfc3339(r.realtime_offset_ns + static_cast<int64_t>(r.exit_time_ns));
       if (r.exit_unseen) j["exit_unseen"] = true;
       else if (r.status && (*r.status & 0x7f) == 0) j["exit_code"] = (*r.status >> 8) & 0xff;
       else if (r.status) j["exit_signal"] = *r.status & 0x7f;

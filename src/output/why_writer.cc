@@ -73,7 +73,8 @@ std::string source_head(const explain::Source& s) {
 
 // "(exited 14:02:11, code 0)": an ancestor known from recorded history.
 std::string recorded_text(const core::RecordedState& r, const procfs::SystemInfo& sys) {
-  if (!r.exited) return "(recorded; gone since)";
+  if (!r.exited) return "";  // alive at the moment shown (why --at)
+  if (r.exit_time_ns == 0) return "(gone; its exit was not recorded)";
   int64_t when = r.realtime_offset_ns + static_cast<int64_t>(r.exit_time_ns);
   std::string time = core::format_time(when, false);
   if (sys.realtime_ns_now - when < 20LL * 3600 * 1'000'000'000) time = time.substr(11);  // today-ish: the hour
@@ -118,7 +119,7 @@ std::string render_why_text(const explain::Report& r, const procfs::SystemInfo& 
       std::string art = i == 0 ? "" : std::string(3 * std::min(i - 1, kMaxIndent), ' ') + "└─ ";
       std::string text = fmt::format("  {}{} {}  {}", art, escape_text(p.stat.comm), pid_text(p),
                                      escape_text(p.command_line()));
-      if (p.recorded) text += "  " + recorded_text(*p.recorded, sys);
+      if (p.recorded && p.recorded->exited) text += "  " + recorded_text(*p.recorded, sys);
       painted({{i + 1 == procs.size() ? last_color : nullptr, std::move(text)}});
     }
   };
@@ -132,6 +133,7 @@ std::string render_why_text(const explain::Report& r, const procfs::SystemInfo& 
   if (r.chain.truncated) {
     line(fmt::format("  (chain cut after {} ancestors: an origin above may be missing)", chain.size() - 1));
   }
+  if (r.history_covered == false) line("  (history: " + escape_text(r.history_note) + ")");
   if (o.tree) {
     std::string indent(3 * std::min(chain.size() - 1, kMaxIndent + 1) + 2, ' ');
     for (size_t i = 0; i < r.children.size(); ++i) {
@@ -219,6 +221,10 @@ Json why_json(const explain::Report& r, const procfs::SystemInfo& sys, bool with
   if (r.git) j["git"] = {{"repository", r.git->repository}, {"branch", r.git->branch}};
   else j["git"] = nullptr;
   if (r.chain.reused_parent_pid != 0) j["reused_parent_pid"] = r.chain.reused_parent_pid;
+  if (r.history_covered) {
+    j["history"] = {{"covered", *r.history_covered}};
+    if (!r.history_note.empty()) j["history"]["note"] = r.history_note;
+  }
   if (!r.children.empty()) {
     Json kids = Json::array();
     for (const auto& c : r.children) kids.push_back(process_json(c, sys));

@@ -26,13 +26,15 @@ std::string read_boot_id(const std::string& proc_root) {
   return id;
 }
 
-core::Process to_process(const RecordedProcess& r, uint64_t boot_ns) {
+core::Process to_process(const RecordedProcess& r, uint64_t boot_ns, uint64_t as_of_ns) {
+  if (as_of_ns == 0) as_of_ns = boot_ns;
   core::Process p;
   p.key = r.key;
   p.stat.pid = r.key.pid;
   p.stat.ppid = r.ppid;
   p.stat.comm = r.comm_at(boot_ns);
-  p.stat.state = r.exit_ns && *r.exit_ns <= boot_ns ? 'X' : 'S';
+  const bool exited = r.exit_ns && *r.exit_ns <= as_of_ns;
+  p.stat.state = exited ? 'X' : 'S';
   p.read = core::kFieldStat;
   p.status = core::StatusInfo{};
   p.status->uid.real = p.status->uid.effective = p.status->uid.saved = p.status->uid.filesystem = r.uid;
@@ -58,8 +60,8 @@ core::Process to_process(const RecordedProcess& r, uint64_t boot_ns) {
     if (e->login_uid) p.login_uid = e->login_uid, p.read |= core::kFieldLoginUid;
   }
   core::RecordedState s;
-  s.exited = r.exit_ns.has_value();
-  s.exit_time_ns = r.exit_ns.value_or(0);
+  s.exited = exited;
+  s.exit_time_ns = exited ? *r.exit_ns : 0;
   s.status = r.status;
   s.exit_unseen = (r.flags & kFlagExitUnseen) != 0;
   s.realtime_offset_ns = r.realtime_offset_ns;
@@ -120,18 +122,33 @@ explain::Origin HistoryRecall::origin(const core::Process& p) const {
       o.live_ancestor = up.key;
       break;
     }
-    gone.push_back(to_process(up, forked_at));
+    gone.push_back(to_process(up, forked_at, UINT64_MAX));
+    if (!gone.back().recorded->exited) {
+      // Not running now, yet no exit recorded: the recorder was not there.
+      gone.back().recorded->exited = gone.back().recorded->exit_unseen = true;
+    }
     if (up.flags & kFlagBackfilled) {
       // Known from /proc when recording began: its own parent is what
       // /proc said then, which may still be alive.
       auto grand = up.parent_row ? history_.by_row(up.parent_row) : Result<std::optional<RecordedProcess>>(std::nullopt);
       if (grand && *grand && alive_now(**grand)) o.live_ancestor = (*grand)->key;
-      else if (grand && *grand) gone.push_back(to_process(**grand, up.key.start_time_ns));
+      else if (grand && *grand) gone.push_back(to_process(**grand, up.key.start_time_ns, UINT64_MAX));
       break;
     }
     cur = std::move(up);
   }
   o.ancestors.assign(gone.rbegin(), gone.rend());
+  return o;
+}
+
+explain::Origin LazyRecall::origin(const core::Process& p) const {
+  if (!opened_) {
+    opened_ = true;
+    recall_ = HistoryRecall::open(path_, reader_, &error_);
+  }
+  if (recall_) return recall_->origin(p);
+  explain::Origin o;
+  if (!error_.empty()) o.note = error_;
   return o;
 }
 

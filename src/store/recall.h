@@ -13,7 +13,8 @@ namespace lineage::store {
 /// A recorded process as it was at boot_ns, with `recorded` set: the
 /// evidence kept at its exec (exe, argv, cwd, cgroup, ids, tty, session,
 /// the context environment) in the fields /proc would have filled.
-core::Process to_process(const RecordedProcess& r, uint64_t boot_ns);
+/// `as_of_ns` decides whether it has exited (default: the image's time).
+core::Process to_process(const RecordedProcess& r, uint64_t boot_ns, uint64_t as_of_ns = 0);
 
 class HistoryRecall : public explain::Recall {
  public:
@@ -32,6 +33,22 @@ class HistoryRecall : public explain::Recall {
   History history_;
   const procfs::ProcReader& reader_;
   int64_t boot_ = 0;
+};
+
+/// A HistoryRecall opened on the first question: `why` of a process whose
+/// chain is alive never touches the database. No file: no answer (why
+/// works from /proc alone); an unreadable one: the answer says so.
+class LazyRecall : public explain::Recall {
+ public:
+  LazyRecall(std::string path, const procfs::ProcReader& reader) : path_(std::move(path)), reader_(reader) {}
+  explain::Origin origin(const core::Process& p) const override;
+
+ private:
+  std::string path_;
+  const procfs::ProcReader& reader_;
+  mutable std::unique_ptr<HistoryRecall> recall_;
+  mutable std::string error_;
+  mutable bool opened_ = false;
 };
 
 /// The boot id of the running kernel (/proc/sys/kernel/random/boot_id).
