@@ -207,6 +207,8 @@ int run_cli11(std::vector<std::string> args) {
       "  lineage why :8080                 whoever holds port 8080 (tcp/udp, IPv4/IPv6)\n"
       "  lineage why /var/log/app.log      processes holding the file open\n"
       "  lineage why --container web --json\n"
+      "  lineage why 4242 --at 14:02          pid 4242 as recorded at 14:02 today (needs lineage record)\n"
+      "With a history database (lineage record), an orphan's exited ancestors continue its chain.\n"
       "Exit: 0 ok, 1 warnings found, 2 not found, 3 permission denied, 4 usage or ambiguous name.");
   add_common(*why_cmd, why.common);
   why_cmd->add_option("TARGET", why.targets, "PID, NAME, :PORT or PATH (several allowed)");

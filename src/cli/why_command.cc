@@ -141,12 +141,15 @@ Result<std::vector<core::Process>> recorded_chain(const store::History& h, const
                                                   int64_t t) {
   constexpr size_t kMaxDepth = 256;
   uint64_t boot_t = static_cast<uint64_t>(t - r.realtime_offset_ns);
-  std::vector<core::Process> chain{store::to_process(r, boot_t)};
+  store::RecordedProcess target = r;
+  store::inherit_image(h, target);
+  std::vector<core::Process> chain{store::to_process(target, boot_t)};
   int64_t up = r.parent_row;
   while (up != 0 && chain.size() < kMaxDepth) {
     auto p = h.by_row(up);
     if (!p) return p.error();
     if (!*p) break;
+    store::inherit_image(h, **p);
     chain.push_back(store::to_process(**p, boot_t));
     up = (*p)->parent_row;
   }

@@ -26,6 +26,24 @@ std::string read_boot_id(const std::string& proc_root) {
   return id;
 }
 
+void inherit_image(const History& h, RecordedProcess& r) {
+  constexpr int kMaxHops = 32;
+  if (!r.execs.empty()) return;
+  uint64_t forked = r.fork_ns ? r.fork_ns : r.key.start_time_ns;
+  int64_t up = r.parent_row;
+  for (int hop = 0; hop < kMaxHops && up != 0; ++hop) {
+    auto p = h.by_row(up);
+    if (!p || !*p) return;
+    if (const RecordedExec* e = (*p)->exec_at(forked)) {
+      RecordedExec inherited = *e;
+      inherited.time_ns = r.key.start_time_ns;
+      r.execs.push_back(std::move(inherited));
+      return;
+    }
+    up = (*p)->parent_row;
+  }
+}
+
 core::Process to_process(const RecordedProcess& r, uint64_t boot_ns, uint64_t as_of_ns) {
   if (as_of_ns == 0) as_of_ns = boot_ns;
   core::Process p;
@@ -118,6 +136,7 @@ explain::Origin HistoryRecall::origin(const core::Process& p) const {
     auto parent = history_.by_row(cur.parent_row);
     if (!parent || !*parent) break;
     RecordedProcess up = std::move(**parent);
+    inherit_image(history_, up);
     if (alive_now(up)) {
       o.live_ancestor = up.key;
       break;

@@ -16,6 +16,11 @@ namespace lineage::store {
 /// `as_of_ns` decides whether it has exited (default: the image's time).
 core::Process to_process(const RecordedProcess& r, uint64_t boot_ns, uint64_t as_of_ns = 0);
 
+/// A process that forked but never exec'd (sshd's session children, a
+/// subshell) runs its parent's image: give it the nearest recorded
+/// ancestor's exec in force at its fork, so detectors see what it ran.
+void inherit_image(const History& h, RecordedProcess& r);
+
 class HistoryRecall : public explain::Recall {
  public:
   /// nullopt when there is no database (or it cannot be read: `error`).

@@ -231,7 +231,7 @@ void Recorder::apply(const std::vector<events::Event>& batch, uint64_t now_ns) {
     if (e.kind == EventKind::kLost) {
       stats_.lost += e.lost;
       tree_.apply(e);
-      on_lost(now_ns);
+      reconcile_due_ = true;
       continue;
     }
     if (e.thread) {
@@ -253,6 +253,13 @@ void Recorder::apply(const std::vector<events::Event>& batch, uint64_t now_ns) {
     tree_.apply(e);
     if (e.kind == EventKind::kFork) on_fork(e);
     else on_exec(e);
+  }
+  // Lost events: bring the tree and the records in line with /proc, at
+  // most once a second (a scan reads every process).
+  if (reconcile_due_ && now_ns - last_reconcile_ns_ >= 1'000'000'000ull) {
+    reconcile_due_ = false;
+    last_reconcile_ns_ = now_ns;
+    on_lost(now_ns);
   }
 }
 

@@ -64,7 +64,8 @@ class Recorder {
   RecorderStats stats_;
   std::vector<Record> pending_;
   std::unordered_set<core::ProcessKey, core::KeyHash> alive_;  // recorded, not yet seen to exit
-  uint64_t last_flush_ns_ = 0, last_prune_ns_ = 0;
+  uint64_t last_flush_ns_ = 0, last_prune_ns_ = 0, last_reconcile_ns_ = 0;
+  bool reconcile_due_ = false;  // events were lost since the last /proc scan
   uint64_t rate_events_ = 0, rate_since_ns_ = 0;
   double rate_ = 0;
   std::string notice_;
