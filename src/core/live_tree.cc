@@ -204,7 +204,7 @@ void LiveTree::set_image(LiveProcess& p, uint64_t time_ns, Image image) {
   if (auto dropped = p.image.set(time_ns, image)) release(*dropped);
 }
 
-void LiveTree::set_image(LiveProcess& p, uint64_t time_ns, const events::Event& e) {
+void LiveTree::set_image(LiveProcess& p, uint64_t time_ns, const Event& e) {
   Image image;
   image.exe = strings_.intern(e.exe);
   image.interpreter = strings_.intern(e.interpreter);
@@ -249,7 +249,7 @@ void LiveTree::evict_threads_if_needed() {
   }
 }
 
-void LiveTree::thread_fork(const events::Event& e) {
+void LiveTree::thread_fork(const Event& e) {
   ++counters_.thread_forks;
   if (e.tid == e.pid || e.tid <= 0) return;
   uint32_t ps = live_slot(e.pid);
@@ -372,8 +372,7 @@ size_t LiveTree::reconcile(const std::vector<Process>& snapshot, uint64_t now_ns
 
 // ---- events --------------------------------------------------------------
 
-void LiveTree::apply(const events::Event& e) {
-  using events::EventKind;
+void LiveTree::apply(const Event& e) {
   switch (e.kind) {
     case EventKind::kFork: {
       if (e.thread) {

@@ -245,7 +245,7 @@ Result<std::unique_ptr<NetlinkEventSource>> NetlinkEventSource::open(
     }
     if (acked) break;
   }
-  std::vector<Event> early;
+  std::vector<core::Event> early;
   source->enrich(early_msgs, early);
   source->publish(early);
   source->thread_ = std::thread([s = source.get()] { s->run(); });
@@ -266,7 +266,7 @@ void NetlinkEventSource::run() {
   // for a kernel that batches several.
   std::vector<unsigned char> storage(64 * 1024 + NLMSG_ALIGNTO);
   unsigned char* buf = storage.data();
-  std::vector<Event> batch;
+  std::vector<core::Event> batch;
   // Exec details are read from /proc while the process lives, so this
   // thread must run soon after a datagram arrives, also when a fork storm
   // keeps every core busy (on 2 cores, 200 quick /bin/true children delay
@@ -302,8 +302,8 @@ void NetlinkEventSource::run() {
           // counted here is credited against the first gap.
           ++overruns_;
           ++lost_credit_;
-          Event lost;
-          lost.kind = EventKind::kLost;
+          core::Event lost;
+          lost.kind = core::EventKind::kLost;
           lost.time_ns = clock_ns(CLOCK_BOOTTIME);
           lost.lost = 1;
           batch.push_back(lost);
@@ -324,7 +324,7 @@ void NetlinkEventSource::run() {
   }
 }
 
-void NetlinkEventSource::count_gap(const ProcMessage& m, std::vector<Event>& batch) {
+void NetlinkEventSource::count_gap(const ProcMessage& m, std::vector<core::Event>& batch) {
   if (m.cpu == kNoCpu || m.cpu >= kMaxCpus) return;
   if (next_seq_.size() <= m.cpu) next_seq_.resize(m.cpu + 1);
   std::optional<uint32_t>& next = next_seq_[m.cpu];
@@ -334,8 +334,8 @@ void NetlinkEventSource::count_gap(const ProcMessage& m, std::vector<Event>& bat
       uint64_t credited = std::min<uint64_t>(gap, lost_credit_);
       lost_credit_ -= credited;
       if (gap > credited) {
-        Event lost;
-        lost.kind = EventKind::kLost;
+        core::Event lost;
+        lost.kind = core::EventKind::kLost;
         lost.time_ns = m.timestamp_ns + static_cast<uint64_t>(boot_minus_mono_ns_);
         lost.lost = gap - credited;
         batch.push_back(lost);
@@ -349,7 +349,7 @@ void NetlinkEventSource::count_gap(const ProcMessage& m, std::vector<Event>& bat
 // urgency: exec details first (argv and exe vanish when the process exits),
 // then start times, which last while a zombie is unreaped. A process that
 // appears several times in the batch (fork, exec, exit) is read once.
-void NetlinkEventSource::enrich(const std::vector<ProcMessage>& msgs, std::vector<Event>& batch) {
+void NetlinkEventSource::enrich(const std::vector<ProcMessage>& msgs, std::vector<core::Event>& batch) {
   struct Life {  // one process (pid incarnation) within the batch
     uint64_t first_ns = 0, start_ns = 0;
     std::string comm;
@@ -358,7 +358,7 @@ void NetlinkEventSource::enrich(const std::vector<ProcMessage>& msgs, std::vecto
   };
   std::vector<Life> lives;
   std::vector<int> life(msgs.size(), -1), parent(msgs.size(), -1);
-  std::vector<Event> events(msgs.size());
+  std::vector<core::Event> events(msgs.size());
   std::vector<bool> thread_event(msgs.size(), false);
   std::unordered_map<int32_t, int> current;  // pid → its latest life
   for (size_t i = 0; i < msgs.size(); ++i) {
@@ -367,13 +367,13 @@ void NetlinkEventSource::enrich(const std::vector<ProcMessage>& msgs, std::vecto
     if ((m.type == ProcMessage::Type::kThreadFork || m.type == ProcMessage::Type::kThreadExit) &&
         include_threads_) {
       // A thread: nothing to read from /proc; its start is the event's time.
-      Event& e = events[i];
-      e.kind = m.type == ProcMessage::Type::kThreadFork ? EventKind::kFork : EventKind::kExit;
+      core::Event& e = events[i];
+      e.kind = m.type == ProcMessage::Type::kThreadFork ? core::EventKind::kFork : core::EventKind::kExit;
       e.thread = true;
       e.time_ns = m.timestamp_ns + static_cast<uint64_t>(boot_minus_mono_ns_);
       e.pid = m.pid;
       e.tid = m.tid;
-      e.thread_start_time_ns = e.kind == EventKind::kFork ? e.time_ns : 0;
+      e.thread_start_time_ns = e.kind == core::EventKind::kFork ? e.time_ns : 0;
       thread_event[i] = true;
       continue;
     }
@@ -381,7 +381,7 @@ void NetlinkEventSource::enrich(const std::vector<ProcMessage>& msgs, std::vecto
         m.type != ProcMessage::Type::kExit) {
       continue;
     }
-    Event& e = events[i];
+    core::Event& e = events[i];
     e.time_ns = m.timestamp_ns + static_cast<uint64_t>(boot_minus_mono_ns_);
     e.pid = m.pid;
     e.tid = m.tid;
@@ -393,13 +393,13 @@ void NetlinkEventSource::enrich(const std::vector<ProcMessage>& msgs, std::vecto
     }
     life[i] = it->second;
     if (m.type == ProcMessage::Type::kFork) {
-      e.kind = EventKind::kFork;
+      e.kind = core::EventKind::kFork;
       if (auto p = current.find(m.ppid); p != current.end()) parent[i] = p->second;
     } else if (m.type == ProcMessage::Type::kExec) {
-      e.kind = EventKind::kExec;
+      e.kind = core::EventKind::kExec;
       lives[life[i]].execs = true;
     } else {
-      e.kind = EventKind::kExit;
+      e.kind = core::EventKind::kExit;
       e.exit_code = m.exit_code;
       lives[life[i]].exited = true;
       current.erase(it);
@@ -407,8 +407,8 @@ void NetlinkEventSource::enrich(const std::vector<ProcMessage>& msgs, std::vecto
   }
   // 1. Exec details, while the process lives (an exit in the batch: too late).
   for (size_t i = 0; i < msgs.size(); ++i) {
-    if (life[i] < 0 || events[i].kind != EventKind::kExec || lives[life[i]].exited) continue;
-    Event& e = events[i];
+    if (life[i] < 0 || events[i].kind != core::EventKind::kExec || lives[life[i]].exited) continue;
+    core::Event& e = events[i];
     e.ppid = 0;
     auto p = reader_.read(e.pid, core::kFieldStatus | core::kFieldCmdline | core::kFieldExe);
     // A process that started after the event is a reuse of the pid.
@@ -451,8 +451,8 @@ void NetlinkEventSource::enrich(const std::vector<ProcMessage>& msgs, std::vecto
   // 3. Parents outside the batch, once each.
   std::unordered_map<int32_t, uint64_t> parent_start;
   for (size_t i = 0; i < msgs.size(); ++i) {
-    if (life[i] < 0 || events[i].kind != EventKind::kFork) continue;
-    Event& e = events[i];
+    if (life[i] < 0 || events[i].kind != core::EventKind::kFork) continue;
+    core::Event& e = events[i];
     if (parent[i] >= 0) {
       e.parent_start_time_ns = lives[parent[i]].start_ns;
       continue;
@@ -467,17 +467,17 @@ void NetlinkEventSource::enrich(const std::vector<ProcMessage>& msgs, std::vecto
   for (size_t i = 0; i < msgs.size(); ++i) {
     if (thread_event[i]) batch.push_back(std::move(events[i]));
     if (life[i] < 0) continue;
-    Event& e = events[i];
+    core::Event& e = events[i];
     const Life& l = lives[life[i]];
-    if (e.kind == EventKind::kExit && l.still_running) {
+    if (e.kind == core::EventKind::kExit && l.still_running) {
       ++leader_exits_;
       continue;
     }
     e.start_time_ns = l.start_ns;
     // The child's comm at fork is its parent's; read later, stat may already
     // show the exec'd name, so only trust it when no exec is in the batch.
-    if (e.kind == EventKind::kFork && !l.execs) e.comm = l.comm;
-    if (e.kind == EventKind::kExec && !e.from_proc && !l.comm.empty()) {
+    if (e.kind == core::EventKind::kFork && !l.execs) e.comm = l.comm;
+    if (e.kind == core::EventKind::kExec && !e.from_proc && !l.comm.empty()) {
       e.comm = l.comm;  // from the zombie: argv and exe are gone
       e.from_proc = true;
     }
@@ -485,20 +485,20 @@ void NetlinkEventSource::enrich(const std::vector<ProcMessage>& msgs, std::vecto
   }
 }
 
-void NetlinkEventSource::publish(std::vector<Event>& batch) {
+void NetlinkEventSource::publish(std::vector<core::Event>& batch) {
   if (batch.empty()) return;
   {
     std::lock_guard lock(mu_);
-    for (Event& e : batch) {
+    for (core::Event& e : batch) {
       switch (e.kind) {
-        case EventKind::kFork: ++stats_.forks; break;
-        case EventKind::kExec: ++stats_.execs; break;
-        case EventKind::kExit: ++stats_.exits; break;
-        case EventKind::kLost: stats_.lost += e.lost; break;
+        case core::EventKind::kFork: ++stats_.forks; break;
+        case core::EventKind::kExec: ++stats_.execs; break;
+        case core::EventKind::kExit: ++stats_.exits; break;
+        case core::EventKind::kLost: stats_.lost += e.lost; break;
       }
       if (queue_.size() >= kMaxQueued) {
         // The consumer is not keeping up: keep the older events, count the rest.
-        if (e.kind == EventKind::kLost) {
+        if (e.kind == core::EventKind::kLost) {
           dropped_ += e.lost;
         } else {
           ++dropped_;
@@ -521,7 +521,7 @@ void NetlinkEventSource::fail(Error error) {
   ready_.notify_one();
 }
 
-Result<size_t> NetlinkEventSource::poll(std::vector<Event>& out, int timeout_ms) {
+Result<size_t> NetlinkEventSource::poll(std::vector<core::Event>& out, int timeout_ms) {
   std::unique_lock lock(mu_);
   auto has_news = [&] { return !queue_.empty() || dropped_ != 0 || error_.has_value(); };
   if (timeout_ms < 0) {
@@ -530,11 +530,11 @@ Result<size_t> NetlinkEventSource::poll(std::vector<Event>& out, int timeout_ms)
     ready_.wait_for(lock, std::chrono::milliseconds(timeout_ms), has_news);
   }
   size_t n = queue_.size();
-  for (Event& e : queue_) out.push_back(std::move(e));
+  for (core::Event& e : queue_) out.push_back(std::move(e));
   queue_.clear();
   if (dropped_ != 0) {
-    Event lost;
-    lost.kind = EventKind::kLost;
+    core::Event lost;
+    lost.kind = core::EventKind::kLost;
     lost.time_ns = clock_ns(CLOCK_BOOTTIME);
     lost.lost = dropped_;
     out.push_back(lost);

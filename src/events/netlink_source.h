@@ -30,7 +30,7 @@
 
 #include "core/result.h"
 #include "core/unique_fd.h"
-#include "events/event.h"
+#include "events/event_source.h"
 #include "events/exe_info.h"
 #include "procfs/reader.h"
 
@@ -67,7 +67,7 @@ class NetlinkEventSource : public EventSource {
   ~NetlinkEventSource() override;
 
   std::string_view name() const override { return "netlink"; }
-  Result<size_t> poll(std::vector<Event>& out, int timeout_ms) override;
+  Result<size_t> poll(std::vector<core::Event>& out, int timeout_ms) override;
   SourceStats stats() const override;
 
   /// Times the socket overflowed (ENOBUFS); the events lost are in stats().lost.
@@ -78,9 +78,9 @@ class NetlinkEventSource : public EventSource {
 
   NetlinkEventSource(const procfs::ProcReader& reader, UniqueFd sock, UniqueFd wake, bool include_threads);
   void run();
-  void enrich(const std::vector<ProcMessage>& msgs, std::vector<Event>& batch);
-  void count_gap(const ProcMessage& m, std::vector<Event>& batch);
-  void publish(std::vector<Event>& batch);
+  void enrich(const std::vector<ProcMessage>& msgs, std::vector<core::Event>& batch);
+  void count_gap(const ProcMessage& m, std::vector<core::Event>& batch);
+  void publish(std::vector<core::Event>& batch);
   void fail(Error error);
 
   const procfs::ProcReader& reader_;
@@ -97,7 +97,7 @@ class NetlinkEventSource : public EventSource {
 
   mutable std::mutex mu_;
   std::condition_variable ready_;
-  std::deque<Event> queue_;
+  std::deque<core::Event> queue_;
   uint64_t dropped_ = 0;  // queue full: reported as kLost at the next poll()
   std::optional<Error> error_;
   SourceStats stats_;
