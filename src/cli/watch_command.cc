@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "cli/targets_ext.h"
+#include "core/clock.h"
 #include "core/live_tree.h"
 #include "events/event_json.h"
 #include "events/sources.h"
@@ -26,12 +27,6 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
-
-uint64_t boot_now_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_BOOTTIME, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 struct Filter {
   bool fork = true, exec = true, exit = true;
@@ -195,7 +190,7 @@ Result<int> run_watch(const WatchOptions& o) {
   // Bootstrap from /proc after the source is open, so nothing falls between.
   constexpr core::FieldMask kSnapshotFields = core::kFieldStat | core::kFieldStatus | core::kFieldCmdline | core::kFieldExe;
   core::LiveTree tree(o.max_processes, reader->tick_ns(), o.max_threads);
-  tree.bootstrap(reader->scan(kSnapshotFields), boot_now_ns());
+  tree.bootstrap(reader->scan(kSnapshotFields), core::boot_now_ns());
   auto filter = make_filter(o, tree, *reader);
   if (!filter) return filter.error();
 
@@ -207,10 +202,7 @@ Result<int> run_watch(const WatchOptions& o) {
   ::sigaction(SIGTERM, &sa, nullptr);
 
   procfs::UserNames users;
-  timespec rt{};
-  ::clock_gettime(CLOCK_REALTIME, &rt);
-  const int64_t realtime_minus_boot = (static_cast<int64_t>(rt.tv_sec) * 1'000'000'000 + rt.tv_nsec) -
-                                      static_cast<int64_t>(boot_now_ns());
+  const core::WallClock wall = core::WallClock::sample();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.duration * 1000));
   std::vector<core::Event> batch;
   uint64_t shown = 0;
@@ -257,7 +249,7 @@ Result<int> run_watch(const WatchOptions& o) {
         out += line;
         continue;
       }
-      std::string when = output::format_rfc3339(realtime_minus_boot + static_cast<int64_t>(e.time_ns)).substr(11, 12);
+      std::string when = output::format_rfc3339(wall.to_realtime_ns(e.time_ns)).substr(11, 12);
       std::string what;
       switch (e.kind) {
         case core::EventKind::kFork:
@@ -298,7 +290,7 @@ Result<int> run_watch(const WatchOptions& o) {
     if (reconcile_due && now - last_reconcile >= std::chrono::seconds(1)) {
       reconcile_due = false;  // only once it ran: losses within the second wait for it
       last_reconcile = now;
-      size_t changed = tree.reconcile(reader->scan(kSnapshotFields), boot_now_ns());
+      size_t changed = tree.reconcile(reader->scan(kSnapshotFields), core::boot_now_ns());
       if (!o.common.json) {
         std::fprintf(stderr, "lineage watch: events lost; %zu processes brought up to date from /proc\n", changed);
       }

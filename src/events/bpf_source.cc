@@ -11,8 +11,8 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 
+#include "core/clock.h"
 #include "events/libbpf_util.h"
 #include "process_events.h"
 #include "process_events.skel.h"
@@ -20,12 +20,6 @@
 namespace lineage::events {
 namespace {
 
-
-uint64_t boot_time_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_BOOTTIME, &ts);
-  return uint64_t(ts.tv_sec) * 1'000'000'000u + uint64_t(ts.tv_nsec);
-}
 
 // A string field of a record: at most cap bytes, to its NUL, and no longer
 // than the length the record claims.
@@ -110,7 +104,7 @@ Result<size_t> BpfEventSource::poll(std::vector<core::Event>& out, int timeout_m
   if (lost > lost_reported_) {
     core::Event e;
     e.kind = core::EventKind::kLost;
-    e.time_ns = boot_time_ns();
+    e.time_ns = core::boot_now_ns();
     e.lost = lost - lost_reported_;
     lost_reported_ = lost;
     out.push_back(std::move(e));

@@ -7,7 +7,6 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,6 +15,8 @@
 #include <cstring>
 #include <string>
 #include <unordered_map>
+
+#include "core/clock.h"
 
 namespace lineage::events {
 
@@ -27,20 +28,14 @@ constexpr size_t kEventHeader = offsetof(proc_event, event_data);
 constexpr int kAckTimeoutMs = 1000;
 constexpr int kReaderNice = -10;
 
-uint64_t clock_ns(clockid_t clock) {
-  timespec ts{};
-  ::clock_gettime(clock, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-
 // The connector stamps events with ktime_get_ns(), which is CLOCK_MONOTONIC
 // (the uapi comment's "since system boot" leaves out time spent suspended);
 // our one clock is CLOCK_BOOTTIME, the clock of /proc start times. The
 // difference is constant until the machine suspends, so it is measured when
 // the source opens and again before each batch the reader thread handles.
 int64_t boot_minus_mono_ns() {
-  uint64_t mono = clock_ns(CLOCK_MONOTONIC);
-  uint64_t boot = clock_ns(CLOCK_BOOTTIME);
+  uint64_t mono = core::monotonic_now_ns();
+  uint64_t boot = core::boot_now_ns();
   return static_cast<int64_t>(boot - mono);
 }
 
@@ -187,7 +182,7 @@ Result<std::unique_ptr<NetlinkEventSource>> NetlinkEventSource::open(
   // Subscribe. The kernel answers on the multicast group with an ack that
   // carries our ack + 1; other listeners' acks are told apart by it.
   const uint32_t seq = static_cast<uint32_t>(::getpid());
-  const uint32_t ack = static_cast<uint32_t>(clock_ns(CLOCK_MONOTONIC));
+  const uint32_t ack = static_cast<uint32_t>(core::monotonic_now_ns());
   nlmsghdr hdr{};
   hdr.nlmsg_len = NLMSG_LENGTH(sizeof(cn_msg) + sizeof(uint32_t));
   hdr.nlmsg_type = NLMSG_DONE;
@@ -304,7 +299,7 @@ void NetlinkEventSource::run() {
           ++lost_credit_;
           core::Event lost;
           lost.kind = core::EventKind::kLost;
-          lost.time_ns = clock_ns(CLOCK_BOOTTIME);
+          lost.time_ns = core::boot_now_ns();
           lost.lost = 1;
           batch.push_back(lost);
           continue;
@@ -535,7 +530,7 @@ Result<size_t> NetlinkEventSource::poll(std::vector<core::Event>& out, int timeo
   if (dropped_ != 0) {
     core::Event lost;
     lost.kind = core::EventKind::kLost;
-    lost.time_ns = clock_ns(CLOCK_BOOTTIME);
+    lost.time_ns = core::boot_now_ns();
     lost.lost = dropped_;
     out.push_back(lost);
     dropped_ = 0;

@@ -1,22 +1,16 @@
 #include "events/poll_source.h"
 
-#include <time.h>
-
 #include <algorithm>
 #include <thread>
 #include <utility>
+
+#include "core/clock.h"
 
 namespace lineage::events {
 
 namespace {
 
 constexpr core::FieldMask kFields = core::kFieldStat | core::kFieldStatus | core::kFieldCmdline;
-
-uint64_t boot_now_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_BOOTTIME, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 core::Event exit_event(int32_t pid, const auto& seen, uint64_t now) {
   core::Event e;
@@ -63,7 +57,7 @@ Result<size_t> PollEventSource::poll(std::vector<core::Event>& out, int timeout_
 size_t PollEventSource::diff(std::vector<core::Process>& now, Table& table,
                              std::vector<core::Event>& out) {
   const size_t before = out.size();
-  const uint64_t now_ns = boot_now_ns();
+  const uint64_t now_ns = core::boot_now_ns();
   // Vanished, or its pid now names another process (reuse): exited.
   for (const auto& [pid, seen] : previous_) {
     auto it = table.find(pid);
