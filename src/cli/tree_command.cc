@@ -48,7 +48,7 @@ Result<std::string> run_tree(const TreeOptions& options) {
 
   auto reader = procfs::ProcReader::open(options.common.proc_root);
   if (!reader) return reader.error();
-  procfs::SystemInfo sys = reader->system_info();
+  core::SystemInfo sys = reader->system_info();
   std::vector<Process> processes = reader->scan(fields);
   if (fields & kFieldStatus) {
     procfs::UserNames users;

@@ -89,7 +89,7 @@ Error all_vanished(const std::vector<Skipped>& skipped) {
 Result<CommandOutput> run_why(const WhyOptions& o) {
   auto reader = procfs::ProcReader::open(o.common.proc_root);
   if (!reader) return reader.error();
-  procfs::SystemInfo sys = reader->system_info();
+  core::SystemInfo sys = reader->system_info();
 
   // Every target, in the order given, each becoming one or more pids.
   std::vector<Resolved> resolved;

@@ -4,8 +4,8 @@
 // gone; what is still known is said plainly.
 #include <fmt/format.h>
 
+#include "core/tty.h"
 #include "explain/detectors.h"
-#include "procfs/parsers.h"
 #include "procfs/users.h"
 
 namespace lineage::explain {
@@ -44,7 +44,7 @@ void detect_orphan(const Context& ctx, std::vector<Source>& out) {
     s.evidence.push_back(fmt::format("pid {} leads its own session (setsid or double fork)", t.pid()));
   }
   if (other_group) s.detail("process_group", std::to_string(t.stat.pgid));
-  if (t.stat.tty_nr != 0) s.detail("tty", procfs::tty_name(t.stat.tty_nr));
+  if (t.stat.tty_nr != 0) s.detail("tty", core::tty_name(t.stat.tty_nr));
   if (login) {
     procfs::UserNames users;
     s.detail("login_user", users.name(*t.login_uid));

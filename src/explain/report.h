@@ -40,7 +40,7 @@ struct ReportOptions {
 };
 
 /// Builds the report of one pid; kNotFound when it does not exist.
-Result<Report> explain_pid(const procfs::ProcReader& reader, const procfs::SystemInfo& sys,
+Result<Report> explain_pid(const procfs::ProcReader& reader, const core::SystemInfo& sys,
                            const Paths& paths, int32_t pid, const ReportOptions& options);
 
 /// The git repository and branch a directory sits in (bounded walk up),

@@ -9,7 +9,6 @@
 #include "output/columns.h"
 #include "output/format.h"
 #include "output/sanitize.h"
-#include "procfs/parsers.h"
 
 namespace lineage::output {
 namespace {
@@ -72,7 +71,7 @@ std::string source_head(const explain::Source& s) {
 
 }  // namespace
 
-std::string render_why_text(const explain::Report& r, const procfs::SystemInfo& sys,
+std::string render_why_text(const explain::Report& r, const core::SystemInfo& sys,
                             const WhyTextOptions& o) {
   const core::Process& t = r.target();
   if (o.short_form) {
@@ -157,7 +156,7 @@ std::string render_why_text(const explain::Report& r, const procfs::SystemInfo& 
   return out;
 }
 
-Json why_json(const explain::Report& r, const procfs::SystemInfo& sys, bool with_env) {
+Json why_json(const explain::Report& r, const core::SystemInfo& sys, bool with_env) {
   Json j;
   j["schema"] = "lineage.why/v1";
   j["target"] = process_json(r.target(), sys);

@@ -111,7 +111,7 @@ Result<ProcReader> ProcReader::open(const std::string& root) {
     return Error{ErrorKind::kNotFound, "cannot open proc root " + root + ": " + std::strerror(errno)};
   }
   ProcReader reader(root, std::move(fd));
-  SystemInfo clock;  // only the tick: no need to read uptime and meminfo here
+  core::SystemInfo clock;  // only the tick: no need to read uptime and meminfo here
   clock.ticks_per_second = ticks_per_second();
   reader.tick_ns_ = clock.tick_ns();
   return reader;
@@ -122,8 +122,8 @@ uint64_t ProcReader::ticks_per_second() {
   return ticks > 0 ? static_cast<uint64_t>(ticks) : 100;
 }
 
-SystemInfo ProcReader::system_info() const {
-  SystemInfo info;
+core::SystemInfo ProcReader::system_info() const {
+  core::SystemInfo info;
   info.ticks_per_second = ticks_per_second();
   long page = ::sysconf(_SC_PAGESIZE);
   if (page > 0) info.page_size = static_cast<uint64_t>(page);
