@@ -233,6 +233,9 @@ class LiveTree {
   const T* inherited(const LiveProcess& p, const Versioned<T> LiveProcess::*field, uint64_t time_ns) const;
   void evict_if_needed();
   void evict(uint32_t slot);
+  void apply_fork(const Event& e);  // of a process; a thread's is thread_fork
+  void apply_exec(const Event& e);
+  void apply_exit(const Event& e);  // of a process or (e.thread) one thread
   void thread_fork(const Event& e);
   void thread_exit(uint32_t thread_slot, uint64_t time_ns);  // a dead one: nothing
   void end_threads(const LiveProcess& p, uint64_t time_ns);  // every live thread of p
