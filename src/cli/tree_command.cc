@@ -31,8 +31,8 @@ Result<std::string> run_tree(const TreeOptions& options) {
       return usage_error(fmt::format("unknown user '{}'", output::escape_text(options.user)));
     }
   }
-  if (options.target && is_pid_target(*options.target)) {
-    auto pid = parse_pid(options.target->text);  // reject a bad pid before scanning
+  if (options.target && resolve::is_pid_target(*options.target)) {
+    auto pid = resolve::parse_pid(options.target->text);  // reject a bad pid before scanning
     if (!pid) return pid.error();
   }
 
@@ -44,7 +44,7 @@ Result<std::string> run_tree(const TreeOptions& options) {
   if (options.threads) fields |= kFieldThreads;
   if (options.compact) fields |= kFieldCmdline | kFieldStatus;
   if (options.common.json) fields |= kFieldStatus | kFieldCmdline;
-  if (options.target && !is_pid_target(*options.target)) fields |= kFieldCmdline;
+  if (options.target && !resolve::is_pid_target(*options.target)) fields |= kFieldCmdline;
 
   auto reader = procfs::ProcReader::open(options.common.proc_root);
   if (!reader) return reader.error();
@@ -62,7 +62,7 @@ Result<std::string> run_tree(const TreeOptions& options) {
   forest_options.compact = options.compact;
   bool kernel = options.kernel;
   if (options.target) {
-    auto targets = resolve_target(tree, *options.target, static_cast<int32_t>(::getpid()));
+    auto targets = resolve::resolve_target(tree, *options.target, static_cast<int32_t>(::getpid()));
     if (!targets) return targets.error();
     for (size_t t : *targets) kernel |= tree.at(t).is_kernel_thread();
     forest_options.targets = std::move(*targets);

@@ -11,7 +11,6 @@
 
 #include <fmt/format.h>
 
-#include "cli/targets_ext.h"
 #include "core/clock.h"
 #include "core/live_tree.h"
 #include "events/event_json.h"
@@ -21,6 +20,7 @@
 #include "output/sanitize.h"
 #include "procfs/reader.h"
 #include "procfs/users.h"
+#include "resolve/targets_ext.h"
 
 namespace lineage::cli {
 namespace {
@@ -110,7 +110,7 @@ Result<Filter> make_filter(const WatchOptions& o, const core::LiveTree& tree, co
     f.subtrees.push_back(p->key);
   }
   if (!o.container.empty()) {
-    auto inits = resolve_container(*f.reader, explain::Paths{}, o.container);
+    auto inits = resolve::resolve_container(*f.reader, explain::Paths{}, o.container);
     if (!inits) return inits.error();
     f.container = true;
     for (int32_t pid : *inits) {

@@ -7,12 +7,12 @@
 
 #include <fmt/format.h>
 
-#include "cli/targets.h"
 #include "explain/report.h"
 #include "output/sanitize.h"
 #include "output/why_writer.h"
 #include "procfs/reader.h"
-#include "cli/targets_ext.h"
+#include "resolve/targets.h"
+#include "resolve/targets_ext.h"
 
 namespace lineage::cli {
 namespace {
@@ -21,7 +21,7 @@ namespace {
 Result<std::vector<int32_t>> resolve_name(const procfs::ProcReader& reader, const std::string& name,
                                           bool exact, bool all) {
   core::ProcessTree tree(reader.scan(core::kFieldStat | core::kFieldCmdline));
-  auto found = resolve_target(tree, {TargetKind::kName, name, exact}, static_cast<int32_t>(::getpid()));
+  auto found = resolve::resolve_target(tree, {resolve::TargetKind::kName, name, exact}, static_cast<int32_t>(::getpid()));
   if (!found) return found.error();
   std::vector<int32_t> pids;
   for (size_t i : *found) pids.push_back(tree.at(i).pid());
@@ -40,9 +40,9 @@ Result<std::vector<int32_t>> resolve_name(const procfs::ProcReader& reader, cons
 }
 
 Result<std::vector<int32_t>> resolve_one(const procfs::ProcReader& reader, const WhyOptions& o,
-                                         TargetKind kind, const std::string& text) {
-  if (kind == TargetKind::kPid) {
-    auto pid = parse_pid(text);
+                                         resolve::TargetKind kind, const std::string& text) {
+  if (kind == resolve::TargetKind::kPid) {
+    auto pid = resolve::parse_pid(text);
     if (!pid) return pid.error();
     return std::vector<int32_t>{*pid};
   }
@@ -102,16 +102,16 @@ Result<CommandOutput> run_why(const WhyOptions& o) {
   std::optional<Error> failure;
   for (const auto& t : o.targets) {
     if (failure) break;
-    if (t.starts_with(":")) failure = add(resolve_port(*reader, t.substr(1)), t);
-    else if (looks_like_pid(t)) failure = add(resolve_one(*reader, o, TargetKind::kPid, t), t, true);
-    else if (t.find('/') != std::string::npos) failure = add(resolve_file(*reader, t), t);
-    else failure = add(resolve_one(*reader, o, TargetKind::kName, t), t);
+    if (t.starts_with(":")) failure = add(resolve::resolve_port(*reader, t.substr(1)), t);
+    else if (resolve::looks_like_pid(t)) failure = add(resolve_one(*reader, o, resolve::TargetKind::kPid, t), t, true);
+    else if (t.find('/') != std::string::npos) failure = add(resolve::resolve_file(*reader, t), t);
+    else failure = add(resolve_one(*reader, o, resolve::TargetKind::kName, t), t);
   }
-  for (const auto& t : o.pids) if (!failure) failure = add(resolve_one(*reader, o, TargetKind::kPid, t), t, true);
-  for (const auto& t : o.names) if (!failure) failure = add(resolve_one(*reader, o, TargetKind::kName, t), t);
-  for (const auto& t : o.ports) if (!failure) failure = add(resolve_port(*reader, t), ":" + t);
-  for (const auto& t : o.files) if (!failure) failure = add(resolve_file(*reader, t), t);
-  for (const auto& t : o.containers) if (!failure) failure = add(resolve_container(*reader, o.paths, t), t);
+  for (const auto& t : o.pids) if (!failure) failure = add(resolve_one(*reader, o, resolve::TargetKind::kPid, t), t, true);
+  for (const auto& t : o.names) if (!failure) failure = add(resolve_one(*reader, o, resolve::TargetKind::kName, t), t);
+  for (const auto& t : o.ports) if (!failure) failure = add(resolve::resolve_port(*reader, t), ":" + t);
+  for (const auto& t : o.files) if (!failure) failure = add(resolve::resolve_file(*reader, t), t);
+  for (const auto& t : o.containers) if (!failure) failure = add(resolve::resolve_container(*reader, o.paths, t), t);
   if (failure) return *failure;
   if (resolved.empty()) return usage_error("no target: give a PID, NAME, :PORT or PATH (see lineage why --help)");
 
