@@ -8,8 +8,8 @@ namespace {
 
 using lineage::core::LiveTree;
 using lineage::core::ProcessKey;
-using lineage::events::Event;
-using lineage::events::EventKind;
+using lineage::core::Event;
+using lineage::core::EventKind;
 
 Event make(EventKind kind, uint64_t t, int pid, int ppid = 0) {
   Event e;

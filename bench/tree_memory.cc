@@ -11,8 +11,8 @@
 #include "core/live_tree.h"
 
 int main(int argc, char** argv) {
-  using lineage::events::Event;
-  using lineage::events::EventKind;
+  using lineage::core::Event;
+  using lineage::core::EventKind;
   const int n = argc > 1 ? std::atoi(argv[1]) : 100000;
   size_t before = mallinfo2().uordblks;
   {

@@ -15,12 +15,12 @@
 #include "cli/cli11.h"
 #include "cli/history_command.h"
 #include "cli/record_command.h"
-#include "cli/targets.h"
 #include "cli/tree_command.h"
 #include "cli/watch_command.h"
 #include "cli/why_command.h"
 #include "output/columns.h"
 #include "output/sanitize.h"
+#include "resolve/targets.h"
 
 namespace lineage::cli {
 namespace {
@@ -73,7 +73,7 @@ bool parse_why_fast(const std::vector<std::string>& args, WhyOptions& why) {
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (!a.empty() && a[0] != '-') {
-      if (!looks_like_pid(a)) return false;
+      if (!resolve::looks_like_pid(a)) return false;
       why.targets.push_back(a);
       continue;
     }
@@ -99,7 +99,7 @@ void add_common(CLI::App& app, CommonOptions& common) {
       ->group("");  // hidden
 }
 
-void add_target_options(CLI::App& app, std::optional<TargetSpec>& target, bool& exact,
+void add_target_options(CLI::App& app, std::optional<resolve::TargetSpec>& target, bool& exact,
                         std::string& positional, std::string& pid, std::string& name) {
   app.add_option("TARGET", positional, "A pid or a name (substring of comm or command line)");
   app.add_option("--pid", pid, "Target by pid");
@@ -108,14 +108,14 @@ void add_target_options(CLI::App& app, std::optional<TargetSpec>& target, bool& 
   (void)target;
 }
 
-Result<std::optional<TargetSpec>> pick_target(const std::string& positional, const std::string& pid,
+Result<std::optional<resolve::TargetSpec>> pick_target(const std::string& positional, const std::string& pid,
                                               const std::string& name, bool exact) {
   int given = !positional.empty() + !pid.empty() + !name.empty();
   if (given > 1) return usage_error("give one target: TARGET, --pid or --name");
-  if (given == 0) return std::optional<TargetSpec>{};
-  if (!pid.empty()) return std::optional<TargetSpec>{TargetSpec{TargetKind::kPid, pid, exact}};
-  if (!name.empty()) return std::optional<TargetSpec>{TargetSpec{TargetKind::kName, name, exact}};
-  return std::optional<TargetSpec>{TargetSpec{TargetKind::kAuto, positional, exact}};
+  if (given == 0) return std::optional<resolve::TargetSpec>{};
+  if (!pid.empty()) return std::optional<resolve::TargetSpec>{resolve::TargetSpec{resolve::TargetKind::kPid, pid, exact}};
+  if (!name.empty()) return std::optional<resolve::TargetSpec>{resolve::TargetSpec{resolve::TargetKind::kName, name, exact}};
+  return std::optional<resolve::TargetSpec>{resolve::TargetSpec{resolve::TargetKind::kAuto, positional, exact}};
 }
 
 int print_error(const Error& error) {

@@ -4,7 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/record_command.h"
-#include "cli/targets.h"
+#include "resolve/targets.h"
+#include "core/clock.h"
 #include "core/time_spec.h"
 #include "output/json_writer.h"
 #include "output/sanitize.h"
@@ -19,12 +20,6 @@ namespace {
 using store::RecordedProcess;
 
 constexpr size_t kMaxDescendants = 100000;
-
-int64_t now_unix_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 std::string command_of(const RecordedProcess& p) {
   const store::RecordedExec* e = p.last_exec();
@@ -162,7 +157,7 @@ Result<store::History> open_history(const std::string& path) {
 }
 
 Result<AtTime> resolve_at(const std::string& time, const std::string& path) {
-  int64_t now = now_unix_ns();
+  int64_t now = core::realtime_now_ns();
   auto t = core::parse_time(time, now, core::system_local_time());
   if (!t) return t.error();
   if (*t > now) return usage_error(fmt::format("--at {} is in the future", output::escape_text(time)));
@@ -186,9 +181,9 @@ Result<int> run_history(const HistoryOptions& o) {
   if (o.descendants) return descendants(*h, o, users);
   store::HistoryFilter f;
   f.limit = o.limit;
-  int64_t now = now_unix_ns();
+  int64_t now = core::realtime_now_ns();
   if (!o.target.empty()) {
-    if (looks_like_pid(o.target)) f.pid = std::stoi(o.target);
+    if (resolve::looks_like_pid(o.target)) f.pid = std::stoi(o.target);
     else f.name = o.target;
   }
   f.exe = o.exe;

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/clock.h"
 #include "core/live_tree.h"
 #include "core/time_spec.h"
 #include "events/sources.h"
@@ -32,12 +33,6 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
-
-uint64_t clock_ns(clockid_t id) {
-  timespec ts{};
-  ::clock_gettime(id, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 std::string parent_dir(const std::string& path) {
   size_t slash = path.rfind('/');
@@ -203,11 +198,11 @@ Result<int> run_record(const RecordOptions& o) {
   auto opened = events::open_source(o.source, *reader, o.poll_interval_ms, false);
   if (!opened) return opened.error();
   auto& source = opened->source;
-  uint64_t now = clock_ns(CLOCK_BOOTTIME);
+  uint64_t now = core::boot_now_ns();
   store::RunInfo run;
   run.boot_id = store::read_boot_id(o.common.proc_root);
   if (run.boot_id.empty()) return Error{ErrorKind::kInternal, "cannot read the boot id (/proc/sys/kernel/random/boot_id)"};
-  run.realtime_offset_ns = static_cast<int64_t>(clock_ns(CLOCK_REALTIME)) - static_cast<int64_t>(now);
+  run.realtime_offset_ns = core::realtime_now_ns() - static_cast<int64_t>(now);
   run.now_ns = now;
   run.pid = ::getpid();
   run.source = std::string(source->name());
@@ -228,13 +223,13 @@ Result<int> run_record(const RecordOptions& o) {
   notify("READY=1");
 
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.duration * 1000));
-  std::vector<events::Event> batch;
+  std::vector<core::Event> batch;
   while (!g_stop) {
     if (o.duration > 0 && std::chrono::steady_clock::now() >= deadline) break;
     batch.clear();
     auto got = source->poll(batch, 200);
     if (!got) return got.error();
-    now = clock_ns(CLOCK_BOOTTIME);
+    now = core::boot_now_ns();
     recorder.apply(batch, now);
     recorder.flush(now);
     if (auto notice = recorder.take_notice(); !notice.empty()) {
@@ -242,7 +237,7 @@ Result<int> run_record(const RecordOptions& o) {
     }
   }
   notify("STOPPING=1");
-  now = clock_ns(CLOCK_BOOTTIME);
+  now = core::boot_now_ns();
   recorder.flush(now, true);
   const auto& st = recorder.stats();
   if (!st.writing) {

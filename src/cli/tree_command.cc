@@ -25,7 +25,7 @@ constexpr size_t kMaxForestAt = 1'000'000;
 // The processes alive at --at, as recorded, with each one's current parent
 // at that moment (a re-parented process shows under its adopter); sys is
 // moved to that moment so ages read as they were.
-Result<std::vector<Process>> recorded_forest(const TreeOptions& options, procfs::SystemInfo& sys) {
+Result<std::vector<Process>> recorded_forest(const TreeOptions& options, core::SystemInfo& sys) {
   auto when = resolve_at(options.at, history_path(options.db));
   if (!when) return when.error();
   auto rows = when->history.alive_at(when->unix_ns, kMaxForestAt);
@@ -70,8 +70,8 @@ Result<std::string> run_tree(const TreeOptions& options) {
       return usage_error(fmt::format("unknown user '{}'", output::escape_text(options.user)));
     }
   }
-  if (options.target && is_pid_target(*options.target)) {
-    auto pid = parse_pid(options.target->text);  // reject a bad pid before scanning
+  if (options.target && resolve::is_pid_target(*options.target)) {
+    auto pid = resolve::parse_pid(options.target->text);  // reject a bad pid before scanning
     if (!pid) return pid.error();
   }
 
@@ -83,11 +83,11 @@ Result<std::string> run_tree(const TreeOptions& options) {
   if (options.threads) fields |= kFieldThreads;
   if (options.compact) fields |= kFieldCmdline | kFieldStatus;
   if (options.common.json) fields |= kFieldStatus | kFieldCmdline;
-  if (options.target && !is_pid_target(*options.target)) fields |= kFieldCmdline;
+  if (options.target && !resolve::is_pid_target(*options.target)) fields |= kFieldCmdline;
 
   auto reader = procfs::ProcReader::open(options.common.proc_root);
   if (!reader) return reader.error();
-  procfs::SystemInfo sys = reader->system_info();
+  core::SystemInfo sys = reader->system_info();
   std::vector<Process> processes;
   if (!options.at.empty()) {
     auto recorded = recorded_forest(options, sys);
@@ -108,7 +108,7 @@ Result<std::string> run_tree(const TreeOptions& options) {
   forest_options.compact = options.compact;
   bool kernel = options.kernel;
   if (options.target) {
-    auto targets = resolve_target(tree, *options.target, static_cast<int32_t>(::getpid()));
+    auto targets = resolve::resolve_target(tree, *options.target, static_cast<int32_t>(::getpid()));
     if (!targets) return targets.error();
     for (size_t t : *targets) kernel |= tree.at(t).is_kernel_thread();
     forest_options.targets = std::move(*targets);

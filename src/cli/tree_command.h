@@ -3,13 +3,13 @@
 #include <string>
 
 #include "cli/app.h"
-#include "cli/targets.h"
+#include "resolve/targets.h"
 
 namespace lineage::cli {
 
 struct TreeOptions {
   CommonOptions common;
-  std::optional<TargetSpec> target;
+  std::optional<resolve::TargetSpec> target;
   std::string columns;  // empty: defaults
   std::string sort;
   std::string user;

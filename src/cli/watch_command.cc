@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "cli/targets_ext.h"
+#include "core/clock.h"
 #include "core/live_tree.h"
 #include "events/event_json.h"
 #include "events/sources.h"
@@ -20,18 +20,13 @@
 #include "output/sanitize.h"
 #include "procfs/reader.h"
 #include "procfs/users.h"
+#include "resolve/targets_ext.h"
 
 namespace lineage::cli {
 namespace {
 
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
-
-uint64_t boot_now_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_BOOTTIME, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 struct Filter {
   bool fork = true, exec = true, exit = true;
@@ -115,7 +110,7 @@ Result<Filter> make_filter(const WatchOptions& o, const core::LiveTree& tree, co
     f.subtrees.push_back(p->key);
   }
   if (!o.container.empty()) {
-    auto inits = resolve_container(*f.reader, explain::Paths{}, o.container);
+    auto inits = resolve::resolve_container(*f.reader, explain::Paths{}, o.container);
     if (!inits) return inits.error();
     f.container = true;
     for (int32_t pid : *inits) {
@@ -137,8 +132,8 @@ Result<Filter> make_filter(const WatchOptions& o, const core::LiveTree& tree, co
   return f;
 }
 
-bool wanted(const Filter& f, const events::Event& e, const core::LiveTree& tree, const core::LiveProcess* p) {
-  using events::EventKind;
+bool wanted(const Filter& f, const core::Event& e, const core::LiveTree& tree, const core::LiveProcess* p) {
+  using core::EventKind;
   if ((e.kind == EventKind::kFork && !f.fork) || (e.kind == EventKind::kExec && !f.exec) ||
       (e.kind == EventKind::kExit && !f.exit)) {
     return false;
@@ -158,7 +153,7 @@ bool wanted(const Filter& f, const events::Event& e, const core::LiveTree& tree,
     uint64_t cgroup = e.cgroup_id ? e.cgroup_id : cg ? *cg : 0;
     bool by_cgroup = cgroup != 0 && std::find(f.container_cgroups.begin(), f.container_cgroups.end(), cgroup) !=
                                         f.container_cgroups.end();
-    if (!by_cgroup && cgroup == 0 && e.kind == events::EventKind::kExec && !f.container_paths.empty()) {
+    if (!by_cgroup && cgroup == 0 && e.kind == core::EventKind::kExec && !f.container_paths.empty()) {
       // A source without cgroup ids (netlink, poll): ask /proc.
       std::string path = cgroup_v2_path(*f.reader, e.pid);
       by_cgroup = std::find(f.container_paths.begin(), f.container_paths.end(), path) != f.container_paths.end();
@@ -195,7 +190,7 @@ Result<int> run_watch(const WatchOptions& o) {
   // Bootstrap from /proc after the source is open, so nothing falls between.
   constexpr core::FieldMask kSnapshotFields = core::kFieldStat | core::kFieldStatus | core::kFieldCmdline | core::kFieldExe;
   core::LiveTree tree(o.max_processes, reader->tick_ns(), o.max_threads);
-  tree.bootstrap(reader->scan(kSnapshotFields), boot_now_ns());
+  tree.bootstrap(reader->scan(kSnapshotFields), core::boot_now_ns());
   auto filter = make_filter(o, tree, *reader);
   if (!filter) return filter.error();
 
@@ -207,12 +202,9 @@ Result<int> run_watch(const WatchOptions& o) {
   ::sigaction(SIGTERM, &sa, nullptr);
 
   procfs::UserNames users;
-  timespec rt{};
-  ::clock_gettime(CLOCK_REALTIME, &rt);
-  const int64_t realtime_minus_boot = (static_cast<int64_t>(rt.tv_sec) * 1'000'000'000 + rt.tv_nsec) -
-                                      static_cast<int64_t>(boot_now_ns());
+  const core::WallClock wall = core::WallClock::sample();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.duration * 1000));
-  std::vector<events::Event> batch;
+  std::vector<core::Event> batch;
   uint64_t shown = 0;
   auto last_reconcile = std::chrono::steady_clock::now() - std::chrono::seconds(2);
   bool reconcile_due = false;  // events were lost since the last reconcile
@@ -237,13 +229,13 @@ Result<int> run_watch(const WatchOptions& o) {
     }
     std::string out;
     for (const auto& e : batch) {
-      reconcile_due |= e.kind == events::EventKind::kLost;
+      reconcile_due |= e.kind == core::EventKind::kLost;
       // Look the process up before an exit removes it from the pid map (by
       // key: pointers into the tree do not survive apply()).
       std::optional<core::ProcessKey> before;
       if (const core::LiveProcess* b = tree.find_pid(e.pid)) before = b->key;
       tree.apply(e);
-      const core::LiveProcess* p = e.kind == events::EventKind::kExit && !e.thread
+      const core::LiveProcess* p = e.kind == core::EventKind::kExit && !e.thread
                                        ? (before ? tree.find(*before) : nullptr)
                                        : tree.find_pid(e.pid);
       if (!wanted(*filter, e, tree, p)) continue;
@@ -257,19 +249,19 @@ Result<int> run_watch(const WatchOptions& o) {
         out += line;
         continue;
       }
-      std::string when = output::format_rfc3339(realtime_minus_boot + static_cast<int64_t>(e.time_ns)).substr(11, 12);
+      std::string when = output::format_rfc3339(wall.to_realtime_ns(e.time_ns)).substr(11, 12);
       std::string what;
       switch (e.kind) {
-        case events::EventKind::kFork:
+        case core::EventKind::kFork:
           what = e.thread ? fmt::format("thread {} started", e.tid) : fmt::format("ppid {}", e.ppid);
           break;
-        case events::EventKind::kExec: {
+        case core::EventKind::kExec: {
           std::string argv;
           for (const auto& a : e.argv) argv += (argv.empty() ? "" : " ") + a;
           what = output::escape_text(argv.empty() ? e.exe : argv);
           break;
         }
-        case events::EventKind::kExit: {
+        case core::EventKind::kExit: {
           if (e.thread) {
             what = fmt::format("thread {} ended", e.tid);
             break;
@@ -281,12 +273,12 @@ Result<int> run_watch(const WatchOptions& o) {
           what = fmt::format("{} after {:.3f}s", how, static_cast<double>(life) / 1e9);
           break;
         }
-        case events::EventKind::kLost: what = fmt::format("{} events lost", e.lost); break;
+        case core::EventKind::kLost: what = fmt::format("{} events lost", e.lost); break;
       }
       std::string chain;
       for (const auto& n : names) chain += (chain.empty() ? "" : " > ") + output::escape_text(n);
       out += fmt::format("{} {:<5} {:>7} {:<8} {}  [{}]\n", when, events::kind_name(e.kind), e.pid,
-                         e.kind == events::EventKind::kLost ? "" : users.name(e.uid), what, chain);
+                         e.kind == core::EventKind::kLost ? "" : users.name(e.uid), what, chain);
     }
     if (!out.empty()) {
       std::fwrite(out.data(), 1, out.size(), stdout);
@@ -298,7 +290,7 @@ Result<int> run_watch(const WatchOptions& o) {
     if (reconcile_due && now - last_reconcile >= std::chrono::seconds(1)) {
       reconcile_due = false;  // only once it ran: losses within the second wait for it
       last_reconcile = now;
-      size_t changed = tree.reconcile(reader->scan(kSnapshotFields), boot_now_ns());
+      size_t changed = tree.reconcile(reader->scan(kSnapshotFields), core::boot_now_ns());
       if (!o.common.json) {
         std::fprintf(stderr, "lineage watch: events lost; %zu processes brought up to date from /proc\n", changed);
       }

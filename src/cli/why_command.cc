@@ -9,14 +9,14 @@
 
 #include "cli/history_command.h"
 #include "cli/record_command.h"
-#include "cli/targets.h"
 #include "core/time_spec.h"
 #include "explain/report.h"
 #include "output/sanitize.h"
 #include "output/why_writer.h"
 #include "procfs/reader.h"
+#include "resolve/targets.h"
+#include "resolve/targets_ext.h"
 #include "store/recall.h"
-#include "cli/targets_ext.h"
 
 namespace lineage::cli {
 namespace {
@@ -25,7 +25,7 @@ namespace {
 Result<std::vector<int32_t>> resolve_name(const procfs::ProcReader& reader, const std::string& name,
                                           bool exact, bool all) {
   core::ProcessTree tree(reader.scan(core::kFieldStat | core::kFieldCmdline));
-  auto found = resolve_target(tree, {TargetKind::kName, name, exact}, static_cast<int32_t>(::getpid()));
+  auto found = resolve::resolve_target(tree, {resolve::TargetKind::kName, name, exact}, static_cast<int32_t>(::getpid()));
   if (!found) return found.error();
   std::vector<int32_t> pids;
   for (size_t i : *found) pids.push_back(tree.at(i).pid());
@@ -44,9 +44,9 @@ Result<std::vector<int32_t>> resolve_name(const procfs::ProcReader& reader, cons
 }
 
 Result<std::vector<int32_t>> resolve_one(const procfs::ProcReader& reader, const WhyOptions& o,
-                                         TargetKind kind, const std::string& text) {
-  if (kind == TargetKind::kPid) {
-    auto pid = parse_pid(text);
+                                         resolve::TargetKind kind, const std::string& text) {
+  if (kind == resolve::TargetKind::kPid) {
+    auto pid = resolve::parse_pid(text);
     if (!pid) return pid.error();
     return std::vector<int32_t>{*pid};
   }
@@ -94,7 +94,7 @@ Result<std::vector<store::RecordedProcess>> recorded_targets(const store::Histor
                                                              int64_t t) {
   std::vector<store::RecordedProcess> out;
   std::vector<std::pair<std::string, bool>> wanted;  // text, is a pid
-  for (const auto& x : o.targets) wanted.emplace_back(x, looks_like_pid(x));
+  for (const auto& x : o.targets) wanted.emplace_back(x, resolve::looks_like_pid(x));
   for (const auto& x : o.pids) wanted.emplace_back(x, true);
   for (const auto& x : o.names) wanted.emplace_back(x, false);
   if (!o.ports.empty() || !o.files.empty() || !o.containers.empty() ||
@@ -106,7 +106,7 @@ Result<std::vector<store::RecordedProcess>> recorded_targets(const store::Histor
   if (wanted.empty()) return usage_error("no target: give a PID or NAME with --at");
   for (const auto& [text, is_pid] : wanted) {
     if (is_pid) {
-      auto pid = parse_pid(text);
+      auto pid = resolve::parse_pid(text);
       if (!pid) return pid.error();
       auto r = h.holder_at(*pid, t);
       if (!r) return r.error();
@@ -157,7 +157,7 @@ Result<std::vector<core::Process>> recorded_chain(const store::History& h, const
   return chain;
 }
 
-Result<CommandOutput> run_why_at(const WhyOptions& o, const procfs::ProcReader& reader, procfs::SystemInfo sys) {
+Result<CommandOutput> run_why_at(const WhyOptions& o, const procfs::ProcReader& reader, core::SystemInfo sys) {
   auto when = resolve_at(o.at, history_path(o.db));
   if (!when) return when.error();
   auto targets = recorded_targets(when->history, o, when->unix_ns);
@@ -206,7 +206,7 @@ Result<CommandOutput> run_why_at(const WhyOptions& o, const procfs::ProcReader& 
 Result<CommandOutput> run_why(const WhyOptions& o) {
   auto reader = procfs::ProcReader::open(o.common.proc_root);
   if (!reader) return reader.error();
-  procfs::SystemInfo sys = reader->system_info();
+  core::SystemInfo sys = reader->system_info();
   if (!o.at.empty()) return run_why_at(o, *reader, sys);
 
   // Every target, in the order given, each becoming one or more pids.
@@ -220,16 +220,16 @@ Result<CommandOutput> run_why(const WhyOptions& o) {
   std::optional<Error> failure;
   for (const auto& t : o.targets) {
     if (failure) break;
-    if (t.starts_with(":")) failure = add(resolve_port(*reader, t.substr(1)), t);
-    else if (looks_like_pid(t)) failure = add(resolve_one(*reader, o, TargetKind::kPid, t), t, true);
-    else if (t.find('/') != std::string::npos) failure = add(resolve_file(*reader, t), t);
-    else failure = add(resolve_one(*reader, o, TargetKind::kName, t), t);
+    if (t.starts_with(":")) failure = add(resolve::resolve_port(*reader, t.substr(1)), t);
+    else if (resolve::looks_like_pid(t)) failure = add(resolve_one(*reader, o, resolve::TargetKind::kPid, t), t, true);
+    else if (t.find('/') != std::string::npos) failure = add(resolve::resolve_file(*reader, t), t);
+    else failure = add(resolve_one(*reader, o, resolve::TargetKind::kName, t), t);
   }
-  for (const auto& t : o.pids) if (!failure) failure = add(resolve_one(*reader, o, TargetKind::kPid, t), t, true);
-  for (const auto& t : o.names) if (!failure) failure = add(resolve_one(*reader, o, TargetKind::kName, t), t);
-  for (const auto& t : o.ports) if (!failure) failure = add(resolve_port(*reader, t), ":" + t);
-  for (const auto& t : o.files) if (!failure) failure = add(resolve_file(*reader, t), t);
-  for (const auto& t : o.containers) if (!failure) failure = add(resolve_container(*reader, o.paths, t), t);
+  for (const auto& t : o.pids) if (!failure) failure = add(resolve_one(*reader, o, resolve::TargetKind::kPid, t), t, true);
+  for (const auto& t : o.names) if (!failure) failure = add(resolve_one(*reader, o, resolve::TargetKind::kName, t), t);
+  for (const auto& t : o.ports) if (!failure) failure = add(resolve::resolve_port(*reader, t), ":" + t);
+  for (const auto& t : o.files) if (!failure) failure = add(resolve::resolve_file(*reader, t), t);
+  for (const auto& t : o.containers) if (!failure) failure = add(resolve::resolve_container(*reader, o.paths, t), t);
   if (failure) return *failure;
   if (resolved.empty()) return usage_error("no target: give a PID, NAME, :PORT or PATH (see lineage why --help)");
 

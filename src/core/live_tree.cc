@@ -204,7 +204,7 @@ void LiveTree::set_image(LiveProcess& p, uint64_t time_ns, Image image) {
   if (auto dropped = p.image.set(time_ns, image)) release(*dropped);
 }
 
-void LiveTree::set_image(LiveProcess& p, uint64_t time_ns, const events::Event& e) {
+void LiveTree::set_image(LiveProcess& p, uint64_t time_ns, const Event& e) {
   Image image;
   image.exe = strings_.intern(e.exe);
   image.interpreter = strings_.intern(e.interpreter);
@@ -249,7 +249,7 @@ void LiveTree::evict_threads_if_needed() {
   }
 }
 
-void LiveTree::thread_fork(const events::Event& e) {
+void LiveTree::thread_fork(const Event& e) {
   ++counters_.thread_forks;
   if (e.tid == e.pid || e.tid <= 0) return;
   uint32_t ps = live_slot(e.pid);
@@ -372,115 +372,124 @@ size_t LiveTree::reconcile(const std::vector<Process>& snapshot, uint64_t now_ns
 
 // ---- events --------------------------------------------------------------
 
-void LiveTree::apply(const events::Event& e) {
-  using events::EventKind;
+void LiveTree::apply(const Event& e) {
   switch (e.kind) {
-    case EventKind::kFork: {
+    case EventKind::kFork:
       if (e.thread) {
         thread_fork(e);
-        break;
+      } else {
+        apply_fork(e);
       }
-      ++counters_.forks;
-      uint32_t parent = e.ppid > 0 ? live_slot(e.ppid) : kNone;
-      if (parent == kNone && e.ppid > 0) parent = placeholder(e.ppid, e.parent_start_time_ns, e.time_ns);
-      uint64_t start = e.start_time_ns ? e.start_time_ns : e.time_ns;
-      uint32_t slot = add({e.pid, start}, parent, e.time_ns);
-      LiveProcess& child = slab_[slot];
-      // A fork runs its parent's image, with its name, until it execs: both
-      // are looked up through the fork parent (image_at, comm_at), not
-      // copied, so the exec's name is the first version (no allocation).
-      if (!e.comm.empty()) {
-        Comm comm = Comm::of(e.comm);
-        if (parent == kNone || comm_at(slab_[parent], e.time_ns) != comm.view()) child.comm.set(e.time_ns, comm);
-      }
-      child.creds.set(e.time_ns, Creds{e.uid, e.gid});
-      if (e.cgroup_id) child.cgroup_id.set(e.time_ns, e.cgroup_id);
       break;
-    }
-    case EventKind::kExec: {
-      ++counters_.execs;
-      uint32_t slot = live_slot(e.pid);
-      // A known start time that differs beyond a tick: the pid was reused
-      // and we missed the fork.
-      if (slot != kNone && e.start_time_ns && !slab_[slot].placeholder &&
-          !same_start(slab_[slot].key.start_time_ns, e.start_time_ns, tick_ns_)) {
-        slot = kNone;
-      }
-      if (slot == kNone && e.start_time_ns) slot = slot_of({e.pid, e.start_time_ns});  // known, closed
-      if (slot == kNone) {
-        ++counters_.exec_without_fork;
-        slot = placeholder(e.pid, e.start_time_ns ? e.start_time_ns : e.time_ns, e.time_ns);
-        if (uint32_t parent = e.ppid > 0 ? live_slot(e.ppid) : kNone; parent != kNone && parent != slot) {
-          reparent(slot, parent, e.time_ns);
-          --counters_.reparented;  // its first known parent, not a change
-        }
-      }
-      if (!slab_[slot].alive()) {
-        // An exec proves the process alive: the exit recorded for it was
-        // not its end (a source that took a leader thread's exit for the
-        // process's). The false end is undone and counted.
-        LiveProcess& dead = slab_[slot];
-        dead.exit_time_ns = 0;
-        dead.exit_code = 0;
-        dead.exit_unseen = false;
-        dead_leaves_.remove(slab_, slot);
-        if (live_slot(e.pid) == kNone) current_.put(e.pid, slot);
-        ++counters_.false_exits;
-      }
-      // exec from a non-leader thread (e.tid != e.pid): the kernel gives the
-      // thread the leader's pid; the process keeps its identity. The other
-      // threads are gone (de_thread).
-      LiveProcess& p = slab_[slot];
-      end_threads(p, e.time_ns);
-      if (!e.comm.empty()) p.comm.set(e.time_ns, Comm::of(e.comm));
-      if (!e.exe.empty() || !e.argv.empty()) set_image(p, e.time_ns, e);
-      p.creds.set(e.time_ns, Creds{e.uid, e.gid});
-      if (e.cgroup_id) p.cgroup_id.set(e.time_ns, e.cgroup_id);
+    case EventKind::kExec:
+      apply_exec(e);
       break;
-    }
-    case EventKind::kExit: {
-      if (e.thread) {
-        ++counters_.thread_exits;
-        if (uint32_t t = live_threads_.find(e.tid); t != kNone && thread_slab_[t].process.pid == e.pid) {
-          thread_exit(t, e.time_ns);
-        }
-        break;
-      }
-      ++counters_.exits;
-      uint32_t slot = live_slot(e.pid);
-      if (slot == kNone) {
-        ++counters_.exit_without_fork;  // exit before (or without) its fork
-        break;
-      }
-      // The source may name the current parent at exit: a re-parenting we
-      // did not see (to a subreaper, by a source that cannot report it)
-      // happened at the latest when the recorded parent exited.
-      if (e.ppid > 0) {
-        uint32_t now_parent = live_slot(e.ppid);
-        const ProcessKey* cur = slab_[slot].parent.latest();
-        if (now_parent != kNone && (cur == nullptr || *cur != slab_[now_parent].key)) {
-          // An assumed parent (init) was recorded when the real one died:
-          // the real adopter took over then. Otherwise the change happened
-          // unseen, by now at the latest.
-          const LiveProcess& p = slab_[slot];
-          uint64_t when = p.parent_assumed ? p.parent.latest_time() : e.time_ns;
-          if (slab_[now_parent].key.start_time_ns > when) when = e.time_ns;  // it was not born yet
-          reparent(slot, now_parent, std::min(when, e.time_ns));
-        }
-      }
-      uint32_t reaper = e.reaper_pid > 0 ? live_slot(e.reaper_pid) : kNone;
-      if (reaper != kNone && e.reaper_start_time_ns &&
-          !same_start(slab_[reaper].key.start_time_ns, e.reaper_start_time_ns, tick_ns_)) {
-        reaper = kNone;
-      }
-      mark_exited(slot, e.time_ns, e.exit_code, reaper);
-      evict_if_needed();
+    case EventKind::kExit:
+      apply_exit(e);
       break;
-    }
     case EventKind::kLost:
       counters_.lost += e.lost;
       break;
   }
+}
+
+void LiveTree::apply_fork(const Event& e) {
+  ++counters_.forks;
+  uint32_t parent = e.ppid > 0 ? live_slot(e.ppid) : kNone;
+  if (parent == kNone && e.ppid > 0) parent = placeholder(e.ppid, e.parent_start_time_ns, e.time_ns);
+  uint64_t start = e.start_time_ns ? e.start_time_ns : e.time_ns;
+  uint32_t slot = add({e.pid, start}, parent, e.time_ns);
+  LiveProcess& child = slab_[slot];
+  // A fork runs its parent's image, with its name, until it execs: both
+  // are looked up through the fork parent (image_at, comm_at), not
+  // copied, so the exec's name is the first version (no allocation).
+  if (!e.comm.empty()) {
+    Comm comm = Comm::of(e.comm);
+    if (parent == kNone || comm_at(slab_[parent], e.time_ns) != comm.view()) child.comm.set(e.time_ns, comm);
+  }
+  child.creds.set(e.time_ns, Creds{e.uid, e.gid});
+  if (e.cgroup_id) child.cgroup_id.set(e.time_ns, e.cgroup_id);
+}
+
+void LiveTree::apply_exec(const Event& e) {
+  ++counters_.execs;
+  uint32_t slot = live_slot(e.pid);
+  // A known start time that differs beyond a tick: the pid was reused
+  // and we missed the fork.
+  if (slot != kNone && e.start_time_ns && !slab_[slot].placeholder &&
+      !same_start(slab_[slot].key.start_time_ns, e.start_time_ns, tick_ns_)) {
+    slot = kNone;
+  }
+  if (slot == kNone && e.start_time_ns) slot = slot_of({e.pid, e.start_time_ns});  // known, closed
+  if (slot == kNone) {
+    ++counters_.exec_without_fork;
+    slot = placeholder(e.pid, e.start_time_ns ? e.start_time_ns : e.time_ns, e.time_ns);
+    if (uint32_t parent = e.ppid > 0 ? live_slot(e.ppid) : kNone; parent != kNone && parent != slot) {
+      reparent(slot, parent, e.time_ns);
+      --counters_.reparented;  // its first known parent, not a change
+    }
+  }
+  if (!slab_[slot].alive()) {
+    // An exec proves the process alive: the exit recorded for it was
+    // not its end (a source that took a leader thread's exit for the
+    // process's). The false end is undone and counted.
+    LiveProcess& dead = slab_[slot];
+    dead.exit_time_ns = 0;
+    dead.exit_code = 0;
+    dead.exit_unseen = false;
+    dead_leaves_.remove(slab_, slot);
+    if (live_slot(e.pid) == kNone) current_.put(e.pid, slot);
+    ++counters_.false_exits;
+  }
+  // exec from a non-leader thread (e.tid != e.pid): the kernel gives the
+  // thread the leader's pid; the process keeps its identity. The other
+  // threads are gone (de_thread).
+  LiveProcess& p = slab_[slot];
+  end_threads(p, e.time_ns);
+  if (!e.comm.empty()) p.comm.set(e.time_ns, Comm::of(e.comm));
+  if (!e.exe.empty() || !e.argv.empty()) set_image(p, e.time_ns, e);
+  p.creds.set(e.time_ns, Creds{e.uid, e.gid});
+  if (e.cgroup_id) p.cgroup_id.set(e.time_ns, e.cgroup_id);
+}
+
+// A thread's exit (e.thread), or the whole process's.
+void LiveTree::apply_exit(const Event& e) {
+  if (e.thread) {
+    ++counters_.thread_exits;
+    if (uint32_t t = live_threads_.find(e.tid); t != kNone && thread_slab_[t].process.pid == e.pid) {
+      thread_exit(t, e.time_ns);
+    }
+    return;
+  }
+  ++counters_.exits;
+  uint32_t slot = live_slot(e.pid);
+  if (slot == kNone) {
+    ++counters_.exit_without_fork;  // exit before (or without) its fork
+    return;
+  }
+  // The source may name the current parent at exit: a re-parenting we
+  // did not see (to a subreaper, by a source that cannot report it)
+  // happened at the latest when the recorded parent exited.
+  if (e.ppid > 0) {
+    uint32_t now_parent = live_slot(e.ppid);
+    const ProcessKey* cur = slab_[slot].parent.latest();
+    if (now_parent != kNone && (cur == nullptr || *cur != slab_[now_parent].key)) {
+      // An assumed parent (init) was recorded when the real one died:
+      // the real adopter took over then. Otherwise the change happened
+      // unseen, by now at the latest.
+      const LiveProcess& p = slab_[slot];
+      uint64_t when = p.parent_assumed ? p.parent.latest_time() : e.time_ns;
+      if (slab_[now_parent].key.start_time_ns > when) when = e.time_ns;  // it was not born yet
+      reparent(slot, now_parent, std::min(when, e.time_ns));
+    }
+  }
+  uint32_t reaper = e.reaper_pid > 0 ? live_slot(e.reaper_pid) : kNone;
+  if (reaper != kNone && e.reaper_start_time_ns &&
+      !same_start(slab_[reaper].key.start_time_ns, e.reaper_start_time_ns, tick_ns_)) {
+    reaper = kNone;
+  }
+  mark_exited(slot, e.time_ns, e.exit_code, reaper);
+  evict_if_needed();
 }
 
 // ---- queries -------------------------------------------------------------

@@ -26,7 +26,7 @@
 #include "core/process.h"
 #include "core/string_pool.h"
 #include "core/versioned.h"
-#include "events/event.h"
+#include "core/event.h"
 
 namespace lineage::core {
 
@@ -186,7 +186,7 @@ class LiveTree {
   /// /proc are marked exited at now_ns (exit_unseen); changed parents are
   /// recorded as re-parenting. Returns how many processes changed.
   size_t reconcile(const std::vector<Process>& snapshot, uint64_t now_ns);
-  void apply(const events::Event& e);
+  void apply(const Event& e);
 
   const LiveProcess* find(const ProcessKey& key) const;
   /// The live process holding pid now.
@@ -224,7 +224,7 @@ class LiveTree {
   uint32_t placeholder(int32_t pid, uint64_t start_ns, uint64_t time_ns);
   void mark_exited(uint32_t slot, uint64_t time_ns, int32_t code, uint32_t reaper);
   void reparent(uint32_t child, uint32_t new_parent, uint64_t time_ns, bool assumed = false);
-  void set_image(LiveProcess& p, uint64_t time_ns, const events::Event& e);
+  void set_image(LiveProcess& p, uint64_t time_ns, const Event& e);
   void set_image(LiveProcess& p, uint64_t time_ns, Image image);
   void release(const Image& image);
   Image image_of(const Process& p);  // exe and argv from /proc, interned
@@ -233,7 +233,10 @@ class LiveTree {
   const T* inherited(const LiveProcess& p, const Versioned<T> LiveProcess::*field, uint64_t time_ns) const;
   void evict_if_needed();
   void evict(uint32_t slot);
-  void thread_fork(const events::Event& e);
+  void apply_fork(const Event& e);  // of a process; a thread's is thread_fork
+  void apply_exec(const Event& e);
+  void apply_exit(const Event& e);  // of a process or (e.thread) one thread
+  void thread_fork(const Event& e);
   void thread_exit(uint32_t thread_slot, uint64_t time_ns);  // a dead one: nothing
   void end_threads(const LiveProcess& p, uint64_t time_ns);  // every live thread of p
   void remove_thread(uint32_t thread_slot);

@@ -11,8 +11,8 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 
+#include "core/clock.h"
 #include "events/libbpf_util.h"
 #include "process_events.h"
 #include "process_events.skel.h"
@@ -21,20 +21,14 @@ namespace lineage::events {
 namespace {
 
 
-uint64_t boot_time_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_BOOTTIME, &ts);
-  return uint64_t(ts.tv_sec) * 1'000'000'000u + uint64_t(ts.tv_nsec);
-}
-
 // A string field of a record: at most cap bytes, to its NUL, and no longer
 // than the length the record claims.
 std::string bounded(const char* s, size_t cap, size_t claimed = SIZE_MAX) {
   return std::string(s, std::min(claimed, ::strnlen(s, cap)));
 }
 
-Event from_header(const lineage_event_header& h, EventKind kind) {
-  Event e;
+core::Event from_header(const lineage_event_header& h, core::EventKind kind) {
+  core::Event e;
   e.kind = kind;
   e.time_ns = h.time_ns;
   e.pid = h.pid;
@@ -98,7 +92,7 @@ Result<std::unique_ptr<BpfEventSource>> BpfEventSource::open(const Options& opti
   return source;
 }
 
-Result<size_t> BpfEventSource::poll(std::vector<Event>& out, int timeout_ms) {
+Result<size_t> BpfEventSource::poll(std::vector<core::Event>& out, int timeout_ms) {
   size_t before = out.size();
   sink_ = &out;
   int n = ring_buffer__poll(ring_.get(), timeout_ms);
@@ -108,9 +102,9 @@ Result<size_t> BpfEventSource::poll(std::vector<Event>& out, int timeout_ms) {
 
   uint64_t lost = kernel_lost();
   if (lost > lost_reported_) {
-    Event e;
-    e.kind = EventKind::kLost;
-    e.time_ns = boot_time_ns();
+    core::Event e;
+    e.kind = core::EventKind::kLost;
+    e.time_ns = core::boot_now_ns();
     e.lost = lost - lost_reported_;
     lost_reported_ = lost;
     out.push_back(std::move(e));
@@ -141,7 +135,7 @@ void BpfEventSource::handle(const void* data, size_t size) {
       lineage_fork_event r;
       if (size < sizeof r) break;
       std::memcpy(&r, data, sizeof r);
-      Event e = from_header(r.h, EventKind::kFork);
+      core::Event e = from_header(r.h, core::EventKind::kFork);
       e.ppid = r.ppid;
       e.parent_start_time_ns = r.parent_start_time_ns;
       e.thread = (r.flags & LINEAGE_FLAG_THREAD) != 0;
@@ -154,7 +148,7 @@ void BpfEventSource::handle(const void* data, size_t size) {
       if (size < sizeof(lineage_exec_event)) break;
       // Large record: read it in place instead of copying to the stack.
       const auto* r = static_cast<const lineage_exec_event*>(data);
-      Event e = from_header(r->h, EventKind::kExec);
+      core::Event e = from_header(r->h, core::EventKind::kExec);
       e.exe = bounded(r->exe, sizeof r->exe, r->exe_len);
       e.interpreter = bounded(r->interp, sizeof r->interp, r->interp_len);
       e.argv = split_args(r->args, std::min<size_t>(r->args_len, sizeof r->args));
@@ -174,7 +168,7 @@ void BpfEventSource::handle(const void* data, size_t size) {
       lineage_exit_event r;
       if (size < sizeof r) break;
       std::memcpy(&r, data, sizeof r);
-      Event e = from_header(r.h, EventKind::kExit);
+      core::Event e = from_header(r.h, core::EventKind::kExit);
       e.exit_code = r.exit_code;
       e.thread = (r.flags & LINEAGE_FLAG_THREAD) != 0;
       if (e.thread) {

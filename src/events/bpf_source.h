@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "core/result.h"
-#include "events/event.h"
+#include "events/event_source.h"
 #include "events/exe_info.h"
 
 struct process_events_bpf;  // the generated skeleton (process_events.skel.h)
@@ -41,7 +41,7 @@ class BpfEventSource : public EventSource {
   ~BpfEventSource() override;
 
   std::string_view name() const override { return "bpf"; }
-  Result<size_t> poll(std::vector<Event>& out, int timeout_ms) override;
+  Result<size_t> poll(std::vector<core::Event>& out, int timeout_ms) override;
   SourceStats stats() const override;
 
  private:
@@ -59,7 +59,7 @@ class BpfEventSource : public EventSource {
 
   std::unique_ptr<process_events_bpf, SkeletonDeleter> skel_;
   std::unique_ptr<ring_buffer, RingDeleter> ring_;  // declared after skel_: freed first
-  std::vector<Event>* sink_ = nullptr;              // poll()'s output while it runs
+  std::vector<core::Event>* sink_ = nullptr;              // poll()'s output while it runs
   SourceStats stats_;
   uint64_t lost_reported_ = 0;  // kernel count already reported as kLost
   uint64_t malformed_ = 0;      // records too short for their kind

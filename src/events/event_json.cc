@@ -6,22 +6,22 @@ namespace lineage::events {
 
 using Json = nlohmann::ordered_json;
 
-std::string_view kind_name(EventKind kind) {
+std::string_view kind_name(core::EventKind kind) {
   switch (kind) {
-    case EventKind::kFork: return "fork";
-    case EventKind::kExec: return "exec";
-    case EventKind::kExit: return "exit";
-    case EventKind::kLost: return "lost";
+    case core::EventKind::kFork: return "fork";
+    case core::EventKind::kExec: return "exec";
+    case core::EventKind::kExit: return "exit";
+    case core::EventKind::kLost: return "lost";
   }
   return "unknown";
 }
 
-std::string to_json_line(const Event& e) {
+std::string to_json_line(const core::Event& e) {
   Json j;
   j["schema"] = "lineage.event/v1";
   j["event"] = kind_name(e.kind);
   j["time_ns"] = e.time_ns;
-  if (e.kind == EventKind::kLost) {
+  if (e.kind == core::EventKind::kLost) {
     j["lost"] = e.lost;
   } else {
     j["pid"] = e.pid;
@@ -36,7 +36,7 @@ std::string to_json_line(const Event& e) {
       if (e.thread_start_time_ns) j["thread_start_time_ns"] = e.thread_start_time_ns;
     }
     if (!e.comm.empty()) j["comm"] = e.comm;
-    if (e.kind == EventKind::kExec) {
+    if (e.kind == core::EventKind::kExec) {
       j["exe"] = e.exe;
       j["argv"] = e.argv;
       if (e.exe_ino) {
@@ -44,11 +44,11 @@ std::string to_json_line(const Event& e) {
       }
       if (!e.interpreter.empty()) j["interpreter"] = e.interpreter;
     }
-    if (e.kind == EventKind::kExit && e.reaper_pid) {
+    if (e.kind == core::EventKind::kExit && e.reaper_pid) {
       j["reaper"] = e.reaper_pid;
       if (e.reaper_start_time_ns) j["reaper_start_time_ns"] = e.reaper_start_time_ns;
     }
-    if (e.kind == EventKind::kExit) {
+    if (e.kind == core::EventKind::kExit) {
       // exit_code is the kernel's wait status: split it as a shell would.
       if (e.exit_code < 0) {
         j["exit_code"] = nullptr;  // unknown (the poll source)
@@ -70,16 +70,16 @@ std::string to_json_line(const Event& e) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::optional<Event> from_json_line(std::string_view line) {
+std::optional<core::Event> from_json_line(std::string_view line) {
   auto j = nlohmann::json::parse(line, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
   try {
-    Event e;
+    core::Event e;
     std::string kind = j.value("event", "");
-    if (kind == "fork") e.kind = EventKind::kFork;
-    else if (kind == "exec") e.kind = EventKind::kExec;
-    else if (kind == "exit") e.kind = EventKind::kExit;
-    else if (kind == "lost") e.kind = EventKind::kLost;
+    if (kind == "fork") e.kind = core::EventKind::kFork;
+    else if (kind == "exec") e.kind = core::EventKind::kExec;
+    else if (kind == "exit") e.kind = core::EventKind::kExit;
+    else if (kind == "lost") e.kind = core::EventKind::kLost;
     else return std::nullopt;
     e.time_ns = j.value("time_ns", uint64_t{0});
     e.pid = j.value("pid", 0);

@@ -5,14 +5,14 @@
 #include <string>
 #include <string_view>
 
-#include "events/event.h"
+#include "core/event.h"
 
 namespace lineage::events {
 
-std::string_view kind_name(EventKind kind);
+std::string_view kind_name(core::EventKind kind);
 /// One line (no newline); strings made valid UTF-8.
-std::string to_json_line(const Event& e);
+std::string to_json_line(const core::Event& e);
 /// nullopt on malformed input (never throws).
-std::optional<Event> from_json_line(std::string_view line);
+std::optional<core::Event> from_json_line(std::string_view line);
 
 }  // namespace lineage::events

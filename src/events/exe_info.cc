@@ -139,7 +139,7 @@ std::string_view MountTypes::type(uint64_t mount_id) {
   return it == types_.end() ? std::string_view() : std::string_view(it->second);
 }
 
-std::string InterpreterCache::elf_loader(const Event& e, bool local_fs) {
+std::string InterpreterCache::elf_loader(const core::Event& e, bool local_fs) {
   Key want{e.exe_ino, e.exe_ctime_ns};
   if (want.ino == 0 || !local_fs) return {};
   if (auto it = cache_.find(want); it != cache_.end()) return it->second;

@@ -16,7 +16,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "events/event.h"
+#include "core/event.h"
 
 namespace lineage::events {
 
@@ -59,7 +59,7 @@ class InterpreterCache {
   /// local_fs says its filesystem is a local one: from the cache, else read
   /// from /proc/PID/exe, else from the path, only when the file opened has
   /// e's inode and ctime.
-  std::string elf_loader(const Event& e, bool local_fs);
+  std::string elf_loader(const core::Event& e, bool local_fs);
 
  private:
   struct Key {

@@ -1,10 +1,10 @@
 #include "events/poll_source.h"
 
-#include <time.h>
-
 #include <algorithm>
 #include <thread>
 #include <utility>
+
+#include "core/clock.h"
 
 namespace lineage::events {
 
@@ -12,15 +12,9 @@ namespace {
 
 constexpr core::FieldMask kFields = core::kFieldStat | core::kFieldStatus | core::kFieldCmdline;
 
-uint64_t boot_now_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_BOOTTIME, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-Event exit_event(int32_t pid, const auto& seen, uint64_t now) {
-  Event e;
-  e.kind = EventKind::kExit;
+core::Event exit_event(int32_t pid, const auto& seen, uint64_t now) {
+  core::Event e;
+  e.kind = core::EventKind::kExit;
   e.time_ns = now;  // the scan that noticed; the real time is not known
   e.pid = e.tid = pid;
   e.start_time_ns = seen.start_time_ns;
@@ -47,7 +41,7 @@ PollEventSource::Table PollEventSource::scan(std::vector<core::Process>* process
   return table;
 }
 
-Result<size_t> PollEventSource::poll(std::vector<Event>& out, int timeout_ms) {
+Result<size_t> PollEventSource::poll(std::vector<core::Event>& out, int timeout_ms) {
   auto now = std::chrono::steady_clock::now();
   if (timeout_ms >= 0 && next_scan_ - now > std::chrono::milliseconds(timeout_ms)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
@@ -61,9 +55,9 @@ Result<size_t> PollEventSource::poll(std::vector<Event>& out, int timeout_ms) {
 }
 
 size_t PollEventSource::diff(std::vector<core::Process>& now, Table& table,
-                             std::vector<Event>& out) {
+                             std::vector<core::Event>& out) {
   const size_t before = out.size();
-  const uint64_t now_ns = boot_now_ns();
+  const uint64_t now_ns = core::boot_now_ns();
   // Vanished, or its pid now names another process (reuse): exited.
   for (const auto& [pid, seen] : previous_) {
     auto it = table.find(pid);
@@ -84,8 +78,8 @@ size_t PollEventSource::diff(std::vector<core::Process>& now, Table& table,
     return std::pair(a->key.start_time_ns, a->pid()) < std::pair(b->key.start_time_ns, b->pid());
   });
   for (core::Process* p : fresh) {
-    Event fork;
-    fork.kind = EventKind::kFork;
+    core::Event fork;
+    fork.kind = core::EventKind::kFork;
     fork.time_ns = p->key.start_time_ns;
     fork.pid = fork.tid = p->pid();
     fork.start_time_ns = p->key.start_time_ns;
@@ -105,8 +99,8 @@ size_t PollEventSource::diff(std::vector<core::Process>& now, Table& table,
     // A kernel thread never execs. For anything else a scan cannot tell
     // whether the child exec'd: report the image it runs now.
     if (p->is_kernel_thread()) continue;
-    Event exec = fork;
-    exec.kind = EventKind::kExec;
+    core::Event exec = fork;
+    exec.kind = core::EventKind::kExec;
     exec.ppid = fork.ppid;
     if (p->argv) exec.argv = std::move(*p->argv);
     out.push_back(std::move(exec));

@@ -11,7 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "events/event.h"
+#include "events/event_source.h"
 #include "procfs/reader.h"
 
 namespace lineage::events {
@@ -27,7 +27,7 @@ class PollEventSource : public EventSource {
   std::string_view name() const override { return "poll"; }
   /// Sleeps until the next scan is due (at most timeout_ms), scans, and
   /// appends fork + exec for each new process and exit for each vanished one.
-  Result<size_t> poll(std::vector<Event>& out, int timeout_ms) override;
+  Result<size_t> poll(std::vector<core::Event>& out, int timeout_ms) override;
   SourceStats stats() const override { return stats_; }
 
  private:
@@ -38,7 +38,7 @@ class PollEventSource : public EventSource {
   using Table = std::unordered_map<int32_t, Seen>;  // pid → the process holding it
 
   Table scan(std::vector<core::Process>* processes) const;
-  size_t diff(std::vector<core::Process>& now, Table& table, std::vector<Event>& out);
+  size_t diff(std::vector<core::Process>& now, Table& table, std::vector<core::Event>& out);
 
   const procfs::ProcReader& reader_;
   std::chrono::milliseconds interval_;

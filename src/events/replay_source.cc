@@ -6,7 +6,7 @@
 
 namespace lineage::events {
 
-Result<size_t> ReplayEventSource::poll(std::vector<Event>& out, int) {
+Result<size_t> ReplayEventSource::poll(std::vector<core::Event>& out, int) {
   size_t added = 0;
   std::string line;
   while (std::getline(in_, line)) {
@@ -17,10 +17,10 @@ Result<size_t> ReplayEventSource::poll(std::vector<Event>& out, int) {
       continue;
     }
     switch (e->kind) {
-      case EventKind::kFork: ++stats_.forks; break;
-      case EventKind::kExec: ++stats_.execs; break;
-      case EventKind::kExit: ++stats_.exits; break;
-      case EventKind::kLost: stats_.lost += e->lost; break;
+      case core::EventKind::kFork: ++stats_.forks; break;
+      case core::EventKind::kExec: ++stats_.execs; break;
+      case core::EventKind::kExit: ++stats_.exits; break;
+      case core::EventKind::kLost: stats_.lost += e->lost; break;
     }
     out.push_back(std::move(*e));
     ++added;

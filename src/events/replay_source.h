@@ -3,7 +3,7 @@
 // tree logic is tested without a kernel. Malformed lines are counted.
 #include <istream>
 
-#include "events/event.h"
+#include "events/event_source.h"
 
 namespace lineage::events {
 
@@ -12,7 +12,7 @@ class ReplayEventSource : public EventSource {
   explicit ReplayEventSource(std::istream& in) : in_(in) {}
   std::string_view name() const override { return "replay"; }
   /// Returns every remaining event (timeout ignored); 0 at the end.
-  Result<size_t> poll(std::vector<Event>& out, int timeout_ms) override;
+  Result<size_t> poll(std::vector<core::Event>& out, int timeout_ms) override;
   SourceStats stats() const override { return stats_; }
   size_t malformed() const { return malformed_; }
 

@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "events/event.h"
+#include "events/event_source.h"
 #include "procfs/reader.h"
 
 namespace lineage::events {

@@ -23,7 +23,7 @@ struct Context {
   /// Root first, target last. Every parent link was checked by start time.
   const std::vector<core::Process>& chain;
   const procfs::ProcReader& reader;
-  const procfs::SystemInfo& sys;
+  const core::SystemInfo& sys;
   const Paths& paths;
   /// Who judges launcher executables; null: the real check under the
   /// reader's /proc (unit tests give a fake).

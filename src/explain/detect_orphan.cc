@@ -8,8 +8,8 @@
 
 #include "core/process_tree.h"
 #include "core/time_spec.h"
+#include "core/tty.h"
 #include "explain/detectors.h"
-#include "procfs/parsers.h"
 #include "procfs/users.h"
 
 namespace lineage::explain {
@@ -107,7 +107,7 @@ void detect_orphan(const Context& ctx, std::vector<Source>& out) {
   s.evidence.push_back(fmt::format("parent is pid 1 ({})", parent.exe ? parent.exe->path : parent.stat.comm));
   judge_session(ctx, t, s);
   if (other_group) s.detail("process_group", std::to_string(t.stat.pgid));
-  if (t.stat.tty_nr != 0) s.detail("tty", procfs::tty_name(t.stat.tty_nr));
+  if (t.stat.tty_nr != 0) s.detail("tty", core::tty_name(t.stat.tty_nr));
   if (login) {
     procfs::UserNames users;
     s.detail("login_user", users.name(*t.login_uid));

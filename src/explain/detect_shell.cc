@@ -4,8 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "core/tty.h"
 #include "explain/detectors.h"
-#include "procfs/parsers.h"
 
 namespace lineage::explain {
 namespace {
@@ -75,7 +75,7 @@ void detect_shell(const Context& ctx, std::vector<Source>& out) {
       s.kind = "terminal";
       s.pid = p.pid();
       s.anchor = k;
-      s.name = procfs::tty_name(p.stat.tty_nr);
+      s.name = core::tty_name(p.stat.tty_nr);
       s.detail("tty", s.name);
       s.detail("shell", exe_path(p));
       if (p.status) s.detail("user", p.user);

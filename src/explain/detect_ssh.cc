@@ -2,9 +2,9 @@
 // SSH_CONNECTION in the session's environment.
 #include <fmt/format.h>
 
+#include "core/tty.h"
 #include "explain/detectors.h"
 #include "procfs/net.h"
-#include "procfs/parsers.h"
 
 namespace lineage::explain {
 namespace {
@@ -105,7 +105,7 @@ Source ssh_source(const Context& ctx, size_t at) {
   }
   const core::Process& shell = chain[session];
   if (shell.status) s.detail("user", shell.user);
-  if (shell.stat.tty_nr != 0) s.detail("tty", procfs::tty_name(shell.stat.tty_nr));
+  if (shell.stat.tty_nr != 0) s.detail("tty", core::tty_name(shell.stat.tty_nr));
   if (sshd.argv && !sshd.argv->empty()) {
     s.evidence.push_back(fmt::format("pid {} title: {}", sshd.pid(), sshd.argv->front()));
   }

@@ -197,7 +197,7 @@ bool splice_history(const procfs::ProcReader& reader, const Recall& recall, Repo
 
 }  // namespace
 
-Report explain_recorded(const procfs::ProcReader& reader, const procfs::SystemInfo& sys, const Paths& paths,
+Report explain_recorded(const procfs::ProcReader& reader, const core::SystemInfo& sys, const Paths& paths,
                         std::vector<core::Process> chain, const ReportOptions& options) {
   Report report;
   report.chain.processes = std::move(chain);
@@ -241,7 +241,7 @@ std::optional<GitInfo> find_git(const std::string& start, uint32_t owner_uid) {
   return std::nullopt;
 }
 
-Result<Report> explain_pid(const procfs::ProcReader& reader, const procfs::SystemInfo& sys,
+Result<Report> explain_pid(const procfs::ProcReader& reader, const core::SystemInfo& sys,
                            const Paths& paths, int32_t pid, const ReportOptions& options) {
   auto chain = build_chain(reader, pid);
   if (!chain) return chain.error();

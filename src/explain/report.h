@@ -55,11 +55,11 @@ struct ReportOptions {
 
 /// The report of a chain from recorded history (`why --at`): every process
 /// as recorded, nothing read from /proc for them.
-Report explain_recorded(const procfs::ProcReader& reader, const procfs::SystemInfo& sys, const Paths& paths,
+Report explain_recorded(const procfs::ProcReader& reader, const core::SystemInfo& sys, const Paths& paths,
                         std::vector<core::Process> chain, const ReportOptions& options);
 
 /// Builds the report of one pid; kNotFound when it does not exist.
-Result<Report> explain_pid(const procfs::ProcReader& reader, const procfs::SystemInfo& sys,
+Result<Report> explain_pid(const procfs::ProcReader& reader, const core::SystemInfo& sys,
                            const Paths& paths, int32_t pid, const ReportOptions& options);
 
 /// The git repository and branch a directory sits in (bounded walk up),

@@ -4,14 +4,14 @@
 
 #include "output/format.h"
 #include "output/sanitize.h"
-#include "procfs/parsers.h"
-#include "procfs/reader.h"
+#include "core/system_info.h"
+#include "core/tty.h"
 
 namespace lineage::output {
 namespace {
 
 using core::Process;
-using procfs::SystemInfo;
+using core::SystemInfo;
 using namespace core;
 
 std::string unknown() { return "?"; }
@@ -90,8 +90,8 @@ const Column kColumns[] = {
      NUM(rss_kb(p, sys))},
     {"vsz", "vsize", "VSZ", kFieldStat, true, false,
      TEXT(std::to_string(p.stat.vsize_bytes / 1024)), NUM(p.stat.vsize_bytes)},
-    {"tty", "tt tname", "TT", kFieldStat, false, false, TEXT(procfs::tty_name(p.stat.tty_nr)),
-     STR(procfs::tty_name(p.stat.tty_nr))},
+    {"tty", "tt tname", "TT", kFieldStat, false, false, TEXT(core::tty_name(p.stat.tty_nr)),
+     STR(core::tty_name(p.stat.tty_nr))},
     {"nlwp", "thcount", "NLWP", kFieldStat, true, false, TEXT(std::to_string(p.stat.num_threads)),
      NUM(p.stat.num_threads)},
     {"ni", "nice", "NI", kFieldStat, true, false, TEXT(std::to_string(p.stat.nice)),

@@ -11,7 +11,7 @@
 #include "core/process.h"
 #include "core/result.h"
 
-namespace lineage::procfs {
+namespace lineage::core {
 struct SystemInfo;
 }
 
@@ -26,8 +26,8 @@ struct Column {
   core::FieldMask needs;
   bool right_align;
   bool is_command;           // carries the tree art
-  std::string (*text)(const core::Process&, const procfs::SystemInfo&);
-  SortValue (*sort_value)(const core::Process&, const procfs::SystemInfo&);
+  std::string (*text)(const core::Process&, const core::SystemInfo&);
+  SortValue (*sort_value)(const core::Process&, const core::SystemInfo&);
 };
 
 inline constexpr std::string_view kDefaultColumns = "pid,ppid,user,stat,etime,cmd";
@@ -45,6 +45,6 @@ struct SortKey {
 Result<std::vector<SortKey>> parse_sort(std::string_view spec);
 
 /// Seconds the process has run, as of sys.boot_ns_now.
-uint64_t elapsed_ns(const core::Process& p, const procfs::SystemInfo& sys);
+uint64_t elapsed_ns(const core::Process& p, const core::SystemInfo& sys);
 
 }  // namespace lineage::output

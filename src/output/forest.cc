@@ -35,7 +35,7 @@ std::vector<Mark> select(const ProcessTree& tree, const ForestOptions& options) 
 }
 
 // Orders sibling lists by the sort keys, then pid; values computed once.
-void sort_rows(Forest& forest, const ProcessTree& tree, const procfs::SystemInfo& sys,
+void sort_rows(Forest& forest, const ProcessTree& tree, const core::SystemInfo& sys,
                const std::vector<SortKey>& keys) {
   std::vector<std::vector<SortValue>> values(keys.empty() ? 0 : forest.rows.size());
   for (size_t r = 0; r < values.size(); ++r) {
@@ -89,7 +89,7 @@ void compact(Forest& forest, const ProcessTree& tree) {
 
 }  // namespace
 
-Forest build_forest(const ProcessTree& tree, const procfs::SystemInfo& sys,
+Forest build_forest(const ProcessTree& tree, const core::SystemInfo& sys,
                     const ForestOptions& options) {
   std::vector<Mark> marks = select(tree, options);
   std::vector<bool> is_target(tree.size(), false);

@@ -8,7 +8,7 @@
 
 #include "core/process_tree.h"
 #include "output/columns.h"
-#include "procfs/reader.h"
+#include "core/system_info.h"
 
 namespace lineage::output {
 
@@ -37,7 +37,7 @@ struct ForestOptions {
   bool compact = false;
 };
 
-Forest build_forest(const core::ProcessTree& tree, const procfs::SystemInfo& sys,
+Forest build_forest(const core::ProcessTree& tree, const core::SystemInfo& sys,
                     const ForestOptions& options);
 
 }  // namespace lineage::output

@@ -2,7 +2,7 @@
 
 #include "output/columns.h"
 #include "output/format.h"
-#include "procfs/parsers.h"
+#include "core/tty.h"
 
 namespace lineage::output {
 
@@ -12,7 +12,7 @@ std::string dump_json(const Json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-Json process_json(const Process& p, const procfs::SystemInfo& sys) {
+Json process_json(const Process& p, const core::SystemInfo& sys) {
   Json j;
   j["pid"] = p.pid();
   j["ppid"] = p.ppid();
@@ -42,7 +42,7 @@ Json process_json(const Process& p, const procfs::SystemInfo& sys) {
   }
   j["state"] = std::string(1, p.stat.state);
   j["stat"] = format_stat(p);
-  j["tty"] = procfs::tty_name(p.stat.tty_nr);
+  j["tty"] = core::tty_name(p.stat.tty_nr);
   j["sid"] = p.stat.sid;
   j["pgid"] = p.stat.pgid;
   j["nlwp"] = p.stat.num_threads;
@@ -86,7 +86,7 @@ Json process_json(const Process& p, const procfs::SystemInfo& sys) {
 }
 
 std::string render_tree_json(const Forest& forest, const ProcessTree& tree,
-                             const procfs::SystemInfo& sys, const std::vector<std::string>& columns) {
+                             const core::SystemInfo& sys, const std::vector<std::string>& columns) {
   Json head;
   head["schema"] = "lineage.tree/v1";
   head["generated_at"] = format_rfc3339(sys.realtime_ns_now);

@@ -15,7 +15,7 @@ using Json = nlohmann::ordered_json;
 
 /// The Process object of DESIGN.md, with the fields that were read; a field
 /// group that was requested but denied is null.
-Json process_json(const core::Process& p, const procfs::SystemInfo& sys);
+Json process_json(const core::Process& p, const core::SystemInfo& sys);
 
 /// Serialises with invalid UTF-8 replaced, never throwing on process data.
 std::string dump_json(const Json& j);
@@ -23,6 +23,6 @@ std::string dump_json(const Json& j);
 /// Schema lineage.tree/v1: {"schema", "generated_at", "columns",
 /// "targets", "processes": [Process + "children": [...]]}.
 std::string render_tree_json(const Forest& forest, const core::ProcessTree& tree,
-                             const procfs::SystemInfo& sys, const std::vector<std::string>& columns);
+                             const core::SystemInfo& sys, const std::vector<std::string>& columns);
 
 }  // namespace lineage::output

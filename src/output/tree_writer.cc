@@ -76,7 +76,7 @@ std::vector<Line> layout(const Forest& forest, const Art& art) {
 }  // namespace
 
 std::string render_tree_text(const Forest& forest, const core::ProcessTree& tree,
-                             const procfs::SystemInfo& sys, const TextOptions& options) {
+                             const core::SystemInfo& sys, const TextOptions& options) {
   const Art& art = options.ascii ? kAscii : kUnicode;
   const auto& columns = options.columns;
   std::vector<Line> lines = layout(forest, art);

@@ -18,6 +18,6 @@ struct TextOptions {
 };
 
 std::string render_tree_text(const Forest& forest, const core::ProcessTree& tree,
-                             const procfs::SystemInfo& sys, const TextOptions& options);
+                             const core::SystemInfo& sys, const TextOptions& options);
 
 }  // namespace lineage::output

@@ -10,7 +10,6 @@
 #include "output/columns.h"
 #include "output/format.h"
 #include "output/sanitize.h"
-#include "procfs/parsers.h"
 
 namespace lineage::output {
 namespace {
@@ -72,7 +71,7 @@ std::string source_head(const explain::Source& s) {
 }
 
 // "(exited 14:02:11, code 0)": an ancestor known from recorded history.
-std::string recorded_text(const core::RecordedState& r, const procfs::SystemInfo& sys) {
+std::string recorded_text(const core::RecordedState& r, const core::SystemInfo& sys) {
   if (!r.exited) return "";  // alive at the moment shown (why --at)
   if (r.exit_time_ns == 0) return "(gone; its exit was not recorded)";
   int64_t when = r.realtime_offset_ns + static_cast<int64_t>(r.exit_time_ns);
@@ -87,7 +86,7 @@ std::string recorded_text(const core::RecordedState& r, const procfs::SystemInfo
 
 }  // namespace
 
-std::string render_why_text(const explain::Report& r, const procfs::SystemInfo& sys,
+std::string render_why_text(const explain::Report& r, const core::SystemInfo& sys,
                             const WhyTextOptions& o) {
   const core::Process& t = r.target();
   if (o.short_form) {
@@ -184,7 +183,7 @@ std::string render_why_text(const explain::Report& r, const procfs::SystemInfo& 
   return out;
 }
 
-Json why_json(const explain::Report& r, const procfs::SystemInfo& sys, bool with_env) {
+Json why_json(const explain::Report& r, const core::SystemInfo& sys, bool with_env) {
   Json j;
   j["schema"] = "lineage.why/v1";
   j["target"] = process_json(r.target(), sys);

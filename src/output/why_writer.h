@@ -16,10 +16,10 @@ struct WhyTextOptions {
   size_t width = 0;   // 0: no limit
 };
 
-std::string render_why_text(const explain::Report& report, const procfs::SystemInfo& sys,
+std::string render_why_text(const explain::Report& report, const core::SystemInfo& sys,
                             const WhyTextOptions& options);
 
 /// One lineage.why/v1 document (without the "schema" key when nested).
-Json why_json(const explain::Report& report, const procfs::SystemInfo& sys, bool with_env);
+Json why_json(const explain::Report& report, const core::SystemInfo& sys, bool with_env);
 
 }  // namespace lineage::output

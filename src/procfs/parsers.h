@@ -39,8 +39,4 @@ std::optional<uint64_t> parse_meminfo_total_kb(std::string_view text);
 /// /proc/uptime: seconds since boot, as nanoseconds.
 std::optional<uint64_t> parse_uptime_ns(std::string_view text);
 
-/// Name of a controlling terminal from stat's tty_nr ("pts/3", "tty1",
-/// "ttyS0"); "?" for none, "MAJ:MIN" for a device we do not know.
-std::string tty_name(int32_t tty_nr);
-
 }  // namespace lineage::procfs

@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 #include <system_error>
 #include <thread>
 
+#include "core/clock.h"
 #include "procfs/parsers.h"
 
 namespace lineage::procfs {
@@ -111,7 +111,7 @@ Result<ProcReader> ProcReader::open(const std::string& root) {
     return Error{ErrorKind::kNotFound, "cannot open proc root " + root + ": " + std::strerror(errno)};
   }
   ProcReader reader(root, std::move(fd));
-  SystemInfo clock;  // only the tick: no need to read uptime and meminfo here
+  core::SystemInfo clock;  // only the tick: no need to read uptime and meminfo here
   clock.ticks_per_second = ticks_per_second();
   reader.tick_ns_ = clock.tick_ns();
   return reader;
@@ -122,8 +122,8 @@ uint64_t ProcReader::ticks_per_second() {
   return ticks > 0 ? static_cast<uint64_t>(ticks) : 100;
 }
 
-SystemInfo ProcReader::system_info() const {
-  SystemInfo info;
+core::SystemInfo ProcReader::system_info() const {
+  core::SystemInfo info;
   info.ticks_per_second = ticks_per_second();
   long page = ::sysconf(_SC_PAGESIZE);
   if (page > 0) info.page_size = static_cast<uint64_t>(page);
@@ -132,9 +132,7 @@ SystemInfo ProcReader::system_info() const {
   if (read_file_at(root_fd_.get(), "uptime", buf, 4096, nullptr, true) == ReadError::kNone) {
     info.boot_ns_now = parse_uptime_ns(buf).value_or(0);
   }
-  timespec now{};
-  ::clock_gettime(CLOCK_REALTIME, &now);
-  info.realtime_ns_now = static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+  info.realtime_ns_now = core::realtime_now_ns();
   if (read_file_at(root_fd_.get(), "meminfo", buf, 64 * 1024, nullptr, true) == ReadError::kNone) {
     info.mem_total_kb = parse_meminfo_total_kb(buf).value_or(0);
   }

@@ -10,19 +10,10 @@
 
 #include "core/process.h"
 #include "core/result.h"
+#include "core/system_info.h"
 #include "core/unique_fd.h"
 
 namespace lineage::procfs {
-
-/// System-wide facts needed to present a snapshot.
-struct SystemInfo {
-  uint64_t boot_ns_now = 0;      // from <root>/uptime
-  int64_t realtime_ns_now = 0;   // wall clock at the same moment
-  uint64_t mem_total_kb = 0;     // 0 when unknown
-  uint64_t ticks_per_second = 100;
-  uint64_t page_size = 4096;
-  uint64_t tick_ns() const { return 1'000'000'000ull / ticks_per_second; }
-};
 
 struct ScanStats {
   size_t vanished = 0;  // exited between listing and reading
@@ -50,7 +41,7 @@ class ProcReader {
   /// stat read to check identity: the fd cannot reach another process).
   /// Returns false, leaving p as it was, when the process has exited.
   bool read_more(int dirfd, core::Process& p, core::FieldMask fields) const;
-  SystemInfo system_info() const;
+  core::SystemInfo system_info() const;
   /// The inode of the user namespace of the process `key` names (its
   /// ns/user link); nullopt when it exited, the pid was reused, or the link
   /// is denied (reading it takes ptrace access).

@@ -142,7 +142,7 @@ Result<bool> Recorder::start(uint64_t now_ns) {
   return true;
 }
 
-void Recorder::on_fork(const events::Event& e) {
+void Recorder::on_fork(const core::Event& e) {
   const core::LiveProcess* p = tree_.find_pid(e.pid);
   if (p == nullptr || alive_.count(p->key)) return;
   ForkRecord f;
@@ -157,7 +157,7 @@ void Recorder::on_fork(const events::Event& e) {
   queue(std::move(f));
 }
 
-void Recorder::on_exec(const events::Event& e) {
+void Recorder::on_exec(const core::Event& e) {
   const core::LiveProcess* p = tree_.find_pid(e.pid);
   if (p == nullptr) return;
   if (!alive_.count(p->key)) on_fork(e);  // an exec whose fork came before us or was lost
@@ -172,7 +172,7 @@ void Recorder::on_exec(const events::Event& e) {
   queue(std::move(r));
 }
 
-void Recorder::on_exit(const events::Event& e, const core::ProcessKey& key,
+void Recorder::on_exit(const core::Event& e, const core::ProcessKey& key,
                        const std::vector<core::ProcessKey>& children) {
   ExitRecord x;
   x.key = key;
@@ -218,8 +218,8 @@ void Recorder::on_lost(uint64_t now_ns) {
   }
 }
 
-void Recorder::apply(const std::vector<events::Event>& batch, uint64_t now_ns) {
-  using events::EventKind;
+void Recorder::apply(const std::vector<core::Event>& batch, uint64_t now_ns) {
+  using core::EventKind;
   for (const auto& e : batch) {
     ++stats_.events;
     ++rate_events_;

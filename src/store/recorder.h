@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "core/live_tree.h"
-#include "events/event.h"
+#include "core/event.h"
 #include "procfs/reader.h"
 #include "store/writer.h"
 
@@ -40,7 +40,7 @@ class Recorder {
   /// open and before the first event.
   Result<bool> start(uint64_t now_ns);
   /// Applies events to the tree and queues their records.
-  void apply(const std::vector<events::Event>& batch, uint64_t now_ns);
+  void apply(const std::vector<core::Event>& batch, uint64_t now_ns);
   /// Commits what is queued when the batch is due (or `force`). A failed
   /// write keeps the records (bounded) and is retried at the next call.
   void flush(uint64_t now_ns, bool force = false);
@@ -49,9 +49,9 @@ class Recorder {
   std::string take_notice() { return std::move(notice_); }
 
  private:
-  void on_fork(const events::Event& e);
-  void on_exec(const events::Event& e);
-  void on_exit(const events::Event& e, const core::ProcessKey& key, const std::vector<core::ProcessKey>& children);
+  void on_fork(const core::Event& e);
+  void on_exec(const core::Event& e);
+  void on_exit(const core::Event& e, const core::ProcessKey& key, const std::vector<core::ProcessKey>& children);
   void on_lost(uint64_t now_ns);
   void backfill(const core::Process& p, const core::LiveProcess& live, uint64_t now_ns);
   ExecRecord evidence(const core::ProcessKey& key, uint64_t time_ns, const core::Process* known);

@@ -27,8 +27,8 @@ struct Bytes {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using lineage::core::LiveTree;
   using lineage::core::ProcessKey;
-  using lineage::events::Event;
-  using lineage::events::EventKind;
+  using lineage::core::Event;
+  using lineage::core::EventKind;
   Bytes in{data, size};
   LiveTree tree(8 + in.next() % 8, 1000, in.next() % 6);
   uint64_t t = 1;

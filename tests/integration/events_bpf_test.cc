@@ -105,9 +105,9 @@ pid_t double_fork(pid_t* grandchild) {
 }
 
 struct Seen {
-  const Event* fork = nullptr;
-  const Event* exec = nullptr;
-  const Event* exit = nullptr;
+  const core::Event* fork = nullptr;
+  const core::Event* exec = nullptr;
+  const core::Event* exit = nullptr;
   bool complete = false;
 };
 
@@ -136,7 +136,7 @@ class BpfSourceTest : public ::testing::Test {
   }
 
   std::unique_ptr<BpfEventSource> source_;
-  std::vector<Event> events_;
+  std::vector<core::Event> events_;
 };
 
 TEST(SplitArgs, KernelLayout) {
@@ -185,14 +185,14 @@ TEST_F(BpfSourceTest, SeesEveryForkExecExitOfShortLivedProcesses) {
   size_t complete = 0, scanned = 0;
   auto done = [&] {
     for (; scanned < events_.size(); ++scanned) {
-      const Event& e = events_[scanned];
+      const core::Event& e = events_[scanned];
       auto it = seen.find(e.pid);
       if (it == seen.end()) continue;
       Seen& s = it->second;
-      if (e.kind == EventKind::kFork && !s.fork) s.fork = &e;
+      if (e.kind == core::EventKind::kFork && !s.fork) s.fork = &e;
       if (s.fork && e.start_time_ns == s.fork->start_time_ns) {
-        if (e.kind == EventKind::kExec && !s.exec) s.exec = &e;
-        if (e.kind == EventKind::kExit && !s.exit) s.exit = &e;
+        if (e.kind == core::EventKind::kExec && !s.exec) s.exec = &e;
+        if (e.kind == core::EventKind::kExit && !s.exit) s.exit = &e;
       }
       // The grandchild is still running `sleep 3`: no exit expected.
       if (!s.complete && s.fork && s.exec && (s.exit || e.pid == grandchild)) {
@@ -292,8 +292,8 @@ TEST_F(BpfSourceTest, ReportsWhatTheRingBufferCouldNotHold) {
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(source_->poll(events_, 10).ok());
   }
-  for (const Event& e : events_)
-    if (e.kind == EventKind::kLost) reported += e.lost;
+  for (const core::Event& e : events_)
+    if (e.kind == core::EventKind::kLost) reported += e.lost;
   EXPECT_GT(reported, 100u);  // 150 events of ours, a page holds a handful
   // GE: other processes on the machine may lose more after the last poll.
   EXPECT_GE(source_->stats().lost, reported);
@@ -332,17 +332,17 @@ TEST_F(BpfSourceTest, ExecFromNonLeaderThread) {
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
-  const Event* exec = nullptr;
-  const Event* exit = nullptr;
+  const core::Event* exec = nullptr;
+  const core::Event* exit = nullptr;
   size_t scanned = 0;
   events_.reserve(1 << 16);
   poll_until(
       [&] {
         for (; scanned < events_.size() && scanned < (1 << 16); ++scanned) {
-          const Event& e = events_[scanned];
+          const core::Event& e = events_[scanned];
           if (e.pid != pid) continue;
-          if (e.kind == EventKind::kExec) exec = &e;
-          if (e.kind == EventKind::kExit) exit = &e;
+          if (e.kind == core::EventKind::kExec) exec = &e;
+          if (e.kind == core::EventKind::kExit) exit = &e;
         }
         return exec && exit;
       },
@@ -356,8 +356,8 @@ TEST_F(BpfSourceTest, ExecFromNonLeaderThread) {
   // Only the process exit is reported, not the threads' (the leader thread
   // died in de_thread()).
   int exits = 0;
-  for (const Event& e : events_)
-    if (e.pid == pid && e.kind == EventKind::kExit) ++exits;
+  for (const core::Event& e : events_)
+    if (e.pid == pid && e.kind == core::EventKind::kExit) ++exits;
   EXPECT_EQ(exits, 1);
 }
 
@@ -421,18 +421,18 @@ TEST_F(BpfSourceTest, SubreaperReparentingAndExecIdentity) {
   ::unlink(script);
   const pid_t m = mg[0], g = mg[1];
 
-  const Event *m_exit = nullptr, *g_exit = nullptr, *g_exec = nullptr, *t_exec = nullptr, *s_exit = nullptr;
+  const core::Event *m_exit = nullptr, *g_exit = nullptr, *g_exec = nullptr, *t_exec = nullptr, *s_exit = nullptr;
   size_t scanned = 0;
   events_.reserve(1 << 16);
   poll_until(
       [&] {
         for (; scanned < events_.size() && scanned < (1 << 16); ++scanned) {
-          const Event& e = events_[scanned];
-          if (e.kind == EventKind::kExit && e.pid == m) m_exit = &e;
-          if (e.kind == EventKind::kExit && e.pid == g) g_exit = &e;
-          if (e.kind == EventKind::kExit && e.pid == s) s_exit = &e;
-          if (e.kind == EventKind::kExec && e.pid == g) g_exec = &e;
-          if (e.kind == EventKind::kExec && e.pid == t) t_exec = &e;
+          const core::Event& e = events_[scanned];
+          if (e.kind == core::EventKind::kExit && e.pid == m) m_exit = &e;
+          if (e.kind == core::EventKind::kExit && e.pid == g) g_exit = &e;
+          if (e.kind == core::EventKind::kExit && e.pid == s) s_exit = &e;
+          if (e.kind == core::EventKind::kExec && e.pid == g) g_exec = &e;
+          if (e.kind == core::EventKind::kExec && e.pid == t) t_exec = &e;
         }
         return m_exit && g_exit && g_exec && t_exec && s_exit;
       },
@@ -457,7 +457,7 @@ TEST_F(BpfSourceTest, SubreaperReparentingAndExecIdentity) {
   EXPECT_EQ(t_exec->interpreter.rfind("/lib", 0), 0u) << t_exec->interpreter;  // the ELF's loader
 
   core::LiveTree tree;
-  for (const Event& e : events_) tree.apply(e);
+  for (const core::Event& e : events_) tree.apply(e);
   const core::LiveProcess* gp = tree.find({g, g_exit->start_time_ns});
   ASSERT_NE(gp, nullptr);
   auto after = tree.at(gp->key, m_exit->time_ns + 1);
@@ -521,8 +521,8 @@ TEST_F(BpfSourceTest, GroupDeathIsOneExit) {
   poll_until(
       [&] {
         for (; scanned < events_.size(); ++scanned) {
-          const Event& e = events_[scanned];
-          if (e.kind == EventKind::kExit && !e.thread) ++exits[e.pid];
+          const core::Event& e = events_[scanned];
+          if (e.kind == core::EventKind::kExit && !e.thread) ++exits[e.pid];
         }
         for (pid_t p : pids)
           if (exits[p] == 0) return false;
@@ -531,8 +531,8 @@ TEST_F(BpfSourceTest, GroupDeathIsOneExit) {
       std::chrono::seconds(5));
   poll_until([] { return false; }, std::chrono::milliseconds(300));  // any late duplicate
   for (; scanned < events_.size(); ++scanned) {
-    const Event& e = events_[scanned];
-    if (e.kind == EventKind::kExit && !e.thread) ++exits[e.pid];
+    const core::Event& e = events_[scanned];
+    if (e.kind == core::EventKind::kExit && !e.thread) ++exits[e.pid];
   }
   for (pid_t p : pids) EXPECT_EQ(exits[p], 1) << "pid " << p;
 }

@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/clock.h"
 #include "events/netlink_source.h"
 #include "events/poll_source.h"
 #include "procfs/reader.h"
@@ -58,20 +59,20 @@ std::pair<pid_t, pid_t> spawn_double_fork() {
 }
 
 struct Seen {
-  const Event* fork = nullptr;
-  const Event* exec = nullptr;
-  const Event* exit = nullptr;
+  const core::Event* fork = nullptr;
+  const core::Event* exec = nullptr;
+  const core::Event* exit = nullptr;
 };
 
-std::map<int32_t, Seen> index_events(const std::vector<Event>& events) {
+std::map<int32_t, Seen> index_events(const std::vector<core::Event>& events) {
   std::map<int32_t, Seen> by_pid;
-  for (const Event& e : events) {
+  for (const core::Event& e : events) {
     Seen& s = by_pid[e.pid];
     switch (e.kind) {
-      case EventKind::kFork: s.fork = &e; break;
-      case EventKind::kExec: s.exec = &e; break;
-      case EventKind::kExit: s.exit = &e; break;
-      case EventKind::kLost: break;
+      case core::EventKind::kFork: s.fork = &e; break;
+      case core::EventKind::kExec: s.exec = &e; break;
+      case core::EventKind::kExit: s.exit = &e; break;
+      case core::EventKind::kLost: break;
     }
   }
   return by_pid;
@@ -105,7 +106,7 @@ TEST(NetlinkEventSource, SeesForkExecExitOfSpawnedProcesses) {
   ASSERT_GT(grandchild, 0);
 
   // Collect until every spawned process is complete, for at most 5 s.
-  std::vector<Event> events;
+  std::vector<core::Event> events;
   auto complete = [&] {
     auto seen = index_events(events);
     for (pid_t pid : trues) {
@@ -163,7 +164,7 @@ TEST(NetlinkEventSource, SeesForkExecExitOfSpawnedProcesses) {
   EXPECT_NE(seen[grandchild].fork->start_time_ns, 0u) << "alive for 5 s: its stat is readable";
   EXPECT_EQ(seen[grandchild].fork->ppid, child) << "the fork-time parent, not the reaper";
   ASSERT_NE(seen[grandchild].exec, nullptr);
-  const Event& sleep_exec = *seen[grandchild].exec;
+  const core::Event& sleep_exec = *seen[grandchild].exec;
   EXPECT_TRUE(sleep_exec.from_proc);
   ASSERT_EQ(sleep_exec.argv, (std::vector<std::string>{"/bin/sleep", "5"}));
   EXPECT_EQ(sleep_exec.comm, "sleep");
@@ -174,10 +175,8 @@ TEST(NetlinkEventSource, SeesForkExecExitOfSpawnedProcesses) {
   EXPECT_EQ(sleep_exec.start_time_ns, seen[grandchild].fork->start_time_ns) << "one identity";
 
   // Event times are CLOCK_BOOTTIME, the clock of /proc start times.
-  timespec boot{};
-  ::clock_gettime(CLOCK_BOOTTIME, &boot);
-  uint64_t boot_ns = static_cast<uint64_t>(boot.tv_sec) * 1'000'000'000ull + boot.tv_nsec;
-  const Event& fork = *seen[grandchild].fork;
+  uint64_t boot_ns = core::boot_now_ns();
+  const core::Event& fork = *seen[grandchild].fork;
   EXPECT_LE(fork.time_ns, boot_ns);
   EXPECT_GT(fork.time_ns + 10'000'000'000ull, boot_ns);
   EXPECT_LE(fork.start_time_ns, fork.time_ns + 10'000'000ull) << "within a clock tick";
@@ -248,7 +247,7 @@ TEST(PollEventSource, SeesNewAndVanishedProcesses) {
 
   pid_t pid = spawn("/bin/sleep", "3");
   ASSERT_GT(pid, 0);
-  std::vector<Event> events;
+  std::vector<core::Event> events;
   // sleep must have exec'd before the scan that sees it: two scans.
   for (int i = 0; i < 2; ++i) ASSERT_TRUE(source.poll(events, 1000).ok());
   auto seen = index_events(events);

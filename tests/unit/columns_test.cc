@@ -65,7 +65,7 @@ TEST(Format, StatFlags) {
 }
 
 TEST(Columns, CpuAndMemoryPercent) {
-  procfs::SystemInfo sys;
+  core::SystemInfo sys;
   sys.boot_ns_now = 200'000'000'000;  // 200 s after boot
   sys.mem_total_kb = 1000;
   sys.page_size = 4096;

@@ -90,7 +90,7 @@ class ContainerDetector : public ::testing::Test {
 
   FakeProcfs fake_;
   procfs::ProcReader reader_ = std::move(*procfs::ProcReader::open(fake_.root()));
-  procfs::SystemInfo sys_ = reader_.system_info();
+  core::SystemInfo sys_ = reader_.system_info();
   std::string dir_ = fake_.root() + "/fixture";
   Paths paths_;
   // Launcher executables and cgroups trusted: verification has its own tests.

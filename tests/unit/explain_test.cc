@@ -30,7 +30,7 @@ using testing::proc;
 struct Fixture {
   FakeProcfs fs;
   procfs::ProcReader reader = std::move(*procfs::ProcReader::open(fs.root()));
-  procfs::SystemInfo sys = reader.system_info();
+  core::SystemInfo sys = reader.system_info();
   Paths paths;
   // Launchers are judged by path here; the real check is tested on real
   // files in tests/integration/verify_test.cc.

@@ -25,8 +25,8 @@ void operator delete(void* p, size_t) noexcept { std::free(p); }
 namespace lineage::core {
 namespace {
 
-using events::Event;
-using events::EventKind;
+using core::Event;
+using core::EventKind;
 
 Event event(EventKind kind, uint64_t t, int pid, int ppid = 0) {
   Event e;

@@ -19,7 +19,7 @@ constexpr uint64_t kS = 1'000'000'000;
 void replay(LiveTree& tree, const std::string& lines) {
   std::istringstream in(lines);
   events::ReplayEventSource source(in);
-  std::vector<events::Event> evs;
+  std::vector<core::Event> evs;
   ASSERT_TRUE(source.poll(evs, 0));
   ASSERT_EQ(source.malformed(), 0u);
   for (const auto& e : evs) tree.apply(e);
@@ -176,8 +176,8 @@ TEST(LiveTree, ReuseWithAMissedExitClosesTheOldProcess) {
 TEST(LiveTree, IdentityFieldsAreVersioned) {
   LiveTree tree;
   replay(tree, fork(1 * kS, 1, 0) + fork(2 * kS, 70, 1));
-  events::Event e;
-  e.kind = events::EventKind::kExec;
+  core::Event e;
+  e.kind = core::EventKind::kExec;
   e.time_ns = 3 * kS;
   e.pid = e.tid = 70;
   e.uid = 1000;
@@ -314,8 +314,8 @@ TEST(LiveTree, ThreadsAreTrackedWithinTheirBudget) {
 TEST(LiveTree, ImageIdentityAndInterpreterAreVersioned) {
   LiveTree tree(3);
   replay(tree, fork(1 * kS, 1, 0) + fork(2 * kS, 60, 1));
-  events::Event e;
-  e.kind = events::EventKind::kExec;
+  core::Event e;
+  e.kind = core::EventKind::kExec;
   e.pid = e.tid = 60;
   e.time_ns = 3 * kS;
   e.exe = "/srv/deploy.sh";
@@ -430,8 +430,8 @@ TEST(LiveTree, EventAfterBootstrapMatchesTheTickStartTime) {
 }
 
 TEST(EventJson, RoundTripsAndRejectsGarbage) {
-  events::Event e;
-  e.kind = events::EventKind::kExec;
+  core::Event e;
+  e.kind = core::EventKind::kExec;
   e.time_ns = 42;
   e.pid = 7;
   e.tid = 8;
@@ -452,15 +452,15 @@ TEST(EventJson, RoundTripsAndRejectsGarbage) {
   EXPECT_EQ(back->exe_ctime_ns, 99u);
   EXPECT_EQ(back->interpreter, "/bin/sh");
   EXPECT_EQ(back->gid, 5u);
-  events::Event reaped;
-  reaped.kind = events::EventKind::kExit;
+  core::Event reaped;
+  reaped.kind = core::EventKind::kExit;
   reaped.thread = true;
   reaped.reaper_pid = 77;
   back = events::from_json_line(events::to_json_line(reaped));
   EXPECT_TRUE(back->thread);
   EXPECT_EQ(back->reaper_pid, 77);
-  events::Event killed;
-  killed.kind = events::EventKind::kExit;
+  core::Event killed;
+  killed.kind = core::EventKind::kExit;
   killed.exit_code = 9;  // SIGKILL
   auto k = nlohmann::json::parse(events::to_json_line(killed));
   EXPECT_EQ(k["signal"], 9);

@@ -1,8 +1,8 @@
-#include "cli/targets.h"
+#include "resolve/targets.h"
 
 #include <gtest/gtest.h>
 
-namespace lineage::cli {
+namespace lineage::resolve {
 namespace {
 
 core::Process make(int32_t pid, std::string comm, std::vector<std::string> argv) {
@@ -118,4 +118,4 @@ TEST(ResolveTarget, ExplicitPidFormRejectsNames) {
 }
 
 }  // namespace
-}  // namespace lineage::cli
+}  // namespace lineage::resolve

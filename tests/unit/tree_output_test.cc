@@ -75,7 +75,7 @@ TEST(TreeOutput, AsciiCompactKernelCustomColumns) {
 }
 
 TEST(TreeOutput, TargetShowsAncestorsAndSubtree) {
-  expect_golden("tree_target.txt", run([](TreeOptions& o) { o.target = TargetSpec{TargetKind::kAuto, "210"}; }));
+  expect_golden("tree_target.txt", run([](TreeOptions& o) { o.target = resolve::TargetSpec{resolve::TargetKind::kAuto, "210"}; }));
 }
 
 TEST(TreeOutput, SortUserFilterAndWidth) {
@@ -131,11 +131,11 @@ TEST(TreeOutput, BadInputIsAUsageError) {
   o.columns = "pid,nope";
   EXPECT_EQ(run_tree(o).error().kind, ErrorKind::kUsage);
   o.columns.clear();
-  o.target = TargetSpec{TargetKind::kAuto, "0"};
+  o.target = resolve::TargetSpec{resolve::TargetKind::kAuto, "0"};
   EXPECT_EQ(run_tree(o).error().kind, ErrorKind::kUsage);
-  o.target = TargetSpec{TargetKind::kAuto, "4242"};
+  o.target = resolve::TargetSpec{resolve::TargetKind::kAuto, "4242"};
   EXPECT_EQ(run_tree(o).error().kind, ErrorKind::kNotFound);
-  o.target = TargetSpec{TargetKind::kAuto, "no-such-name"};
+  o.target = resolve::TargetSpec{resolve::TargetKind::kAuto, "no-such-name"};
   EXPECT_EQ(run_tree(o).error().kind, ErrorKind::kNotFound);
 }
 

@@ -30,7 +30,7 @@ core::Process proc(int32_t pid, int32_t ppid, std::string exe, std::vector<std::
 struct Fixture {
   FakeProcfs fs;
   procfs::ProcReader reader = std::move(*procfs::ProcReader::open(fs.root()));
-  procfs::SystemInfo sys = reader.system_info();
+  core::SystemInfo sys = reader.system_info();
   Paths paths;
   FakeVerifier verifier;
   std::vector<Source> detect(const std::vector<core::Process>& chain) {

@@ -30,7 +30,7 @@ using testing::FakeProcfs;
 //               └─ 300 python3 app.py  argv with a zero width space and an ESC
 struct Fixture {
   FakeProcfs fs{1000.0};
-  procfs::SystemInfo sys;
+  core::SystemInfo sys;
   explain::Report report;
 
   Fixture() {

@@ -1,4 +1,4 @@
-#include "cli/targets.h"
+#include "resolve/targets.h"
 
 #include <algorithm>
 #include <charconv>
@@ -7,7 +7,7 @@
 
 #include "output/sanitize.h"
 
-namespace lineage::cli {
+namespace lineage::resolve {
 
 bool looks_like_pid(const std::string& text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -84,4 +84,4 @@ Result<std::vector<size_t>> resolve_target(const core::ProcessTree& tree, const 
   return matches;
 }
 
-}  // namespace lineage::cli
+}  // namespace lineage::resolve

@@ -6,7 +6,7 @@
 #include "core/process_tree.h"
 #include "core/result.h"
 
-namespace lineage::cli {
+namespace lineage::resolve {
 
 enum class TargetKind { kAuto, kPid, kName };
 
@@ -34,4 +34,4 @@ inline bool is_pid_target(const TargetSpec& spec) {
 Result<std::vector<size_t>> resolve_target(const core::ProcessTree& tree, const TargetSpec& spec,
                                            int32_t self_pid);
 
-}  // namespace lineage::cli
+}  // namespace lineage::resolve

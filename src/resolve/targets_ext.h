@@ -7,7 +7,7 @@
 #include "explain/context.h"
 #include "procfs/reader.h"
 
-namespace lineage::cli {
+namespace lineage::resolve {
 
 /// "8080" or "tcp/8080": the processes holding sockets on that local port,
 /// listeners first.
@@ -18,4 +18,4 @@ Result<std::vector<int32_t>> resolve_file(const procfs::ProcReader& reader, cons
 Result<std::vector<int32_t>> resolve_container(const procfs::ProcReader& reader, const explain::Paths& paths,
                                                const std::string& name_or_id);
 
-}  // namespace lineage::cli
+}  // namespace lineage::resolve

@@ -1,4 +1,4 @@
-#include "cli/targets_ext.h"
+#include "resolve/targets_ext.h"
 
 #include <unistd.h>
 
@@ -18,7 +18,7 @@
 #include "output/sanitize.h"
 #include "procfs/net.h"
 
-namespace lineage::cli {
+namespace lineage::resolve {
 namespace {
 
 bool is_hex(std::string_view s) {
@@ -208,4 +208,4 @@ Result<std::vector<int32_t>> resolve_file(const procfs::ProcReader& reader, cons
   return pids;
 }
 
-}  // namespace lineage::cli
+}  // namespace lineage::resolve

@@ -1,15 +1,12 @@
 #pragma once
-// Kernel process events, as every source delivers them. One clock:
+// Kernel process events: the model's input vocabulary, as every source in
+// src/events delivers them and the live tree consumes them. One clock:
 // boot-relative nanoseconds (CLOCK_BOOTTIME), the clock of /proc start times.
 #include <cstdint>
-#include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
 
-#include "core/result.h"
-
-namespace lineage::events {
+namespace lineage::core {
 
 enum class EventKind : uint8_t {
   kFork,  // pid (a new process) forked from ppid; with `thread`, thread tid started in pid
@@ -48,20 +45,4 @@ struct Event {
   bool from_proc = false;      // details filled from /proc after the event (may be late)
 };
 
-struct SourceStats {
-  uint64_t forks = 0, execs = 0, exits = 0;
-  uint64_t lost = 0;        // events the source knows it lost
-};
-
-/// A stream of process events.
-class EventSource {
- public:
-  virtual ~EventSource() = default;
-  virtual std::string_view name() const = 0;
-  /// Waits up to timeout_ms for events and appends them to out (oldest
-  /// first). Returns the number appended; an error is fatal for the source.
-  virtual Result<size_t> poll(std::vector<Event>& out, int timeout_ms) = 0;
-  virtual SourceStats stats() const = 0;
-};
-
-}  // namespace lineage::events
+}  // namespace lineage::core
