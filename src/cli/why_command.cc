@@ -21,28 +21,6 @@
 namespace lineage::cli {
 namespace {
 
-// A name matching several processes is ambiguous unless --all.
-Result<std::vector<int32_t>> resolve_name(const procfs::ProcReader& reader, const std::string& name,
-                                          bool exact, bool all) {
-  core::ProcessTree tree(reader.scan(core::kFieldStat | core::kFieldCmdline));
-  auto found = resolve::resolve_target(tree, {resolve::TargetKind::kName, name, exact}, static_cast<int32_t>(::getpid()));
-  if (!found) return found.error();
-  std::vector<int32_t> pids;
-  for (size_t i : *found) pids.push_back(tree.at(i).pid());
-  if (pids.size() > 1 && !all) {
-    std::string list;
-    for (size_t k = 0; k < found->size() && k < 20; ++k) {
-      const auto& p = tree.at((*found)[k]);
-      list += fmt::format("\n  {:>2}. {:>7}  {}", k + 1, p.pid(), output::escape_text(p.command_line()));
-    }
-    if (found->size() > 20) list += fmt::format("\n  ... and {} more", found->size() - 20);
-    return Error{ErrorKind::kUsage,
-                 fmt::format("'{}' matches {} processes; give a pid, --exact, or --all:{}",
-                             output::escape_text(name), pids.size(), list)};
-  }
-  return pids;
-}
-
 Result<std::vector<int32_t>> resolve_one(const procfs::ProcReader& reader, const WhyOptions& o,
                                          resolve::TargetKind kind, const std::string& text) {
   if (kind == resolve::TargetKind::kPid) {
@@ -50,7 +28,7 @@ Result<std::vector<int32_t>> resolve_one(const procfs::ProcReader& reader, const
     if (!pid) return pid.error();
     return std::vector<int32_t>{*pid};
   }
-  return resolve_name(reader, text, o.exact, o.all);
+  return resolve::resolve_name(reader, text, o.exact, o.all);
 }
 
 struct Resolved {

@@ -17,6 +17,7 @@
 #endif
 #include "output/sanitize.h"
 #include "procfs/net.h"
+#include "resolve/targets.h"
 
 namespace lineage::resolve {
 namespace {
@@ -204,6 +205,27 @@ Result<std::vector<int32_t>> resolve_file(const procfs::ProcReader& reader, cons
                                output::escape_text(path), stats.denied)};
     }
     return not_found(fmt::format("no process uses {}", output::escape_text(path)));
+  }
+  return pids;
+}
+
+Result<std::vector<int32_t>> resolve_name(const procfs::ProcReader& reader, const std::string& name,
+                                          bool exact, bool all) {
+  core::ProcessTree tree(reader.scan(core::kFieldStat | core::kFieldCmdline));
+  auto found = resolve_target(tree, {TargetKind::kName, name, exact}, static_cast<int32_t>(::getpid()));
+  if (!found) return found.error();
+  std::vector<int32_t> pids;
+  for (size_t i : *found) pids.push_back(tree.at(i).pid());
+  if (pids.size() > 1 && !all) {
+    std::string list;
+    for (size_t k = 0; k < found->size() && k < 20; ++k) {
+      const auto& p = tree.at((*found)[k]);
+      list += fmt::format("\n  {:>2}. {:>7}  {}", k + 1, p.pid(), output::escape_text(p.command_line()));
+    }
+    if (found->size() > 20) list += fmt::format("\n  ... and {} more", found->size() - 20);
+    return Error{ErrorKind::kUsage,
+                 fmt::format("'{}' matches {} processes; give a pid, --exact, or --all:{}",
+                             output::escape_text(name), pids.size(), list)};
   }
   return pids;
 }

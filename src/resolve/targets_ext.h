@@ -1,5 +1,6 @@
 #pragma once
-// Targets that need more than the process table: ports, files, containers.
+// Targets that need more than one process table: names scanned from /proc,
+// ports, files, containers.
 #include <string>
 #include <vector>
 
@@ -9,6 +10,11 @@
 
 namespace lineage::resolve {
 
+/// Processes whose comm or command line matches name (see resolve_target),
+/// scanned from /proc. Several matches are a usage error listing them
+/// (ambiguous), unless all.
+Result<std::vector<int32_t>> resolve_name(const procfs::ProcReader& reader, const std::string& name, bool exact,
+                                          bool all);
 /// "8080" or "tcp/8080": the processes holding sockets on that local port,
 /// listeners first.
 Result<std::vector<int32_t>> resolve_port(const procfs::ProcReader& reader, const std::string& port);
