@@ -6,7 +6,7 @@ FUZZ_SECONDS ?= 30
 
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps configure build lineage run test unit sanitize fuzz bench clean
+.PHONY: all deps configure build lineage run install test unit sanitize fuzz bench clean
 
 all: build
 
@@ -26,6 +26,12 @@ lineage: configure
 # Exit 1 means "ok, with warnings" (see README), not a failure.
 run: lineage
 	@./$(BUILD)/lineage $(ARGS) || [ $$? -eq 1 ]
+
+# The binary, man page, completions and the lineage-record unit (installed,
+# not enabled) under CMAKE_INSTALL_PREFIX (default /usr/local). Staging:
+# `make install DESTDIR=/tmp/stage`.
+install: build
+	cmake --install $(BUILD)
 
 # The whole suite: unit + integration tests, then the same under
 # ASan+UBSan (clang), then every fuzz target for FUZZ_SECONDS each.
