@@ -80,7 +80,7 @@ quote() { local out="" a; for a in "$@"; do out+="${out:+ }$(printf '%q' "$a")";
 hf() { # hf JSON NAME CMD... : one hyperfine run, in the background for signals
     local json=$1
     shift
-    hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$json" "$@" >&2 &
+    hyperfine -N -i --warmup 2 --runs "$RUNS" --export-json "$json" "$@" >&2 &
     hf_pid=$!
     local rc=0
     wait "$hf_pid" || rc=$?
