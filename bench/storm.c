@@ -1,6 +1,7 @@
 /*
- * storm RATE SECONDS [DEPTH] -- a process storm with ground truth, for
- * measuring what `lineage watch` (and its peers) see.
+ * storm [-f] [-a NARGS] RATE SECONDS [DEPTH] -- a process storm with ground
+ * truth, for measuring what `lineage watch` / `lineage record` (and their
+ * peers) see.
  *
  * Spawns RATE short-lived processes per second for SECONDS: each is a fork
  * plus execv("/bin/true", {"/bin/true", "storm-<seq>", NULL}), seq = 1, 2, ...
@@ -8,6 +9,10 @@
  * intermediate, which forks the next one (DEPTH-1 intermediates in all) and
  * exits at once; the last intermediate forks the child that execs /bin/true.
  * The ground truth is the true processes only, not the intermediates.
+ * -a NARGS: the true process gets NARGS arguments (default 1): storm-<seq>
+ * then "-x", "arg3", "arg4", ... (short, the same every time).
+ * -f (fork only): the true process does not exec; it _exit(0)s at once
+ * (this machine forks several times faster than it execs).
  *
  * RATE > 0: one worker paced with clock_nanosleep(TIMER_ABSTIME) on an
  * absolute schedule (spawn i is due at t0 + i/RATE).  When it falls behind
@@ -60,6 +65,10 @@ struct shared {
 
 static struct shared *sh;
 static int depth = 1;
+static int nargs = 1;       /* arguments after argv[0] */
+static int fork_only = 0;   /* -f: no exec */
+
+#define MAX_ARGS 16
 
 static int64_t now_ns(void)
 {
@@ -89,9 +98,19 @@ static pid_t fork_retry(void)
 /* In the process that becomes the true one: exec, or report failure. */
 static void become_true(long seq)
 {
-    char arg[32];
+    if (fork_only)
+        _exit(0);
+    char arg[32], extra[MAX_ARGS][8];
+    char *av[MAX_ARGS + 2] = {"/bin/true", arg};
     snprintf(arg, sizeof arg, "storm-%ld", seq);
-    char *const av[] = {"/bin/true", arg, NULL};
+    for (int i = 2; i <= nargs; i++) {
+        if (i == 2)
+            snprintf(extra[i], sizeof extra[i], "-x");
+        else
+            snprintf(extra[i], sizeof extra[i], "arg%d", i);
+        av[i] = extra[i];
+    }
+    av[nargs + 1] = NULL;
     execv("/bin/true", av);
     _exit(127);
 }
@@ -187,8 +206,25 @@ static void worker(double rate, int64_t t0, int64_t end_ns)
 
 int main(int argc, char **argv)
 {
+    int opt;
+    while ((opt = getopt(argc, argv, "+fa:")) != -1) {
+        if (opt == 'f') {
+            fork_only = 1;
+        } else if (opt == 'a') {
+            nargs = atoi(optarg);
+            if (nargs < 1 || nargs > MAX_ARGS) {
+                fprintf(stderr, "storm: -a needs 1..%d\n", MAX_ARGS);
+                return 2;
+            }
+        } else {
+            return 2;
+        }
+    }
+    argc -= optind - 1;
+    argv += optind - 1;
     if (argc < 3 || argc > 4) {
-        fprintf(stderr, "usage: %s RATE SECONDS [DEPTH]   (RATE 0: as fast as possible)\n",
+        fprintf(stderr,
+                "usage: %s [-f] [-a NARGS] RATE SECONDS [DEPTH]   (RATE 0: as fast as possible)\n",
                 argv[0]);
         return 2;
     }
@@ -261,9 +297,10 @@ int main(int argc, char **argv)
     }
     double el = (double)(now_ns() - t0) / 1e9; /* includes the final reaping */
     fprintf(stderr,
-            "storm: requested %s/s for %g s, depth %d, %d worker(s): spawned %ld "
+            "storm: requested %s/s for %g s, depth %d, %d worker(s)%s: spawned %ld "
             "(done in %.3f s), achieved %.1f/s",
-            rate > 0 ? argv[1] : "max", secs, depth, nw, n, el, (double)n / secs);
+            rate > 0 ? argv[1] : "max", secs, depth, nw, fork_only ? ", fork only" : "", n, el,
+            (double)n / secs);
     if (sh->failed || missing)
         fprintf(stderr, "; %ld failed, %ld without a recorded pid", sh->failed, missing);
     fprintf(stderr, "\n");

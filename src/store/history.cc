@@ -33,6 +33,64 @@ std::optional<T> opt_as(const Stmt& s, int col) {
   return static_cast<T>(s.i64(col));
 }
 
+// The statements that complete a recorded process: its execs and its
+// re-parentings, prepared once per load.
+struct Readers {
+  Stmt execs, parents;
+
+  static Result<Readers> prepare(const Db& db) {
+    auto e = db.prepare(
+        "SELECT e.time_ns, (SELECT text FROM comms WHERE id=e.comm), (SELECT text FROM paths WHERE id=e.exe), "
+        "(SELECT text FROM argvs WHERE id=e.argv), (SELECT text FROM paths WHERE id=e.interpreter), e.dev, e.ino, "
+        "e.uid, e.gid, e.ruid, (SELECT text FROM paths WHERE id=e.cwd), (SELECT text FROM paths WHERE id=e.cgroup), "
+        "(SELECT text FROM envs WHERE id=e.env), e.sid, e.pgid, e.tty, e.login_uid, e.verified, "
+        "(SELECT text FROM paths WHERE id=e.unverified), e.exe_deleted, e.cwd IS NULL, e.cgroup IS NULL "
+        "FROM execs e WHERE e.process=?1 ORDER BY e.time_ns");
+    if (!e) return e.error();
+    auto c = db.prepare("SELECT time_ns, value FROM changes WHERE process=?1 AND kind=?2 ORDER BY time_ns");
+    if (!c) return c.error();
+    return Readers{std::move(*e), std::move(*c)};
+  }
+
+  Result<bool> fill(const Db& db, RecordedProcess& p) {
+    Stmt& e = execs;
+    e.reset();
+    e.bind(1, p.row);
+    int rc;
+    while ((rc = e.step()) == SQLITE_ROW) {
+      RecordedExec x;
+      x.time_ns = static_cast<uint64_t>(e.i64(0));
+      x.comm = e.text(1);
+      x.exe = e.text(2);
+      x.argv = split_nul(e.text(3));
+      x.interpreter = e.text(4);
+      x.dev = static_cast<uint64_t>(e.i64(5));
+      x.ino = static_cast<uint64_t>(e.i64(6));
+      x.uid = static_cast<uint32_t>(e.i64(7));
+      x.gid = static_cast<uint32_t>(e.i64(8));
+      x.ruid = opt_as<uint32_t>(e, 9);
+      if (e.i64(20) == 0) x.cwd = e.text(10);
+      if (e.i64(21) == 0) x.cgroup = e.text(11);
+      x.env = split_nul(e.text(12));
+      x.sid = opt_as<int32_t>(e, 13);
+      x.pgid = opt_as<int32_t>(e, 14);
+      x.tty = opt_as<int32_t>(e, 15);
+      x.login_uid = opt_as<uint32_t>(e, 16);
+      if (!e.is_null(17)) x.verified = e.i64(17) != 0;
+      x.unverified_reason = e.text(18);
+      x.exe_deleted = e.i64(19) != 0;
+      p.execs.push_back(std::move(x));
+    }
+    if (rc != SQLITE_DONE) return db.error("read", rc);
+    Stmt& c = parents;
+    c.reset();
+    c.bind(1, p.row).bind(2, int64_t{kChangeParent});
+    while ((rc = c.step()) == SQLITE_ROW) p.parents.emplace_back(static_cast<uint64_t>(c.i64(0)), c.i64(1));
+    if (rc != SQLITE_DONE) return db.error("read", rc);
+    return true;
+  }
+};
+
 }  // namespace
 
 const RecordedExec* RecordedProcess::exec_at(uint64_t boot_ns) const {
@@ -68,6 +126,12 @@ Result<History> History::open(const std::string& path) {
   if (!db) return db.error();
   History h;
   h.db_ = std::move(*db);
+  // Reads through mmap rather than a read() per 4 KiB page, and a cache big
+  // enough for a scan's indexes: a full scan of 1,000,000 processes took
+  // 170 ms of read()s; the count of rows, 22 ms. Neither writes the file.
+  for (const char* pragma : {"PRAGMA mmap_size=1073741824", "PRAGMA cache_size=-16384", "PRAGMA temp_store=MEMORY"}) {
+    (void)h.db_.exec(pragma);
+  }
   return h;
 }
 
@@ -100,54 +164,21 @@ Result<std::vector<RecordedProcess>> History::load(Stmt& s) const {
   }
   s.reset();
   if (rc != SQLITE_DONE) return db_.error("read", rc);
+  if (out.empty()) return out;
+  // Two statements for all the rows (tree --at loads thousands): preparing
+  // them per process cost more than running them.
+  auto readers = Readers::prepare(db_);
+  if (!readers) return readers.error();
   for (auto& p : out) {
-    if (auto r = fill(p); !r) return r.error();
+    if (auto r = readers->fill(db_, p); !r) return r.error();
   }
   return out;
 }
 
 Result<bool> History::fill(RecordedProcess& p) const {
-  auto e = db_.prepare(
-      "SELECT e.time_ns, (SELECT text FROM comms WHERE id=e.comm), (SELECT text FROM paths WHERE id=e.exe), "
-      "(SELECT text FROM argvs WHERE id=e.argv), (SELECT text FROM paths WHERE id=e.interpreter), e.dev, e.ino, "
-      "e.uid, e.gid, e.ruid, (SELECT text FROM paths WHERE id=e.cwd), (SELECT text FROM paths WHERE id=e.cgroup), "
-      "(SELECT text FROM envs WHERE id=e.env), e.sid, e.pgid, e.tty, e.login_uid, e.verified, "
-      "(SELECT text FROM paths WHERE id=e.unverified), e.exe_deleted, e.cwd IS NULL, e.cgroup IS NULL "
-      "FROM execs e WHERE e.process=?1 ORDER BY e.time_ns");
-  if (!e) return e.error();
-  e->bind(1, p.row);
-  int rc;
-  while ((rc = e->step()) == SQLITE_ROW) {
-    RecordedExec x;
-    x.time_ns = static_cast<uint64_t>(e->i64(0));
-    x.comm = e->text(1);
-    x.exe = e->text(2);
-    x.argv = split_nul(e->text(3));
-    x.interpreter = e->text(4);
-    x.dev = static_cast<uint64_t>(e->i64(5));
-    x.ino = static_cast<uint64_t>(e->i64(6));
-    x.uid = static_cast<uint32_t>(e->i64(7));
-    x.gid = static_cast<uint32_t>(e->i64(8));
-    x.ruid = opt_as<uint32_t>(*e, 9);
-    if (e->i64(20) == 0) x.cwd = e->text(10);
-    if (e->i64(21) == 0) x.cgroup = e->text(11);
-    x.env = split_nul(e->text(12));
-    x.sid = opt_as<int32_t>(*e, 13);
-    x.pgid = opt_as<int32_t>(*e, 14);
-    x.tty = opt_as<int32_t>(*e, 15);
-    x.login_uid = opt_as<uint32_t>(*e, 16);
-    if (!e->is_null(17)) x.verified = e->i64(17) != 0;
-    x.unverified_reason = e->text(18);
-    x.exe_deleted = e->i64(19) != 0;
-    p.execs.push_back(std::move(x));
-  }
-  if (rc != SQLITE_DONE) return db_.error("read", rc);
-  auto c = db_.prepare("SELECT time_ns, value FROM changes WHERE process=?1 AND kind=?2 ORDER BY time_ns");
-  if (!c) return c.error();
-  c->bind(1, p.row).bind(2, int64_t{kChangeParent});
-  while ((rc = c->step()) == SQLITE_ROW) p.parents.emplace_back(static_cast<uint64_t>(c->i64(0)), c->i64(1));
-  if (rc != SQLITE_DONE) return db_.error("read", rc);
-  return true;
+  auto readers = Readers::prepare(db_);
+  if (!readers) return readers.error();
+  return readers->fill(db_, p);
 }
 
 Result<std::optional<RecordedProcess>> History::find(int64_t boot, const core::ProcessKey& key,
@@ -190,8 +221,11 @@ Result<std::vector<RecordedProcess>> History::query(const HistoryFilter& f) cons
   std::string sql = std::string("SELECT ") + kProcessColumns + kFrom + "WHERE 1";
   if (f.pid) sql += " AND p.boot IN (SELECT id FROM boots) AND p.pid=?1";
   if (!f.name.empty()) {
-    sql += " AND (p.id IN (SELECT process FROM execs WHERE comm IN (SELECT id FROM comms WHERE instr(text, ?2) > 0))"
-           " OR p.comm IN (SELECT id FROM comms WHERE instr(text, ?2) > 0))";
+    // Candidates through the indexes on execs(comm) and processes(comm),
+    // then sorted: scanning every process and testing it took 400 ms at
+    // 1,000,000 processes.
+    sql += " AND p.id IN (SELECT process FROM execs WHERE comm IN (SELECT id FROM comms WHERE instr(text, ?2) > 0)"
+           " UNION SELECT id FROM processes WHERE comm IN (SELECT id FROM comms WHERE instr(text, ?2) > 0))";
   }
   if (!f.exe.empty()) {
     sql += " AND p.id IN (SELECT process FROM execs WHERE exe IN (SELECT id FROM paths WHERE hash=?3 AND text=?4))";
@@ -235,9 +269,15 @@ Result<std::vector<RecordedProcess>> History::alive_at(int64_t unix_ns, size_t m
 
 Result<Coverage> History::coverage() const {
   Coverage c;
+  // The newest record: the last commit of a run (a running recorder commits
+  // every second; a stopped one set stopped_ns), or the newest process row's
+  // fork if later. A max() over every process took 170 ms at 1,000,000.
   auto s = db_.prepare(
       "SELECT min(first_ns + realtime_offset_ns), "
-      "(SELECT max(coalesce(p.exit_ns, p.fork_ns) + b.realtime_offset_ns) FROM processes p JOIN boots b ON b.id=p.boot), "
+      "nullif(max(coalesce((SELECT max(coalesce(r.stopped_ns, nullif(r.updated_ns, 0), r.started_ns) + "
+      "b.realtime_offset_ns) FROM runs r JOIN boots b ON b.id=r.boot), 0), "
+      "coalesce((SELECT coalesce(p.exit_ns, p.fork_ns) + b.realtime_offset_ns FROM processes p JOIN boots b ON "
+      "b.id=p.boot ORDER BY p.id DESC LIMIT 1), 0)), 0), "
       "(SELECT count(*) FROM processes) FROM boots");
   if (!s) return s.error();
   if (s->step() == SQLITE_ROW) {

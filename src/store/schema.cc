@@ -56,6 +56,7 @@ CREATE TABLE processes(
   UNIQUE(boot, pid, start_ns)
 );
 CREATE INDEX processes_parent ON processes(parent);
+CREATE INDEX processes_comm ON processes(comm);  -- history NAME: forked, not exec'd
 CREATE TABLE execs(
   process INTEGER NOT NULL,
   time_ns INTEGER NOT NULL,
