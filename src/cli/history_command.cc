@@ -12,6 +12,7 @@
 #include "procfs/reader.h"
 #include "procfs/users.h"
 #include "store/history.h"
+#include "store/recall.h"
 #include "store/schema.h"
 
 namespace lineage::cli {
@@ -37,7 +38,12 @@ uint32_t uid_of(const RecordedProcess& p) {
 
 // Whether a process the history saw no exit for runs now: the recorder may
 // have stopped before it exited (same pid and start time in /proc).
+// The history's row of the running boot: a pid and start time of another
+// boot say nothing of what runs now.
+int64_t g_this_boot = 0;
+
 bool running_now(const RecordedProcess& p) {
+  if (p.boot != g_this_boot) return false;
   static auto reader = procfs::ProcReader::open("/proc");
   if (!reader) return false;
   auto now = reader->read(p.key.pid, core::kFieldStat);
@@ -62,7 +68,7 @@ nlohmann::ordered_json to_json(const RecordedProcess& p, procfs::UserNames& user
     if (p.status && !(p.flags & store::kFlagExitUnseen)) {
       int sig = *p.status & 0x7f;
       if (sig == 0) j["exit_code"] = (*p.status >> 8) & 0xff;
-      else j["signal"] = sig;
+      else j["exit_signal"] = sig;
     }
   }
   uint32_t uid = uid_of(p);
@@ -163,12 +169,10 @@ Result<AtTime> resolve_at(const std::string& time, const std::string& path) {
   if (*t > now) return usage_error(fmt::format("--at {} is in the future", output::escape_text(time)));
   auto h = open_history(path);
   if (!h) return h.error();
-  auto cov = h->coverage();
-  if (!cov) return cov.error();
-  if (cov->first_unix_ns == 0 || *t < cov->first_unix_ns) {
+  int64_t first = h->first_unix_ns();
+  if (first == 0 || *t < first) {
     return not_found(fmt::format("{} is before the recorded history{}", core::format_time(*t, false),
-                                 cov->first_unix_ns ? " (it begins " + core::format_time(cov->first_unix_ns, false) + ")"
-                                                    : " (it is empty)"));
+                                 first ? " (it begins " + core::format_time(first, false) + ")" : " (it is empty)"));
   }
   return AtTime{std::move(*h), *t};
 }
@@ -177,6 +181,7 @@ Result<int> run_history(const HistoryOptions& o) {
   std::string path = history_path(o.db);
   auto h = open_history(path);
   if (!h) return h.error();
+  g_this_boot = h->boot_of(store::read_boot_id("/proc"));
   procfs::UserNames users;
   if (o.descendants) return descendants(*h, o, users);
   store::HistoryFilter f;

@@ -171,6 +171,9 @@ Result<int> run_record(const RecordOptions& o) {
   }
   auto reader = procfs::ProcReader::open(o.common.proc_root);
   if (!reader) return reader.error();
+  // The database, its WAL and lock hold every command line run here: no
+  // file of ours is readable by others, whatever the caller's umask.
+  ::umask(0077);
   if (auto r = make_dir(parent_dir(o.db)); !r) return r.error();
   Lock lock = try_lock(o.db, true);
   if (lock.holder != 0) {

@@ -267,6 +267,11 @@ Result<std::vector<RecordedProcess>> History::alive_at(int64_t unix_ns, size_t m
   return load(*s);
 }
 
+int64_t History::first_unix_ns() const {
+  auto first = db_.scalar("SELECT coalesce(min(first_ns + realtime_offset_ns), 0) FROM boots");
+  return first ? *first : 0;
+}
+
 Result<Coverage> History::coverage() const {
   Coverage c;
   // The newest record: the last commit of a run (a running recorder commits

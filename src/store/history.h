@@ -98,6 +98,9 @@ class History {
   /// Every process alive at Unix time t (at most max).
   Result<std::vector<RecordedProcess>> alive_at(int64_t unix_ns, size_t max) const;
   Result<Coverage> coverage() const;
+  /// Where recording began (Unix ns; 0: nothing recorded): one small read,
+  /// unlike coverage(), which counts every process.
+  int64_t first_unix_ns() const;
   const Db& db() const { return db_; }
 
  private:

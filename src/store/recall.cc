@@ -111,8 +111,8 @@ bool HistoryRecall::alive_now(const RecordedProcess& r) const {
 
 explain::Origin HistoryRecall::origin(const core::Process& p) const {
   explain::Origin o;
-  auto cov = history_.coverage();
-  std::string since = cov && cov->first_unix_ns ? core::format_time(cov->first_unix_ns, false) : "";
+  int64_t first = history_.first_unix_ns();
+  std::string since = first ? core::format_time(first, false) : "";
   if (boot_ == 0) {
     o.note = "history has no record of this boot";
     return o;
