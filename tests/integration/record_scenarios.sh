@@ -269,8 +269,11 @@ case_cron() {
   check "$j" '.sources[] | select(.kind == "cron") | .details.line' 3 "cron source line"
   check "$j" '.sources[] | select(.kind == "cron") | .details.user' root "cron source user"
   check "$j" '.sources[] | select(.kind == "cron") | .verified' true "cron source verified"
-  check "$j" '[.chain[] | select(.exe == "/usr/sbin/cron" and .recorded == true and .alive == false)] | length >= 1' true \
-    "cron's per-job child is an exited recorded ancestor"
+  check "$j" '[.chain[] | select(.comm == "cron" and .recorded == true and .alive == false and .exit_time != null)] | length' 1 \
+    "cron's per-job child (a fork, no exec) is an exited recorded ancestor"
+  # That child never exec'd: it runs cron's image, as /proc showed while it lived.
+  check "$j" '.chain[] | select(.comm == "cron" and .recorded == true) | "\(.exe) \(.cmdline | tostring)"' \
+    '/usr/sbin/cron ["/usr/sbin/cron","-f"]' "the recorded fork of cron has cron's exe and argv"
   check "$j" '[.chain[] | select(.alive == false and .recorded == true and .exit_time != null and (.comm == "sh" or .comm == "dash" or .comm == "bash"))] | length >= 1' true \
     "the job's shell is an exited recorded ancestor with an exit_time"
   check "$j" '.sources[] | select(.kind == "orphan") | .details.original_parent_command | length > 0' true \
@@ -328,10 +331,10 @@ case_chain() {
 # too). Sets bg_pid (empty when it did not get P).
 bg_pid=""
 spawn_at_pid() {
-  local want=$1 try
+  local want=$1
   shift
   bg_pid=""
-  for try in $(seq 20); do
+  for _ in $(seq 20); do
     echo $((want - 1)) > /proc/sys/kernel/ns_last_pid 2>/dev/null || return 1
     "$@" </dev/null >/dev/null 2>&1 &
     if [ $! = "$want" ]; then bg_pid=$!; return 0; fi
@@ -343,7 +346,7 @@ case_reuse() {
   local d=$work/reuse
   start_recorder "$d" || { bad "the recorder did not start: $(first_line "$d/record.err")"; return; }
   local m1=$((5700000 + RANDOM)) m2=$((5800000 + RANDOM))
-  sleep "$m1" </dev/null >/dev/null 2>&1 &
+  sleep "$m1" &
   local first=$!
   started+=("$first")
   sleep 0.6
@@ -417,7 +420,7 @@ case_kill9() {
   local first_rec=$rec_pid
   "$LINEAGE" record --status --db "$d/h.db" --json > "$d/status1.json" 2>/dev/null
   local victim_marker=$((5900000 + RANDOM))
-  sleep "$victim_marker" </dev/null >/dev/null 2>&1 &
+  sleep "$victim_marker" &
   local victim=$!
   started+=("$victim")
   # The storm: a shell loop of /bin/true as fast as it goes, each with a
@@ -530,6 +533,8 @@ case_tree_at() {
   # Relative time: 1 s after t_after is still after the re-parenting.
   lin "$d/rel.json" tree --at -1s --db "$d/h.db" --json
   check "$d/rel.json" "$parent_of" "$now_parent" "tree --at -1s"
+  lin "$d/ago.json" tree --at "1s ago" --db "$d/h.db" --json
+  check "$d/ago.json" "$parent_of" "$now_parent" "tree --at '1s ago'"
   # Before the history: one line, exit 2.
   lin "$d/early.txt" tree --at "2000-01-01T00:00:00Z" --db "$d/h.db"
   [ $rc = 2 ] && [ "$(wc -l < "$d/early.txt.err")" = 1 ] || bad "tree --at 2000-01-01: exit $rc, '$(first_line "$d/early.txt.err")' (want exit 2, one line)"
@@ -548,7 +553,7 @@ case_faults() {
   grep -q "pid $rec_pid" "$d/second.txt.err" || bad "the second recorder does not name pid $rec_pid: $(first_line "$d/second.txt.err")"
   # SIGTERM flushes: a process seen just before it is in the database.
   local m=$((6200000 + RANDOM))
-  sleep "$m" </dev/null >/dev/null 2>&1 &
+  sleep "$m" &
   local s=$!
   started+=("$s")
   sleep 0.3
@@ -637,7 +642,7 @@ case_faults() {
       [ "$said" = 1 ] || bad "record said $said times (after more events) that it keeps records in memory"
       rm -f "$d/full/fill"
       local m2=$((6300000 + RANDOM))
-      sleep "$m2" </dev/null >/dev/null 2>&1 &
+      sleep "$m2" &
       local s2=$!
       started+=("$s2")
       until_json 6 "$d/full.json" "[.processes[] | select(.cmdline == [\"sleep\",\"$m2\"])] | length == 1" \
