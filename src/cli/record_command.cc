@@ -92,7 +92,11 @@ void notify(const char* state) {
 
 Result<int> show_status(const RecordOptions& o) {
   Lock lock = try_lock(o.db, false);
-  bool running = lock.holder != 0;
+  // The lock is taken before the event source is attached and /proc is
+  // read: the holder records only once its run has committed a first batch
+  // (until then it is starting, and a process that comes and goes is missed).
+  bool holding = lock.holder != 0;
+  bool running = false;
   auto history = store::History::open(o.db);
   if (!history && history.error().kind != ErrorKind::kNotFound) return history.error();
   struct stat st {};
@@ -108,18 +112,22 @@ Result<int> show_status(const RecordOptions& o) {
   }
   double rate = 0;
   std::string source;
-  if (history && running) {
-    auto s = history->db().prepare("SELECT rate, source FROM runs WHERE pid=?1 ORDER BY id DESC LIMIT 1");
+  if (history && holding) {
+    auto s = history->db().prepare(
+        "SELECT rate, source, updated_ns IS NOT NULL FROM runs WHERE pid=?1 AND stopped_ns IS NULL "
+        "ORDER BY id DESC LIMIT 1");
     if (s) {
       s->bind(1, int64_t{lock.holder});
-      if (s->step() == SQLITE_ROW) rate = s->real(0), source = s->text(1);
+      if (s->step() == SQLITE_ROW) rate = s->real(0), source = s->text(1), running = s->i64(2) != 0;
     }
   }
+  bool starting = holding && !running;
   if (o.common.json) {
     nlohmann::ordered_json j;
     j["schema"] = "lineage.record-status/v1";
     j["running"] = running;
-    if (running) j["pid"] = lock.holder;
+    if (starting) j["starting"] = true;
+    if (holding && lock.holder > 0) j["pid"] = lock.holder;
     if (!source.empty()) j["source"] = source;
     j["database"] = o.db;
     j["exists"] = static_cast<bool>(history);
@@ -137,6 +145,9 @@ Result<int> show_status(const RecordOptions& o) {
   if (running) {
     out += fmt::format("recorder:  running, pid {}{}\n", lock.holder, source.empty() ? "" : ", source " + source);
     out += fmt::format("events:    {} ({:.0f}/s), {} lost\n", c.recorder_events, rate, c.recorder_lost);
+  } else if (starting) {
+    out += lock.holder > 0 ? fmt::format("recorder:  starting, pid {} (not recording yet)\n", lock.holder)
+                           : std::string("recorder:  starting (not recording yet)\n");
   } else {
     out += "recorder:  not running (start it: lineage record, or systemctl start lineage-record)\n";
   }
