@@ -259,10 +259,12 @@ case_cron() {
   # cron reads /etc/cron.d each minute: the job starts within about 60 s.
   pid=$(find_pid "sleep $cron_marker" 75) || { bad "cron did not run the job within 75 s"; return; }
   started+=("$pid")
-  rm -f "$cron_file"  # once is enough
+  # why reads the crontab now, as for a live job: the file stays until it
+  # has answered (the job just ran: the next run is a minute away).
   until_json 5 "$d/why.json" '[.sources[] | select(.kind == "cron")] | length == 1' \
       why "$pid" --db "$d/h.db" --json \
     || bad "no cron source within 5 s"
+  rm -f "$cron_file"  # once is enough
   local j=$d/why.json
   check "$j" '.target.pid' "$pid" "why $pid"
   check "$j" '.sources[] | select(.kind == "cron") | .details.crontab' "$cron_file" "cron source crontab"
