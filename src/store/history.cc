@@ -35,7 +35,10 @@ std::optional<T> opt_as(const Stmt& s, int col) {
 
 // The statements that complete a recorded process: its execs and its
 // re-parentings, prepared once per load.
-struct Readers {
+
+}  // namespace
+
+struct History::Readers {
   Stmt execs, parents;
 
   static Result<Readers> prepare(const Db& db) {
@@ -90,8 +93,6 @@ struct Readers {
     return true;
   }
 };
-
-}  // namespace
 
 const RecordedExec* RecordedProcess::exec_at(uint64_t boot_ns) const {
   const RecordedExec* found = nullptr;
@@ -167,18 +168,27 @@ Result<std::vector<RecordedProcess>> History::load(Stmt& s) const {
   if (out.empty()) return out;
   // Two statements for all the rows (tree --at loads thousands): preparing
   // them per process cost more than running them.
-  auto readers = Readers::prepare(db_);
+  auto readers = cached_readers();
   if (!readers) return readers.error();
   for (auto& p : out) {
-    if (auto r = readers->fill(db_, p); !r) return r.error();
+    if (auto r = (*readers)->fill(db_, p); !r) return r.error();
   }
   return out;
 }
 
 Result<bool> History::fill(RecordedProcess& p) const {
-  auto readers = Readers::prepare(db_);
+  auto readers = cached_readers();
   if (!readers) return readers.error();
-  return readers->fill(db_, p);
+  return (*readers)->fill(db_, p);
+}
+
+Result<History::Readers*> History::cached_readers() const {
+  if (!readers_) {
+    auto r = Readers::prepare(db_);
+    if (!r) return r.error();
+    readers_ = std::make_shared<Readers>(std::move(*r));
+  }
+  return readers_.get();
 }
 
 Result<std::optional<RecordedProcess>> History::find(int64_t boot, const core::ProcessKey& key,
@@ -195,10 +205,13 @@ Result<std::optional<RecordedProcess>> History::find(int64_t boot, const core::P
 }
 
 Result<std::optional<RecordedProcess>> History::by_row(int64_t row) const {
-  auto s = db_.prepare(std::string("SELECT ") + kProcessColumns + kFrom + "WHERE p.id=?1");
-  if (!s) return s.error();
-  s->bind(1, row);
-  auto rows = load(*s);
+  if (!by_row_.valid()) {  // asked once per ancestor of a chain: prepared once
+    auto s = db_.prepare(std::string("SELECT ") + kProcessColumns + kFrom + "WHERE p.id=?1");
+    if (!s) return s.error();
+    by_row_ = std::move(*s);
+  }
+  by_row_.bind(1, row);
+  auto rows = load(by_row_);
   if (!rows) return rows.error();
   if (rows->empty()) return std::optional<RecordedProcess>();
   return std::optional<RecordedProcess>(std::move(rows->front()));

@@ -4,6 +4,7 @@
 // moment, and the fork children of a process. Times are kept as recorded
 // (boot-relative ns) with the boot's offset to Unix time.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -107,8 +108,12 @@ class History {
   History() = default;
   Result<std::vector<RecordedProcess>> load(Stmt& s) const;  // rows of kProcessColumns
   Result<bool> fill(RecordedProcess& p) const;
+  struct Readers;  // the statements that fill a process's execs and changes
+  Result<Readers*> cached_readers() const;
 
   Db db_;
+  mutable std::shared_ptr<Readers> readers_;
+  mutable Stmt by_row_;
 };
 
 }  // namespace lineage::store
