@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -241,7 +242,10 @@ Result<int> run_record(const RecordOptions& o) {
   while (!g_stop) {
     if (o.duration > 0 && std::chrono::steady_clock::now() >= deadline) break;
     batch.clear();
-    auto got = source->poll(batch, 200);
+    // Wake for the next commit on time: an event waits at most one batch.
+    uint64_t due = recorder.next_flush_ns(), at = core::boot_now_ns();
+    int timeout_ms = due > at ? static_cast<int>(std::min<uint64_t>(200, (due - at) / 1'000'000 + 1)) : 1;
+    auto got = source->poll(batch, timeout_ms);
     if (!got) return got.error();
     now = core::boot_now_ns();
     recorder.apply(batch, now);

@@ -45,6 +45,8 @@ class Recorder {
   /// write keeps the records (bounded) and is retried at the next call.
   void flush(uint64_t now_ns, bool force = false);
   const RecorderStats& stats() const { return stats_; }
+  /// When the next commit is due (boot ns).
+  uint64_t next_flush_ns() const { return last_flush_ns_ + options_.batch_ns; }
   /// One line to say on stderr (a write failure, a recovery), then empty.
   std::string take_notice() { return std::move(notice_); }
 
