@@ -76,14 +76,21 @@ Result<Writer> Writer::open(const std::string& path, const RunInfo& run) {
 }
 
 Result<bool> Writer::sql(Stmt& s, std::string_view what) {
+  if (intern_rc_ != 0) {
+    // A string insert failed, and SQLITE_FULL rolls back the whole
+    // transaction: run now, the statement would commit on its own,
+    // naming rows that are gone.
+    s.reset();
+    return db_.error(what, std::exchange(intern_rc_, 0));
+  }
   int rc = s.run();
-  if (intern_rc_ != 0) rc = std::exchange(intern_rc_, 0);
   if (rc != SQLITE_DONE) return db_.error(what, rc);
   return true;
 }
 
 int64_t Writer::intern(Stmt& find, Stmt& insert, std::unordered_map<std::string, int64_t>& cache, std::string_view s,
                        bool hashed) {
+  if (intern_rc_ != 0) return 0;  // the batch has failed: write nothing more
   std::string key(s);
   if (auto it = cache.find(key); it != cache.end()) return it->second;
   int64_t id = 0;
