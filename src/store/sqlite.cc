@@ -67,7 +67,10 @@ Error Db::error(std::string_view what, int code) const {
       primary == SQLITE_AUTH) {
     kind = ErrorKind::kPermission;
   }
-  const char* msg = db_ ? sqlite3_errmsg(db_.get()) : sqlite3_errstr(code);
+  // The connection's message only while it is about this error: a bind or
+  // a reset since then leaves "not an error".
+  const char* msg = db_ && sqlite3_extended_errcode(db_.get()) == code ? sqlite3_errmsg(db_.get())
+                                                                        : sqlite3_errstr(code);
   return Error{kind, fmt::format("history database {}: {} failed: {}", path_, what, msg)};
 }
 
