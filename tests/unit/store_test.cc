@@ -801,6 +801,31 @@ TEST(StoreSchema, TruncatedDatabaseIsRefusedAndLeftUnchanged) {
   }
 }
 
+// SQLite's message about a malformed schema quotes the file's own text: a
+// newline or a terminal escape in it must not reach the one-line error.
+TEST(StoreSchema, MalformedSchemaIsAOneLinePrintableError) {
+  TempDir dir;
+  const std::string path = dir.file("history.db");
+  {
+    auto w = Writer::open(path, run_info());
+    ASSERT_TRUE(w);
+    ASSERT_TRUE(w->stop(2 * kS));
+    ASSERT_TRUE(w->db().exec("PRAGMA journal_mode=DELETE"));
+    ASSERT_TRUE(w->db().exec("PRAGMA writable_schema=ON;"
+                             "UPDATE sqlite_master SET sql='CREATE TABLE processes(' || char(10) || char(27) || "
+                             "'[31m evil' WHERE name='processes'; PRAGMA writable_schema=OFF;"));
+  }
+  expect_refused_unchanged(dir, path, "not a lineage history database");
+  for (bool write : {false, true}) {
+    auto r = write ? open_for_write(path) : open_for_read(path);
+    ASSERT_FALSE(r);
+    for (char c : r.error().message) {
+      EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "byte " << int(static_cast<unsigned char>(c)) << " in "
+                                         << r.error().message;
+    }
+  }
+}
+
 TEST(StoreSchema, AnotherApplicationsDatabaseIsRefusedAndLeftUnchanged) {
   for (int64_t app : {int64_t{0}, int64_t{0x12345678}}) {
     SCOPED_TRACE(app);
