@@ -92,14 +92,14 @@ Result<int64_t> check(const Db& db) {
   if (!app) {
     return Error{ErrorKind::kInternal,
                  fmt::format("{} is not a lineage history database (unreadable or corrupt: {})", db.path(),
-                             sqlite3_errmsg(db.get()))};
+                             printable(sqlite3_errmsg(db.get())))};
   }
   auto version = db.scalar("PRAGMA user_version");
   auto tables = db.scalar("SELECT count(*) FROM sqlite_master");
   if (!version || !tables) {
     return Error{ErrorKind::kInternal,
                  fmt::format("{} is not a lineage history database (corrupt: {})", db.path(),
-                             sqlite3_errmsg(db.get()))};
+                             printable(sqlite3_errmsg(db.get())))};
   }
   if (*tables == 0 && *app == 0) return int64_t{0};  // empty: a new database
   if (*app != kApplicationId) {

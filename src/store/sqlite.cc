@@ -4,6 +4,14 @@
 
 namespace lineage::store {
 
+std::string printable(std::string_view message) {
+  std::string out(message.substr(0, 300));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+  }
+  return out;
+}
+
 int Stmt::run() {
   int rc = step();
   reset();
@@ -27,7 +35,7 @@ Result<Db> Db::open(const std::string& path, Mode mode) {
   db.path_ = path;
   if (rc != SQLITE_OK) {
     ErrorKind kind = rc == SQLITE_CANTOPEN || rc == SQLITE_PERM ? ErrorKind::kPermission : ErrorKind::kInternal;
-    std::string msg = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
+    std::string msg = printable(raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
     return Error{kind, fmt::format("cannot open history database {}: {}", path, msg)};
   }
   sqlite3_extended_result_codes(raw, 1);
@@ -67,8 +75,11 @@ Error Db::error(std::string_view what, int code) const {
       primary == SQLITE_AUTH) {
     kind = ErrorKind::kPermission;
   }
-  const char* msg = db_ ? sqlite3_errmsg(db_.get()) : sqlite3_errstr(code);
-  return Error{kind, fmt::format("history database {}: {} failed: {}", path_, what, msg)};
+  // The connection's message only while it is about this error: a bind or
+  // a reset since then leaves "not an error".
+  const char* msg = db_ && sqlite3_extended_errcode(db_.get()) == code ? sqlite3_errmsg(db_.get())
+                                                                        : sqlite3_errstr(code);
+  return Error{kind, fmt::format("history database {}: {} failed: {}", path_, what, printable(msg))};
 }
 
 }  // namespace lineage::store

@@ -73,6 +73,10 @@ class Stmt {
 
 /// One connection. Read-only connections never write to the file (not even
 /// a WAL checkpoint), so a corrupt or newer database is left as it was.
+/// SQLite's message as one printable line: about a malformed schema it
+/// quotes the file's own bytes (newlines, terminal escapes).
+std::string printable(std::string_view message);
+
 class Db {
  public:
   enum class Mode { kReadOnly, kReadWrite };

@@ -1,5 +1,6 @@
 #include "store/writer.h"
 
+#include <algorithm>
 #include <utility>
 
 #include <fmt/format.h>
@@ -23,12 +24,16 @@ Result<Writer> Writer::open(const std::string& path, const RunInfo& run) {
   if (!db) return db.error();
   Writer w;
   w.db_ = std::move(*db);
+  w.tick_ns_ = run.tick_ns;
   const Db& d = w.db_;
   struct {
     Stmt* stmt;
     const char* sql;
   } const statements[] = {
-      {&w.s_.find_process, "SELECT id FROM processes WHERE boot=?1 AND pid=?2 AND start_ns=?3"},
+      // The nearest start within a tick: events give exact times, /proc ticks.
+      {&w.s_.find_process,
+       "SELECT id FROM processes WHERE boot=?1 AND pid=?2 AND start_ns BETWEEN ?3-?4 AND ?3+?4 "
+       "ORDER BY abs(start_ns-?3) LIMIT 1"},
       {&w.s_.insert_process,
        "INSERT INTO processes(boot,pid,start_ns,parent,ppid,fork_ns,flags,comm,uid,gid) "
        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"},
@@ -76,14 +81,21 @@ Result<Writer> Writer::open(const std::string& path, const RunInfo& run) {
 }
 
 Result<bool> Writer::sql(Stmt& s, std::string_view what) {
+  if (intern_rc_ != 0) {
+    // A string insert failed, and SQLITE_FULL rolls back the whole
+    // transaction: run now, the statement would commit on its own,
+    // naming rows that are gone.
+    s.reset();
+    return db_.error(what, std::exchange(intern_rc_, 0));
+  }
   int rc = s.run();
-  if (intern_rc_ != 0) rc = std::exchange(intern_rc_, 0);
   if (rc != SQLITE_DONE) return db_.error(what, rc);
   return true;
 }
 
 int64_t Writer::intern(Stmt& find, Stmt& insert, std::unordered_map<std::string, int64_t>& cache, std::string_view s,
                        bool hashed) {
+  if (intern_rc_ != 0) return 0;  // the batch has failed: write nothing more
   std::string key(s);
   if (auto it = cache.find(key); it != cache.end()) return it->second;
   int64_t id = 0;
@@ -118,6 +130,7 @@ Result<int64_t> Writer::row(const core::ProcessKey& key, bool create) {
   if (auto it = rows_.find(key); it != rows_.end()) return it->second;
   Stmt& f = s_.find_process;
   f.bind(1, boot_).bind(2, int64_t{key.pid}).bind(3, static_cast<int64_t>(key.start_time_ns));
+  f.bind(4, static_cast<int64_t>(tick_ns_));
   int rc = f.step();
   int64_t id = rc == SQLITE_ROW ? f.i64(0) : 0;
   f.reset();
@@ -244,12 +257,16 @@ Result<size_t> Writer::close_unseen(const std::vector<core::ProcessKey>& alive, 
   auto q = db_.prepare("SELECT id, pid, start_ns FROM processes WHERE boot=?1 AND exit_ns IS NULL");
   if (!q) return q.error();
   q->bind(1, boot_);
-  std::unordered_map<core::ProcessKey, bool, core::KeyHash> live;
-  for (const auto& k : alive) live.emplace(k, true);
+  std::unordered_multimap<int32_t, uint64_t> live;  // pid -> start (/proc's, to the tick)
+  for (const auto& k : alive) live.emplace(k.pid, k.start_time_ns);
   std::vector<int64_t> gone;
   while (q->step() == SQLITE_ROW) {
-    core::ProcessKey k{static_cast<int32_t>(q->i64(1)), static_cast<uint64_t>(q->i64(2))};
-    if (!live.count(k)) gone.push_back(q->i64(0));
+    auto [first, last] = live.equal_range(static_cast<int32_t>(q->i64(1)));
+    uint64_t start = static_cast<uint64_t>(q->i64(2));
+    auto same = [&](const auto& e) { return e.second == start || core::same_start(e.second, start, tick_ns_); };
+    if (std::none_of(first, last, same)) {
+      gone.push_back(q->i64(0));
+    }
   }
   q->reset();
   // Other boots' open processes ended with their boot.

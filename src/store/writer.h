@@ -68,6 +68,9 @@ struct RunInfo {
   uint64_t now_ns = 0;             // boot ns
   int32_t pid = 0;
   std::string source;
+  /// Resolution of /proc start times: a process recorded from an event
+  /// (exact ns) is the one /proc shows within a tick of it.
+  uint64_t tick_ns = 10'000'000;
 };
 
 class Writer {
@@ -117,6 +120,7 @@ class Writer {
 
   Db db_;
   int64_t boot_ = 0, run_ = 0, offset_ = 0;
+  uint64_t tick_ns_ = 10'000'000;
   uint64_t events_ = 0, lost_ = 0, updated_ns_ = 0;
   double rate_ = 0;
   struct Stmts {

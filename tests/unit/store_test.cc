@@ -1,0 +1,1194 @@
+// The history database on real SQLite files in a temporary directory: the
+// writer's records read back through History, interning, a batch that
+// fails on a full database, retention, the schema's versions and the files
+// it must refuse (and leave as they were), and the recorder fed synthetic
+// events over a FakeProcfs.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/live_tree.h"
+#include "fake_procfs.h"
+#include "procfs/reader.h"
+#include "store/history.h"
+#include "store/recorder.h"
+#include "store/schema.h"
+#include "store/sqlite.h"
+#include "store/writer.h"
+
+// GCC sees the record variants built from temporaries below as read
+// uninitialised (a known false positive of -Wmaybe-uninitialized with
+// std::variant); every field has a default member initialiser.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+namespace lineage::store {
+namespace {
+
+namespace fs = std::filesystem;
+using core::ProcessKey;
+
+constexpr uint64_t kS = 1'000'000'000;
+constexpr uint64_t kMs = 1'000'000;
+constexpr int64_t kOffset = 1'700'000'000 * int64_t{kS};  // Unix ns of boot ns 0
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "storetest.XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void spit(const std::string& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
+
+RunInfo run_info(const std::string& boot = "boot-a", uint64_t now_ns = 1 * kS) {
+  return RunInfo{boot, kOffset, now_ns, 4242, "test"};
+}
+
+ForkRecord fork_of(ProcessKey key, ProcessKey parent, const std::string& comm, uint32_t uid = 0) {
+  ForkRecord f;
+  f.key = key;
+  f.parent = parent;
+  f.fork_ns = key.start_time_ns;
+  f.comm = comm;
+  f.uid = f.gid = uid;
+  return f;
+}
+
+ExecRecord exec_of(ProcessKey key, uint64_t t, const std::string& exe, const std::string& argv, uint32_t uid = 0) {
+  ExecRecord e;
+  e.key = key;
+  e.time_ns = t;
+  e.comm = exe.substr(exe.rfind('/') + 1);
+  e.exe = exe;
+  e.argv = argv;
+  e.uid = e.gid = uid;
+  return e;
+}
+
+ExitRecord exit_of(ProcessKey key, uint64_t t, int32_t status = 0) {
+  ExitRecord x;
+  x.key = key;
+  x.time_ns = t;
+  x.status = status;
+  return x;
+}
+
+int64_t count(const Db& db, const std::string& sql) {
+  auto n = db.scalar(sql);
+  EXPECT_TRUE(n) << (n ? "" : n.error().message);
+  return n ? *n : -1;
+}
+
+// Every id a row names is there: no exec, change or process points at a
+// row a rolled-back transaction took away.
+int64_t dangling(const Db& db) {
+  return count(db,
+               "SELECT (SELECT count(*) FROM execs e WHERE "
+               "  (e.exe IS NOT NULL AND NOT EXISTS (SELECT 1 FROM paths WHERE id=e.exe)) OR "
+               "  (e.argv IS NOT NULL AND NOT EXISTS (SELECT 1 FROM argvs WHERE id=e.argv)) OR "
+               "  (e.env IS NOT NULL AND NOT EXISTS (SELECT 1 FROM envs WHERE id=e.env)) OR "
+               "  (e.cwd IS NOT NULL AND NOT EXISTS (SELECT 1 FROM paths WHERE id=e.cwd)) OR "
+               "  (e.comm IS NOT NULL AND NOT EXISTS (SELECT 1 FROM comms WHERE id=e.comm)) OR "
+               "  NOT EXISTS (SELECT 1 FROM processes WHERE id=e.process)) + "
+               "(SELECT count(*) FROM processes p WHERE "
+               "  (p.parent IS NOT NULL AND NOT EXISTS (SELECT 1 FROM processes q WHERE q.id=p.parent)) OR "
+               "  (p.comm IS NOT NULL AND NOT EXISTS (SELECT 1 FROM comms WHERE id=p.comm))) + "
+               "(SELECT count(*) FROM changes c WHERE NOT EXISTS (SELECT 1 FROM processes WHERE id=c.process) OR "
+               "  (c.kind=1 AND NOT EXISTS (SELECT 1 FROM processes WHERE id=c.value)))");
+}
+
+std::string argv_of(const RecordedProcess& p) {
+  std::string out;
+  if (const RecordedExec* e = p.last_exec()) {
+    for (const auto& a : e->argv) out += (out.empty() ? "" : " ") + a;
+  }
+  return out;
+}
+
+// The processes of the round trip, boot ns (Unix = kOffset + these):
+//
+//   init(1)      1 s ...................................... alive
+//   └─ bash(100) 2 s, exec 2.1 s .......................... alive
+//      ├─ 200    3 s, exec sleep 3.1 s, exit 5 s (code 3)
+//      │  └─ 300 4 s, exec daemon 4.1 s; re-parented to init at 5 s
+//      └─ 200    6 s, exec make 6.1 s (uid 1000) .......... alive   (pid reused)
+const ProcessKey kInit{1, 1 * kS}, kBash{100, 2 * kS}, kSleep{200, 3 * kS}, kDaemon{300, 4 * kS},
+    kMake{200, 6 * kS};
+
+std::vector<Record> round_trip_records() {
+  ForkRecord init = fork_of(kInit, {}, "systemd");
+  init.flags = kFlagBackfilled;
+  ExecRecord bash = exec_of(kBash, 2 * kS + 100 * kMs, "/usr/bin/bash", std::string("-bash\0-l", 8), 1000);
+  bash.ruid = 1000;
+  bash.cwd = "/home/ann";
+  bash.cgroup = "0::/user.slice/user-1000.slice/session-4.scope\n";
+  bash.env = std::string("SSH_CONNECTION=10.0.0.7 52114 10.0.0.1 22\0SSH_TTY=/dev/pts/3", 60);
+  bash.sid = 100, bash.pgid = 100, bash.tty = 34819;
+  bash.login_uid = 1000;
+  ExecRecord sshd_like = exec_of(kDaemon, 4 * kS + 100 * kMs, "/usr/sbin/daemon", "daemon");
+  sshd_like.verified = false;
+  sshd_like.unverified_reason = "not owned by a package";
+  ChangeRecord reparent;
+  reparent.key = kDaemon;
+  reparent.kind = kChangeParent;
+  reparent.time_ns = 5 * kS;
+  reparent.parent = kInit;
+  return {init,
+          fork_of(kBash, kInit, "systemd", 1000),
+          bash,
+          fork_of(kSleep, kBash, "bash", 1000),
+          exec_of(kSleep, 3 * kS + 100 * kMs, "/usr/bin/sleep", std::string("sleep\0" "60", 8), 1000),
+          fork_of(kDaemon, kSleep, "sleep", 0),
+          sshd_like,
+          exit_of(kSleep, 5 * kS, 3 << 8),
+          reparent,
+          fork_of(kMake, kBash, "bash", 1000),
+          exec_of(kMake, 6 * kS + 100 * kMs, "/usr/bin/make", std::string("make\0-j2", 8), 1000)};
+}
+
+TEST(StoreWriter, RoundTripThroughHistory) {
+  TempDir dir;
+  const std::string path = dir.file("history.db");
+  {
+    auto w = Writer::open(path, run_info());
+    ASSERT_TRUE(w) << w.error().message;
+    auto r = w->write(round_trip_records());
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(dangling(w->db()), 0);
+  }
+  auto h = History::open(path);
+  ASSERT_TRUE(h) << h.error().message;
+  int64_t boot = h->boot_of("boot-a");
+  ASSERT_NE(boot, 0);
+  EXPECT_EQ(h->boot_of("another-boot"), 0);
+
+  // find: a /proc start time (tick resolution) names the recorded process.
+  auto bash = h->find(boot, {100, 2 * kS + 7 * kMs}, 10 * kMs);
+  ASSERT_TRUE(bash);
+  ASSERT_TRUE(*bash);
+  EXPECT_EQ((*bash)->key, kBash);
+  EXPECT_FALSE(*h->find(boot, {100, 2 * kS + 20 * kMs}, 10 * kMs));  // two ticks off: another process
+  EXPECT_FALSE(*h->find(boot, {101, 2 * kS}, 10 * kMs));
+  const RecordedProcess& b = **bash;
+  EXPECT_EQ(b.fork_comm, "systemd");
+  EXPECT_EQ(b.uid, 1000u);
+  EXPECT_EQ(b.realtime_offset_ns, kOffset);
+  EXPECT_FALSE(b.exit_ns);
+  ASSERT_EQ(b.execs.size(), 1u);
+  const RecordedExec& e = b.execs[0];
+  EXPECT_EQ(e.comm, "bash");
+  EXPECT_EQ(e.exe, "/usr/bin/bash");
+  EXPECT_EQ(e.argv, (std::vector<std::string>{"-bash", "-l"}));
+  EXPECT_EQ(e.cwd, "/home/ann");
+  EXPECT_EQ(e.cgroup, "0::/user.slice/user-1000.slice/session-4.scope\n");
+  EXPECT_EQ(e.env, (std::vector<std::string>{"SSH_CONNECTION=10.0.0.7 52114 10.0.0.1 22", "SSH_TTY=/dev/pts/3"}));
+  EXPECT_EQ(e.sid, 100);
+  EXPECT_EQ(e.tty, 34819);
+  EXPECT_EQ(e.login_uid, 1000u);
+  EXPECT_EQ(e.ruid, 1000u);
+  EXPECT_FALSE(e.verified);
+  EXPECT_EQ(b.comm_at(2 * kS + 50 * kMs), "systemd");  // forked, not yet exec'd
+  EXPECT_EQ(b.comm_at(3 * kS), "bash");
+
+  // by_row gives the same process; its fork parent is init's row.
+  auto again = h->by_row(b.row);
+  ASSERT_TRUE(again && *again);
+  EXPECT_EQ((*again)->key, kBash);
+  auto init = h->by_row(b.parent_row);
+  ASSERT_TRUE(init && *init);
+  EXPECT_EQ((*init)->key, kInit);
+  EXPECT_TRUE((*init)->flags & kFlagBackfilled);
+  EXPECT_FALSE(*h->by_row(9999));
+
+  // Both holders of pid 200, newest first; holder_at picks by time.
+  HistoryFilter by_pid;
+  by_pid.pid = 200;
+  auto holders = h->query(by_pid);
+  ASSERT_TRUE(holders);
+  ASSERT_EQ(holders->size(), 2u);
+  EXPECT_EQ((*holders)[0].key, kMake);
+  EXPECT_EQ((*holders)[1].key, kSleep);
+  EXPECT_EQ((*holders)[1].exit_ns, 5 * kS);
+  EXPECT_EQ((*holders)[1].status, 3 << 8);
+  EXPECT_EQ(describe_status(*(*holders)[1].status), "code 3");
+  EXPECT_EQ(describe_status(9), "signal 9 (KILL)");
+  auto then = h->holder_at(200, kOffset + 4 * kS);
+  ASSERT_TRUE(then && *then);
+  EXPECT_EQ((*then)->key, kSleep);
+  EXPECT_EQ(argv_of(**then), "sleep 60");
+  auto now = h->holder_at(200, kOffset + 7 * kS);
+  ASSERT_TRUE(now && *now);
+  EXPECT_EQ((*now)->key, kMake);
+  EXPECT_FALSE(*h->holder_at(200, kOffset + 5 * kS + 500 * kMs));  // between the two
+  EXPECT_FALSE(*h->holder_at(200, kOffset + 2 * kS));              // before either
+
+  // Fork children, oldest first; the daemon's parent over time.
+  auto kids = h->children(b.row);
+  ASSERT_TRUE(kids);
+  ASSERT_EQ(kids->size(), 2u);
+  EXPECT_EQ((*kids)[0], (*then)->row);
+  EXPECT_EQ((*kids)[1], (*now)->row);
+  auto daemon = h->find(boot, kDaemon, 0);
+  ASSERT_TRUE(daemon && *daemon);
+  EXPECT_EQ((*daemon)->parent_row, (*then)->row);
+  EXPECT_EQ((*daemon)->parent_at(4 * kS + 500 * kMs), (*then)->row);
+  EXPECT_EQ((*daemon)->parent_at(5 * kS), (*init)->row);
+  ASSERT_EQ((*daemon)->execs.size(), 1u);
+  EXPECT_EQ((*daemon)->execs[0].verified, false);
+  EXPECT_EQ((*daemon)->execs[0].unverified_reason, "not owned by a package");
+
+  // Alive at a moment, each boot's clock turned into Unix time.
+  auto keys = [](const std::vector<RecordedProcess>& v) {
+    std::vector<ProcessKey> out;
+    for (const auto& p : v) out.push_back(p.key);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  auto at45 = h->alive_at(kOffset + 4 * kS + 500 * kMs, 100);
+  ASSERT_TRUE(at45);
+  EXPECT_EQ(keys(*at45), (std::vector<ProcessKey>{kInit, kBash, kSleep, kDaemon}));
+  auto at7 = h->alive_at(kOffset + 7 * kS, 100);
+  ASSERT_TRUE(at7);
+  EXPECT_EQ(keys(*at7), (std::vector<ProcessKey>{kInit, kBash, kMake, kDaemon}));
+  EXPECT_EQ(h->alive_at(kOffset + 7 * kS, 2)->size(), 2u);
+
+  // Filters.
+  auto query = [&](HistoryFilter f) {
+    auto r = h->query(f);
+    EXPECT_TRUE(r);
+    return r ? keys(*r) : std::vector<ProcessKey>{};
+  };
+  EXPECT_EQ(query({.name = "make"}), (std::vector<ProcessKey>{kMake}));
+  EXPECT_EQ(query({.name = "system"}), (std::vector<ProcessKey>{kInit, kBash}));  // bash before its exec
+  EXPECT_EQ(query({.exe = "/usr/bin/sleep"}), (std::vector<ProcessKey>{kSleep}));
+  EXPECT_TRUE(query({.exe = "/usr/bin/slee"}).empty());
+  EXPECT_EQ(query({.uid = 0}), (std::vector<ProcessKey>{kInit, kDaemon}));
+  EXPECT_EQ(query({.uid = 1000}), (std::vector<ProcessKey>{kBash, kSleep, kMake}));
+  EXPECT_EQ(query({.since_unix_ns = kOffset + 5 * kS + 1}), (std::vector<ProcessKey>{kInit, kBash, kMake, kDaemon}));
+  EXPECT_EQ(query({.until_unix_ns = kOffset + 2 * kS + 500 * kMs}), (std::vector<ProcessKey>{kInit, kBash}));
+  EXPECT_EQ(query({.limit = 1}), (std::vector<ProcessKey>{kMake}));
+
+  // Coverage: where recording began, the newest record, the running recorder.
+  auto cov = h->coverage();
+  ASSERT_TRUE(cov);
+  EXPECT_EQ(cov->first_unix_ns, kOffset + 1 * kS);
+  EXPECT_EQ(cov->last_unix_ns, kOffset + 6 * kS);  // make's fork: the newest time recorded
+  EXPECT_EQ(cov->processes, 5);
+  EXPECT_EQ(cov->recorder_pid, 4242);
+}
+
+TEST(StoreWriter, StoppedRunIsNotARecorder) {
+  TempDir dir;
+  const std::string path = dir.file("history.db");
+  {
+    auto w = Writer::open(path, run_info());
+    ASSERT_TRUE(w);
+    w->set_counters(17, 2, 3 * kS, 5.0);
+    ASSERT_TRUE(w->write({fork_of(kInit, {}, "init")}));
+    ASSERT_TRUE(w->stop(4 * kS));
+  }
+  auto h = History::open(path);
+  ASSERT_TRUE(h);
+  auto cov = h->coverage();
+  ASSERT_TRUE(cov);
+  EXPECT_EQ(cov->recorder_pid, 0);
+  EXPECT_EQ(count(h->db(), "SELECT events FROM runs"), 17);
+  EXPECT_EQ(count(h->db(), "SELECT lost FROM runs"), 2);
+  // A clean stop leaves no WAL to replay.
+  EXPECT_FALSE(fs::exists(path + "-wal") && fs::file_size(path + "-wal") > 0);
+}
+
+TEST(StoreWriter, InternsEachStringOnce) {
+  TempDir dir;
+  const std::string path = dir.file("history.db");
+  const std::string argv("python3\0-m\0http.server\0" "8000", 30);
+  {
+    auto w = Writer::open(path, run_info());
+    ASSERT_TRUE(w);
+    std::vector<Record> batch;
+    for (int pid = 10; pid < 30; ++pid) {
+      ProcessKey k{pid, uint64_t(pid) * kS};
+      batch.push_back(fork_of(k, {}, "sh"));
+      batch.push_back(exec_of(k, k.start_time_ns + kMs, "/usr/bin/python3", argv));
+    }
+    ASSERT_TRUE(w->write(batch));
+  }
+  {
+    // A second run (empty caches) finds the stored strings again.
+    auto w = Writer::open(path, run_info());
+    ASSERT_TRUE(w);
+    ProcessKey k{50, 50 * kS};
+    ASSERT_TRUE(w->write({fork_of(k, {}, "sh"), exec_of(k, k.start_time_ns + kMs, "/usr/bin/python3", argv)}));
+    ProcessKey other{51, 51 * kS};
+    ASSERT_TRUE(w->write({fork_of(other, {}, "sh"), exec_of(other, 51 * kS + kMs, "/usr/bin/python3", "python3")}));
+    EXPECT_EQ(count(w->db(), "SELECT count(*) FROM argvs"), 2);
+    EXPECT_EQ(count(w->db(), "SELECT count(*) FROM paths"), 1);
+    EXPECT_EQ(count(w->db(), "SELECT count(*) FROM comms"), 2);  // sh, python3
+    EXPECT_EQ(count(w->db(), "SELECT count(*) FROM execs"), 22);
+    EXPECT_EQ(count(w->db(), "SELECT count(DISTINCT argv) FROM execs"), 2);
+    EXPECT_EQ(count(w->db(), "SELECT count(*) FROM boots"), 1);
+    EXPECT_EQ(count(w->db(), "SELECT count(*) FROM runs"), 2);
+  }
+}
+
+// Long, distinct command lines: a batch of them needs new pages.
+std::vector<Record> big_batch(int first_pid, int n) {
+  std::vector<Record> out;
+  for (int i = 0; i < n; ++i) {
+    ProcessKey k{first_pid + i, uint64_t(100 + i) * kS};
+    out.push_back(fork_of(k, kInit, "sh"));
+    std::string argv = std::string("worker\0--id\0", 12) + std::to_string(first_pid + i) + '\0' + std::string(1500, 'a' + i % 26);
+    out.push_back(exec_of(k, k.start_time_ns + kMs, "/opt/w/" + std::to_string(i % 7), argv));
+    if (i % 3 == 0) out.push_back(exit_of(k, k.start_time_ns + 2 * kMs, i));
+  }
+  return out;
+}
+
+TEST(StoreWriter, FailedBatchRollsBackWholeAndRetriesCleanly) {
+  TempDir dir;
+  const std::string path = dir.file("history.db");
+  auto w = Writer::open(path, run_info());
+  ASSERT_TRUE(w);
+  ASSERT_TRUE(w->write({fork_of(kInit, {}, "init"), exec_of(kInit, 1 * kS + kMs, "/sbin/init", "init")}));
+  const int64_t processes = count(w->db(), "SELECT count(*) FROM processes");
+  const int64_t execs = count(w->db(), "SELECT count(*) FROM execs");
+  const int64_t argvs = count(w->db(), "SELECT count(*) FROM argvs");
+  const int64_t paths = count(w->db(), "SELECT count(*) FROM paths");
+
+  // The file may not grow: a real SQLITE_FULL.
+  const int64_t pages = count(w->db(), "PRAGMA page_count");
+  ASSERT_TRUE(w->db().exec("PRAGMA max_page_count=" + std::to_string(pages)));
+  const std::vector<Record> batch = big_batch(1000, 60);
+  auto failed = w->write(batch);
+  ASSERT_FALSE(failed);
+  EXPECT_NE(failed.error().message.find("full"), std::string::npos) << failed.error().message;
+  EXPECT_EQ(failed.error().message.find('\n'), std::string::npos);
+  EXPECT_EQ(count(w->db(), "SELECT count(*) FROM processes"), processes);
+  EXPECT_EQ(count(w->db(), "SELECT count(*) FROM execs"), execs);
+  EXPECT_EQ(count(w->db(), "SELECT count(*) FROM argvs"), argvs);
+  EXPECT_EQ(count(w->db(), "SELECT count(*) FROM paths"), paths);
+  EXPECT_EQ(dangling(w->db()), 0);
+  // Nothing half-open: the next statement is not inside a dead transaction.
+  EXPECT_TRUE(sqlite3_get_autocommit(w->db().get()));
+
+  // A second failure (the disk still full) changes nothing either.
+  ASSERT_FALSE(w->write(batch));
+  EXPECT_EQ(count(w->db(), "SELECT count(*) FROM processes"), processes);
+
+  // Space returns: the same records, written whole.
+  ASSERT_TRUE(w->db().exec("PRAGMA max_page_count=1073741823"));
+  auto ok = w->write(batch);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(count(w->db(), "SELECT count(*) FROM processes"), processes + 60);
+  EXPECT_EQ(count(w->db(), "SELECT count(*) FROM execs"), execs + 60);
+  EXPECT_EQ(count(w->db(), "SELECT count(*) FROM argvs"), argvs + 60);
+  EXPECT_EQ(count(w->db(), "SELECT count(*) FROM paths"), paths + 7);
+  EXPECT_EQ(dangling(w->db()), 0);
+
+  auto h = History::open(path);
+  ASSERT_TRUE(h) << h.error().message;
+  int64_t boot = h->boot_of("boot-a");
+  for (int i = 0; i < 60; ++i) {
+    auto p = h->find(boot, {1000 + i, uint64_t(100 + i) * kS}, 0);
+    ASSERT_TRUE(p && *p) << i;
+    ASSERT_EQ((*p)->execs.size(), 1u) << i;
+    const RecordedExec& e = (*p)->execs[0];
+    EXPECT_EQ(e.exe, "/opt/w/" + std::to_string(i % 7));
+    ASSERT_EQ(e.argv.size(), 4u);
+    EXPECT_EQ(e.argv[2], std::to_string(1000 + i));
+    EXPECT_EQ(e.argv[3], std::string(1500, 'a' + i % 26));
+    EXPECT_EQ((*p)->exit_ns.has_value(), i % 3 == 0);
+    auto parent = h->by_row((*p)->parent_row);
+    ASSERT_TRUE(parent && *parent);
+    EXPECT_EQ((*parent)->key, kInit);
+  }
+}
+
+// Fills the database so that only a few pages are left, then writes a batch
+// whose records fail at different points (a process insert, an interned
+// string, an exec): each failure leaves the database exactly as it was.
+TEST(StoreWriter, FailureAtAnyPointLeavesNoPartialBatch) {
+  TempDir dir;
+  const std::string path = dir.file("history.db");
+  auto w = Writer::open(path, run_info());
+  ASSERT_TRUE(w);
+  ASSERT_TRUE(w->write({fork_of(kInit, {}, "init")}));
+  for (int headroom = 0; headroom < 12; ++headroom) {
+    const int64_t processes = count(w->db(), "SELECT count(*) FROM processes");
+    const int64_t execs = count(w->db(), "SELECT count(*) FROM execs");
+    const int64_t pages = count(w->db(), "PRAGMA page_count");
+    ASSERT_TRUE(w->db().exec("PRAGMA max_page_count=" + std::to_string(pages + headroom)));
+    auto batch = big_batch(10000 + headroom * 100, 40);
+    auto r = w->write(batch);
+    ASSERT_TRUE(w->db().exec("PRAGMA max_page_count=1073741823"));
+    if (r) {
+      EXPECT_EQ(count(w->db(), "SELECT count(*) FROM processes"), processes + 40);
+      continue;
+    }
+    EXPECT_EQ(count(w->db(), "SELECT count(*) FROM processes"), processes) << headroom;
+    EXPECT_EQ(count(w->db(), "SELECT count(*) FROM execs"), execs) << headroom;
+    EXPECT_EQ(dangling(w->db()), 0) << headroom;
+    ASSERT_TRUE(w->write(batch)) << headroom;
+    EXPECT_EQ(count(w->db(), "SELECT count(*) FROM processes"), processes + 40) << headroom;
+    EXPECT_EQ(count(w->db(), "SELECT count(*) FROM execs"), execs + 40) << headroom;
+    EXPECT_EQ(dangling(w->db()), 0) << headroom;
+  }
+  EXPECT_EQ(count(w->db(), "PRAGMA integrity_check"), 0);  // "ok" reads as 0
+  EXPECT_EQ(slurp(path).substr(0, 16), std::string("SQLite format 3\0", 16));
+}
+
+TEST(StoreWriter, CloseUnseenClosesThisBootsGoneAndOtherBootsOpen) {
+  TempDir dir;
+  const std::string path = dir.file("history.db");
+  const ProcessKey a10{10, 10 * kS}, a11{11, 11 * kS}, b20{20, 20 * kS}, b21{21, 21 * kS}, b22{22, 22 * kS};
+  {
+    auto w = Writer::open(path, run_info("boot-a"));
+    ASSERT_TRUE(w);
+    ASSERT_TRUE(w->write({fork_of(a10, {}, "a"), fork_of(a11, a10, "a"),
+                          exec_of(a11, 11 * kS + 500 * kMs, "/usr/bin/a", "a")}));
+  }
+  {
+    auto w = Writer::open(path, run_info("boot-b", 15 * kS));
+    ASSERT_TRUE(w);
+    ASSERT_TRUE(w->write({fork_of(b20, {}, "b"), fork_of(b21, b20, "b"), fork_of(b22, b20, "b")}));
+  }
+  auto w = Writer::open(path, run_info("boot-b", 30 * kS));
+  ASSERT_TRUE(w);
+  auto closed = w->close_unseen({b20, b22}, 30 * kS);
+  ASSERT_TRUE(closed) << closed.error().message;
+  EXPECT_EQ(*closed, 1u);
+
+  auto h = History::open(path);
+  ASSERT_TRUE(h);
+  int64_t boot_a = h->boot_of("boot-a"), boot_b = h->boot_of("boot-b");
+  auto get = [&](int64_t boot, ProcessKey k) {
+    auto p = h->find(boot, k, 0);
+    EXPECT_TRUE(p && *p);
+    return p && *p ? **p : RecordedProcess{};
+  };
+  RecordedProcess p21 = get(boot_b, b21);
+  EXPECT_EQ(p21.exit_ns, 30 * kS);
+  EXPECT_TRUE(p21.flags & kFlagExitUnseen);
+  EXPECT_FALSE(p21.status);
+  for (ProcessKey k : {b20, b22}) {
+    RecordedProcess p = get(boot_b, k);
+    EXPECT_FALSE(p.exit_ns) << k.pid;
+    EXPECT_FALSE(p.flags & kFlagExitUnseen) << k.pid;
+  }
+  // The other boot's processes ended with it: at their last record.
+  RecordedProcess p10 = get(boot_a, a10), p11 = get(boot_a, a11);
+  EXPECT_EQ(p10.exit_ns, 10 * kS);
+  EXPECT_EQ(p11.exit_ns, 11 * kS + 500 * kMs);
+  EXPECT_TRUE(p10.flags & kFlagExitUnseen);
+  EXPECT_TRUE(p11.flags & kFlagExitUnseen);
+  // A second pass finds nothing more to close.
+  auto again = w->close_unseen({b20, b22}, 31 * kS);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, 0u);
+}
+
+int64_t process_count(const History& h) { return count(h.db(), "SELECT count(*) FROM processes"); }
+
+bool recorded(const Writer& w, ProcessKey k) {
+  return count(w.db(), "SELECT count(*) FROM processes WHERE pid=" + std::to_string(k.pid) +
+                           " AND start_ns=" + std::to_string(k.start_time_ns)) == 1;
+}
+
+// init(1) alive
+// ├─ a(10) exit 2 s
+// │  └─ b(11) exit 3 s
+// │     └─ c(12) alive            a and b stay while c lives
+// ├─ old(13) exit 2 s            past keep: goes
+// └─ recent(14) exit 95 s        within keep: stays
+TEST(StoreWriter, PruneKeepsDeadAncestorsOfLiveProcesses) {
+  TempDir dir;
+  const std::string path = dir.file("history.db");
+  const ProcessKey a{10, 1 * kS + 1}, b{11, 1 * kS + 2}, c{12, 1 * kS + 3}, old{13, 1 * kS + 4},
+      recent{14, 90 * kS};
+  auto w = Writer::open(path, run_info());
+  ASSERT_TRUE(w);
+  ASSERT_TRUE(w->write({fork_of(kInit, {}, "init"), fork_of(a, kInit, "a"), fork_of(b, a, "b"), fork_of(c, b, "c"),
+                        exec_of(c, 1 * kS + 10, "/usr/bin/c", "c"), fork_of(old, kInit, "old"),
+                        exec_of(old, 1 * kS + 10, "/usr/bin/old", "old\0x"), fork_of(recent, kInit, "recent"),
+                        exit_of(a, 2 * kS), exit_of(b, 3 * kS), exit_of(old, 2 * kS), exit_of(recent, 95 * kS)}));
+  const int64_t now = kOffset + 100 * kS;
+  Writer::Retention keep{.keep_ns = 50 * kS};
+  size_t total = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto n = w->prune(keep, now, 100);
+    ASSERT_TRUE(n) << n.error().message;
+    total += *n;
+    if (*n == 0) break;
+  }
+  EXPECT_EQ(total, 1u);
+  EXPECT_FALSE(recorded(*w, old));
+  for (ProcessKey k : {kInit, a, b, c, recent}) EXPECT_TRUE(recorded(*w, k)) << k.pid;
+  EXPECT_EQ(count(w->db(), "SELECT count(*) FROM execs"), 1);  // old's went with it
+  EXPECT_EQ(dangling(w->db()), 0);
+
+  // c exits: the chain above it is no longer needed, leaf by leaf.
+  ASSERT_TRUE(w->write({exit_of(c, 4 * kS)}));
+  for (int i = 0; i < 10; ++i) {
+    auto n = w->prune(keep, now, 1);  // a budget of one: bounded steps
+    ASSERT_TRUE(n);
+    EXPECT_LE(*n, 1u);
+    if (*n == 0) break;
+  }
+  for (ProcessKey k : {a, b, c}) EXPECT_FALSE(recorded(*w, k)) << k.pid;
+  EXPECT_TRUE(recorded(*w, kInit));
+  EXPECT_TRUE(recorded(*w, recent));
+  EXPECT_EQ(dangling(w->db()), 0);
+  // Without a limit nothing goes.
+  ASSERT_TRUE(w->write({exit_of(recent, 96 * kS)}));
+  EXPECT_EQ(*w->prune({}, now + 1000 * kS, 100), 0u);
+  auto h = History::open(path);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(process_count(*h), 2);
+}
+
+TEST(StoreWriter, PruneBySizeTakesOldestExitedFirstAndKeepsAncestors) {
+  TempDir dir;
+  const std::string path = dir.file("history.db");
+  auto w = Writer::open(path, run_info());
+  ASSERT_TRUE(w);
+  const ProcessKey shell{5, 1 * kS + 5}, daemon{6, 1 * kS + 6};
+  ASSERT_TRUE(w->write({fork_of(kInit, {}, "init"), fork_of(shell, kInit, "sh"), fork_of(daemon, shell, "d"),
+                        exit_of(shell, 2 * kS)}));
+  ASSERT_TRUE(w->write(big_batch(1000, 300)));
+  ASSERT_TRUE(w->write({exit_of(kInit, 3 * kS)}));  // even init's exit: it has children
+  // Every worker exited (big_batch exits a third; exit the rest).
+  std::vector<Record> exits;
+  for (int i = 0; i < 300; ++i) {
+    if (i % 3) exits.push_back(exit_of({1000 + i, uint64_t(100 + i) * kS}, uint64_t(100 + i) * kS + 5 * kMs));
+  }
+  ASSERT_TRUE(w->write(exits));
+  const int64_t before = w->size_bytes();
+  ASSERT_GT(before, 300 * 1500);
+  Writer::Retention small{.max_bytes = static_cast<uint64_t>(before / 3)};
+  int64_t previous = before;
+  for (int i = 0; i < 100; ++i) {
+    auto n = w->prune(small, kOffset + 1000 * kS, 50);
+    ASSERT_TRUE(n) << n.error().message;
+    if (*n == 0) break;
+    EXPECT_LE(w->size_bytes(), previous);
+    previous = w->size_bytes();
+  }
+  EXPECT_LE(w->size_bytes(), before / 3);
+  // Oldest first: the workers that remain are the newest ones.
+  int64_t left = count(w->db(), "SELECT count(*) FROM processes WHERE pid>=1000");
+  EXPECT_GT(left, 0);
+  EXPECT_LT(left, 300);
+  EXPECT_EQ(count(w->db(), "SELECT min(pid) FROM processes WHERE pid>=1000"), 1300 - left);
+  // The live daemon's dead parent and grandparent stay.
+  for (ProcessKey k : {kInit, shell, daemon}) EXPECT_TRUE(recorded(*w, k)) << k.pid;
+  EXPECT_EQ(dangling(w->db()), 0);
+  EXPECT_EQ(count(w->db(), "SELECT count(*) FROM argvs WHERE id NOT IN (SELECT argv FROM execs)"), 0);
+}
+
+// ---- schema and versions -------------------------------------------------
+
+// Sample rows for each schema version, in that version's tables.
+const char* sample_rows(int version) {
+  switch (version) {
+    case 1:
+      return "INSERT INTO boots(id,boot_id,realtime_offset_ns,first_ns) VALUES(1,'old-boot',1000000000000000000,5);"
+             "INSERT INTO runs(boot,pid,source,started_ns,stopped_ns) VALUES(1,99,'netlink',5,50);"
+             "INSERT INTO comms(id,text) VALUES(1,'cron');"
+             "INSERT INTO paths(id,hash,text) VALUES(1,0,'/usr/sbin/cron');"
+             "INSERT INTO argvs(id,hash,text) VALUES(1,0,'cron');"
+             "INSERT INTO processes(id,boot,pid,start_ns,ppid,fork_ns,exit_ns,status,flags,comm,uid,gid)"
+             "  VALUES(1,1,77,10,1,10,40,0,0,1,0,0);"
+             "INSERT INTO execs(process,time_ns,comm,exe,argv,uid,gid) VALUES(1,11,1,1,1,0,0);";
+    default:
+      return nullptr;
+  }
+}
+
+// A file written by schema `version`, as that version's lineage left it.
+void write_version(const std::string& path, int version) {
+  auto db = Db::open(path, Db::Mode::kReadWrite);
+  ASSERT_TRUE(db);
+  ASSERT_NE(schema_sql(version), nullptr) << version;
+  ASSERT_NE(sample_rows(version), nullptr) << "add sample rows for schema " << version;
+  ASSERT_TRUE(db->exec("PRAGMA journal_mode=WAL"));
+  ASSERT_TRUE(db->exec(std::string("BEGIN;") + schema_sql(version) + sample_rows(version) +
+                       "PRAGMA application_id=" + std::to_string(kApplicationId) +
+                       ";PRAGMA user_version=" + std::to_string(version) + ";COMMIT;"));
+}
+
+TEST(StoreSchema, OpensADatabaseOfEveryEarlierVersion) {
+  for (int v = 1; v <= kSchemaVersion; ++v) {
+    SCOPED_TRACE(v);
+    TempDir dir;
+    const std::string path = dir.file("history.db");
+    write_version(path, v);
+    {
+      auto db = open_for_write(path);
+      ASSERT_TRUE(db) << db.error().message;
+      EXPECT_EQ(count(*db, "PRAGMA user_version"), kSchemaVersion);
+      EXPECT_EQ(count(*db, "PRAGMA application_id"), kApplicationId);
+    }
+    auto h = History::open(path);
+    ASSERT_TRUE(h) << h.error().message;
+    auto holders = h->query({.pid = 77});
+    ASSERT_TRUE(holders) << holders.error().message;
+    ASSERT_EQ(holders->size(), 1u);
+    const RecordedProcess& p = (*holders)[0];
+    EXPECT_EQ(p.exit_ns, 40u);
+    ASSERT_EQ(p.execs.size(), 1u);
+    EXPECT_EQ(p.execs[0].exe, "/usr/sbin/cron");
+    EXPECT_EQ(p.comm_at(20), "cron");
+    // And the recorder goes on writing to it.
+    auto w = Writer::open(path, run_info("old-boot"));
+    ASSERT_TRUE(w) << w.error().message;
+    ASSERT_TRUE(w->write({fork_of({78, 60}, {77, 10}, "cron")}));
+    auto kids = h->children(p.row);
+    ASSERT_TRUE(kids);
+    EXPECT_EQ(kids->size(), 1u);
+  }
+}
+
+TEST(StoreSchema, CurrentVersionFileIsReadAsIs) {
+  TempDir dir;
+  const std::string path = dir.file("history.db");
+  write_version(path, kSchemaVersion);
+  auto db = open_for_read(path);
+  ASSERT_TRUE(db) << db.error().message;
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM processes"), 1);
+}
+
+struct Snapshot {
+  std::string bytes;
+  std::vector<std::string> files;
+};
+
+Snapshot snapshot(const TempDir& dir, const std::string& path) {
+  Snapshot s{slurp(path), {}};
+  for (const auto& e : fs::directory_iterator(dir.path())) s.files.push_back(e.path().filename().string());
+  std::sort(s.files.begin(), s.files.end());
+  return s;
+}
+
+// Both open paths refuse the file with a one-line message and leave the
+// directory as it was: the same bytes, no journal, WAL or shm beside it.
+// A file whose header says WAL mode gets an (empty) -wal and -shm from
+// SQLite's open before anything is checked: `wal_sidecars` allows those.
+void expect_refused_unchanged(const TempDir& dir, const std::string& path, const std::string& says,
+                              bool wal_sidecars = false) {
+  const Snapshot before = snapshot(dir, path);
+  auto w = open_for_write(path);
+  ASSERT_FALSE(w);
+  EXPECT_NE(w.error().message.find(says), std::string::npos) << w.error().message;
+  EXPECT_EQ(w.error().message.find('\n'), std::string::npos) << w.error().message;
+  EXPECT_NE(w.error().message.find(path), std::string::npos) << w.error().message;
+  auto writer = Writer::open(path, run_info());
+  EXPECT_FALSE(writer);
+  auto r = open_for_read(path);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().kind, ErrorKind::kNotFound);
+  EXPECT_NE(r.error().message.find(says), std::string::npos) << r.error().message;
+  EXPECT_EQ(r.error().message.find('\n'), std::string::npos) << r.error().message;
+  EXPECT_FALSE(History::open(path));
+  const Snapshot after = snapshot(dir, path);
+  EXPECT_TRUE(before.bytes == after.bytes) << "the file was modified";
+  std::vector<std::string> files = after.files;
+  if (wal_sidecars) {
+    std::erase_if(files, [&](const std::string& f) { return f.ends_with("-wal") || f.ends_with("-shm"); });
+    if (fs::exists(path + "-wal")) {
+      EXPECT_EQ(fs::file_size(path + "-wal"), 0u);
+    }
+  }
+  EXPECT_EQ(before.files, files);
+}
+
+TEST(StoreSchema, NewerVersionIsRefusedAndLeftUnchanged) {
+  TempDir dir;
+  const std::string path = dir.file("history.db");
+  {
+    auto db = Db::open(path, Db::Mode::kReadWrite);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec(std::string(schema_sql(kSchemaVersion)) + "PRAGMA application_id=" +
+                         std::to_string(kApplicationId) + ";PRAGMA user_version=" +
+                         std::to_string(kSchemaVersion + 1) + ";CREATE TABLE future(x);"));
+  }
+  expect_refused_unchanged(dir, path, "newer");
+}
+
+TEST(StoreSchema, NewerVersionInWalModeIsLeftUnchanged) {
+  TempDir dir;
+  const std::string path = dir.file("history.db");
+  {
+    auto db = Db::open(path, Db::Mode::kReadWrite);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec("PRAGMA journal_mode=WAL"));
+    ASSERT_TRUE(db->exec(std::string(schema_sql(kSchemaVersion)) + "PRAGMA application_id=" +
+                         std::to_string(kApplicationId) + ";PRAGMA user_version=" +
+                         std::to_string(kSchemaVersion + 7) + ";"));
+  }
+  const std::string before = slurp(path);
+  EXPECT_FALSE(open_for_write(path));
+  EXPECT_FALSE(open_for_read(path));
+  EXPECT_TRUE(slurp(path) == before);
+}
+
+TEST(StoreSchema, RandomBytesAreRefusedAndLeftUnchanged) {
+  TempDir dir;
+  const std::string path = dir.file("history.db");
+  std::mt19937 rng(9);
+  std::string junk(8192, '\0');
+  for (auto& c : junk) c = static_cast<char>(rng());
+  spit(path, junk);
+  expect_refused_unchanged(dir, path, "not a lineage history database");
+}
+
+TEST(StoreSchema, ForgedHeaderWithGarbageIsRefusedAndLeftUnchanged) {
+  TempDir dir;
+  const std::string path = dir.file("history.db");
+  std::mt19937 rng(10);
+  std::string junk(8192, '\0');
+  for (auto& c : junk) c = static_cast<char>(rng());
+  junk.replace(0, 16, std::string("SQLite format 3\0", 16));
+  spit(path, junk);
+  expect_refused_unchanged(dir, path, "not a lineage history database");
+}
+
+// A real history cut short (a copy interrupted, a disk that lost its tail).
+TEST(StoreSchema, TruncatedDatabaseIsRefusedAndLeftUnchanged) {
+  TempDir dir;
+  const std::string source = dir.file("full.db");
+  {
+    auto w = Writer::open(source, run_info());
+    ASSERT_TRUE(w);
+    ASSERT_TRUE(w->write(big_batch(100, 50)));
+    ASSERT_TRUE(w->stop(9 * kS));
+  }
+  std::string full = slurp(source);
+  ASSERT_GT(full.size(), 8u * 4096);
+  fs::remove(source);
+  for (size_t keep : {size_t{100}, size_t{4096}, full.size() / 2}) {
+    SCOPED_TRACE(keep);
+    TempDir d;
+    const std::string path = d.file("history.db");
+    spit(path, full.substr(0, keep));
+    expect_refused_unchanged(d, path, "not a lineage history database", /*wal_sidecars=*/true);
+  }
+}
+
+// SQLite's message about a malformed schema quotes the file's own text: a
+// newline or a terminal escape in it must not reach the one-line error.
+TEST(StoreSchema, MalformedSchemaIsAOneLinePrintableError) {
+  TempDir dir;
+  const std::string path = dir.file("history.db");
+  {
+    auto w = Writer::open(path, run_info());
+    ASSERT_TRUE(w);
+    ASSERT_TRUE(w->stop(2 * kS));
+    ASSERT_TRUE(w->db().exec("PRAGMA journal_mode=DELETE"));
+    ASSERT_TRUE(w->db().exec("PRAGMA writable_schema=ON;"
+                             "UPDATE sqlite_master SET sql='CREATE TABLE processes(' || char(10) || char(27) || "
+                             "'[31m evil' WHERE name='processes'; PRAGMA writable_schema=OFF;"));
+  }
+  expect_refused_unchanged(dir, path, "not a lineage history database");
+  for (bool write : {false, true}) {
+    auto r = write ? open_for_write(path) : open_for_read(path);
+    ASSERT_FALSE(r);
+    for (char c : r.error().message) {
+      EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "byte " << int(static_cast<unsigned char>(c)) << " in "
+                                         << r.error().message;
+    }
+  }
+}
+
+TEST(StoreSchema, AnotherApplicationsDatabaseIsRefusedAndLeftUnchanged) {
+  for (int64_t app : {int64_t{0}, int64_t{0x12345678}}) {
+    SCOPED_TRACE(app);
+    TempDir dir;
+    const std::string path = dir.file("other.db");
+    {
+      auto db = Db::open(path, Db::Mode::kReadWrite);
+      ASSERT_TRUE(db);
+      ASSERT_TRUE(db->exec("PRAGMA application_id=" + std::to_string(app) +
+                           "; CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT);"
+                           "INSERT INTO notes(body) VALUES('keep me');"));
+    }
+    expect_refused_unchanged(dir, path, "not a lineage history database");
+  }
+}
+
+TEST(StoreSchema, MissingFileIsNotFoundAndNotCreated) {
+  TempDir dir;
+  const std::string path = dir.file("absent.db");
+  auto r = open_for_read(path);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::kNotFound);
+  auto h = History::open(path);
+  ASSERT_FALSE(h);
+  EXPECT_EQ(h.error().kind, ErrorKind::kNotFound);
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_TRUE(fs::is_empty(dir.path()));
+}
+
+TEST(StoreSchema, DirectoryIsRefused) {
+  TempDir dir;
+  auto r = open_for_read(dir.path());
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().kind, ErrorKind::kNotFound);
+  EXPECT_EQ(r.error().message.find('\n'), std::string::npos);
+  EXPECT_FALSE(open_for_write(dir.path()));
+  EXPECT_TRUE(fs::is_empty(dir.path()));
+}
+
+TEST(StoreSchema, EmptyFileBecomesANewDatabaseForWritingOnly) {
+  TempDir dir;
+  const std::string path = dir.file("history.db");
+  spit(path, "");
+  EXPECT_FALSE(open_for_read(path));  // nothing recorded yet: not a history
+  EXPECT_EQ(slurp(path), "");
+  auto w = open_for_write(path);
+  ASSERT_TRUE(w) << w.error().message;
+  EXPECT_EQ(count(*w, "PRAGMA user_version"), kSchemaVersion);
+}
+
+// The hash columns are part of the file format: a different hash would miss
+// every string an earlier recorder stored. (Its basis is FNV-1a's with the
+// last digit missing, 1469598103934665603 for 14695981039346656037: kept.)
+TEST(StoreSchema, TextHashIsStable) {
+  EXPECT_EQ(text_hash(""), 1469598103934665603);
+  EXPECT_EQ(text_hash("a"), 4953267810257967366);
+  EXPECT_NE(text_hash(std::string("a\0b", 3)), text_hash("a"));
+}
+
+// ---- the recorder ------------------------------------------------------------
+
+TEST(RecorderContext, KeepsOnlyTheVariablesDetectorsRead) {
+  using namespace std::string_literals;
+  std::vector<std::string> env = {"HOME=/root",
+                                  "SSH_CONNECTION=10.0.0.7 52114 10.0.0.1 22",
+                                  "SECRET=hunter2",
+                                  "AWS_SECRET_ACCESS_KEY=abc",
+                                  "TMUX=/tmp/tmux-0/default,812,0",
+                                  "SSH_CONNECTIONX=forged",
+                                  "SUPERVISOR_PROCESS_NAME=web",
+                                  "XSUPERVISOR_X=1",
+                                  "name=not-pm2",
+                                  "INVOCATION_ID=abc123",
+                                  "container=podman",
+                                  "TMUX_PANE"};
+  EXPECT_EQ(context_environment(env), ("SSH_CONNECTION=10.0.0.7 52114 10.0.0.1 22\0"
+                                                  "TMUX=/tmp/tmux-0/default,812,0\0"
+                                                  "SUPERVISOR_PROCESS_NAME=web\0"
+                                                  "INVOCATION_ID=abc123\0"
+                                                  "container=podman\0"
+                                                  "TMUX_PANE"s));
+  EXPECT_EQ(context_environment({}), "");
+  EXPECT_EQ(context_environment({"PATH=/bin", "SECRET=x"}), "");
+  // pm2 names its program in `name`: kept only beside pm_id.
+  EXPECT_EQ(context_environment({"name=api", "pm_id=3"}), std::string("pm_id=3\0name=api", 16));
+  // A huge value is cut, not stored whole.
+  std::string huge = "STY=" + std::string(100000, 'x');
+  EXPECT_EQ(context_environment({huge}).size(), 4096u);
+}
+
+TEST(RecorderContext, LaunchersByBaseName) {
+  for (const char* l : {"sshd", "sshd-session", "cron", "crond", "atd", "tmux", "screen", "supervisord", "systemd",
+                        "containerd-shim-runc-v2", "conmon"}) {
+    EXPECT_TRUE(is_launcher(l)) << l;
+  }
+  for (const char* n : {"", "bash", "sleep", "/usr/sbin/sshd", "sshd ", "ssh", "Cron"}) {
+    EXPECT_FALSE(is_launcher(n)) << n;
+  }
+}
+
+events::Event ev_fork(uint64_t t, int pid, int ppid, uint64_t parent_start, const std::string& comm) {
+  events::Event e;
+  e.kind = events::EventKind::kFork;
+  e.time_ns = t;
+  e.pid = e.tid = pid;
+  e.start_time_ns = t;
+  e.ppid = ppid;
+  e.parent_start_time_ns = parent_start;
+  e.comm = comm;
+  return e;
+}
+
+events::Event ev_exec(uint64_t t, int pid, uint64_t start, const std::string& exe, std::vector<std::string> argv,
+                      uint32_t uid = 0) {
+  events::Event e;
+  e.kind = events::EventKind::kExec;
+  e.time_ns = t;
+  e.pid = e.tid = pid;
+  e.start_time_ns = start;
+  e.exe = exe;
+  e.comm = exe.substr(exe.rfind('/') + 1);
+  e.argv = std::move(argv);
+  e.uid = e.gid = uid;
+  return e;
+}
+
+events::Event ev_exit(uint64_t t, int pid, uint64_t start, int32_t status, int reaper = 0, uint64_t reaper_start = 0) {
+  events::Event e;
+  e.kind = events::EventKind::kExit;
+  e.time_ns = t;
+  e.pid = e.tid = pid;
+  e.start_time_ns = start;
+  e.exit_code = status;
+  e.reaper_pid = reaper;
+  e.reaper_start_time_ns = reaper_start;
+  return e;
+}
+
+// /proc when recording starts (ticks of 10 ms):
+//   systemd(1) 0.01 s
+//   └─ sshd(500) 1 s
+// then events:
+//   sshd forks 600 at 101 s; 600 execs bash (its /proc has SSH_CONNECTION,
+//   TMUX and SECRET in environ); bash forks 700 at 102 s, which execs sh;
+//   sh forks 800 at 103 s, which execs sleep; sh exits at 104 s (800 goes
+//   to init); bash exits at 105 s.
+class RecorderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fs_.add({.pid = 1, .ppid = 0, .comm = "systemd", .start_ticks = 1, .argv = {"/sbin/init"}});
+    fs_.add({.pid = 500, .ppid = 1, .comm = "sshd", .start_ticks = 100, .argv = {"sshd: /usr/sbin/sshd"}});
+    fs_.link(1, "exe", "/usr/lib/systemd/systemd");
+    fs_.link(500, "exe", "/usr/sbin/sshd");
+    auto reader = procfs::ProcReader::open(fs_.root());
+    ASSERT_TRUE(reader);
+    reader_.emplace(std::move(*reader));
+    tree_.emplace(core::LiveTree::kDefaultMaxProcesses, reader_->tick_ns());
+    auto w = Writer::open(path_, run_info("boot-r", 100 * kS));
+    ASSERT_TRUE(w) << w.error().message;
+    writer_.emplace(std::move(*w));
+    recorder_.emplace(*writer_, *reader_, *tree_, RecorderOptions{});
+  }
+
+  // bash(600) appears in /proc once sshd has forked it.
+  void add_bash() {
+    fs_.add({.pid = 600, .ppid = 500, .comm = "bash", .start_ticks = 10100, .uid = 1000, .argv = {"-bash"},
+             .tty_nr = 34816});
+    fs_.link(600, "exe", "/usr/bin/bash");
+    fs_.link(600, "cwd", "/home/ann");
+    fs_.write(600, "environ",
+              std::string("HOME=/home/ann\0SSH_CONNECTION=10.0.0.7 52114 10.0.0.1 22\0SECRET=hunter2\0"
+                          "TMUX=/tmp/tmux-1000/default,900,0\0",
+                          106));
+    fs_.write(600, "loginuid", "1000");
+  }
+
+  std::optional<RecordedProcess> get(const History& h, ProcessKey k) {
+    auto p = h.find(h.boot_of("boot-r"), k, reader_->tick_ns());
+    EXPECT_TRUE(p && *p) << k.pid;
+    return p && *p ? **p : std::optional<RecordedProcess>();
+  }
+
+  testing::FakeProcfs fs_{200.0};
+  TempDir dir_;
+  std::string path_ = dir_.file("history.db");
+  std::optional<procfs::ProcReader> reader_;
+  std::optional<core::LiveTree> tree_;
+  std::optional<Writer> writer_;
+  std::optional<Recorder> recorder_;
+};
+
+const ProcessKey kRInit{1, 10 * kMs}, kSshd{500, 1 * kS}, kRBash{600, 101 * kS}, kSh{700, 102 * kS},
+    kRSleep{800, 103 * kS};
+
+TEST_F(RecorderTest, ChainOfForkExecExitIsRecorded) {
+  auto started = recorder_->start(100 * kS);
+  ASSERT_TRUE(started) << started.error().message;
+  add_bash();
+  recorder_->apply({ev_fork(101 * kS, 600, 500, 1 * kS, "sshd"),
+                    ev_exec(101 * kS + 1 * kMs, 600, 101 * kS, "/usr/bin/bash", {"-bash"}, 1000),
+                    ev_fork(102 * kS, 700, 600, 101 * kS, "bash"),
+                    ev_exec(102 * kS + 1 * kMs, 700, 102 * kS, "/bin/sh", {"sh", "-c", "sleep 999 &"}, 1000),
+                    ev_fork(103 * kS, 800, 700, 102 * kS, "sh"),
+                    ev_exec(103 * kS + 1 * kMs, 800, 103 * kS, "/usr/bin/sleep", {"sleep", "999"}, 1000),
+                    ev_exit(104 * kS, 700, 102 * kS, 0, 1, 10 * kMs),
+                    ev_exit(105 * kS, 600, 101 * kS, 1 << 8, 1, 10 * kMs)},
+                   106 * kS);
+  recorder_->flush(106 * kS, true);
+  EXPECT_TRUE(recorder_->stats().writing);
+  EXPECT_EQ(recorder_->stats().events, 8u);
+  EXPECT_EQ(recorder_->stats().commits, 2u);  // the backfill, this batch
+
+  auto h = History::open(path_);
+  ASSERT_TRUE(h) << h.error().message;
+  auto init = get(*h, kRInit), sshd = get(*h, kSshd), bash = get(*h, kRBash), sh = get(*h, kSh),
+       sleep = get(*h, kRSleep);
+  ASSERT_TRUE(init && sshd && bash && sh && sleep);
+
+  // Backfilled from /proc: flagged, with what /proc said.
+  EXPECT_TRUE(init->flags & kFlagBackfilled);
+  EXPECT_TRUE(sshd->flags & kFlagBackfilled);
+  EXPECT_EQ(sshd->parent_row, init->row);
+  ASSERT_NE(sshd->last_exec(), nullptr);
+  EXPECT_EQ(sshd->last_exec()->exe, "/usr/sbin/sshd");
+  EXPECT_TRUE(sshd->last_exec()->verified.has_value());  // a launcher: its verification kept
+  for (const auto* p : {&*bash, &*sh, &*sleep}) EXPECT_FALSE(p->flags & kFlagBackfilled) << p->key.pid;
+
+  // Fork parents: the original chain.
+  EXPECT_EQ(bash->parent_row, sshd->row);
+  EXPECT_EQ(sh->parent_row, bash->row);
+  EXPECT_EQ(sleep->parent_row, sh->row);
+  EXPECT_EQ(bash->fork_comm, "sshd");
+  EXPECT_EQ(bash->comm_at(101 * kS + 2 * kMs), "bash");
+
+  // Exits with their status; the sleep still runs.
+  EXPECT_EQ(sh->exit_ns, 104 * kS);
+  EXPECT_EQ(sh->status, 0);
+  EXPECT_EQ(bash->exit_ns, 105 * kS);
+  EXPECT_EQ(bash->status, 1 << 8);
+  EXPECT_FALSE(sleep->exit_ns);
+
+  // The sleep went to init when sh exited: one change row, at that time.
+  ASSERT_EQ(sleep->parents.size(), 1u);
+  EXPECT_EQ(sleep->parents[0].first, 104 * kS);
+  EXPECT_EQ(sleep->parents[0].second, init->row);
+  EXPECT_EQ(sleep->parent_at(103 * kS + 500 * kMs), sh->row);
+  EXPECT_EQ(sleep->parent_at(104 * kS), init->row);
+  EXPECT_TRUE(sh->parents.empty());  // bash's exit moved no live child
+
+  // The exec evidence: the event's image, /proc's context, and of the
+  // environment only the context variables.
+  ASSERT_EQ(bash->execs.size(), 1u);
+  const RecordedExec& e = bash->execs[0];
+  EXPECT_EQ(e.exe, "/usr/bin/bash");
+  EXPECT_EQ(e.argv, std::vector<std::string>{"-bash"});
+  EXPECT_EQ(e.cwd, "/home/ann");
+  EXPECT_EQ(e.tty, 34816);
+  EXPECT_EQ(e.sid, 600);
+  EXPECT_EQ(e.login_uid, 1000u);
+  EXPECT_EQ(e.uid, 1000u);
+  EXPECT_EQ(e.env, (std::vector<std::string>{"SSH_CONNECTION=10.0.0.7 52114 10.0.0.1 22",
+                                             "TMUX=/tmp/tmux-1000/default,900,0"}));
+  EXPECT_FALSE(e.verified);  // bash is no launcher
+  ASSERT_EQ(sleep->execs.size(), 1u);
+  EXPECT_EQ(sleep->execs[0].argv, (std::vector<std::string>{"sleep", "999"}));
+  EXPECT_TRUE(sleep->execs[0].env.empty());  // no /proc entry: nothing guessed
+
+  // Never the rest of the environment, anywhere in the files.
+  ASSERT_TRUE(writer_->stop(107 * kS));
+  EXPECT_EQ(count(h->db(), "SELECT count(*) FROM envs WHERE instr(text,'hunter2')>0"), 0);
+  EXPECT_EQ(count(h->db(), "SELECT count(*) FROM envs WHERE instr(text,'HOME=')>0"), 0);
+  for (const auto& suffix : {"", "-wal"}) {
+    EXPECT_EQ(slurp(path_ + suffix).find("hunter2"), std::string::npos) << suffix;
+  }
+  EXPECT_EQ(dangling(h->db()), 0);
+}
+
+TEST_F(RecorderTest, RestartClosesWhatWentAwayAndKeepsWhatRuns) {
+  ASSERT_TRUE(recorder_->start(100 * kS));
+  add_bash();
+  recorder_->apply({ev_fork(101 * kS, 600, 500, 1 * kS, "sshd"),
+                    ev_exec(101 * kS + 1 * kMs, 600, 101 * kS, "/usr/bin/bash", {"-bash"}, 1000),
+                    ev_fork(102 * kS, 700, 600, 101 * kS, "bash")},
+                   102 * kS);
+  recorder_->flush(102 * kS, true);
+  recorder_.reset();
+  writer_.reset();
+  // The recorder was killed; 700 exited unseen meanwhile, 600 still runs.
+  auto w = Writer::open(path_, run_info("boot-r", 200 * kS));
+  ASSERT_TRUE(w);
+  writer_.emplace(std::move(*w));
+  core::LiveTree tree(core::LiveTree::kDefaultMaxProcesses, reader_->tick_ns());
+  Recorder again(*writer_, *reader_, tree, RecorderOptions{});
+  ASSERT_TRUE(again.start(200 * kS));
+
+  auto h = History::open(path_);
+  ASSERT_TRUE(h);
+  auto sh = get(*h, {700, 102 * kS});
+  ASSERT_TRUE(sh);
+  EXPECT_EQ(sh->exit_ns, 200 * kS);
+  EXPECT_TRUE(sh->flags & kFlagExitUnseen);
+  auto bash = get(*h, kRBash);
+  ASSERT_TRUE(bash);
+  EXPECT_FALSE(bash->exit_ns);
+  EXPECT_EQ(count(h->db(), "SELECT count(*) FROM processes WHERE pid=600"), 1);  // the same row, continued
+}
+
+// Events carry exact start times, /proc only clock ticks: after a restart
+// the process a previous run recorded from its fork event (101.003 s) is
+// the one /proc now shows starting at 101.00 s, not a new one.
+TEST_F(RecorderTest, RestartMatchesEventStartTimesToProcTicks) {
+  ASSERT_TRUE(recorder_->start(100 * kS));
+  add_bash();
+  const uint64_t exact = 101 * kS + 3 * kMs;
+  recorder_->apply({ev_fork(exact, 600, 500, 1 * kS, "sshd"),
+                    ev_exec(exact + 1 * kMs, 600, exact, "/usr/bin/bash", {"-bash"}, 1000)},
+                   102 * kS);
+  recorder_->flush(102 * kS, true);
+  recorder_.reset();
+  writer_.reset();
+  auto w = Writer::open(path_, run_info("boot-r", 200 * kS));
+  ASSERT_TRUE(w);
+  writer_.emplace(std::move(*w));
+  core::LiveTree tree(core::LiveTree::kDefaultMaxProcesses, reader_->tick_ns());
+  Recorder again(*writer_, *reader_, tree, RecorderOptions{});
+  ASSERT_TRUE(again.start(200 * kS));
+  auto h = History::open(path_);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(count(h->db(), "SELECT count(*) FROM processes WHERE pid=600"), 1);
+  EXPECT_EQ(count(h->db(), "SELECT count(*) FROM processes WHERE pid=600 AND exit_ns IS NOT NULL"), 0);
+}
+
+TEST_F(RecorderTest, FullDiskKeepsRecordsAndWritesThemWhenSpaceReturns) {
+  ASSERT_TRUE(recorder_->start(100 * kS));
+  const int64_t pages = count(writer_->db(), "PRAGMA page_count");
+  ASSERT_TRUE(writer_->db().exec("PRAGMA max_page_count=" + std::to_string(pages)));
+  std::vector<events::Event> batch;
+  for (int i = 0; i < 200; ++i) {
+    uint64_t t = 110 * kS + uint64_t(i) * kMs;
+    batch.push_back(ev_fork(t, 2000 + i, 500, 1 * kS, "sshd"));
+    batch.push_back(ev_exec(t + 1, 2000 + i, t, "/usr/bin/job" + std::to_string(i),
+                            {"job", std::string(600, 'q'), std::to_string(i)}));
+    batch.push_back(ev_exit(t + 2, 2000 + i, t, 0));
+  }
+  recorder_->apply(batch, 111 * kS);
+  recorder_->flush(111 * kS, true);
+  EXPECT_FALSE(recorder_->stats().writing);
+  std::string notice = recorder_->take_notice();
+  EXPECT_NE(notice.find("full"), std::string::npos) << notice;
+  EXPECT_TRUE(recorder_->take_notice().empty());  // said once
+  recorder_->flush(112 * kS, true);
+  EXPECT_TRUE(recorder_->take_notice().empty());  // still failing: not said again
+  ASSERT_TRUE(writer_->db().exec("PRAGMA max_page_count=1073741823"));
+  recorder_->flush(113 * kS, true);
+  EXPECT_TRUE(recorder_->stats().writing);
+  EXPECT_NE(recorder_->take_notice().find("writable again"), std::string::npos);
+  EXPECT_EQ(recorder_->stats().dropped, 0u);
+  EXPECT_EQ(count(writer_->db(), "SELECT count(*) FROM processes WHERE pid>=2000 AND exit_ns IS NOT NULL"), 200);
+  EXPECT_EQ(count(writer_->db(), "SELECT count(*) FROM execs e JOIN processes p ON p.id=e.process "
+                                 "WHERE p.pid>=2000"),
+            200);
+  EXPECT_EQ(dangling(writer_->db()), 0);
+}
+
+}  // namespace
+}  // namespace lineage::store
