@@ -33,7 +33,8 @@ enum ChangeKind : int64_t {
   kChangeCgroup = 4,  // value: paths row
 };
 
-/// FNV-1a of the bytes, as stored in the hash columns (a lookup key only).
+/// A 64-bit FNV-1a-style hash of the bytes (its offset basis is one digit short
+/// of FNV's, and stays so: every stored hash column uses it), a lookup key only.
 int64_t text_hash(std::string_view s);
 
 /// The SQL that creates schema `version` from nothing (tests write every

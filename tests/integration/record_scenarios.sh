@@ -394,7 +394,7 @@ C
   # Newest first: the second holder, alive, then the first, killed.
   check "$j" '[.processes[] | select(.cmdline[1] == "'"$m2"'" or .cmdline[1] == "'"$m1"'") | .cmdline[1]] | join(",")' "$m2,$m1" \
     "both holders, newest first"
-  check "$j" '.processes[] | select(.cmdline[1] == "'"$m1"'") | "\(.alive) \(.signal) \(.exit_time | type)"' "false 9 string" \
+  check "$j" '.processes[] | select(.cmdline[1] == "'"$m1"'") | "\(.alive) \(.exit_signal) \(.exit_time | type)"' "false 9 string" \
     "the first holder: killed (signal 9), with its end"
   check "$j" '.processes[] | select(.cmdline[1] == "'"$m2"'") | "\(.alive) \(.exit_time)"' "true null" \
     "the second holder: alive, no end"
@@ -472,7 +472,7 @@ case_kill9() {
     || bad "the victim killed while no recorder ran is not closed as exit_unseen"
   check "$d/victim.json" "[.processes[] | select(.cmdline == [\"sleep\",\"$victim_marker\"])] | length" 1 \
     "the victim is recorded once (not again as a new process)"
-  check "$d/victim.json" ".processes[] | select(.cmdline == [\"sleep\",\"$victim_marker\"]) | \"\(.alive) \(.exit_time | type) \(.exit_code) \(.signal)\"" \
+  check "$d/victim.json" ".processes[] | select(.cmdline == [\"sleep\",\"$victim_marker\"]) | \"\(.alive) \(.exit_time | type) \(.exit_code) \(.exit_signal)\"" \
     "false string null null" "exit unseen: an end time, no exit code or signal"
   # The restarted recorder writes: a new process appears.
   bash -c "exit 4" &

@@ -926,9 +926,9 @@ TEST(RecorderContext, LaunchersByBaseName) {
   }
 }
 
-events::Event ev_fork(uint64_t t, int pid, int ppid, uint64_t parent_start, const std::string& comm) {
-  events::Event e;
-  e.kind = events::EventKind::kFork;
+core::Event ev_fork(uint64_t t, int pid, int ppid, uint64_t parent_start, const std::string& comm) {
+  core::Event e;
+  e.kind = core::EventKind::kFork;
   e.time_ns = t;
   e.pid = e.tid = pid;
   e.start_time_ns = t;
@@ -938,10 +938,10 @@ events::Event ev_fork(uint64_t t, int pid, int ppid, uint64_t parent_start, cons
   return e;
 }
 
-events::Event ev_exec(uint64_t t, int pid, uint64_t start, const std::string& exe, std::vector<std::string> argv,
+core::Event ev_exec(uint64_t t, int pid, uint64_t start, const std::string& exe, std::vector<std::string> argv,
                       uint32_t uid = 0) {
-  events::Event e;
-  e.kind = events::EventKind::kExec;
+  core::Event e;
+  e.kind = core::EventKind::kExec;
   e.time_ns = t;
   e.pid = e.tid = pid;
   e.start_time_ns = start;
@@ -952,9 +952,9 @@ events::Event ev_exec(uint64_t t, int pid, uint64_t start, const std::string& ex
   return e;
 }
 
-events::Event ev_exit(uint64_t t, int pid, uint64_t start, int32_t status, int reaper = 0, uint64_t reaper_start = 0) {
-  events::Event e;
-  e.kind = events::EventKind::kExit;
+core::Event ev_exit(uint64_t t, int pid, uint64_t start, int32_t status, int reaper = 0, uint64_t reaper_start = 0) {
+  core::Event e;
+  e.kind = core::EventKind::kExit;
   e.time_ns = t;
   e.pid = e.tid = pid;
   e.start_time_ns = start;
@@ -1162,7 +1162,7 @@ TEST_F(RecorderTest, FullDiskKeepsRecordsAndWritesThemWhenSpaceReturns) {
   ASSERT_TRUE(recorder_->start(100 * kS));
   const int64_t pages = count(writer_->db(), "PRAGMA page_count");
   ASSERT_TRUE(writer_->db().exec("PRAGMA max_page_count=" + std::to_string(pages)));
-  std::vector<events::Event> batch;
+  std::vector<core::Event> batch;
   for (int i = 0; i < 200; ++i) {
     uint64_t t = 110 * kS + uint64_t(i) * kMs;
     batch.push_back(ev_fork(t, 2000 + i, 500, 1 * kS, "sshd"));
