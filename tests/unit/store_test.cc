@@ -328,7 +328,8 @@ TEST(StoreWriter, StoppedRunIsNotARecorder) {
 TEST(StoreWriter, InternsEachStringOnce) {
   TempDir dir;
   const std::string path = dir.file("history.db");
-  const std::string argv("python3\0-m\0http.server\0" "8000", 30);
+  static const char kArgv[] = "python3\0-m\0http.server\0" "8000";
+  const std::string argv(kArgv, sizeof kArgv - 1);  // the NULs inside are part of it
   {
     auto w = Writer::open(path, run_info());
     ASSERT_TRUE(w);
