@@ -66,6 +66,17 @@ Error all_vanished(const std::vector<Skipped>& skipped) {
   return not_found(fmt::format("every process matching {} {}", labels, kExitedReason));
 }
 
+// The reports of a run as one lineage.why/v1 document: a single report as
+// it is, several as "results".
+output::Json one_document(std::vector<output::Json> docs) {
+  if (docs.size() == 1) return std::move(docs.front());
+  output::Json doc;
+  for (auto& d : docs) d.erase("schema");
+  doc["schema"] = "lineage.why/v1";
+  doc["results"] = std::move(docs);
+  return doc;
+}
+
 // The recorded processes a target names at --at: a pid's holder then, or
 // the processes alive then whose name matches.
 Result<std::vector<store::RecordedProcess>> recorded_targets(const store::History& h, const WhyOptions& o,
@@ -155,9 +166,7 @@ Result<CommandOutput> run_why_at(const WhyOptions& o, const procfs::ProcReader& 
     explain::Report report = explain::explain_recorded(reader, sys, o.paths, std::move(*chain), ropts);
     if (!report.warnings.empty()) result.exit_code = 1;
     if (o.common.json) {
-      auto doc = output::why_json(report, sys, o.env);
-      doc["at"] = core::format_time(when->unix_ns, true);
-      docs.push_back(std::move(doc));
+      docs.push_back(output::why_json(report, sys, o.env));
     } else {
       if (!result.text.empty() && !o.short_form) result.text += "\n";
       if (!o.short_form) result.text += fmt::format("As recorded at {}\n\n", core::format_time(when->unix_ns, false));
@@ -165,15 +174,8 @@ Result<CommandOutput> run_why_at(const WhyOptions& o, const procfs::ProcReader& 
     }
   }
   if (o.common.json) {
-    output::Json doc;
-    if (docs.size() == 1) {
-      doc = std::move(docs.front());
-    } else {
-      for (auto& d : docs) d.erase("schema");
-      doc["schema"] = "lineage.why/v1";
-      doc["at"] = core::format_time(when->unix_ns, true);
-      doc["results"] = std::move(docs);
-    }
+    output::Json doc = one_document(std::move(docs));
+    doc["at"] = core::format_time(when->unix_ns, true);
     result.text = output::dump_json(doc) + "\n";
   }
   return result;
@@ -245,14 +247,7 @@ Result<CommandOutput> run_why(const WhyOptions& o) {
   }
   if (docs.empty() && sections == 0) return all_vanished(skipped);
   if (o.common.json) {
-    output::Json doc;
-    if (docs.size() == 1) {
-      doc = std::move(docs.front());
-    } else {
-      for (auto& d : docs) d.erase("schema");
-      doc["schema"] = "lineage.why/v1";
-      doc["results"] = std::move(docs);
-    }
+    output::Json doc = one_document(std::move(docs));
     if (!skipped.empty()) doc["skipped"] = skipped_json(skipped);
     result.text = output::dump_json(doc) + "\n";
   } else {
