@@ -29,17 +29,9 @@ set -uo pipefail
 
 ALL_CASES=(ssh cron chain reuse kill9 tree_at faults)
 
-LINEAGE=${1:?usage: record_scenarios.sh LINEAGE_BINARY [CASE...]}
-shift
-[ -x "$LINEAGE" ] || { echo "record_scenarios.sh: $LINEAGE is not an executable" >&2; exit 2; }
-LINEAGE=$(readlink -f "$LINEAGE")
-for c in "$@"; do
-  case " ${ALL_CASES[*]} " in *" $c "*) ;; *) echo "record_scenarios.sh: unknown case $c (cases: ${ALL_CASES[*]})" >&2; exit 2 ;; esac
-done
-cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=("${ALL_CASES[@]}")
+# shellcheck source-path=SCRIPTDIR source=cases.sh
+. "$(dirname "$0")/cases.sh" "$@"
 
-skip_all() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip_all "needs root: lineage record reads every process and its events"
 for tool in jq sqlite3 sha256sum pgrep; do
   command -v "$tool" >/dev/null || skip_all "$tool is not installed"
@@ -74,15 +66,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-now_us() { echo "${EPOCHREALTIME/./}"; }
 # An RFC 3339 time with nanoseconds, for --at.
 stamp() { date +%Y-%m-%dT%H:%M:%S.%N%:z; }
 
-# Per-case verdict: bad MESSAGE records a failure; skip_case REASON skips.
-fails=()
-skipped=""
-bad() { fails+=("$*"); }
-skip_case() { skipped=$*; }
 first_line() { head -c 300 "$1" 2>/dev/null | head -n 3 | tr '\n' ' '; }
 
 # start_recorder DIR [ARGS...]: `lineage record --db DIR/h.db ARGS` in the
@@ -671,7 +657,6 @@ case_faults() {
 
 # ---------------------------------------------------------------- main
 
-failed=0
 ordered=()
 # The cron job runs at the next minute: queue it first, check it last.
 run_cron=0
@@ -682,23 +667,12 @@ for c in "${cases[@]}" ; do
   ordered+=("$c")
 done
 [ $run_cron = 1 ] && ordered+=(cron)
-for c in "${ordered[@]}"; do
-  fails=()
-  skipped=""
-  rec_pid=""
-  t0=$(now_us)
-  "case_$c"
-  # A case that returned early leaves its recorder: stop it.
+# A case that returned early leaves its recorder: stop it.
+after_case() {
   if [ -n "$rec_pid" ] && kill -0 "$rec_pid" 2>/dev/null; then kill -TERM "$rec_pid"; wait "$rec_pid" 2>/dev/null; fi
-  took=$(( ($(now_us) - t0) / 1000 ))
-  if [ -n "$skipped" ]; then
-    echo "SKIP $c: $skipped"
-  elif [ ${#fails[@]} = 0 ]; then
-    echo "PASS $c (${took} ms)"
-  else
-    failed=1
-    msg=$(printf '%s; ' "${fails[@]}")
-    echo "FAIL $c: ${msg%; } (${took} ms)"
-  fi
+}
+for c in "${ordered[@]}"; do
+  rec_pid=""
+  run_case "$c"
 done
 exit $failed

@@ -22,17 +22,9 @@ set -uo pipefail
 ALL_CASES=(fake_tmux fake_sshd bind_sshd git_symlink churn deep_chain pty_color codepoints userns_caps
            redact_at own_wrapper)
 
-LINEAGE=${1:?usage: why_attacks.sh LINEAGE_BINARY [CASE...]}
-shift
-[ -x "$LINEAGE" ] || { echo "why_attacks.sh: $LINEAGE is not an executable" >&2; exit 2; }
-LINEAGE=$(readlink -f "$LINEAGE")
-for c in "$@"; do
-  case " ${ALL_CASES[*]} " in *" $c "*) ;; *) echo "why_attacks.sh: unknown case $c (cases: ${ALL_CASES[*]})" >&2; exit 2 ;; esac
-done
-cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=("${ALL_CASES[@]}")
+# shellcheck source-path=SCRIPTDIR source=cases.sh
+. "$(dirname "$0")/cases.sh" "$@"
 
-skip_all() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip_all "needs root: lineage is run as root to judge another user's processes"
 for tool in useradd userdel setpriv jq; do
   command -v "$tool" >/dev/null || skip_all "$tool is not installed"
@@ -120,8 +112,6 @@ put_user_file() {
   cat > "$1" && chown "$uid:$gid" "$1" && chmod 755 "$1"
 }
 
-now_us() { echo "${EPOCHREALTIME/./}"; }
-
 # wait_exe PID PATH [SECS]: until PID runs PATH (it execs there).
 wait_exe() {
   local deadline=$(( $(now_us) + ${3:-5} * 1000000 ))
@@ -183,11 +173,6 @@ run_lineage() {
   ms=$(( ($(now_us) - t0) / 1000 ))
 }
 
-# Per-case verdict: bad MESSAGE records a failure; skip_case REASON skips.
-fails=()
-skipped=""
-bad() { fails+=("$*"); }
-skip_case() { skipped=$*; }
 stderr_of() { head -c 300 "$1.err" 2>/dev/null | tr '\n' ' '; }
 
 # JSON of one process in either format (single document or {"results": [...]}).
@@ -621,23 +606,9 @@ case_own_wrapper() {
 
 # ---------------------------------------------------------------- main
 
+# What a case's user started ends with the case.
+after_case() { kill_user_processes; }
+
 setup_user_files
-failed=0
-for c in "${cases[@]}"; do
-  fails=()
-  skipped=""
-  t0=$(now_us)
-  "case_$c"
-  took=$(( ($(now_us) - t0) / 1000 ))
-  if [ -n "$skipped" ]; then
-    echo "SKIP $c: $skipped"
-  elif [ ${#fails[@]} = 0 ]; then
-    echo "PASS $c (${took} ms)"
-  else
-    failed=1
-    msg=$(printf '%s; ' "${fails[@]}")
-    echo "FAIL $c: ${msg%; } (${took} ms)"
-  fi
-  kill_user_processes
-done
+for c in "${cases[@]}"; do run_case "$c"; done
 exit $failed
