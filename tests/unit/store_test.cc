@@ -1003,6 +1003,20 @@ class RecorderTest : public ::testing::Test {
     fs_.write(600, "loginuid", "1000");
   }
 
+  // What a recorder killed and started again does: commit what it has,
+  // drop it all, and start over (a new tree) on the same database at now.
+  void restart(uint64_t flushed_at, uint64_t now) {
+    recorder_->flush(flushed_at, true);
+    recorder_.reset();
+    writer_.reset();
+    auto w = Writer::open(path_, run_info("boot-r", now));
+    ASSERT_TRUE(w);
+    writer_.emplace(std::move(*w));
+    tree_.emplace(core::LiveTree::kDefaultMaxProcesses, reader_->tick_ns());
+    recorder_.emplace(*writer_, *reader_, *tree_, RecorderOptions{});
+    ASSERT_TRUE(recorder_->start(now));
+  }
+
   std::optional<RecordedProcess> get(const History& h, ProcessKey k) {
     auto p = h.find(h.boot_of("boot-r"), k, reader_->tick_ns());
     EXPECT_TRUE(p && *p) << k.pid;
@@ -1111,16 +1125,8 @@ TEST_F(RecorderTest, RestartClosesWhatWentAwayAndKeepsWhatRuns) {
                     ev_exec(101 * kS + 1 * kMs, 600, 101 * kS, "/usr/bin/bash", {"-bash"}, 1000),
                     ev_fork(102 * kS, 700, 600, 101 * kS, "bash")},
                    102 * kS);
-  recorder_->flush(102 * kS, true);
-  recorder_.reset();
-  writer_.reset();
   // The recorder was killed; 700 exited unseen meanwhile, 600 still runs.
-  auto w = Writer::open(path_, run_info("boot-r", 200 * kS));
-  ASSERT_TRUE(w);
-  writer_.emplace(std::move(*w));
-  core::LiveTree tree(core::LiveTree::kDefaultMaxProcesses, reader_->tick_ns());
-  Recorder again(*writer_, *reader_, tree, RecorderOptions{});
-  ASSERT_TRUE(again.start(200 * kS));
+  ASSERT_NO_FATAL_FAILURE(restart(102 * kS, 200 * kS));
 
   auto h = History::open(path_);
   ASSERT_TRUE(h);
@@ -1144,15 +1150,7 @@ TEST_F(RecorderTest, RestartMatchesEventStartTimesToProcTicks) {
   recorder_->apply({ev_fork(exact, 600, 500, 1 * kS, "sshd"),
                     ev_exec(exact + 1 * kMs, 600, exact, "/usr/bin/bash", {"-bash"}, 1000)},
                    102 * kS);
-  recorder_->flush(102 * kS, true);
-  recorder_.reset();
-  writer_.reset();
-  auto w = Writer::open(path_, run_info("boot-r", 200 * kS));
-  ASSERT_TRUE(w);
-  writer_.emplace(std::move(*w));
-  core::LiveTree tree(core::LiveTree::kDefaultMaxProcesses, reader_->tick_ns());
-  Recorder again(*writer_, *reader_, tree, RecorderOptions{});
-  ASSERT_TRUE(again.start(200 * kS));
+  ASSERT_NO_FATAL_FAILURE(restart(102 * kS, 200 * kS));
   auto h = History::open(path_);
   ASSERT_TRUE(h);
   EXPECT_EQ(count(h->db(), "SELECT count(*) FROM processes WHERE pid=600"), 1);
