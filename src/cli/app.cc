@@ -92,13 +92,6 @@ bool parse_why_fast(const std::vector<std::string>& args, WhyOptions& why) {
   return !why.targets.empty();
 }
 
-void add_common(CLI::App& app, CommonOptions& common) {
-  app.add_flag("--json", common.json, kJsonHelp);
-  app.add_flag("--no-color", common.no_color, kNoColorHelp);
-  app.add_option("--proc-root", common.proc_root, "Read processes from this proc tree (testing)")
-      ->group("");  // hidden
-}
-
 void add_target_options(CLI::App& app, std::optional<resolve::TargetSpec>& target, bool& exact,
                         std::string& positional, std::string& pid, std::string& name) {
   app.add_option("TARGET", positional, "A pid or a name (substring of comm or command line)");
@@ -118,6 +111,24 @@ Result<std::optional<resolve::TargetSpec>> pick_target(const std::string& positi
   return std::optional<resolve::TargetSpec>{resolve::TargetSpec{resolve::TargetKind::kAuto, positional, exact}};
 }
 
+int run_why_command(const WhyOptions& why) {
+  auto out = run_why(why);
+  if (!out) return print_error(out.error());
+  int rc = write_out(out->text);
+  // After the reports, and on stderr: --short output stays one line a match.
+  if (!out->notes.empty()) std::fputs(out->notes.c_str(), stderr);
+  return rc != 0 ? rc : out->exit_code;
+}
+
+}  // namespace
+
+void add_common(CLI::App& app, CommonOptions& common) {
+  app.add_flag("--json", common.json, kJsonHelp);
+  app.add_flag("--no-color", common.no_color, kNoColorHelp);
+  app.add_option("--proc-root", common.proc_root, "Read processes from this proc tree (testing)")
+      ->group("");  // hidden
+}
+
 int print_error(const Error& error) {
   std::fprintf(stderr, "lineage: %s\n", error.message.c_str());
   return static_cast<int>(error.kind);
@@ -132,16 +143,10 @@ int write_out(const std::string& text) {
   return 0;
 }
 
-int run_why_command(const WhyOptions& why) {
-  auto out = run_why(why);
-  if (!out) return print_error(out.error());
-  int rc = write_out(out->text);
-  // After the reports, and on stderr: --short output stays one line a match.
-  if (!out->notes.empty()) std::fputs(out->notes.c_str(), stderr);
-  return rc != 0 ? rc : out->exit_code;
+int finish(const Result<int>& rc) {
+  if (!rc) return print_error(rc.error());
+  return *rc;
 }
-
-}  // namespace
 
 Terminal detect_terminal(const CommonOptions& common) {
   Terminal t;
@@ -297,6 +302,10 @@ int run_cli11(std::vector<std::string> args) {
       ->check(CLI::Range(size_t{1}, size_t{1} << 24));
   history_cmd->add_option("--descendants", history_descendants, "Everything forked below PID, as a tree");
 
+  // The commands that add themselves (one file each), listed by --help in
+  // this order.
+  std::vector<Command> added;
+
   std::reverse(args.begin(), args.end());  // CLI11 takes them reversed
 
   try {
@@ -337,6 +346,9 @@ int run_cli11(std::vector<std::string> args) {
     auto rc = run_history(history);
     if (!rc) return print_error(rc.error());
     return *rc;
+  }
+  for (const Command& command : added) {
+    if (command.app->parsed()) return command.run();
   }
   std::fputs(app.help().c_str(), stdout);
   return 0;
