@@ -119,10 +119,10 @@ std::string socket_protocol(int pid_dirfd, const char* fd_name) {
   return out;
 }
 
+// ENOENT alone does not mean the process exited: a kernel thread has no
+// exe, a zombie no cwd. Whether it exited is asked of its stat at the end.
 void note_denied(FdTable& t, int err, std::string what) {
-  ReadError e = classify_errno(err);
-  if (e == ReadError::kDenied) t.not_readable.push_back(std::move(what));
-  if (e == ReadError::kGone) t.gone = true;
+  if (classify_errno(err) == ReadError::kDenied) t.not_readable.push_back(std::move(what));
 }
 
 // cwd, root and exe.
@@ -151,7 +151,9 @@ void read_special(int dirfd, FdTable& t) {
 void read_fds(int dirfd, FdTable& t) {
   UniqueFd fd_dir(::openat(dirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd_dir.valid()) {
-    note_denied(t, errno, "fd table");
+    int err = errno;
+    note_denied(t, err, "fd table");
+    if (classify_errno(err) == ReadError::kGone) t.gone = true;  // every live process has one
     return;
   }
   UniqueFd info_dir(::openat(dirfd, "fdinfo", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -178,9 +180,7 @@ void read_fds(int dirfd, FdTable& t) {
       f.info = parse_fdinfo(text);
     }
     if (f.kind == LinkKind::kSocket) {
-      char path[32];
-      std::snprintf(path, sizeof path, "%d", number);
-      f.sock_proto = socket_protocol(dirfd, path);
+      f.sock_proto = socket_protocol(dirfd, name);
     }
     fds.push_back(std::move(f));
     return true;
