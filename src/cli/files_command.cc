@@ -1,6 +1,7 @@
 #include "cli/files_command.h"
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -145,8 +146,10 @@ void find_peers(const procfs::ProcReader& reader, const core::SystemInfo& sys, o
   report.peer_scan = true;
   report.peer_scan_denied = stats.denied;
 
-  // comm and why of each holder, once per pid; a bounded number explained.
+  // comm and why of each holder, once per pid; a bounded number explained
+  // (a pipe inherited by a whole tree has thousands of holders).
   constexpr size_t kMaxExplained = 64;
+  constexpr size_t kMaxPeersListed = 1000;
   struct Who {
     std::string comm, why;
   };
@@ -154,6 +157,9 @@ void find_peers(const procfs::ProcReader& reader, const core::SystemInfo& sys, o
   explain::ReportOptions ropts;
   ropts.want_git = false;
   explain::Paths paths;
+  // lineage itself holds what it inherited (its caller's pipes): not a peer.
+  const int32_t self = static_cast<int32_t>(::getpid());
+  std::erase_if(holders, [&](const procfs::Holder& h) { return h.pid == self && self != report.pid; });
   for (const auto& h : holders) {
     if (who.contains(h.pid)) continue;
     Who w;
@@ -178,6 +184,10 @@ void find_peers(const procfs::ProcReader& reader, const core::SystemInfo& sys, o
     for (const auto& h : holders) {
       if (h.pipe != pipe || h.inode != wanted) continue;
       if (pipe && h.pid == report.pid && h.fd == row.file.fd) continue;  // this fd itself
+      if (row.peers.size() >= kMaxPeersListed) {
+        ++row.peers_omitted;
+        continue;
+      }
       const Who& w = who[h.pid];
       row.peers.push_back({h.pid, w.comm, h.fd, h.mode, w.why});
     }

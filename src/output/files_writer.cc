@@ -99,7 +99,11 @@ std::string render_files_text(const FilesReport& r, bool color, size_t width) {
                              : indent + "-> other end: no other holder";
       paint(kDim, cut(none, width));
     }
-    for (const FilePeer& p : row.peers) out += cut(indent + "-> " + peer_text(p, r.pid), width) + '\n';
+    for (size_t i = 0; i < row.peers.size() && i < kTextPeers; ++i) {
+      out += cut(indent + "-> " + peer_text(row.peers[i], r.pid), width) + '\n';
+    }
+    size_t more = row.peers_omitted + (row.peers.size() > kTextPeers ? row.peers.size() - kTextPeers : 0);
+    if (more > 0) paint(kDim, cut(fmt::format("{}-> and {} more (--json lists them)", indent, more), width));
   }
   if (!r.not_readable.empty()) {
     std::string list;
@@ -177,6 +181,7 @@ Json files_json(const FilesReport& r) {
         peers.push_back(std::move(pj));
       }
       j["peers"] = std::move(peers);
+      j["peers_omitted"] = row.peers_omitted;
     }
     files.push_back(std::move(j));
   }

@@ -36,7 +36,13 @@ struct FileRow {
   /// holds it (several processes can).
   bool peers_searched = false;
   std::vector<FilePeer> peers;
+  /// Holders beyond the ones kept in peers (a pipe every process of a
+  /// large tree inherited): counted, not listed.
+  size_t peers_omitted = 0;
 };
+
+/// Peers a text row shows; the rest are counted in one line.
+inline constexpr size_t kTextPeers = 16;
 
 struct FilesReport {
   int32_t pid = 0;

@@ -8,7 +8,7 @@
 # Exit 0 when none failed, 1 when one did, 77 (with `SKIP: reason`) when the
 # machine cannot run the test at all, 2 on a usage error.
 #
-# The holder (a small C program built here) keeps open: a regular file
+# The holder (files_holder.c, built here) keeps open: a regular file
 # (O_APPEND), a deleted file, the write end of a pipe whose read end its
 # child holds, one end of a unix socket pair whose other end its child holds,
 # a listening TCP socket on 127.0.0.1 with one connection to it (both ends),
@@ -44,55 +44,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-cat > "$work/holder.c" <<'EOF'
-#define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <stdio.h>
-#include <sys/eventfd.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-int main(int argc, char **argv)
-{
-    char path[4096];
-    if (argc < 2) return 2;
-    snprintf(path, sizeof path, "%s/regular", argv[1]);
-    int reg = open(path, O_RDWR | O_CREAT | O_APPEND, 0644);
-    snprintf(path, sizeof path, "%s/deleted", argv[1]);
-    int del = open(path, O_WRONLY | O_CREAT, 0600);
-    if (reg < 0 || del < 0 || write(reg, "hello\n", 6) != 6 || write(del, "x", 1) != 1 || unlink(path) != 0)
-        return 1;
-    int p[2], sp[2];
-    if (pipe(p) != 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, sp) != 0) return 1;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int ls = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0);
-    if (bind(ls, (struct sockaddr *)&a, sizeof a) != 0 || listen(ls, 8) != 0 ||
-        getsockname(ls, (struct sockaddr *)&a, &len) != 0 || connect(c, (struct sockaddr *)&a, sizeof a) != 0)
-        return 1;
-    int acc = accept(ls, NULL, NULL);
-    int ev = eventfd(0, EFD_CLOEXEC), mem = memfd_create("lfilesmem", 0);
-    if (acc < 0 || ev < 0 || mem < 0) return 1;
-    pid_t child = fork();
-    if (child == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        close(p[1]);
-        close(sp[0]);
-        for (;;) pause();
-    }
-    close(p[0]);
-    close(sp[1]);
-    printf("%d %d %d %d %d\n", getpid(), child, ntohs(a.sin_port), p[1], sp[0]);
-    fflush(stdout);
-    for (;;) pause();
-}
-EOF
-cc -O1 -o "$work/lfiles-holder" "$work/holder.c" || skip_all "cannot build the holder with cc"
+cc -O1 -o "$work/lfiles-holder" "$(dirname "$0")/files_holder.c" || skip_all "cannot build the holder with cc"
 "$work/lfiles-holder" "$work" > "$work/holder.out" 2>&1 &
 holder_pid=$!
 for _ in $(seq 100); do [ -s "$work/holder.out" ] && break; sleep 0.05; done
