@@ -160,6 +160,23 @@ case_peers() {
   "$LINEAGE" files "$child_pid" --type pipe --json > "$work/child.json" 2>/dev/null
   jq -e --argjson h "$holder_pid" '[.files[].peers[]? | select(.pid == $h and .mode == "w")] | length > 0' \
     "$work/child.json" >/dev/null || bad "child $child_pid: the holder's write end is not named"
+  # lsof +E (endpoints) at the same moment: every pipe or unix endpoint it
+  # names for the holder's fds, lineage names too (pid and fd).
+  lsof -p "$holder_pid" +E -n -P > "$work/peers.lsofE" 2>/dev/null
+  "$LINEAGE" files "$holder_pid" --json > "$j" 2>/dev/null
+  local fd ep epid efd n=0
+  while read -r fd ep; do
+    epid=${ep%%,*}
+    efd=${ep##*,}
+    efd=${efd%[rwu]}
+    n=$((n + 1))
+    jq -e --argjson fd "$fd" --argjson p "$epid" --argjson e "$efd" \
+      '.files[] | select(.fd == $fd) | .peers | any(.pid == $p and .fd == $e)' "$j" >/dev/null ||
+      bad "lsof +E: fd $fd has its other end at pid $epid fd $efd; lineage does not say so"
+  done < <(awk -v h="$holder_pid" '$2 == h && ($5 == "FIFO" || $5 == "unix") {
+             fd = $4; sub(/[rwu]$/, "", fd)
+             for (i = 9; i <= NF; i++) if ($i ~ /^[0-9]+,[^,]+,[0-9]+[rwu]$/) print fd, $i }' "$work/peers.lsofE")
+  [ "$n" -ge 2 ] || bad "lsof +E named only $n endpoints"
   # Text: the peer line names the child.
   "$LINEAGE" files "$holder_pid" --type unix,pipe --no-color > "$work/peers.txt" 2>&1
   grep -q -- "-> lfiles-holder (pid $child_pid) fd" "$work/peers.txt" || bad "text output has no peer line for $child_pid"
