@@ -13,10 +13,14 @@
 #   lsof-leaf           lsof -p LEAF -n -P        LEAF: a spawner leaf (no pipes)
 #   files-leaf          $LINEAGE files LEAF       its own fd table only
 #   lsof-holder         lsof -p HOLDER -n -P
+#   lsof-holder-E       lsof -p HOLDER +E -n -P   + the pipe and unix endpoints
+#                                                 (lsof reads every process)
 #   files-holder        $LINEAGE files HOLDER     + the peer search: every
 #                                                 process's fd links, and the
 #                                                 child's why
 #   files-holder-nopeer $LINEAGE files HOLDER --no-peers
+# Ratios: the files-* rows against the lsof row doing the same work
+# (files-holder against lsof +E, the others against lsof -p).
 #
 # Environment:
 #   LINEAGE      lineage binary (default: <repo>/build/lineage)
@@ -120,9 +124,10 @@ for n in $SIZES; do
     "$LINEAGE" files "$holder_pid" --type pipe --json | grep -q "\"pid\":$child," ||
         die "lineage files $holder_pid does not name the pipe's other end $child"
 
-    names=(lsof-leaf files-leaf lsof-holder files-holder files-holder-nopeer)
+    names=(lsof-leaf files-leaf lsof-holder lsof-holder-E files-holder files-holder-nopeer)
     cmds=("$(quote lsof -p "$leaf" -n -P)" "$(quote "$LINEAGE" files "$leaf")"
-          "$(quote lsof -p "$holder_pid" -n -P)" "$(quote "$LINEAGE" files "$holder_pid")"
+          "$(quote lsof -p "$holder_pid" -n -P)" "$(quote lsof -p "$holder_pid" +E -n -P)"
+          "$(quote "$LINEAGE" files "$holder_pid")"
           "$(quote "$LINEAGE" files "$holder_pid" --no-peers)")
     log "load: $(cut -d' ' -f1-3 /proc/loadavg)"
     json=$RESULTS_DIR/files-$n.json
@@ -141,11 +146,12 @@ import json, sys
 path, n = sys.argv[1], sys.argv[2]
 res = {r["command"]: r for r in json.load(open(path))["results"]}
 print(f"### files, {n} other processes\n")
-print("| command | median ms | min ms | lsof -p / this |")
+print("| command | median ms | min ms | lsof median / this median |")
 print("|---|---:|---:|---:|")
+peers = {"files-leaf": "lsof-leaf", "files-holder": "lsof-holder-E", "files-holder-nopeer": "lsof-holder"}
 for name, r in res.items():
-    peer = res["lsof-leaf" if "leaf" in name else "lsof-holder"]
-    print(f"| {name} | {r['median'] * 1000:.2f} | {r['min'] * 1000:.2f} | {peer['median'] / r['median']:.1f}x |")
+    ratio = f"{res[peers[name]]['median'] / r['median']:.1f}x vs {peers[name]}" if name in peers else ""
+    print(f"| {name} | {r['median'] * 1000:.2f} | {r['min'] * 1000:.2f} | {ratio} |")
 print()
 EOF
 done
