@@ -438,6 +438,23 @@ TEST(FilesText, TableWithPeersEscaped) {
   EXPECT_EQ(text.find('\x1b'), std::string::npos);
 }
 
+TEST(FilesText, ManyHoldersAreCounted) {
+  output::FilesReport r = sample_report();
+  output::FileRow& pipe = r.rows[1];
+  pipe.peers.clear();
+  for (int i = 0; i < 20; ++i) pipe.peers.push_back({100 + i, "worker", 251, "w", ""});
+  pipe.peers_omitted = 5;
+  std::string text = output::render_files_text(r, false, 0);
+  EXPECT_NE(text.find("worker (pid 115) fd 251 w"), std::string::npos) << text;
+  EXPECT_EQ(text.find("worker (pid 116)"), std::string::npos) << text;
+  EXPECT_NE(text.find("-> and 9 more (--json lists them)"), std::string::npos) << text;
+  pipe.peers.clear();
+  pipe.peers_omitted = 0;
+  r.peer_scan_denied = 7;
+  text = output::render_files_text(r, false, 0);
+  EXPECT_NE(text.find("other end: not found (7 processes' fds not readable)"), std::string::npos) << text;
+}
+
 TEST(FilesJson, Schema) {
   auto j = output::files_json(sample_report());
   EXPECT_EQ(j["schema"], "lineage.files/v1");
