@@ -120,6 +120,7 @@ void describe_sockets(const procfs::ProcReader& reader, std::vector<output::File
       info.peer_inode = u->second.peer;
     } else if (f.sock_proto.starts_with("UNIX")) {
       f.type = "unix";  // closed meanwhile, or not in this network namespace
+      info.protocol = "UNIX";
     } else if (f.sock_proto == "NETLINK") {
       f.type = "netlink";
       if (auto n = netlink.find(f.inode); n != netlink.end()) info.local = procfs::netlink_protocol_name(n->second);
