@@ -1,5 +1,7 @@
 #include "cli/who_command.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <memory>
 
@@ -107,14 +109,15 @@ Result<WhoOutput> run_who(const WhoOptions& o) {
     out.text = output::render_who_text(report, topts);
   }
   std::string what = what_text(*resource);
+  const std::string unreadable = fmt::format("{} process{} could not be read{}", report.unreadable,
+                                             report.unreadable == 1 ? "" : "es",
+                                             ::geteuid() == 0 ? "" : " (run as root)");
   if (none && report.unreadable > 0) {
-    out.notes = fmt::format("lineage: no visible process holds {}; {} processes could not be read (run as root)\n",
-                            what, report.unreadable);
+    out.notes = fmt::format("lineage: no visible process holds {}; {}\n", what, unreadable);
   } else if (none) {
     out.notes = fmt::format("lineage: no process holds {}\n", what);
   } else if (report.unreadable > 0) {
-    out.notes = fmt::format("lineage: note: {} processes could not be read (run as root): their holds are unknown\n",
-                            report.unreadable);
+    out.notes = fmt::format("lineage: note: {}: their holds are unknown\n", unreadable);
   }
   return out;
 }

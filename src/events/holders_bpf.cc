@@ -68,7 +68,7 @@ Result<bool> run_iterator(bpf_program* prog, std::vector<BpfHold>& out, std::str
 }
 
 // fds first (ascending), then cwd, root, exe, mmap.
-int rank(int32_t fd) { return fd >= 0 ? fd : INT32_MAX + fd; }
+int rank(int32_t fd) { return fd >= 0 ? fd : INT32_MAX - 4 - fd; }
 
 }  // namespace
 

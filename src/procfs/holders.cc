@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <cerrno>
 #include <cstring>
 #include <unordered_set>
 
@@ -66,6 +67,7 @@ std::string_view strip_deleted(std::string_view path) {
 std::string read_link(int dirfd, const char* name) {
   char buf[4096];
   ssize_t n = ::readlinkat(dirfd, name, buf, sizeof buf);
+  if (n == static_cast<ssize_t>(sizeof buf)) errno = ENAMETOOLONG;
   if (n <= 0 || n == static_cast<ssize_t>(sizeof buf)) return {};
   return std::string(buf, static_cast<size_t>(n));
 }
@@ -130,7 +132,10 @@ std::string fd_mode(int pid_fd, const char* fd_name, std::string& buf) {
   return flags ? access_mode(*flags) : std::string();
 }
 
-void scan_fds(int pid_fd, int fd_dir, int32_t pid, const Matcher& m, std::vector<Hold>& out, Buffers& b) {
+// Returns false when an fd could not be looked at (denied: a process whose
+// fd directory lists but whose links do not resolve for us).
+bool scan_fds(int pid_fd, int fd_dir, int32_t pid, const Matcher& m, std::vector<Hold>& out, Buffers& b) {
+  bool denied = false;
   const HoldQuery& q = m.query();
   const bool sockets = q.kind == HoldQuery::Kind::kSockets;
   const bool below = q.kind == HoldQuery::Kind::kBelow;
@@ -143,6 +148,7 @@ void scan_fds(int pid_fd, int fd_dir, int32_t pid, const Matcher& m, std::vector
       // The link decides first: a readlink is cheaper than a stat, and most
       // fds are neither the sockets nor under the directory.
       h.path = read_link(fd_dir, fd_name);
+      if (h.path.empty() && errno == EACCES) denied = true;
       if (sockets) {
         auto inode = socket_inode(h.path);
         if (!inode || !m.wants_socket(*inode)) return true;
@@ -153,7 +159,11 @@ void scan_fds(int pid_fd, int fd_dir, int32_t pid, const Matcher& m, std::vector
     }
     if (!sockets) {
       struct stat st;
-      if (::fstatat(fd_dir, fd_name, &st, 0) != 0 || !m.matches(st, h.path)) return true;
+      if (::fstatat(fd_dir, fd_name, &st, 0) != 0) {
+        denied = denied || errno == EACCES;
+        return true;
+      }
+      if (!m.matches(st, h.path)) return true;
       h.dev = st.st_dev;
       h.inode = st.st_ino;
       if (q.kind == HoldQuery::Kind::kDevice) h.path = read_link(fd_dir, fd_name);
@@ -167,6 +177,7 @@ void scan_fds(int pid_fd, int fd_dir, int32_t pid, const Matcher& m, std::vector
   });
   std::sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(),
             [](const Hold& a, const Hold& c) { return a.fd < c.fd; });
+  return !denied;
 }
 
 // cwd, root and exe; returns whether exe matched.
@@ -227,14 +238,15 @@ ReadError holds_of(int root_fd, int32_t pid, const Matcher& m, std::vector<Hold>
   if (!pid_fd.valid()) return classify_errno(errno);
   UniqueFd fd_dir(::openat(pid_fd.get(), "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd_dir.valid()) return classify_errno(errno);
-  scan_fds(pid_fd.get(), fd_dir.get(), pid, m, out, b);
+  const ReadError fds = scan_fds(pid_fd.get(), fd_dir.get(), pid, m, out, b) ? ReadError::kNone
+                                                                                : ReadError::kDenied;
   const HoldQuery& q = m.query();
-  if (q.kind == HoldQuery::Kind::kSockets) return ReadError::kNone;
+  if (q.kind == HoldQuery::Kind::kSockets) return fds;
   bool exe = scan_links(pid_fd.get(), pid, m, out);
   if (q.maps && !(exe && q.exe_hides_mmap && q.kind == HoldQuery::Kind::kFile)) {
     scan_maps(pid_fd.get(), pid, m, out, b);
   }
-  return ReadError::kNone;
+  return fds;
 }
 
 }  // namespace
