@@ -11,6 +11,8 @@ packages=(
   # tests, sanitizers, fuzzing, benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   procps psmisc hyperfine time jq
+  # peers of `lineage who` (tests, benchmarks): lsof, fuser (psmisc), ss
+  lsof iproute2
   # real launchers for the `why` integration tests
   openssh-server openssh-client cron at tmux screen supervisor docker.io busybox-static
 )
