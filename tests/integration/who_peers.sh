@@ -61,40 +61,40 @@ start() {  # start NAME CMD...: runs CMD in the background, waits for NAME.ready
 hold_fd='import sys, time
 f = open(sys.argv[1], sys.argv[2])
 print("ready", flush=True)
-time.sleep(600)'
+time.sleep(3600)'
 hold_map='import mmap, sys, time
 with open(sys.argv[1], "r+b") as f:
     m = mmap.mmap(f.fileno(), 0)
 print("ready", flush=True)
-time.sleep(600)'
+time.sleep(3600)'
 listen='import socket, time
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 s.listen(8)
 print(s.getsockname()[1], flush=True)
 c, _ = s.accept()
-time.sleep(600)'
+time.sleep(3600)'
 connect='import socket, sys, time
 c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 print("ready", flush=True)
-time.sleep(600)'
+time.sleep(3600)'
 unix_listen='import socket, sys, time
 s = socket.socket(socket.AF_UNIX)
 s.bind(sys.argv[1])
 s.listen(1)
 print("ready", flush=True)
-time.sleep(600)'
+time.sleep(3600)'
 
 start fd python3 -c "$hold_fd" "$work/mnt/d/f" "r+"
 start map python3 -c "$hold_map" "$work/mnt/d/m"
-start cwd sh -c 'cd "$1" && echo ready && exec sleep 600' sh "$work/mnt/d"
+start cwd sh -c 'cd "$1" && echo ready && exec sleep 3600' sh "$work/mnt/d"
 start plain python3 -c "$hold_fd" "$work/plain.txt" "r"
 start server python3 -c "$listen"
 port=$(head -n 1 "$work/server.ready")
 start client python3 -c "$connect" "$port"
 start unix python3 -c "$unix_listen" "$work/u.sock"
 # exe: a copy of sleep run from the tmpfs (ready once /proc says it runs it).
-"$work/mnt/lwho-sleep" 600 &
+"$work/mnt/lwho-sleep" 3600 &
 started+=($!)
 pid_exe=$!
 for t in $(seq 600); do [ "$(readlink "/proc/$pid_exe/exe" 2>/dev/null)" = "$work/mnt/lwho-sleep" ] && break; sleep 0.05; done
