@@ -25,7 +25,8 @@
 # for root), so hyperfine runs with -i. Needs root (mount, every fd).
 #
 # Environment: LINEAGE (default <repo>/build/lineage), RUNS (15),
-# SIZES ("10000 1000"), RESULTS_DIR (bench/results).
+# SIZES ("10000 1000"; 0: no spawner, measure with what runs now),
+# RESULTS_DIR (bench/results).
 # stdout: one markdown table per size. Progress and hyperfine output: stderr.
 set -euo pipefail
 
@@ -119,14 +120,17 @@ check() {  # check PID CMD...
 
 for n in $SIZES; do
     [[ $n =~ ^[0-9]+$ ]] || die "bad size: $n"
-    "$work/spawner" "$n" > "$work/spawner.out" &
-    spawner_pid=$!
-    for ((t = 0; t < 6000; t++)); do
-        grep -q '^ready' "$work/spawner.out" && break
-        kill -0 "$spawner_pid" 2>/dev/null || die "spawner $n failed"
-        sleep 0.05
-    done
-    log "== N=$n: $(nprocs) processes; load $(cut -d' ' -f1-3 /proc/loadavg)"
+    if ((n > 0)); then
+        "$work/spawner" "$n" > "$work/spawner.out" &
+        spawner_pid=$!
+        for ((t = 0; t < 6000; t++)); do
+            grep -q '^ready' "$work/spawner.out" && break
+            kill -0 "$spawner_pid" 2>/dev/null || die "spawner $n failed"
+            sleep 0.05
+        done
+    fi
+    total=$(nprocs)
+    log "== N=$n: $total processes; load $(cut -d' ' -f1-3 /proc/loadavg)"
     names=() cmds=()
     add() { names+=("$1"); shift; cmds+=("$(q "$@")"); }
     check "${started[0]}" "$LINEAGE" who "$work/held.txt"
@@ -135,7 +139,8 @@ for n in $SIZES; do
     check "${started[2]}" "$LINEAGE" why ":$port" --short
     check "${started[0]}" lsof "$work/held.txt"
     check "${started[1]}" fuser -m "$work/mnt"
-    if ((n >= 5000)); then
+    big=$(((n > 0 ? n : total) >= 5000))
+    if ((big)); then
         add who-path "$LINEAGE" who "$work/held.txt"
         add who-path-proc "$LINEAGE" who "$work/held.txt" --method proc
         add lsof-path lsof "$work/held.txt"
@@ -146,19 +151,21 @@ for n in $SIZES; do
     add who-port "$LINEAGE" who ":$port"
     add why-port "$LINEAGE" why ":$port" --short
     add ss-tlnp ss -tlnp
-    ((n >= 5000)) || add who-port-bpf "$LINEAGE" who ":$port" --method bpf
+    ((big)) || add who-port-bpf "$LINEAGE" who ":$port" --method bpf
     json=$RESULTS_DIR/who-$n.json
     hf_args=()
     for i in "${!names[@]}"; do hf_args+=(-n "${names[$i]}" "${cmds[$i]}"); done
     hyperfine_bg --warmup 2 --runs "$RUNS" --export-json "$json" "${hf_args[@]}"
 
-    kill -TERM "$spawner_pid"
-    wait "$spawner_pid" || true
-    spawner_pid=""
-    python3 - "$json" "$n" <<'PY' | tee "$RESULTS_DIR/who-$n.md"
+    if [[ -n $spawner_pid ]]; then
+        kill -TERM "$spawner_pid"
+        wait "$spawner_pid" || true
+        spawner_pid=""
+    fi
+    python3 - "$json" "$total" <<'PY' | tee "$RESULTS_DIR/who-$n.md"
 import json, sys
 res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
-print(f"### who, {int(sys.argv[2]):,} other processes\n")
+print(f"### who, {int(sys.argv[2]):,} processes alive\n")
 print("| command | median ms | min ms |")
 print("|---|---:|---:|")
 for name, r in res.items():
