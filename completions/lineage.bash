@@ -2,7 +2,9 @@
 _lineage() {
   local cur prev words cword
   _init_completion 2>/dev/null || { cur=${COMP_WORDS[COMP_CWORD]}; prev=${COMP_WORDS[COMP_CWORD-1]}; }
-  local commands="why tree watch record history files"
+  local commands="why tree watch record history"
+  commands+=" files"
+  commands+=" who"
   local common="--json --no-color --help"
   local why_opts="--pid --name --port --file --container --exact --all --short --tree --env --wide --at --db"
   local tree_opts="-o --columns --sort --user --threads --kernel --compact --ascii --wide --width --pid --name --exact --at --db"
@@ -11,6 +13,7 @@ _lineage() {
   local history_opts="--db --since --until --exe --user --limit --descendants"
   local files_opts="--pid --name --exact -t --type -i --net --deleted -m --maps --no-peers --wide"
   local file_types="reg dir chr blk fifo pipe lnk sock inet ipv4 ipv6 tcp udp unix netlink anon eventfd epoll signalfd timerfd inotify fanotify pidfd bpf bpf-map bpf-prog bpf-link io_uring userfaultfd perf_event memfd a_inode"
+  local who_opts="--dir --mount --wide"
   local columns="pid ppid pgid sid user uid stat s etime etimes time %cpu %mem rss vsz tty nlwp ni lstart comm cmd exe cwd cgroup pidns mntns netns"
   case "$prev" in
     -o|--columns|--sort) COMPREPLY=($(compgen -W "$columns" -- "$cur")); return ;;
@@ -26,7 +29,7 @@ _lineage() {
   esac
   local sub=""
   for w in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
-    case "$w" in why|tree|watch|record|history|files) sub=$w; break ;; esac
+    case " $commands " in *" $w "*) sub=$w; break ;; esac
   done
   if [ -z "$sub" ] && [ "$COMP_CWORD" -eq 1 ]; then
     COMPREPLY=($(compgen -W "$commands --version --help" -- "$cur")); return
@@ -37,6 +40,7 @@ _lineage() {
     record) COMPREPLY=($(compgen -W "$record_opts $common" -- "$cur")) ;;
     history) COMPREPLY=($(compgen -W "$history_opts $common" -- "$cur")) ;;
     files) COMPREPLY=($(compgen -W "$files_opts $common" -- "$cur")) ;;
+    who) if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$who_opts $common" -- "$cur")); else COMPREPLY=($(compgen -f -- "$cur")); fi ;;
     *) COMPREPLY=($(compgen -W "$why_opts $common" -- "$cur")) ;;
   esac
 }

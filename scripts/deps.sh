@@ -10,7 +10,9 @@ packages=(
   libcli11-dev libfmt-dev nlohmann-json3-dev libsystemd-dev libsqlite3-dev
   # tests, sanitizers, fuzzing, benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
-  procps psmisc hyperfine time jq lsof
+  procps psmisc hyperfine time jq
+  # peers of `lineage who` (tests, benchmarks): lsof, fuser (psmisc), ss
+  lsof iproute2
   # real launchers for the `why` integration tests
   openssh-server openssh-client cron at tmux screen supervisor docker.io busybox-static
 )

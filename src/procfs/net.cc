@@ -24,8 +24,15 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "procfs/pid_scan.h"
+
 namespace lineage::procfs {
 namespace {
+
+using scan::count;
+using scan::for_each_entry;
+using scan::for_pids_parallel;
+using scan::open_root;
 
 // ---------------------------------------------------------------- text ---
 
@@ -113,13 +120,13 @@ std::optional<SocketEntry> parse_proc_net_line(std::string_view line, Protocol p
 }
 
 void parse_lines(std::string_view text, Protocol proto, std::optional<uint16_t> port,
-                 std::vector<SocketEntry>& out) {
+                 std::vector<SocketEntry>& out, PortEnd end = PortEnd::kLocal) {
   while (!text.empty()) {
     size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
     text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
     auto e = parse_proc_net_line(line, proto);
-    if (e && (!port || e->local_port == *port)) out.push_back(std::move(*e));
+    if (e && (!port || port_matches(*e, *port, end))) out.push_back(std::move(*e));
   }
 }
 
@@ -210,23 +217,38 @@ std::optional<SocketEntry> parse_diag_message(const unsigned char* data, size_t 
   return e;
 }
 
-bool send_dump_request(int fd, Protocol proto, std::optional<uint16_t> port, uint32_t seq) {
+bool send_dump_request(int fd, Protocol proto, std::optional<uint16_t> port, uint32_t seq,
+                       PortEnd end) {
   // Port filter: S_EQ compares the local port (host order) with the port in
   // the following op; match jumps past both ops (accept, len 0), no match
-  // jumps 4 bytes beyond the end (reject).
+  // jumps 4 bytes beyond the end (reject). Either end (as ss compiles `sport
+  // = P or dport = P`): a local match falls through to a JMP to the end, a
+  // miss jumps to a D_EQ pair (the remote port) that decides as above. The
+  // kernel's audit walks the "yes" jumps, so every op lies on that path.
+  constexpr uint16_t kOp = sizeof(inet_diag_bc_op);
   struct {
     nlmsghdr nlh;
     inet_diag_req_v2 req;
     nlattr attr;
-    inet_diag_bc_op ops[2];
+    inet_diag_bc_op ops[5];
   } msg;
   std::memset(&msg, 0, sizeof msg);
   size_t len = NLMSG_LENGTH(sizeof msg.req);
   if (port) {
+    uint16_t ops_len = 2 * kOp;
+    if (end == PortEnd::kEither) {
+      ops_len = 5 * kOp;
+      msg.ops[0] = {INET_DIAG_BC_S_EQ, 2 * kOp, 3 * kOp};
+      msg.ops[1] = {0, 0, *port};
+      msg.ops[2] = {INET_DIAG_BC_JMP, kOp, 3 * kOp};
+      msg.ops[3] = {INET_DIAG_BC_D_EQ, 2 * kOp, 3 * kOp};
+      msg.ops[4] = {0, 0, *port};
+    } else {
+      msg.ops[0] = {INET_DIAG_BC_S_EQ, 2 * kOp, 3 * kOp};
+      msg.ops[1] = {0, 0, *port};
+    }
     msg.attr.nla_type = INET_DIAG_REQ_BYTECODE;
-    msg.attr.nla_len = sizeof msg.attr + sizeof msg.ops;
-    msg.ops[0] = {INET_DIAG_BC_S_EQ, sizeof msg.ops, sizeof msg.ops + 4};
-    msg.ops[1] = {0, 0, *port};
+    msg.attr.nla_len = static_cast<uint16_t>(sizeof msg.attr + ops_len);
     len = NLMSG_ALIGN(len) + NLA_ALIGN(msg.attr.nla_len);
   }
   msg.nlh.nlmsg_len = static_cast<uint32_t>(len);
@@ -247,23 +269,6 @@ bool send_dump_request(int fd, Protocol proto, std::optional<uint16_t> port, uin
 }
 
 // ------------------------------------------------------------ /proc scan ---
-
-// A directory of /proc/PID/fd style entries, read with getdents64 into a
-// caller-owned buffer (no DIR allocation per process).
-template <class Fn>
-void for_each_entry(int dirfd, std::vector<char>& buf, Fn fn) {
-  for (;;) {
-    ssize_t n = ::getdents64(dirfd, buf.data(), buf.size());
-    if (n <= 0) return;
-    for (ssize_t off = 0; off < n;) {
-      auto* d = reinterpret_cast<dirent64*>(buf.data() + off);
-      if (d->d_reclen == 0) return;
-      off += d->d_reclen;
-      if (d->d_name[0] == '.') continue;
-      if (!fn(d->d_name)) return;
-    }
-  }
-}
 
 // "socket:[12345]" -> 12345.
 std::optional<uint64_t> socket_inode(std::string_view link) {
@@ -303,43 +308,6 @@ ReadError for_each_socket_fd(int root_fd, int32_t pid, std::vector<char>& buf, F
   return for_each_socket_fd_in(root_fd, name, buf, fn);
 }
 
-void count(ScanStats& stats, ReadError err) {
-  if (err == ReadError::kGone) ++stats.vanished;
-  if (err == ReadError::kDenied) ++stats.denied;
-}
-
-// Runs work(part, pid) over all pids on up to four threads, in chunks (as
-// ProcReader::scan); returns the parts for the caller to merge.
-template <class Part, class Work>
-std::vector<Part> for_pids_parallel(const std::vector<int32_t>& pids, Work work) {
-  constexpr size_t kChunk = 128;
-  constexpr size_t kMinPidsPerWorker = 512;
-  size_t workers = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
-  workers = std::min(workers, std::max<size_t>(1, pids.size() / kMinPidsPerWorker));
-  std::atomic<size_t> next{0};
-  std::vector<Part> parts(workers);
-  auto run = [&](Part& part) {
-    for (size_t begin; (begin = next.fetch_add(kChunk)) < pids.size();) {
-      for (size_t i = begin; i < std::min(begin + kChunk, pids.size()); ++i) work(part, pids[i]);
-    }
-  };
-  std::vector<std::thread> threads;
-  for (size_t w = 1; w < workers; ++w) {
-    try {
-      threads.emplace_back(run, std::ref(parts[w]));
-    } catch (const std::system_error&) {
-      break;  // the chunks left are taken by the workers that did start
-    }
-  }
-  run(parts[0]);
-  for (auto& t : threads) t.join();
-  return parts;
-}
-
-UniqueFd open_root(const ProcReader& reader) {
-  return UniqueFd(::open(reader.root().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-}
-
 }  // namespace
 
 // ============================================================ sockets ===
@@ -360,18 +328,23 @@ std::vector<SocketEntry> parse_proc_net(std::string_view text, Protocol proto) {
   return out;
 }
 
+bool port_matches(const SocketEntry& socket, uint16_t port, PortEnd end) {
+  return socket.local_port == port || (end == PortEnd::kEither && socket.remote_port == port);
+}
+
 bool binds_all_interfaces(const SocketEntry& socket) {
   return socket.local_address == "0.0.0.0" || socket.local_address == "::";
 }
 
 Result<std::vector<SocketEntry>> list_sockets_netlink(Protocol proto,
-                                                      std::optional<uint16_t> local_port) {
+                                                      std::optional<uint16_t> local_port,
+                                                      PortEnd end) {
   UniqueFd fd(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
   if (!fd.valid()) return netlink_error("socket", errno);
   timeval timeout{2, 0};  // the kernel answers at once; never hang on it
   ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   constexpr uint32_t kSeq = 0x6c6e6167;
-  if (!send_dump_request(fd.get(), proto, local_port, kSeq)) return netlink_error("send", errno);
+  if (!send_dump_request(fd.get(), proto, local_port, kSeq, end)) return netlink_error("send", errno);
 
   std::vector<char> buf(kNetlinkBuffer);
   std::vector<SocketEntry> out;
@@ -390,14 +363,15 @@ Result<std::vector<SocketEntry>> list_sockets_netlink(Protocol proto,
     if (mh.msg_flags & MSG_TRUNC) return netlink_error("recv", EMSGSIZE);
     if (from.nl_pid != 0) continue;  // only the kernel speaks here
     auto batch = parse_sock_diag(std::string_view(buf.data(), static_cast<size_t>(n)), proto, kSeq,
-                                 local_port, out);
+                                 local_port, out, end);
     if (batch.error != 0) return netlink_error("dump", batch.error);
     if (batch.done) return out;
   }
 }
 
 SockDiagBatch parse_sock_diag(std::string_view bytes, Protocol proto, uint32_t seq,
-                              std::optional<uint16_t> local_port, std::vector<SocketEntry>& out) {
+                              std::optional<uint16_t> local_port, std::vector<SocketEntry>& out,
+                              PortEnd end) {
   const auto* buf = reinterpret_cast<const unsigned char*>(bytes.data());
   const size_t len = bytes.size();
   for (size_t off = 0; off < len && len - off >= sizeof(nlmsghdr);) {
@@ -416,13 +390,13 @@ SockDiagBatch parse_sock_diag(std::string_view bytes, Protocol proto, uint32_t s
     }
     if (h.nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
     auto e = parse_diag_message(payload, payload_len, proto);
-    if (e && (!local_port || e->local_port == *local_port)) out.push_back(std::move(*e));
+    if (e && (!local_port || port_matches(*e, *local_port, end))) out.push_back(std::move(*e));
   }
   return {false, 0};
 }
 
 Result<std::vector<SocketEntry>> read_proc_net(const std::string& proc_root, Protocol proto,
-                                               std::optional<uint16_t> local_port) {
+                                               std::optional<uint16_t> local_port, PortEnd end) {
   std::string path = proc_root + "/net/" + std::string(protocol_name(proto));
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
@@ -433,20 +407,20 @@ Result<std::vector<SocketEntry>> read_proc_net(const std::string& proc_root, Pro
   std::vector<SocketEntry> out;
   std::string buf;
   int err = for_each_line(fd.get(), buf, [&](std::string_view line) {
-    parse_lines(line, proto, local_port, out);
+    parse_lines(line, proto, local_port, out, end);
     return true;
   });
   if (err != 0) return Error{ErrorKind::kInternal, "read " + path + ": " + std::strerror(err)};
   return out;
 }
 
-Result<std::vector<SocketEntry>> list_sockets(std::optional<uint16_t> local_port) {
+Result<std::vector<SocketEntry>> list_sockets(std::optional<uint16_t> local_port, PortEnd end) {
   std::vector<SocketEntry> all;
   std::string errors;
   bool any = false;
   for (Protocol p : {Protocol::kTcp, Protocol::kTcp6, Protocol::kUdp, Protocol::kUdp6}) {
-    auto got = list_sockets_netlink(p, local_port);
-    if (!got) got = read_proc_net("/proc", p, local_port);
+    auto got = list_sockets_netlink(p, local_port, end);
+    if (!got) got = read_proc_net("/proc", p, local_port, end);
     if (!got) {
       errors += (errors.empty() ? "" : "; ") + got.error().message;
       continue;

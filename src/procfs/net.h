@@ -52,6 +52,11 @@ struct SocketEntry {
 /// skipped.
 std::vector<SocketEntry> parse_proc_net(std::string_view text, Protocol proto);
 
+/// Which end a port names: the local one only (a server's port, as `why
+/// :PORT`), or either (also a client connected to that port, as `who`).
+enum class PortEnd : uint8_t { kLocal, kEither };
+bool port_matches(const SocketEntry& socket, uint16_t port, PortEnd end);
+
 /// Bound to the wildcard address: 0.0.0.0 or ::.
 bool binds_all_interfaces(const SocketEntry& socket);
 
@@ -59,15 +64,18 @@ bool binds_all_interfaces(const SocketEntry& socket);
 /// namespace, or those whose local port is local_port. netlink sock_diag
 /// first; per protocol, /proc/net when sock_diag fails. Fails only when
 /// neither source could be read for any protocol.
-Result<std::vector<SocketEntry>> list_sockets(std::optional<uint16_t> local_port = std::nullopt);
+Result<std::vector<SocketEntry>> list_sockets(std::optional<uint16_t> local_port = std::nullopt,
+                                              PortEnd end = PortEnd::kLocal);
 
 /// The two sources on their own (tests compare them).
 Result<std::vector<SocketEntry>> list_sockets_netlink(Protocol proto,
-                                                      std::optional<uint16_t> local_port);
+                                                      std::optional<uint16_t> local_port,
+                                                      PortEnd end = PortEnd::kLocal);
 /// Reads <proc_root>/net/<proto>, streaming: memory stays bounded however
 /// many sockets the table holds.
 Result<std::vector<SocketEntry>> read_proc_net(const std::string& proc_root, Protocol proto,
-                                               std::optional<uint16_t> local_port);
+                                               std::optional<uint16_t> local_port,
+                                               PortEnd end = PortEnd::kLocal);
 
 /// One received buffer of a sock_diag dump answer, as sent by the kernel
 /// (exposed for tests and fuzzing: every length in it is checked before
@@ -78,7 +86,8 @@ struct SockDiagBatch {
   int error = 0;
 };
 SockDiagBatch parse_sock_diag(std::string_view bytes, Protocol proto, uint32_t seq,
-                              std::optional<uint16_t> local_port, std::vector<SocketEntry>& out);
+                              std::optional<uint16_t> local_port, std::vector<SocketEntry>& out,
+                              PortEnd end = PortEnd::kLocal);
 
 struct SocketOwner {
   int32_t pid = 0;

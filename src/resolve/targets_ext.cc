@@ -18,6 +18,7 @@
 #include "output/sanitize.h"
 #include "procfs/net.h"
 #include "resolve/targets.h"
+#include "resolve/who.h"
 
 namespace lineage::resolve {
 namespace {
@@ -79,6 +80,9 @@ std::optional<std::vector<procfs::SocketOwner>> holders_from_bpf(
     [[maybe_unused]] const std::vector<procfs::SocketEntry>& sockets) {
 #ifdef LINEAGE_HAVE_BPF
   if (reader.root() != "/proc") return std::nullopt;  // the kernel knows only the live system
+  // Loading the iterator costs a fixed 20-80 ms (libbpf parses the kernel's
+  // BTF); a /proc scan ~15 us a process. Below the threshold the scan wins.
+  if (!choose_bpf(Method::kAuto, reader.list_pids().size())) return std::nullopt;
   std::vector<uint64_t> inodes;
   for (const auto& s : sockets) inodes.push_back(s.inode);
   auto held = events::find_socket_holders_bpf(inodes);

@@ -1,0 +1,124 @@
+#include "events/holders_bpf.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "core/unique_fd.h"
+#include "events/libbpf_util.h"
+#include "holders.h"
+#include "holders.skel.h"
+
+namespace lineage::events {
+namespace {
+
+constexpr size_t kMaxRecords = 1u << 22;  // 96 MiB: far above any real answer
+constexpr uint64_t kInitPidNs = 0xEFFFFFFCu;  // PROC_PID_INIT_INO
+constexpr const char* kWhat = "bpf holders";
+
+struct SkeletonDeleter {
+  void operator()(holders_bpf* skel) const { holders_bpf__destroy(skel); }
+};
+struct LinkDeleter {
+  void operator()(bpf_link* link) const { bpf_link__destroy(link); }
+};
+
+bool in_initial_pid_ns() {
+  struct stat st {};
+  return ::stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == kInitPidNs;
+}
+
+// Runs one iterator program to its end and appends its records. The kernel
+// stops a read() after a million objects with nothing to show (EAGAIN):
+// reading again resumes.
+Result<bool> run_iterator(bpf_program* prog, std::vector<BpfHold>& out, std::string& log) {
+  std::unique_ptr<bpf_link, LinkDeleter> link(bpf_program__attach_iter(prog, nullptr));
+  if (!link) return bpf_load_error(kWhat, "attach", errno, log);
+  UniqueFd iter(bpf_iter_create(bpf_link__fd(link.get())));
+  if (!iter.valid()) return bpf_load_error(kWhat, "create iterator", errno, log);
+  std::string bytes;
+  char buf[16 * 1024];
+  for (;;) {
+    ssize_t n = ::read(iter.get(), buf, sizeof buf);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return Error{ErrorKind::kInternal, std::string(kWhat) + ": read: " + std::strerror(errno)};
+    }
+    if ((bytes.size() + size_t(n)) / sizeof(lineage_holder) + out.size() > kMaxRecords)
+      return Error{ErrorKind::kInternal, std::string(kWhat) + ": too many holders"};
+    bytes.append(buf, size_t(n));
+  }
+  const size_t count = bytes.size() / sizeof(lineage_holder);  // a torn tail is dropped
+  for (size_t i = 0; i < count; ++i) {
+    lineage_holder rec;
+    std::memcpy(&rec, bytes.data() + i * sizeof rec, sizeof rec);
+    if (rec.tgid <= 0) continue;
+    out.push_back({rec.tgid, rec.fd, rec.dev, rec.mode, rec.inode});
+  }
+  return true;
+}
+
+// fds first (ascending), then cwd, root, exe, mmap.
+int rank(int32_t fd) { return fd >= 0 ? fd : INT32_MAX - 4 - fd; }
+
+}  // namespace
+
+uint32_t kernel_dev(uint64_t st_dev) {
+  return static_cast<uint32_t>((uint64_t{major(st_dev)} << 20) | (minor(st_dev) & 0xFFFFF));
+}
+
+Result<std::vector<BpfHold>> find_holders_bpf(const std::vector<BpfHoldKey>& keys, bool maps) {
+  std::vector<BpfHold> holds;
+  if (keys.empty()) return holds;
+  if (keys.size() > LINEAGE_HOLDERS_MAX_KEYS)
+    return Error{ErrorKind::kInternal, std::string(kWhat) + ": too many files to look for"};
+  if (!in_initial_pid_ns())
+    return Error{ErrorKind::kInternal, std::string(kWhat) + ": not in the initial pid namespace"};
+
+  std::string log;
+  LibbpfLogCapture capture(&log);
+  std::unique_ptr<holders_bpf, SkeletonDeleter> skel(holders_bpf__open());
+  if (!skel) return bpf_load_error(kWhat, "open", errno, log);
+  if (!maps) bpf_program__set_autoload(skel->progs.holder_vmas, false);
+  if (int err = holders_bpf__load(skel.get()); err != 0) return bpf_load_error(kWhat, "load", err, log);
+
+  const uint8_t one = 1;
+  for (const BpfHoldKey& k : keys) {
+    lineage_holder_key key{};
+    key.dev = k.dev;
+    key.ino = k.ino;
+    if (int err = bpf_map__update_elem(skel->maps.wanted, &key, sizeof key, &one, sizeof one, BPF_ANY);
+        err != 0)
+      return bpf_load_error(kWhat, "fill map", err, log);
+  }
+  for (bpf_program* prog : {skel->progs.holder_files, skel->progs.holder_tasks, skel->progs.holder_vmas}) {
+    if (prog == skel->progs.holder_vmas && !maps) continue;
+    auto ran = run_iterator(prog, holds, log);
+    if (!ran) return ran.error();
+  }
+  std::sort(holds.begin(), holds.end(), [](const BpfHold& a, const BpfHold& b) {
+    if (a.pid != b.pid) return a.pid < b.pid;
+    if (a.fd != b.fd) return rank(a.fd) < rank(b.fd);
+    return a.inode < b.inode;
+  });
+  // Tasks sharing one fd table (CLONE_FILES without CLONE_THREAD) and
+  // threads with their own repeat an fd; a file mapped in pieces repeats
+  // mmap. One entry each (a mount's mmaps keep one per file).
+  holds.erase(std::unique(holds.begin(), holds.end(),
+                          [](const BpfHold& a, const BpfHold& b) {
+                            return a.pid == b.pid && a.fd == b.fd && a.inode == b.inode && a.dev == b.dev;
+                          }),
+              holds.end());
+  return holds;
+}
+
+}  // namespace lineage::events
