@@ -129,6 +129,7 @@ for n in $SIZES; do
           "$(quote lsof -p "$holder_pid" -n -P)" "$(quote lsof -p "$holder_pid" +E -n -P)"
           "$(quote "$LINEAGE" files "$holder_pid")"
           "$(quote "$LINEAGE" files "$holder_pid" --no-peers)")
+    total=$(nprocs)
     log "load: $(cut -d' ' -f1-3 /proc/loadavg)"
     json=$RESULTS_DIR/files-$n.json
     hf_args=()
@@ -141,11 +142,11 @@ for n in $SIZES; do
     spawner_pid=""
 
     md=$RESULTS_DIR/files-$n.md
-    python3 - "$json" "$n" <<'EOF' | tee "$md"
+    python3 - "$json" "$n" "$total" <<'EOF' | tee "$md"
 import json, sys
-path, n = sys.argv[1], sys.argv[2]
+path, n, total = sys.argv[1], sys.argv[2], sys.argv[3]
 res = {r["command"]: r for r in json.load(open(path))["results"]}
-print(f"### files, {n} other processes\n")
+print(f"### files, spawner N={n} ({total} processes on the machine)\n")
 print("| command | median ms | min ms | lsof median / this median |")
 print("|---|---:|---:|---:|")
 peers = {"files-leaf": "lsof-leaf", "files-holder": "lsof-holder-E", "files-holder-nopeer": "lsof-holder"}
