@@ -209,6 +209,35 @@ int exit_code(const act::KillReport& report) {
   return c.skipped || c.survived ? 1 : 0;
 }
 
+struct Shown {
+  core::ProcessTree tree;        // the target and the members, all fields read
+  std::vector<size_t> members;   // into tree, in plan order
+  size_t target = 0;
+};
+
+Shown read_shown(const procfs::ProcReader& reader, const core::ProcessTree& tree, const std::vector<size_t>& members,
+                 size_t target, bool read_fields, procfs::UserNames& users) {
+  std::vector<core::Process> list;
+  list.reserve(members.size() + 1);
+  auto add = [&](size_t i) {
+    core::Process p = tree.at(i);
+    if (read_fields) {
+      auto full = reader.read(p.pid(), kFields);
+      if (full && full->stat.start_ticks == p.stat.start_ticks) p = std::move(*full);  // else: exited, as scanned
+    }
+    users.fill(p);
+    list.push_back(std::move(p));
+  };
+  if (std::find(members.begin(), members.end(), target) == members.end()) add(target);
+  for (size_t i : members) add(i);
+  core::ProcessTree shown(std::move(list));
+  std::vector<size_t> index;
+  index.reserve(members.size());
+  for (size_t i : members) index.push_back(shown.find(tree.at(i).pid()));
+  size_t shown_target = shown.find(tree.at(target).pid());
+  return Shown{std::move(shown), std::move(index), shown_target};
+}
+
 }  // namespace
 
 Result<int> run_kill(const KillOptions& options) {
@@ -231,9 +260,11 @@ Result<int> run_kill(const KillOptions& options) {
   auto reader = procfs::ProcReader::open(options.common.proc_root);
   if (!reader) return reader.error();
   core::SystemInfo sys = reader->system_info();
-  std::vector<core::Process> processes = reader->scan(kFields);
+  // A name needs command lines to match; a pid, stat alone (ppid, pgid,
+  // sid, start, flags): on a big machine most of the scan's cost.
+  const bool by_pid = resolve::is_pid_target(*spec);
+  std::vector<core::Process> processes = reader->scan(by_pid ? core::kFieldStat : kFields);
   procfs::UserNames users;
-  for (auto& p : processes) users.fill(p);
   core::ProcessTree tree(std::move(processes));
   auto target = resolve_one(tree, *spec);
   if (!target) return target.error();
@@ -252,36 +283,40 @@ Result<int> run_kill(const KillOptions& options) {
                                    r.why == act::Refusal::kSelf ? "" : "; --force to end it anyway"));
   }
 
+  // A pid target was chosen from stat alone; what is shown (command line,
+  // user) is read now, for the chosen processes only.
+  Shown shown = read_shown(*reader, tree, members, *target, by_pid, users);
+
   std::string signal = act::signal_name(*sig);
-  if (members.empty()) {
+  if (shown.members.empty()) {
     if (options.common.json) {
-      return write_out(output::dump_json(report_json(tree, sys, *target, *scope, *sig, *timeout, options.dry_run, members, nullptr)) + "\n");
+      return write_out(output::dump_json(report_json(shown.tree, sys, shown.target, *scope, *sig, *timeout, options.dry_run, shown.members, nullptr)) + "\n");
     }
-    return write_out(fmt::format("nothing to end: {} has no {} to end\n", describe_process(tree.at(*target)),
+    return write_out(fmt::format("nothing to end: {} has no {} to end\n", describe_process(shown.tree.at(shown.target)),
                                  *scope == act::Scope::kChildren ? "descendants" : "processes"));
   }
 
   Terminal term = detect_terminal(options.common);
   std::string header = fmt::format("{} {} {}, {} {}, with {}{}:\n", options.dry_run ? "would end" : "ending",
-                                   members.size(), members.size() == 1 ? "process" : "processes", scope_words(*scope),
-                                   describe_process(tree.at(*target)), signal,
+                                   shown.members.size(), shown.members.size() == 1 ? "process" : "processes", scope_words(*scope),
+                                   describe_process(shown.tree.at(shown.target)), signal,
                                    *sig == SIGKILL ? "" : fmt::format(" (KILL after {})", options.timeout));
-  std::string plan = header + plan_text(tree, sys, members, options, term.color);
+  std::string plan = header + plan_text(shown.tree, sys, shown.members, options, term.color);
 
   if (options.dry_run) {
     if (options.common.json) {
-      return write_out(output::dump_json(report_json(tree, sys, *target, *scope, *sig, *timeout, true, members, nullptr)) + "\n");
+      return write_out(output::dump_json(report_json(shown.tree, sys, shown.target, *scope, *sig, *timeout, true, shown.members, nullptr)) + "\n");
     }
     return write_out(plan);
   }
   if (!options.yes) {
     if (::isatty(STDIN_FILENO) != 1) {
       return usage_error(fmt::format("not asking for confirmation: standard input is not a terminal; pass --yes to end "
-                                     "these {} processes (--dry-run shows them)", members.size()));
+                                     "these {} processes (--dry-run shows them)", shown.members.size()));
     }
     if (options.common.json) std::fputs(plan.c_str(), stderr);
     else if (int rc = write_out(plan); rc != 0) return rc;
-    if (!confirm(fmt::format("End these {} processes? [y/N] ", members.size()))) {
+    if (!confirm(fmt::format("End these {} processes? [y/N] ", shown.members.size()))) {
       std::fputs("lineage: nothing was signalled\n", stderr);
       return 1;
     }
@@ -290,8 +325,8 @@ Result<int> run_kill(const KillOptions& options) {
   }
 
   std::vector<core::Process> planned;
-  planned.reserve(members.size());
-  for (size_t i : members) planned.push_back(tree.at(i));
+  planned.reserve(shown.members.size());
+  for (size_t i : shown.members) planned.push_back(shown.tree.at(i));
   if (options.expect_start) {
     // Test hook: as if the scan had seen the target start then.
     anchor.target.start_ticks = *options.expect_start;
@@ -304,14 +339,14 @@ Result<int> run_kill(const KillOptions& options) {
   settings.signal = *sig;
   settings.timeout_ns = *timeout;
   settings.self_pid = self;
-  settings.stop_anchor = !target_refused && tree.at(*target).pid() != 1;
+  settings.stop_anchor = !target_refused && shown.tree.at(shown.target).pid() != 1;
   settings.fields = kFields;
   act::KillReport report = act::kill_processes(*reader, anchor, std::move(planned), settings);
   for (auto& m : report.members) users.fill(m.process);
 
   int rc = 0;
   if (options.common.json) {
-    rc = write_out(output::dump_json(report_json(tree, sys, *target, *scope, *sig, *timeout, false, members, &report)) + "\n");
+    rc = write_out(output::dump_json(report_json(shown.tree, sys, shown.target, *scope, *sig, *timeout, false, shown.members, &report)) + "\n");
   } else {
     rc = write_out(report_text(report, signal, options.timeout));
   }
