@@ -5,6 +5,7 @@ _lineage() {
   local commands="why tree watch record history"
   commands+=" files"
   commands+=" who"
+  commands+=" kill"
   local common="--json --no-color --help"
   local why_opts="--pid --name --port --file --container --exact --all --short --tree --env --wide --at --db"
   local tree_opts="-o --columns --sort --user --threads --kernel --compact --ascii --wide --width --pid --name --exact --at --db"
@@ -14,6 +15,7 @@ _lineage() {
   local files_opts="--pid --name --exact -t --type -i --net --deleted -m --maps --no-peers --wide"
   local file_types="reg dir chr blk fifo pipe lnk sock inet ipv4 ipv6 tcp udp unix netlink anon eventfd epoll signalfd timerfd inotify fanotify pidfd bpf bpf-map bpf-prog bpf-link io_uring userfaultfd perf_event memfd a_inode"
   local who_opts="--dir --mount --wide"
+  local kill_opts="--tree --children --group --session --signal -s --timeout --yes -y --dry-run -n --force --pid --name --exact --ascii"
   local columns="pid ppid pgid sid user uid stat s etime etimes time %cpu %mem rss vsz tty nlwp ni lstart comm cmd exe cwd cgroup pidns mntns netns"
   case "$prev" in
     -o|--columns|--sort) COMPREPLY=($(compgen -W "$columns" -- "$cur")); return ;;
@@ -23,6 +25,8 @@ _lineage() {
     --keep) COMPREPLY=($(compgen -W "1d 7d 14d 30d" -- "$cur")); return ;;
     --max-size) COMPREPLY=($(compgen -W "500M 1G 4G" -- "$cur")); return ;;
     --at|--since|--until|--limit|--duration|--interval|--max-processes|--max-threads|--width|--name|--comm|--container|--port) return ;;
+    -s|--signal) COMPREPLY=($(compgen -W "TERM INT HUP KILL QUIT USR1 USR2" -- "$cur")); return ;;
+    --timeout) COMPREPLY=($(compgen -W "1s 5s 30s 2m" -- "$cur")); return ;;
     --source) COMPREPLY=($(compgen -W "auto bpf netlink poll" -- "$cur")); return ;;
     -t|--type) COMPREPLY=($(compgen -W "$file_types" -- "$cur")); return ;;
     --event) COMPREPLY=($(compgen -W "fork exec exit fork,exec exec,exit fork,exec,exit" -- "$cur")); return ;;
@@ -41,6 +45,7 @@ _lineage() {
     history) COMPREPLY=($(compgen -W "$history_opts $common" -- "$cur")) ;;
     files) COMPREPLY=($(compgen -W "$files_opts $common" -- "$cur")) ;;
     who) if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$who_opts $common" -- "$cur")); else COMPREPLY=($(compgen -f -- "$cur")); fi ;;
+    kill) COMPREPLY=($(compgen -W "$kill_opts $common" -- "$cur")) ;;
     *) COMPREPLY=($(compgen -W "$why_opts $common" -- "$cur")) ;;
   esac
 }

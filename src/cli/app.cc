@@ -15,6 +15,7 @@
 #include "cli/cli11.h"
 #include "cli/files_command.h"
 #include "cli/history_command.h"
+#include "cli/kill_command.h"
 #include "cli/record_command.h"
 #include "cli/tree_command.h"
 #include "cli/watch_command.h"
@@ -309,6 +310,7 @@ int run_cli11(std::vector<std::string> args) {
   std::vector<Command> added;
   added.push_back(add_files_command(app));
   added.push_back(add_who_command(app));
+  added.push_back(add_kill_command(app));
 
   std::reverse(args.begin(), args.end());  // CLI11 takes them reversed
 
@@ -367,6 +369,7 @@ int run(int argc, char** argv) {
       "tree", "why", "watch", "record", "history",
       "files",
       "who",
+      "kill",
   };
   if (!args.empty() && std::find(std::begin(kCommands), std::end(kCommands), args[0]) == std::end(kCommands) &&
       !args[0].starts_with("-")) {
