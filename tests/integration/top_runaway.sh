@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Integration test of `lineage top` on a real runaway job: a script that
+# keeps 20 busy children (`sh -c 'while :; do :; done'`), started by a real
+# launcher. Its group must be the busiest, hold every child, and name the
+# launcher:
+#   tmux   a detached session on a private server: the group is the session
+#   cron   a line in /etc/cron.d (cron is started when it is not running):
+#          the group names the crontab file and line that started the job
+# The cron case first runs the tmux one, then waits for cron's minute.
+# Usage: top_runaway.sh CASE LINEAGE_BINARY
+# Exit 0 pass, 1 fail, 77 skip (with the reason printed).
+set -euo pipefail
+case_name=${1:?case}
+LINEAGE=${2:?lineage binary}
+work=$(mktemp -d /tmp/lineage-top.XXXXXX)
+chmod 755 "$work"
+started=()   # pids this test started (daemons); only these are stopped
+jobs_dirs=() # each runaway records its own pid and its children's in its dir
+crontab_file=/etc/cron.d/lineage-top-it
+tmux_socket=lineage-top-$$
+
+# Ends the runaways by the pids they recorded, never by name.
+stop_runaway() {
+  local dir=$1 pid
+  [ -f "$dir/script.pid" ] && kill -TERM "$(cat "$dir/script.pid")" 2>/dev/null || true
+  if [ -f "$dir/kids" ]; then
+    while read -r pid; do kill -KILL "$pid" 2>/dev/null || true; done < "$dir/kids"
+  fi
+  [ -f "$dir/sleep.pid" ] && kill -TERM "$(cat "$dir/sleep.pid")" 2>/dev/null || true
+  return 0
+}
+
+cleanup() {
+  local pid dir
+  rm -f "$crontab_file"
+  for dir in "${jobs_dirs[@]}"; do stop_runaway "$dir"; done
+  tmux -L "$tmux_socket" kill-server 2>/dev/null || true
+  for pid in "${started[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; [ -f "$work/out.json" ] && jq . "$work/out.json" >&2; exit 1; }
+skip() { echo "SKIP: $*"; exit 77; }
+need() { command -v "$1" >/dev/null || skip "$1 is not installed"; }
+need jq
+
+# The runaway: runs once per directory (a second start by cron's next
+# minute exits at once), records every pid it starts, keeps 20 busy
+# children, and ends them itself after 100 s should the test die.
+cat > "$work/runaway.sh" <<'SCRIPT'
+#!/bin/sh
+dir=$1
+mkdir "$dir/lock" 2>/dev/null || exit 0
+echo $$ > "$dir/script.pid"
+i=0
+while [ $i -lt 20 ]; do
+  sh -c 'while :; do :; done' &
+  echo $! >> "$dir/kids"
+  i=$((i + 1))
+done
+echo ready > "$dir/ready"
+sleep 100 &
+echo $! > "$dir/sleep.pid"
+wait $!
+kill $(cat "$dir/kids")
+SCRIPT
+chmod 755 "$work/runaway.sh"
+
+new_job_dir() {
+  local dir="$work/job$1"
+  mkdir -m 755 "$dir"
+  jobs_dirs+=("$dir")
+  echo "$dir"
+}
+
+wait_ready() {  # DIR SECONDS
+  local deadline=$((SECONDS + $2))
+  while [ ! -f "$1/ready" ]; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.2
+  done
+}
+
+# lineage top --json over 1 s, into out.json; checks the top group.
+check_top_group() {  # KIND LABEL_PREFIX DIR
+  local kind=$1 label=$2 dir=$3 rc=0
+  "$LINEAGE" top --interval 1s --json --processes 30 > "$work/out.json" || rc=$?
+  [ $rc = 0 ] || fail "lineage top exited $rc"
+  [ "$(jq -r .schema "$work/out.json")" = lineage.top/v1 ] || fail "schema"
+  [ "$(jq -r '.groups[0].kind' "$work/out.json")" = "$kind" ] || fail "the top group is not the $kind job"
+  local got
+  got=$(jq -r '.groups[0].label' "$work/out.json")
+  case "$got" in "$label"*) ;; *) fail "top group label: expected '$label...', got '$got'" ;; esac
+  [ "$(jq -r '.groups[0].processes' "$work/out.json")" -ge 21 ] || fail "the group does not hold the script and its 20 children"
+  # Every busy child the script recorded is in the group (all 20 shown: --processes 30).
+  local pid
+  while read -r pid; do
+    jq -e --argjson p "$pid" '.groups[0].top | any(.pid == $p)' "$work/out.json" >/dev/null ||
+      fail "busy child $pid is not in the top group"
+  done < "$dir/kids"
+  # Busy loops over 1 s: at least half a core even on a shared 2-core machine.
+  jq -e '.groups[0].cpu_percent >= 50' "$work/out.json" >/dev/null || fail "the runaway's CPU is too low"
+}
+
+run_tmux() {
+  need tmux
+  local dir
+  dir=$(new_job_dir tmux)
+  tmux -L "$tmux_socket" -f /dev/null new-session -d -s lineage-top "sh $work/runaway.sh $dir; sleep 600"
+  wait_ready "$dir" 10 || fail "the runaway did not start in tmux"
+  check_top_group tmux "tmux session 'lineage-top'" "$dir"
+  # The text names it on one line, as the busiest.
+  "$LINEAGE" top --interval 1s --limit 3 --processes 0 > "$work/out.txt"
+  sed -n 3p "$work/out.txt" | grep -q "tmux session 'lineage-top'" || { cat "$work/out.txt" >&2; fail "text: not the first group"; }
+  stop_runaway "$dir"
+  tmux -L "$tmux_socket" kill-server 2>/dev/null || true
+  echo "tmux: ok"
+}
+
+cron_start() {
+  [ -x /usr/sbin/cron ] || skip "cron is not installed"
+  [ "$(id -u)" = 0 ] || skip "writing /etc/cron.d needs root"
+  cron_dir=$(new_job_dir cron)
+  printf '# lineage top integration test\nSHELL=/bin/sh\n* * * * * root %s/runaway.sh %s\n' "$work" "$cron_dir" > "$crontab_file"
+  chmod 644 "$crontab_file"
+  if ! pgrep -x cron >/dev/null; then
+    /usr/sbin/cron -f </dev/null >/dev/null 2>&1 &
+    started+=($!)
+  fi
+}
+
+cron_check() {
+  # cron reads /etc/cron.d each minute: the job starts within about 60 s.
+  wait_ready "$cron_dir" 75 || fail "cron did not start the job within 75 s"
+  check_top_group cron "cron job $crontab_file:3" "$cron_dir"
+  [ "$(jq -r '.groups[0].details.crontab' "$work/out.json")" = "$crontab_file" ] || fail "details.crontab"
+  [ "$(jq -r '.groups[0].details.line' "$work/out.json")" = 3 ] || fail "details.line"
+  [ "$(jq -r '.groups[0].verified' "$work/out.json")" = true ] || fail "the real cron is not verified"
+  # --watch without a terminal: one JSON document a line, --count of them.
+  "$LINEAGE" top --interval 1s --watch --count 2 --json > "$work/watch.jsonl"
+  [ "$(wc -l < "$work/watch.jsonl")" = 2 ] || fail "--watch --count 2 --json: not 2 lines"
+  jq -s -e 'length == 2 and all(.groups[0].label | startswith("cron job '"$crontab_file"':3"))' "$work/watch.jsonl" >/dev/null ||
+    fail "--watch: the cron job is not the top group of every refresh"
+  # --by user puts it in root's group; the text names the line.
+  "$LINEAGE" top --interval 1s --by user --json > "$work/out.json"
+  [ "$(jq -r '.groups[0].label' "$work/out.json")" = "user root" ] || fail "--by user"
+  echo "cron: ok"
+}
+
+case "$case_name" in
+tmux) run_tmux ;;
+cron)
+  cron_start
+  run_tmux  # while cron's minute comes
+  cron_check
+  ;;
+*) echo "unknown case $case_name" >&2; exit 2 ;;
+esac
