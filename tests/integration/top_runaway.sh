@@ -48,6 +48,10 @@ need jq
 # The runaway: runs once per directory (a second start by cron's next
 # minute exits at once), records every pid it starts, keeps 20 busy
 # children, and ends them itself after 100 s should the test die.
+# Each child is its own session (setsid execs in place: the pid recorded
+# is the loop's): with the kernel's autogroup scheduling, a session gets
+# one share of the CPU, and on a machine shared with other builds 20 loops
+# in one session would weigh no more than one compiler.
 cat > "$work/runaway.sh" <<'SCRIPT'
 #!/bin/sh
 dir=$1
@@ -55,7 +59,7 @@ mkdir "$dir/lock" 2>/dev/null || exit 0
 echo $$ > "$dir/script.pid"
 i=0
 while [ $i -lt 20 ]; do
-  sh -c 'while :; do :; done' &
+  setsid sh -c 'while :; do :; done' &
   echo $! >> "$dir/kids"
   i=$((i + 1))
 done
@@ -82,25 +86,35 @@ wait_ready() {  # DIR SECONDS
   done
 }
 
-# lineage top --json over 1 s, into out.json; checks the top group.
+# lineage top --json into out.json; checks the top group. The machine may
+# be shared (other builds): a second where someone else's burst outweighs
+# 20 busy loops is measured again, up to 3 times, each attempt reported.
 check_top_group() {  # KIND LABEL_PREFIX DIR
-  local kind=$1 label=$2 dir=$3 rc=0
-  "$LINEAGE" top --interval 1s --json --processes 30 > "$work/out.json" || rc=$?
+  local kind=$1 label=$2 dir=$3 attempt why=""
+  for attempt in 1 2 3; do
+    why=$(top_group_problem "$kind" "$label" "$dir") && return 0
+    echo "attempt $attempt: $why" >&2
+  done
+  fail "$why"
+}
+
+top_group_problem() {  # prints what is wrong, returns 1; returns 0 when right
+  local kind=$1 label=$2 dir=$3 rc=0 got pid
+  "$LINEAGE" top --interval 2s --json --processes 30 > "$work/out.json" || rc=$?
   [ $rc = 0 ] || fail "lineage top exited $rc"
   [ "$(jq -r .schema "$work/out.json")" = lineage.top/v1 ] || fail "schema"
-  [ "$(jq -r '.groups[0].kind' "$work/out.json")" = "$kind" ] || fail "the top group is not the $kind job"
-  local got
   got=$(jq -r '.groups[0].label' "$work/out.json")
+  [ "$(jq -r '.groups[0].kind' "$work/out.json")" = "$kind" ] || { echo "the top group is '$got', not the $kind job"; return 1; }
   case "$got" in "$label"*) ;; *) fail "top group label: expected '$label...', got '$got'" ;; esac
   [ "$(jq -r '.groups[0].processes' "$work/out.json")" -ge 21 ] || fail "the group does not hold the script and its 20 children"
   # Every busy child the script recorded is in the group (all 20 shown: --processes 30).
-  local pid
   while read -r pid; do
     jq -e --argjson p "$pid" '.groups[0].top | any(.pid == $p)' "$work/out.json" >/dev/null ||
       fail "busy child $pid is not in the top group"
   done < "$dir/kids"
-  # Busy loops over 1 s: at least half a core even on a shared 2-core machine.
-  jq -e '.groups[0].cpu_percent >= 50' "$work/out.json" >/dev/null || fail "the runaway's CPU is too low"
+  # Busy loops: at least half a core even on a shared 2-core machine.
+  jq -e '.groups[0].cpu_percent >= 50' "$work/out.json" >/dev/null || { echo "the runaway's CPU is too low"; return 1; }
+  return 0
 }
 
 run_tmux() {
@@ -111,8 +125,13 @@ run_tmux() {
   wait_ready "$dir" 10 || fail "the runaway did not start in tmux"
   check_top_group tmux "tmux session 'lineage-top'" "$dir"
   # The text names it on one line, as the busiest.
-  "$LINEAGE" top --interval 1s --limit 3 --processes 0 > "$work/out.txt"
-  sed -n 3p "$work/out.txt" | grep -q "tmux session 'lineage-top'" || { cat "$work/out.txt" >&2; fail "text: not the first group"; }
+  local attempt
+  for attempt in 1 2 3 4; do
+    [ $attempt -lt 4 ] || { cat "$work/out.txt" >&2; fail "text: the session is not the first group"; }
+    "$LINEAGE" top --interval 2s --limit 3 --processes 0 > "$work/out.txt"
+    sed -n 3p "$work/out.txt" | grep -q "  tmux session 'lineage-top'\$" && break
+    echo "attempt $attempt: text: not the first group" >&2
+  done
   stop_runaway "$dir"
   tmux -L "$tmux_socket" kill-server 2>/dev/null || true
   echo "tmux: ok"
