@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Benchmark the CPU that `lineage top --watch` costs while it watches, at the
+# machine's own process count and with N more processes held by spawner.
+#
+#   bash bench/top.sh                      # SIZES="0 10000" REFRESHES=20 RUNS=3
+#   SIZES="0" RUNS=1 bash bench/top.sh
+#
+# In one hyperfine run per N (RUNS runs each), every command refreshes
+# REFRESHES times, one second apart, output to /dev/null:
+#   lineage-top   $LINEAGE top --interval 1s --watch --count REFRESHES
+#   top           top -b -d 1 -n REFRESHES         (procps)
+#   ps-forest     REFRESHES x (ps -e --forest --sort=-%cpu -o pid,ppid,%cpu,rss,args; sleep 1)
+# The figure of merit is CPU time (user + system, as hyperfine reports them)
+# over wall time: the share of one core the watcher takes. lineage's first
+# refresh resolves the launch context of every process (later ones only of
+# new ones): it is included.
+#
+# Environment:
+#   LINEAGE      lineage binary (default: <repo>/build/lineage)
+#   SIZES        extra processes to hold (spawner N; 0: none, the machine as it is)
+#   REFRESHES    refreshes per run (default 20: 20 s a run)
+#   RUNS         hyperfine runs per command (default 3)
+#   RESULTS_DIR  where top-<N>.json / .md go (default: bench/results)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+LINEAGE=${LINEAGE:-$here/../build/lineage}
+SIZES=${SIZES:-0 10000}
+REFRESHES=${REFRESHES:-20}
+RUNS=${RUNS:-3}
+RESULTS_DIR=${RESULTS_DIR:-$here/results}
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "top.sh: $*"; exit 1; }
+
+[[ -x $LINEAGE ]] || die "lineage binary not found: $LINEAGE (build it first, or set LINEAGE=...)"
+for tool in hyperfine gcc ps top jq; do
+    command -v "$tool" >/dev/null || die "missing tool: $tool"
+done
+
+build=$(mktemp -d)
+spawner_pid="" hf_pid=""
+cleanup() {
+    # Only ever signal processes we started, by pid.
+    local pid
+    for pid in "$hf_pid" "$spawner_pid"; do
+        if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
+    rm -rf "$build"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+gcc -O2 -Wall -o "$build/spawner" "$here/spawner.c"
+mkdir -p "$RESULTS_DIR"
+nprocs() { local p=(/proc/[0-9]*); echo "${#p[@]}"; }
+
+for n in $SIZES; do
+    if ((n > 0)); then
+        "$build/spawner" "$n" >"$build/spawner.out" &
+        spawner_pid=$!
+        for ((t = 0; ; t++)); do
+            grep -q '^ready' "$build/spawner.out" && break
+            kill -0 "$spawner_pid" 2>/dev/null || die "spawner $n failed"
+            ((t < 6000)) || die "spawner $n not ready after 300 s"
+            sleep 0.05
+        done
+    fi
+    total=$(nprocs)
+    log "N=$n: $total processes"
+    json=$RESULTS_DIR/top-$n.json
+    hyperfine -N --runs "$RUNS" --export-json "$json" \
+        -n lineage-top "$LINEAGE top --interval 1s --watch --count $REFRESHES --no-color" \
+        -n top "top -b -d 1 -n $REFRESHES" \
+        -n ps-forest "bash -c 'for i in \$(seq $REFRESHES); do ps -e --forest --sort=-%cpu -o pid,ppid,%cpu,rss,args; sleep 1; done'" \
+        --output=null >&2 &
+    hf_pid=$!
+    rc=0; wait "$hf_pid" || rc=$?
+    hf_pid=""
+    ((rc == 0)) || die "hyperfine failed ($rc)"
+    if ((n > 0)); then
+        kill -TERM "$spawner_pid"
+        wait "$spawner_pid" || true
+        spawner_pid=""
+    fi
+    md=$RESULTS_DIR/top-$n.md
+    {
+        echo "### top --watch at $total processes (spawner N=$n), $REFRESHES refreshes of 1 s, $RUNS runs"
+        echo
+        echo "| command | wall median (s) | CPU user+sys mean (s) | CPU share of one core | ms CPU per refresh | vs lineage-top |"
+        echo "|---|---|---|---|---|---|"
+        jq -r --argjson r "$REFRESHES" '
+            (.results[] | select(.command == "lineage-top") | (.user + .system)) as $base
+            | .results[]
+            | "| \(.command) | \(.median * 100 | round / 100) | \((.user + .system) * 1000 | round / 1000) | \((.user + .system) / .median * 10000 | round / 100) % | \((.user + .system) / $r * 100000 | round / 100) | \((.user + .system) / $base * 100 | round / 100)x |"' "$json"
+        echo
+    } | tee "$md"
+done
