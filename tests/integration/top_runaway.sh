@@ -71,11 +71,11 @@ kill $(cat "$dir/kids")
 SCRIPT
 chmod 755 "$work/runaway.sh"
 
+# Sets job_dir (not in a subshell: cleanup must see jobs_dirs).
 new_job_dir() {
-  local dir="$work/job$1"
-  mkdir -m 755 "$dir"
-  jobs_dirs+=("$dir")
-  echo "$dir"
+  job_dir="$work/job$1"
+  mkdir -m 755 "$job_dir"
+  jobs_dirs+=("$job_dir")
 }
 
 wait_ready() {  # DIR SECONDS
@@ -119,8 +119,8 @@ top_group_problem() {  # prints what is wrong, returns 1; returns 0 when right
 
 run_tmux() {
   need tmux
-  local dir
-  dir=$(new_job_dir tmux)
+  new_job_dir tmux
+  local dir=$job_dir
   tmux -L "$tmux_socket" -f /dev/null new-session -d -s lineage-top "sh $work/runaway.sh $dir; sleep 600"
   wait_ready "$dir" 10 || fail "the runaway did not start in tmux"
   check_top_group tmux "tmux session 'lineage-top'" "$dir"
@@ -140,7 +140,8 @@ run_tmux() {
 cron_start() {
   [ -x /usr/sbin/cron ] || skip "cron is not installed"
   [ "$(id -u)" = 0 ] || skip "writing /etc/cron.d needs root"
-  cron_dir=$(new_job_dir cron)
+  new_job_dir cron
+  cron_dir=$job_dir
   printf '# lineage top integration test\nSHELL=/bin/sh\n* * * * * root %s/runaway.sh %s\n' "$work" "$cron_dir" > "$crontab_file"
   chmod 644 "$crontab_file"
   if ! pgrep -x cron >/dev/null; then
@@ -152,6 +153,8 @@ cron_start() {
 cron_check() {
   # cron reads /etc/cron.d each minute: the job starts within about 60 s.
   wait_ready "$cron_dir" 75 || fail "cron did not start the job within 75 s"
+  # The file stays while top runs (the detector reads the line from it); a
+  # second run at the next minute exits at once on the script's lock.
   check_top_group cron "cron job $crontab_file:3" "$cron_dir"
   [ "$(jq -r '.groups[0].details.crontab' "$work/out.json")" = "$crontab_file" ] || fail "details.crontab"
   [ "$(jq -r '.groups[0].details.line' "$work/out.json")" = 3 ] || fail "details.line"
