@@ -22,6 +22,9 @@
 #include "output/top_writer.h"
 #include "procfs/reader.h"
 #include "procfs/stat_sampler.h"
+#ifdef LINEAGE_HAVE_BPF
+#include "events/task_stats_bpf.h"
+#endif
 
 namespace lineage::cli {
 namespace {
@@ -35,6 +38,57 @@ struct TopOptions {
   bool watch = false;
   size_t count = 0;  // refreshes; 0: until interrupted (with --watch)
   bool wide = false;
+  std::string sampler = "auto";  // auto, bpf, proc
+};
+
+// Where a refresh's stat of every process comes from: the BPF task
+// iterator (one read for the whole table) when it loads, else /proc (one
+// stat file per process). A BPF read that fails mid-run falls back for good.
+class Sampler {
+ public:
+  static Result<Sampler> open(const TopOptions& o, uint64_t tick_ns) {
+    Sampler s;
+    s.tick_ns_ = tick_ns;
+    auto proc = procfs::StatSampler::open(o.common.proc_root);
+    if (!proc) return proc.error();
+    s.proc_.emplace(std::move(*proc));
+    if (o.sampler == "proc") return s;
+    if (o.common.proc_root != "/proc") {
+      if (o.sampler == "bpf") return usage_error("--sampler bpf reads the running kernel, not --proc-root");
+      return s;
+    }
+#ifdef LINEAGE_HAVE_BPF
+    auto bpf = events::TaskStatsBpf::open();
+    if (bpf) s.bpf_ = std::move(*bpf);
+    else if (o.sampler == "bpf") return bpf.error();
+#else
+    if (o.sampler == "bpf") return usage_error("--sampler bpf: this lineage was built without BPF");
+#endif
+    return s;
+  }
+  std::vector<core::Process> sample() {
+#ifdef LINEAGE_HAVE_BPF
+    if (bpf_) {
+      auto all = bpf_->sample(tick_ns_);
+      if (all) return std::move(*all);
+      bpf_.reset();
+    }
+#endif
+    return proc_->sample();
+  }
+  const char* name() const {
+#ifdef LINEAGE_HAVE_BPF
+    if (bpf_) return "bpf";
+#endif
+    return "proc";
+  }
+
+ private:
+  std::optional<procfs::StatSampler> proc_;
+#ifdef LINEAGE_HAVE_BPF
+  std::unique_ptr<events::TaskStatsBpf> bpf_;
+#endif
+  uint64_t tick_ns_ = 10'000'000;
 };
 
 uint64_t monotonic_ns() {
@@ -142,7 +196,7 @@ Result<int> run_top(const TopOptions& o) {
   if (o.count > 0 && !o.watch) return usage_error("--count needs --watch");
   auto reader = procfs::ProcReader::open(o.common.proc_root);
   if (!reader) return reader.error();
-  auto sampler = procfs::StatSampler::open(o.common.proc_root);
+  auto sampler = Sampler::open(o, reader->tick_ns());
   if (!sampler) return sampler.error();
   core::SystemInfo sys = reader->system_info();
   explain::ContextCache cache(*reader, sys, explain::Paths{});
@@ -175,7 +229,9 @@ Result<int> run_top(const TopOptions& o) {
     view.command = [&](size_t i) { return commands.of(after->at(i)); };
     std::string text;
     if (o.common.json) {
-      text = output::dump_json(output::top_json(view)) + "\n";
+      output::Json doc = output::top_json(view);
+      doc["sampler"] = sampler->name();
+      text = output::dump_json(doc) + "\n";
     } else {
       output::TopTextOptions to{term.color, o.wide ? 0 : term.width, o.wide};
       text = output::render_top_text(view, to);
@@ -219,6 +275,9 @@ Command add_top_command(CLI::App& app) {
   cmd->add_option("--count", o->count, "With --watch: stop after this many refreshes")
       ->check(CLI::Range(size_t{1}, size_t{1} << 30));
   cmd->add_flag("-w,--wide", o->wide, "Do not cut lines to the terminal width");
+  cmd->add_option("--sampler", o->sampler, "How each refresh reads every process: bpf (one read, root), proc, or auto")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "bpf", "proc"}));
   return {cmd, [o] { return finish(run_top(*o)); }};
 }
 

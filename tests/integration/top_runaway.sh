@@ -10,6 +10,7 @@
 # Usage: top_runaway.sh CASE LINEAGE_BINARY
 # Exit 0 pass, 1 fail, 77 skip (with the reason printed).
 set -euo pipefail
+sampler=auto
 case_name=${1:?case}
 LINEAGE=${2:?lineage binary}
 work=$(mktemp -d /tmp/lineage-top.XXXXXX)
@@ -100,9 +101,10 @@ check_top_group() {  # KIND LABEL_PREFIX DIR
 
 top_group_problem() {  # prints what is wrong, returns 1; returns 0 when right
   local kind=$1 label=$2 dir=$3 rc=0 got pid
-  "$LINEAGE" top --interval 2s --json --processes 30 > "$work/out.json" || rc=$?
+  "$LINEAGE" top --interval 2s --json --processes 30 --sampler "$sampler" > "$work/out.json" || rc=$?
   [ $rc = 0 ] || fail "lineage top exited $rc"
   [ "$(jq -r .schema "$work/out.json")" = lineage.top/v1 ] || fail "schema"
+  [ "$sampler" = auto ] || [ "$(jq -r .sampler "$work/out.json")" = "$sampler" ] || fail "sampler: not $sampler"
   got=$(jq -r '.groups[0].label' "$work/out.json")
   [ "$(jq -r '.groups[0].kind' "$work/out.json")" = "$kind" ] || { echo "the top group is '$got', not the $kind job"; return 1; }
   case "$got" in "$label"*) ;; *) fail "top group label: expected '$label...', got '$got'" ;; esac
@@ -123,7 +125,14 @@ run_tmux() {
   local dir=$job_dir
   tmux -L "$tmux_socket" -f /dev/null new-session -d -s lineage-top "sh $work/runaway.sh $dir; sleep 600"
   wait_ready "$dir" 10 || fail "the runaway did not start in tmux"
-  check_top_group tmux "tmux session 'lineage-top'" "$dir"
+  # Both ways of reading every process: /proc, and the BPF task iterator
+  # where this lineage has it and the kernel lets it load.
+  sampler=proc check_top_group tmux "tmux session 'lineage-top'" "$dir"
+  if "$LINEAGE" top --interval 1s --sampler bpf --limit 1 >/dev/null 2>"$work/bpf.err"; then
+    sampler=bpf check_top_group tmux "tmux session 'lineage-top'" "$dir"
+  else
+    echo "note: BPF sampler unavailable here ($(cat "$work/bpf.err")): /proc only"
+  fi
   # The text names it on one line, as the busiest.
   local attempt
   for attempt in 1 2 3 4; do
