@@ -82,6 +82,7 @@ Result<std::vector<core::Process>> TaskStatsBpf::sample(uint64_t tick_ns) {
   std::unordered_map<int32_t, size_t> leader;  // tgid -> index in out
   std::vector<uint64_t> runtime;               // ns, same index
   leader.reserve(count);
+  out.reserve(count);
   auto rec_at = [&](size_t i) {
     lineage_task_stat r;
     std::memcpy(&r, bytes.data() + i * sizeof r, sizeof r);
@@ -90,7 +91,7 @@ Result<std::vector<core::Process>> TaskStatsBpf::sample(uint64_t tick_ns) {
   for (size_t i = 0; i < count; ++i) {
     lineage_task_stat r = rec_at(i);
     if (r.tid != r.tgid || r.tgid <= 0) continue;
-    core::Process p;
+    core::Process& p = out.emplace_back();  // built in place: a Process is large
     p.stat.pid = r.tgid;
     p.stat.ppid = r.ppid;
     p.stat.flags = r.flags;
@@ -100,9 +101,8 @@ Result<std::vector<core::Process>> TaskStatsBpf::sample(uint64_t tick_ns) {
     p.stat.comm = r.comm;
     p.key = {r.tgid, p.stat.start_ticks * tick_ns};
     p.read = core::kFieldStat;
-    leader.emplace(r.tgid, out.size());
+    leader.emplace(r.tgid, out.size() - 1);
     runtime.push_back(r.runtime_ns + r.dead_runtime_ns);
-    out.push_back(std::move(p));
   }
   // Threads add to their process, in a second pass: pids wrap, so a
   // thread may come before its leader.

@@ -51,11 +51,10 @@ std::vector<core::Process> StatSampler::sample(size_t* vanished) {
     }
     auto stat = parse_stat(buf_);
     if (!stat || stat->pid != pid) continue;
-    core::Process p;
+    core::Process& p = out.emplace_back();  // built in place: a Process is large
     p.key = {pid, stat->start_ticks * tick_ns_};
     p.stat = std::move(*stat);
     p.read = core::kFieldStat;
-    out.push_back(std::move(p));
   }
   last_count_ = out.size();
   return out;
