@@ -8,7 +8,7 @@ _lineage() {
   local tree_opts="-o --columns --sort --user --threads --kernel --compact --ascii --wide --width --pid --name --exact --at --db"
   local watch_opts="--source --pid --comm --user --container --event --threads --max-processes --max-threads --duration --interval"
   local record_opts="--db --source --keep --max-size --export --status --duration --interval --max-processes"
-  local top_opts="--interval --by --limit --processes --watch --count --wide"
+  local top_opts="--interval --by --limit --processes --watch --count --wide --sampler"
   local history_opts="--db --since --until --exe --user --limit --descendants"
   local columns="pid ppid pgid sid user uid stat s etime etimes time %cpu %mem rss vsz tty nlwp ni lstart comm cmd exe cwd cgroup pidns mntns netns"
   case "$prev" in
@@ -20,6 +20,7 @@ _lineage() {
     --max-size) COMPREPLY=($(compgen -W "500M 1G 4G" -- "$cur")); return ;;
     --at|--since|--until|--limit|--duration|--interval|--max-processes|--max-threads|--width|--name|--comm|--container|--port) return ;;
     --by) COMPREPLY=($(compgen -W "context unit container user parent" -- "$cur")); return ;;
+    --sampler) COMPREPLY=($(compgen -W "auto bpf proc" -- "$cur")); return ;;
     --processes|--count) return ;;
     --source) COMPREPLY=($(compgen -W "auto bpf netlink poll" -- "$cur")); return ;;
     --event) COMPREPLY=($(compgen -W "fork exec exit fork,exec exec,exit fork,exec,exit" -- "$cur")); return ;;

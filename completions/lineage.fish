@@ -13,6 +13,7 @@ complete -c lineage -n '__fish_seen_subcommand_from top' -l limit -x -d 'groups 
 complete -c lineage -n '__fish_seen_subcommand_from top' -l processes -x -d 'processes shown per group'
 complete -c lineage -n '__fish_seen_subcommand_from top' -l watch -d 'refresh every interval'
 complete -c lineage -n '__fish_seen_subcommand_from top' -l count -x -d 'refreshes with --watch'
+complete -c lineage -n '__fish_seen_subcommand_from top' -l sampler -x -a 'auto bpf proc' -d 'how every process is read'
 complete -c lineage -n '__fish_seen_subcommand_from watch' -l source -x -a 'auto bpf netlink poll' -d 'event source'
 complete -c lineage -n '__fish_seen_subcommand_from watch' -l comm -x -d 'name contains'
 complete -c lineage -n '__fish_seen_subcommand_from watch' -s u -l user -x -a '(__fish_complete_users)' -d 'only this user'
