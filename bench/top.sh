@@ -8,6 +8,8 @@
 # In one hyperfine run per N (RUNS runs each), every command refreshes
 # REFRESHES times, one second apart, output to /dev/null:
 #   lineage-top   $LINEAGE top --interval 1s --watch --count REFRESHES
+#                 (as root: each refresh is one read of a BPF task iterator)
+#   lineage-top-proc  the same with --sampler proc (one /proc/PID/stat per process)
 #   top           top -b -d 1 -n REFRESHES         (procps)
 #   ps-forest     REFRESHES x (ps -e --forest --sort=-%cpu -o pid,ppid,%cpu,rss,args; sleep 1)
 # The figure of merit is CPU time (user + system, as hyperfine reports them)
@@ -75,6 +77,7 @@ for n in $SIZES; do
     json=$RESULTS_DIR/top-$n.json
     hyperfine -N --runs "$RUNS" --export-json "$json" \
         -n lineage-top "$LINEAGE top --interval 1s --watch --count $REFRESHES --no-color" \
+        -n lineage-top-proc "$LINEAGE top --interval 1s --watch --count $REFRESHES --no-color --sampler proc" \
         -n top "top -b -d 1 -n $REFRESHES" \
         -n ps-forest "bash -c 'for i in \$(seq $REFRESHES); do ps -e --forest --sort=-%cpu -o pid,ppid,%cpu,rss,args; sleep 1; done'" \
         --output=null >&2 &
