@@ -12,10 +12,15 @@
 #   lineage-top-proc  the same with --sampler proc (one /proc/PID/stat per process)
 #   top           top -b -d 1 -n REFRESHES         (procps)
 #   ps-forest     REFRESHES x (ps -e --forest --sort=-%cpu -o pid,ppid,%cpu,rss,args; sleep 1)
+#   lineage-once  $LINEAGE top --interval 1s (one refresh: start-up, the launch
+#                 context of every process, two samples)
 # The figure of merit is CPU time (user + system, as hyperfine reports them)
-# over wall time: the share of one core the watcher takes. lineage's first
-# refresh resolves the launch context of every process (later ones only of
-# new ones): it is included.
+# per refresh: at one refresh a second, the share of one core the watcher
+# takes (wall time is not: on a loaded machine a refresh's own work makes
+# the 1 s interval longer). lineage's first refresh resolves the launch
+# context of every process (later ones only of new ones); the "steady"
+# rows take it out: (CPU of REFRESHES refreshes - CPU of lineage-once) /
+# (REFRESHES - 1).
 #
 # Environment:
 #   LINEAGE      lineage binary (default: <repo>/build/lineage)
@@ -78,6 +83,7 @@ for n in $SIZES; do
     hyperfine -N --runs "$RUNS" --export-json "$json" \
         -n lineage-top "$LINEAGE top --interval 1s --watch --count $REFRESHES --no-color" \
         -n lineage-top-proc "$LINEAGE top --interval 1s --watch --count $REFRESHES --no-color --sampler proc" \
+        -n lineage-once "$LINEAGE top --interval 1s --no-color" \
         -n top "top -b -d 1 -n $REFRESHES" \
         -n ps-forest "bash -c 'for i in \$(seq $REFRESHES); do ps -e --forest --sort=-%cpu -o pid,ppid,%cpu,rss,args; sleep 1; done'" \
         --output=null >&2 &
@@ -94,12 +100,18 @@ for n in $SIZES; do
     {
         echo "### top --watch at $total processes (spawner N=$n), $REFRESHES refreshes of 1 s, $RUNS runs"
         echo
-        echo "| command | wall median (s) | CPU user+sys mean (s) | CPU share of one core | ms CPU per refresh | vs lineage-top |"
-        echo "|---|---|---|---|---|---|"
+        echo "| command | wall median (s) | CPU user+sys mean (s) | ms CPU per refresh (= % of a core at 1/s) | vs lineage-top |"
+        echo "|---|---|---|---|---|"
         jq -r --argjson r "$REFRESHES" '
-            (.results[] | select(.command == "lineage-top") | (.user + .system)) as $base
-            | .results[]
-            | "| \(.command) | \(.median * 100 | round / 100) | \((.user + .system) * 1000 | round / 1000) | \((.user + .system) / .median * 10000 | round / 100) % | \((.user + .system) / $r * 100000 | round / 100) | \((.user + .system) / $base * 100 | round / 100)x |"' "$json"
+            def cpu: .user + .system;
+            (.results[] | select(.command == "lineage-top") | cpu) as $base
+            | (.results[] | select(.command == "lineage-once") | cpu) as $once
+            | (.results[] | select(.command != "lineage-once")
+               | "| \(.command) | \(.median * 100 | round / 100) | \(cpu * 1000 | round / 1000) | \(cpu / $r * 100000 | round / 100) | \(cpu / $base * 100 | round / 100)x |"),
+              (.results[] | select(.command == "lineage-once")
+               | "| lineage-once (1 refresh) | \(.median * 100 | round / 100) | \(cpu * 1000 | round / 1000) | \(cpu * 100000 | round / 100) | |"),
+              (.results[] | select(.command | startswith("lineage-top"))
+               | "| \(.command), steady | | | \(((cpu - $once) / ($r - 1)) * 100000 | round / 100) | |")' "$json"
         echo
     } | tee "$md"
 done
