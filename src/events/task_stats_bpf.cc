@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
-#include <unordered_map>
+#include <vector>
 
 #include "core/unique_fd.h"
 #include "events/libbpf_util.h"
@@ -21,6 +21,7 @@ namespace {
 constexpr uint64_t kInitPidNs = 0xEFFFFFFCu;  // PROC_PID_INIT_INO
 // Far above any pid_max (4 million): a bound on what one read may hold.
 constexpr size_t kMaxRecords = 1u << 23;
+constexpr int32_t kMaxPid = 1 << 22;  // PID_MAX_LIMIT on 64-bit
 
 struct SkeletonDeleter {
   void operator()(task_stats_bpf* skel) const { task_stats_bpf__destroy(skel); }
@@ -40,6 +41,9 @@ struct TaskStatsBpf::State {
   std::unique_ptr<task_stats_bpf, SkeletonDeleter> skel;
   std::unique_ptr<bpf_link, LinkDeleter> link;
   std::string bytes;  // kept: its capacity is reused every refresh
+  /// tgid -> 1 + index of its leader in the sample; 0: none. Indexed by
+  /// pid (no hashing), kept and reset entry by entry between refreshes.
+  std::vector<uint32_t> slot;
 };
 
 TaskStatsBpf::TaskStatsBpf(std::unique_ptr<State> s) : s_(std::move(s)) {}
@@ -79,10 +83,10 @@ Result<std::vector<core::Process>> TaskStatsBpf::sample(uint64_t tick_ns) {
   }
   const size_t count = bytes.size() / sizeof(lineage_task_stat);  // a torn tail is dropped
   std::vector<core::Process> out;
-  std::unordered_map<int32_t, size_t> leader;  // tgid -> index in out
-  std::vector<uint64_t> runtime;               // ns, same index
-  leader.reserve(count);
+  std::vector<uint64_t> runtime;  // ns, same index as out
+  std::vector<uint32_t>& slot = s_->slot;
   out.reserve(count);
+  runtime.reserve(count);
   auto rec_at = [&](size_t i) {
     lineage_task_stat r;
     std::memcpy(&r, bytes.data() + i * sizeof r, sizeof r);
@@ -90,7 +94,7 @@ Result<std::vector<core::Process>> TaskStatsBpf::sample(uint64_t tick_ns) {
   };
   for (size_t i = 0; i < count; ++i) {
     lineage_task_stat r = rec_at(i);
-    if (r.tid != r.tgid || r.tgid <= 0) continue;
+    if (r.tid != r.tgid || r.tgid <= 0 || r.tgid > kMaxPid) continue;
     core::Process& p = out.emplace_back();  // built in place: a Process is large
     p.stat.pid = r.tgid;
     p.stat.ppid = r.ppid;
@@ -101,18 +105,21 @@ Result<std::vector<core::Process>> TaskStatsBpf::sample(uint64_t tick_ns) {
     p.stat.comm = r.comm;
     p.key = {r.tgid, p.stat.start_ticks * tick_ns};
     p.read = core::kFieldStat;
-    leader.emplace(r.tgid, out.size() - 1);
+    if (size_t(r.tgid) >= slot.size()) slot.resize(size_t(r.tgid) + 1, 0);
+    slot[size_t(r.tgid)] = uint32_t(out.size());
     runtime.push_back(r.runtime_ns + r.dead_runtime_ns);
   }
   // Threads add to their process, in a second pass: pids wrap, so a
   // thread may come before its leader.
   for (size_t i = 0; i < count; ++i) {
     lineage_task_stat r = rec_at(i);
-    if (r.tid == r.tgid) continue;
-    auto it = leader.find(r.tgid);
-    if (it != leader.end()) runtime[it->second] += r.runtime_ns;
+    if (r.tid == r.tgid || r.tgid <= 0 || size_t(r.tgid) >= slot.size()) continue;
+    if (uint32_t at = slot[size_t(r.tgid)]; at != 0) runtime[at - 1] += r.runtime_ns;
   }
-  for (size_t i = 0; i < out.size(); ++i) out[i].stat.utime_ticks = runtime[i] / tick_ns;
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i].stat.utime_ticks = runtime[i] / tick_ns;
+    slot[size_t(out[i].pid())] = 0;  // clean for the next refresh
+  }
   return out;
 }
 
