@@ -211,15 +211,20 @@ Result<int> run_top(const TopOptions& o) {
   lo.tick_ns = reader->tick_ns();
   lo.page_size = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
 
+  // A sample is stamped at the middle of its read: a /proc scan of a large
+  // table on a starved machine can take seconds, and its processes are
+  // read all along it.
+  uint64_t t_start = monotonic_ns();
   auto before = std::make_unique<core::ProcessTree>(sampler->sample());
-  uint64_t t_before = monotonic_ns();
-  uint64_t next = t_before;
+  uint64_t t_before = t_start + (monotonic_ns() - t_start) / 2;
+  uint64_t next = monotonic_ns();
   int rc = 0;
   for (size_t n = 0;; ++n) {
     next += *interval;
     sleep_until(next);
+    t_start = monotonic_ns();
     auto after = std::make_unique<core::ProcessTree>(sampler->sample());
-    uint64_t t_after = monotonic_ns();
+    uint64_t t_after = t_start + (monotonic_ns() - t_start) / 2;
     sys = reader->system_info();
     auto contexts = cache.resolve(*after);
     Groups groups = group_processes(o, *after, contexts);
