@@ -36,6 +36,7 @@ cleanup() {
   rm -f "$crontab_file"
   for dir in "${jobs_dirs[@]}"; do stop_runaway "$dir"; done
   tmux -L "$tmux_socket" kill-server 2>/dev/null || true
+  rm -f "/tmp/tmux-$(id -u)/$tmux_socket"  # the server leaves its socket file
   for pid in "${started[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   rm -rf "$work"
 }
@@ -137,7 +138,7 @@ run_tmux() {
   fi
   # The session's server is ours (the name is asked of the server; when it
   # does not answer in time, the session is named by its id, "$0").
-  [ "$(jq -r '.groups[0].details.socket' "$work/out.json")" = "/tmp/tmux-0/$tmux_socket" ] ||
+  [ "$(jq -r '.groups[0].details.socket' "$work/out.json")" = "/tmp/tmux-$(id -u)/$tmux_socket" ] ||
     fail "the tmux group is not our server's: $(jq -c '.groups[0].details' "$work/out.json")"
   # The text names it on one line, as the busiest.
   local attempt
