@@ -6,11 +6,13 @@ _lineage() {
   commands+=" files"
   commands+=" who"
   commands+=" kill"
+  commands+=" top"
   local common="--json --no-color --help"
   local why_opts="--pid --name --port --file --container --exact --all --short --tree --env --wide --at --db"
   local tree_opts="-o --columns --sort --user --threads --kernel --compact --ascii --wide --width --pid --name --exact --at --db"
   local watch_opts="--source --pid --comm --user --container --event --threads --max-processes --max-threads --duration --interval"
   local record_opts="--db --source --keep --max-size --export --status --duration --interval --max-processes"
+  local top_opts="--interval --by --limit --processes --watch --count --wide --sampler"
   local history_opts="--db --since --until --exe --user --limit --descendants"
   local files_opts="--pid --name --exact -t --type -i --net --deleted -m --maps --no-peers --wide"
   local file_types="reg dir chr blk fifo pipe lnk sock inet ipv4 ipv6 tcp udp unix netlink anon eventfd epoll signalfd timerfd inotify fanotify pidfd bpf bpf-map bpf-prog bpf-link io_uring userfaultfd perf_event memfd a_inode"
@@ -27,6 +29,9 @@ _lineage() {
     --at|--since|--until|--limit|--duration|--interval|--max-processes|--max-threads|--width|--name|--comm|--container|--port) return ;;
     -s|--signal) COMPREPLY=($(compgen -W "TERM INT HUP KILL QUIT USR1 USR2" -- "$cur")); return ;;
     --timeout) COMPREPLY=($(compgen -W "1s 5s 30s 2m" -- "$cur")); return ;;
+    --by) COMPREPLY=($(compgen -W "context unit container user parent" -- "$cur")); return ;;
+    --sampler) COMPREPLY=($(compgen -W "auto bpf proc" -- "$cur")); return ;;
+    --processes|--count) return ;;
     --source) COMPREPLY=($(compgen -W "auto bpf netlink poll" -- "$cur")); return ;;
     -t|--type) COMPREPLY=($(compgen -W "$file_types" -- "$cur")); return ;;
     --event) COMPREPLY=($(compgen -W "fork exec exit fork,exec exec,exit fork,exec,exit" -- "$cur")); return ;;
@@ -46,6 +51,7 @@ _lineage() {
     files) COMPREPLY=($(compgen -W "$files_opts $common" -- "$cur")) ;;
     who) if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$who_opts $common" -- "$cur")); else COMPREPLY=($(compgen -f -- "$cur")); fi ;;
     kill) COMPREPLY=($(compgen -W "$kill_opts $common" -- "$cur")) ;;
+    top) COMPREPLY=($(compgen -W "$top_opts $common" -- "$cur")) ;;
     *) COMPREPLY=($(compgen -W "$why_opts $common" -- "$cur")) ;;
   esac
 }

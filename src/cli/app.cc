@@ -17,6 +17,7 @@
 #include "cli/history_command.h"
 #include "cli/kill_command.h"
 #include "cli/record_command.h"
+#include "cli/top_command.h"
 #include "cli/tree_command.h"
 #include "cli/watch_command.h"
 #include "cli/why_command.h"
@@ -311,6 +312,7 @@ int run_cli11(std::vector<std::string> args) {
   added.push_back(add_files_command(app));
   added.push_back(add_who_command(app));
   added.push_back(add_kill_command(app));
+  added.push_back(add_top_command(app));
 
   std::reverse(args.begin(), args.end());  // CLI11 takes them reversed
 
@@ -370,6 +372,7 @@ int run(int argc, char** argv) {
       "files",
       "who",
       "kill",
+      "top",
   };
   if (!args.empty() && std::find(std::begin(kCommands), std::end(kCommands), args[0]) == std::end(kCommands) &&
       !args[0].starts_with("-")) {
