@@ -31,7 +31,11 @@
 #   LIVE_N       live processes for the tree comparison (default: 10000; 0: skip)
 #   BASELINE     another lineage binary (a build before a change): its
 #                base-tree-at, base-why-orphan, base-history-* run in the
-#                same hyperfine runs
+#                same hyperfine runs, on a copy of the database turned back
+#                into schema 1 (schema 2's indexes dropped, version 1's made:
+#                a binary before schema 2 refuses a newer file). The same
+#                commands of LINEAGE on that copy (v1-*) time the plans a
+#                reader takes on a file the recorder has not migrated yet.
 #   RESULTS_DIR  where history-*.json / history-queries.md go (default: bench/results)
 #   KEEP         1: keep the database (its directory is printed on stderr)
 #
@@ -108,6 +112,25 @@ at=$(sed -n 's/^at=//p' "$build/gen.out")
 nproc_db=$(sed -n 's/^processes=//p' "$build/gen.out")
 db_bytes=$(stat -c %s "$db")
 log "written in ${gen_s} s, $db_bytes bytes ($((db_bytes / nproc_db)) B/process)"
+db1=""
+if [[ -n $BASELINE ]]; then
+    db1=$build/history-v1.db
+    cp "$db" "$db1"
+    python3 - "$db1" <<'EOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.executescript("""
+BEGIN;
+DROP INDEX IF EXISTS execs_comm_time; DROP INDEX IF EXISTS processes_forked; DROP INDEX IF EXISTS processes_span;
+CREATE INDEX IF NOT EXISTS execs_comm ON execs(comm);
+CREATE INDEX IF NOT EXISTS processes_comm ON processes(comm);
+UPDATE processes SET flags=flags&~16;
+PRAGMA user_version=1;
+COMMIT;
+VACUUM;""")
+EOF
+    log "schema-1 copy: $db1 ($(stat -c %s "$db1") bytes)"
+fi
 hold_pid=$(python3 -c "
 import sqlite3; c = sqlite3.connect('file:$db?mode=ro', uri=True)
 print(c.execute('SELECT pid FROM processes GROUP BY pid ORDER BY count(*) DESC LIMIT 1').fetchone()[0])")
@@ -124,7 +147,8 @@ if ((LIVE_N > 0)); then
     nlive=$(ls -d /proc/[0-9]* | wc -l)
     log "== tree: $nlive live processes (spawner $LIVE_N) vs --at $at"
     base=()
-    [[ -z $BASELINE ]] || base=(-n base-tree-at "$(quote "$BASELINE" tree --at "$at" --db "$db")")
+    [[ -z $BASELINE ]] || base=(-n base-tree-at "$(quote "$BASELINE" tree --at "$at" --db "$db1")"
+        -n v1-tree-at "$(quote "$LINEAGE" tree --at "$at" --db "$db1")")
     hf "$build/tree.json" \
         -n tree-live "$(quote "$LINEAGE" tree)" \
         -n tree-at "$(quote "$LINEAGE" tree --at "$at" --db "$db")" "${base[@]}"
@@ -140,9 +164,12 @@ log "== queries"
 cat "$build/why-orphan.txt" >&2
 base=()
 [[ -z $BASELINE ]] || base=(
-    -n base-why-orphan "$(quote "$BASELINE" why "$orphan" --db "$db")"
-    -n base-history-common "$(quote "$BASELINE" history git --db "$db")"
-    -n base-history-rare "$(quote "$BASELINE" history rsync --db "$db")")
+    -n base-why-orphan "$(quote "$BASELINE" why "$orphan" --db "$db1")"
+    -n base-history-common "$(quote "$BASELINE" history git --db "$db1")"
+    -n base-history-rare "$(quote "$BASELINE" history rsync --db "$db1")"
+    -n v1-why-orphan "$(quote "$LINEAGE" why "$orphan" --db "$db1")"
+    -n v1-history-common "$(quote "$LINEAGE" history git --db "$db1")"
+    -n v1-history-rare "$(quote "$LINEAGE" history rsync --db "$db1")")
 hf "$build/queries.json" "${base[@]}" \
     -n why-orphan "$(quote "$LINEAGE" why "$orphan" --db "$db")" \
     -n history-common "$(quote "$LINEAGE" history git --db "$db")" \
@@ -160,7 +187,11 @@ if command -v sqlite3 >/dev/null; then
             "SELECT count(*) FROM processes" \
             "SELECT max(coalesce(p.exit_ns, p.fork_ns) + b.realtime_offset_ns) FROM processes p JOIN boots b ON b.id=p.boot" \
             "SELECT p.id FROM processes p JOIN boots b ON b.id=p.boot WHERE (p.id IN (SELECT process FROM execs WHERE comm IN (SELECT id FROM comms WHERE instr(text, 'git') > 0)) OR p.comm IN (SELECT id FROM comms WHERE instr(text, 'git') > 0)) ORDER BY p.start_ns + b.realtime_offset_ns DESC, p.id DESC LIMIT 50" \
-            "SELECT p.id FROM processes p JOIN boots b ON b.id=p.boot WHERE p.start_ns + b.realtime_offset_ns <= 1 AND (p.exit_ns IS NULL OR p.exit_ns + b.realtime_offset_ns > 1) ORDER BY p.id"; do
+            "SELECT p.id FROM processes p JOIN boots b ON b.id=p.boot WHERE p.start_ns + b.realtime_offset_ns <= 1 AND (p.exit_ns IS NULL OR p.exit_ns + b.realtime_offset_ns > 1) ORDER BY p.id" \
+            "SELECT time_ns, process FROM execs WHERE comm=1 ORDER BY time_ns DESC" \
+            "SELECT start_ns, id FROM processes WHERE comm=1 AND flags&16=0 ORDER BY start_ns DESC" \
+            "SELECT p.id FROM processes p JOIN boots b ON b.id=p.boot WHERE p.boot=1 AND length(p.exit_ns - p.start_ns)=9 AND p.start_ns BETWEEN 1 AND 2 AND p.exit_ns > 2" \
+            "SELECT p.id FROM processes p JOIN boots b ON b.id=p.boot WHERE p.boot=1 AND length(p.exit_ns - p.start_ns) IS NULL AND p.start_ns <= 2"; do
             echo "## $q"
             sqlite3 -readonly "$db" "EXPLAIN QUERY PLAN $q"
         done

@@ -98,6 +98,7 @@ std::string row_text(const RecordedProcess& p, procfs::UserNames& users, const s
 constexpr const char* kHeader = "{:<19}  {:>8}  {:<18}  {:>7}  {:>7}  {:<8}  {}\n";
 
 Result<int> descendants(const store::History& h, const HistoryOptions& o, procfs::UserNames& users) {
+  store::History::Snapshot snapshot(h);
   store::HistoryFilter f;
   f.pid = *o.descendants;
   f.limit = 1;

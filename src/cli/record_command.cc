@@ -222,6 +222,7 @@ Result<int> run_record(const RecordOptions& o) {
   run.pid = ::getpid();
   run.source = std::string(source->name());
   run.tick_ns = reader->tick_ns();
+  ro.boot_id = run.boot_id;
   auto writer = store::Writer::open(o.db, run);
   if (!writer) return writer.error();
   ::chmod(o.db.c_str(), 0600);

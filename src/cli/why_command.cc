@@ -129,6 +129,7 @@ Result<std::vector<store::RecordedProcess>> recorded_targets(const store::Histor
 Result<std::vector<core::Process>> recorded_chain(const store::History& h, const store::RecordedProcess& r,
                                                   int64_t t) {
   constexpr size_t kMaxDepth = 256;
+  store::History::Snapshot snapshot(h);
   uint64_t boot_t = static_cast<uint64_t>(t - r.realtime_offset_ns);
   store::RecordedProcess target = r;
   store::inherit_image(h, target);

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/time_spec.h"
+
 namespace lineage::events {
 
 using Json = nlohmann::ordered_json;
@@ -16,11 +18,15 @@ std::string_view kind_name(core::EventKind kind) {
   return "unknown";
 }
 
-std::string to_json_line(const core::Event& e) {
+std::string to_json_line(const core::Event& e, const ExportStamp* stamp) {
   Json j;
   j["schema"] = "lineage.event/v1";
   j["event"] = kind_name(e.kind);
   j["time_ns"] = e.time_ns;
+  if (stamp != nullptr) {
+    j["time"] = core::format_time(static_cast<int64_t>(e.time_ns) + stamp->realtime_offset_ns, true);
+    j["boot_id"] = stamp->boot_id;
+  }
   if (e.kind == core::EventKind::kLost) {
     j["lost"] = e.lost;
   } else {

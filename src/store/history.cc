@@ -3,6 +3,10 @@
 #include <signal.h>
 #include <string.h>
 
+#include <algorithm>
+#include <climits>
+#include <functional>
+
 #include <fmt/format.h>
 
 #include "store/schema.h"
@@ -40,55 +44,84 @@ std::optional<T> opt_as(const Stmt& s, int col) {
 
 struct History::Readers {
   Stmt execs, parents;
+  // Interned strings by kind, read once each: a forest of 10,000 processes
+  // names the same few comms, paths and command lines again and again.
+  struct Strings {
+    explicit Strings(const char* q) : sql(q) {}
+    const char* sql;
+    Stmt get;  // prepared on first use: `why` of an orphan reads few kinds
+    std::unordered_map<int64_t, std::string> known;
+  };
+  Strings comms{"SELECT text FROM comms WHERE id=?1"}, paths{"SELECT text FROM paths WHERE id=?1"},
+      argvs{"SELECT text FROM argvs WHERE id=?1"}, envs{"SELECT text FROM envs WHERE id=?1"};
+  const Db* db = nullptr;
 
   static Result<Readers> prepare(const Db& db) {
+    Readers r;
     auto e = db.prepare(
-        "SELECT e.time_ns, (SELECT text FROM comms WHERE id=e.comm), (SELECT text FROM paths WHERE id=e.exe), "
-        "(SELECT text FROM argvs WHERE id=e.argv), (SELECT text FROM paths WHERE id=e.interpreter), e.dev, e.ino, "
-        "e.uid, e.gid, e.ruid, (SELECT text FROM paths WHERE id=e.cwd), (SELECT text FROM paths WHERE id=e.cgroup), "
-        "(SELECT text FROM envs WHERE id=e.env), e.sid, e.pgid, e.tty, e.login_uid, e.verified, "
-        "(SELECT text FROM paths WHERE id=e.unverified), e.exe_deleted, e.cwd IS NULL, e.cgroup IS NULL "
-        "FROM execs e WHERE e.process=?1 ORDER BY e.time_ns");
+        "SELECT time_ns, comm, exe, argv, interpreter, dev, ino, uid, gid, ruid, cwd, cgroup, env, sid, pgid, tty, "
+        "login_uid, verified, unverified, exe_deleted FROM execs WHERE process=?1 ORDER BY time_ns");
     if (!e) return e.error();
+    r.execs = std::move(*e);
     auto c = db.prepare("SELECT time_ns, value FROM changes WHERE process=?1 AND kind=?2 ORDER BY time_ns");
     if (!c) return c.error();
-    return Readers{std::move(*e), std::move(*c)};
+    r.parents = std::move(*c);
+    r.db = &db;
+    return r;
+  }
+
+  // The text of an interned string (empty: NULL or a missing row).
+  const std::string& text(Strings& s, const Stmt& row, int col) {
+    static const std::string kNone;
+    if (row.is_null(col)) return kNone;
+    int64_t id = row.i64(col);
+    auto it = s.known.find(id);
+    if (it != s.known.end()) return it->second;
+    if (!s.get.valid()) {
+      auto g = db->prepare(s.sql);
+      if (!g) return kNone;  // the same error comes back from the next statement
+      s.get = std::move(*g);
+    }
+    s.get.bind(1, id);
+    std::string value = s.get.step() == SQLITE_ROW ? s.get.text(0) : std::string();
+    s.get.reset();
+    return s.known.emplace(id, std::move(value)).first->second;
   }
 
   Result<bool> fill(const Db& db, RecordedProcess& p) {
     Stmt& e = execs;
-    e.reset();
     e.bind(1, p.row);
     int rc;
     while ((rc = e.step()) == SQLITE_ROW) {
       RecordedExec x;
       x.time_ns = static_cast<uint64_t>(e.i64(0));
-      x.comm = e.text(1);
-      x.exe = e.text(2);
-      x.argv = split_nul(e.text(3));
-      x.interpreter = e.text(4);
+      x.comm = text(comms, e, 1);
+      x.exe = text(paths, e, 2);
+      x.argv = split_nul(text(argvs, e, 3));
+      x.interpreter = text(paths, e, 4);
       x.dev = static_cast<uint64_t>(e.i64(5));
       x.ino = static_cast<uint64_t>(e.i64(6));
       x.uid = static_cast<uint32_t>(e.i64(7));
       x.gid = static_cast<uint32_t>(e.i64(8));
       x.ruid = opt_as<uint32_t>(e, 9);
-      if (e.i64(20) == 0) x.cwd = e.text(10);
-      if (e.i64(21) == 0) x.cgroup = e.text(11);
-      x.env = split_nul(e.text(12));
+      if (!e.is_null(10)) x.cwd = text(paths, e, 10);
+      if (!e.is_null(11)) x.cgroup = text(paths, e, 11);
+      x.env = split_nul(text(envs, e, 12));
       x.sid = opt_as<int32_t>(e, 13);
       x.pgid = opt_as<int32_t>(e, 14);
       x.tty = opt_as<int32_t>(e, 15);
       x.login_uid = opt_as<uint32_t>(e, 16);
       if (!e.is_null(17)) x.verified = e.i64(17) != 0;
-      x.unverified_reason = e.text(18);
+      x.unverified_reason = text(paths, e, 18);
       x.exe_deleted = e.i64(19) != 0;
       p.execs.push_back(std::move(x));
     }
+    e.reset();
     if (rc != SQLITE_DONE) return db.error("read", rc);
     Stmt& c = parents;
-    c.reset();
     c.bind(1, p.row).bind(2, int64_t{kChangeParent});
     while ((rc = c.step()) == SQLITE_ROW) p.parents.emplace_back(static_cast<uint64_t>(c.i64(0)), c.i64(1));
+    c.reset();
     if (rc != SQLITE_DONE) return db.error("read", rc);
     return true;
   }
@@ -127,13 +160,30 @@ Result<History> History::open(const std::string& path) {
   if (!db) return db.error();
   History h;
   h.db_ = std::move(*db);
-  // Reads through mmap rather than a read() per 4 KiB page, and a cache big
-  // enough for a scan's indexes: a full scan of 1,000,000 processes took
-  // 170 ms of read()s; the count of rows, 22 ms. Neither writes the file.
-  for (const char* pragma : {"PRAGMA mmap_size=1073741824", "PRAGMA cache_size=-16384", "PRAGMA temp_store=MEMORY"}) {
+  auto version = h.db_.scalar("PRAGMA user_version");
+  if (!version) return version.error();
+  h.version_ = *version;
+  // A cache big enough for a scan's indexes. Neither writes the file.
+  // Reads go through read(), not mmap: with schema 2's indexes a query
+  // touches tens of pages, and mapping a 170 MB file, faulting each page
+  // in and unmapping it cost more than the reads (why of an orphan).
+  for (const char* pragma : {"PRAGMA cache_size=-16384", "PRAGMA temp_store=MEMORY"}) {
     (void)h.db_.exec(pragma);
   }
+  if (h.version_ < 2) {
+    // Version 1's plans scan the processes table: a read() per 4 KiB page
+    // took 170 ms of the scan at 1,000,000 processes.
+    (void)h.db_.exec("PRAGMA mmap_size=1073741824");
+  }
   return h;
+}
+
+History::Snapshot::Snapshot(const History& h) : h_(h) {
+  if (h_.snapshot_depth_++ == 0) (void)h_.db_.exec("BEGIN");
+}
+
+History::Snapshot::~Snapshot() {
+  if (--h_.snapshot_depth_ == 0) (void)h_.db_.exec("COMMIT");
 }
 
 int64_t History::boot_of(const std::string& boot_id) const {
@@ -143,7 +193,7 @@ int64_t History::boot_of(const std::string& boot_id) const {
   return s->step() == SQLITE_ROW ? s->i64(0) : 0;
 }
 
-Result<std::vector<RecordedProcess>> History::load(Stmt& s) const {
+Result<std::vector<RecordedProcess>> History::rows_of(Stmt& s) const {
   std::vector<RecordedProcess> out;
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) {
@@ -165,21 +215,26 @@ Result<std::vector<RecordedProcess>> History::load(Stmt& s) const {
   }
   s.reset();
   if (rc != SQLITE_DONE) return db_.error("read", rc);
-  if (out.empty()) return out;
-  // Two statements for all the rows (tree --at loads thousands): preparing
-  // them per process cost more than running them.
-  auto readers = cached_readers();
-  if (!readers) return readers.error();
-  for (auto& p : out) {
-    if (auto r = (*readers)->fill(db_, p); !r) return r.error();
-  }
   return out;
 }
 
-Result<bool> History::fill(RecordedProcess& p) const {
+Result<std::vector<RecordedProcess>> History::load(Stmt& s) const {
+  auto out = rows_of(s);
+  if (!out) return out.error();
+  if (auto r = fill(*out); !r) return r.error();
+  return out;
+}
+
+Result<bool> History::fill(std::vector<RecordedProcess>& rows) const {
+  if (rows.empty()) return true;
+  // The same statements for all the rows (tree --at loads thousands):
+  // preparing them per process cost more than running them.
   auto readers = cached_readers();
   if (!readers) return readers.error();
-  return (*readers)->fill(db_, p);
+  for (auto& p : rows) {
+    if (auto r = (*readers)->fill(db_, p); !r) return r.error();
+  }
+  return true;
 }
 
 Result<History::Readers*> History::cached_readers() const {
@@ -205,6 +260,8 @@ Result<std::optional<RecordedProcess>> History::find(int64_t boot, const core::P
 }
 
 Result<std::optional<RecordedProcess>> History::by_row(int64_t row) const {
+  if (!rows_cache_) rows_cache_ = std::make_shared<std::unordered_map<int64_t, RecordedProcess>>();
+  if (auto it = rows_cache_->find(row); it != rows_cache_->end()) return std::optional<RecordedProcess>(it->second);
   if (!by_row_.valid()) {  // asked once per ancestor of a chain: prepared once
     auto s = db_.prepare(std::string("SELECT ") + kProcessColumns + kFrom + "WHERE p.id=?1");
     if (!s) return s.error();
@@ -214,6 +271,8 @@ Result<std::optional<RecordedProcess>> History::by_row(int64_t row) const {
   auto rows = load(by_row_);
   if (!rows) return rows.error();
   if (rows->empty()) return std::optional<RecordedProcess>();
+  if (rows_cache_->size() >= 4096) rows_cache_->clear();  // descendants walks 100,000
+  rows_cache_->emplace(row, rows->front());
   return std::optional<RecordedProcess>(std::move(rows->front()));
 }
 
@@ -231,6 +290,10 @@ Result<std::optional<RecordedProcess>> History::holder_at(int32_t pid, int64_t u
 }
 
 Result<std::vector<RecordedProcess>> History::query(const HistoryFilter& f) const {
+  Snapshot snapshot(*this);
+  if (version_ >= 2 && !f.name.empty() && !f.pid && f.exe.empty() && !f.uid && !f.since_unix_ns && !f.until_unix_ns) {
+    return query_name(f);
+  }
   std::string sql = std::string("SELECT ") + kProcessColumns + kFrom + "WHERE 1";
   if (f.pid) sql += " AND p.boot IN (SELECT id FROM boots) AND p.pid=?1";
   if (!f.name.empty()) {
@@ -238,7 +301,8 @@ Result<std::vector<RecordedProcess>> History::query(const HistoryFilter& f) cons
     // then sorted: scanning every process and testing it took 400 ms at
     // 1,000,000 processes.
     sql += " AND p.id IN (SELECT process FROM execs WHERE comm IN (SELECT id FROM comms WHERE instr(text, ?2) > 0)"
-           " UNION SELECT id FROM processes WHERE comm IN (SELECT id FROM comms WHERE instr(text, ?2) > 0))";
+           " UNION SELECT id FROM processes WHERE comm IN (SELECT id FROM comms WHERE instr(text, ?2) > 0)"
+           " AND NOT EXISTS (SELECT 1 FROM execs WHERE process=processes.id))";
   }
   if (!f.exe.empty()) {
     sql += " AND p.id IN (SELECT process FROM execs WHERE exe IN (SELECT id FROM paths WHERE hash=?3 AND text=?4))";
@@ -259,6 +323,173 @@ Result<std::vector<RecordedProcess>> History::query(const HistoryFilter& f) cons
   return load(*s);
 }
 
+// history NAME, newest first, on schema 2. The processes of a name are
+// those with an exec of a matching comm, or forked with one (a subshell
+// runs its parent's name). Each matching comm id gives two streams read
+// backwards through an index, newest first: its execs by exec time
+// (execs_comm_time) and its forks by start time (processes_comm_start).
+// A process starts before (or when) it execs, so every process still
+// unread in a stream started at or before the stream's head. Streams are
+// read, highest head first, until `limit` processes have started after
+// every head: those are the newest, exactly, having read about `limit`
+// rows per stream instead of sorting every match (35,000 for "git").
+// Times are per boot; a head is compared in Unix time with the largest
+// boot offset, so a stream with other boots' rows is read further, never
+// cut short.
+Result<std::vector<RecordedProcess>> History::query_name(const HistoryFilter& f) const {
+  constexpr size_t kMaxComms = 256;  // a name matching more: the plan of version 1
+  std::vector<int64_t> comms;
+  {
+    auto s = db_.prepare("SELECT id FROM comms WHERE instr(text, ?1) > 0");
+    if (!s) return s.error();
+    s->bind_text(1, f.name);
+    int rc;
+    while ((rc = s->step()) == SQLITE_ROW) comms.push_back(s->i64(0));
+    if (rc != SQLITE_DONE) return db_.error("read", rc);
+  }
+  if (comms.empty() || f.limit == 0) return std::vector<RecordedProcess>();
+  std::unordered_map<int64_t, int64_t> offsets;  // boot -> realtime offset
+  int64_t max_offset = INT64_MIN;
+  {
+    auto s = db_.prepare("SELECT id, realtime_offset_ns FROM boots");
+    if (!s) return s.error();
+    while (s->step() == SQLITE_ROW) {
+      offsets[s->i64(0)] = s->i64(1);
+      max_offset = std::max(max_offset, s->i64(1));
+    }
+  }
+  if (offsets.empty()) return std::vector<RecordedProcess>();
+  if (comms.size() > kMaxComms) {
+    // Hundreds of streams cost more to open than the candidates cost to sort.
+    HistoryFilter slow = f;
+    slow.name.clear();
+    std::string sql = std::string("SELECT ") + kProcessColumns + kFrom +
+                      "WHERE p.id IN (SELECT process FROM execs WHERE comm IN (SELECT id FROM comms WHERE "
+                      "instr(text, ?1) > 0) UNION SELECT id FROM processes WHERE comm IN (SELECT id FROM comms "
+                      "WHERE instr(text, ?1) > 0) AND flags&16=0) ORDER BY p.start_ns + b.realtime_offset_ns DESC, p.id DESC LIMIT ?2";
+    auto s = db_.prepare(sql);
+    if (!s) return s.error();
+    s->bind_text(1, f.name).bind(2, static_cast<int64_t>(f.limit));
+    return load(*s);
+  }
+  auto where = db_.prepare("SELECT boot, start_ns FROM processes WHERE id=?1");
+  if (!where) return where.error();
+
+  struct Stream {
+    Stmt s;
+    bool execs;        // an exec stream (head: exec time), else forks (head: start)
+    int64_t head = 0;  // boot ns of the current row
+    int64_t process = 0;
+    bool done = false;
+  };
+  std::vector<Stream> streams;
+  for (int64_t c : comms) {
+    for (bool execs : {true, false}) {
+      auto s = db_.prepare(execs ? "SELECT time_ns, process FROM execs WHERE comm=?1 ORDER BY time_ns DESC"
+                                 : "SELECT start_ns, id FROM processes WHERE comm=?1 AND flags&16=0 ORDER BY start_ns DESC");
+      if (!s) return s.error();
+      s->bind(1, c);
+      streams.push_back(Stream{std::move(*s), execs});
+    }
+  }
+  auto advance = [&](Stream& st) -> Result<bool> {
+    int rc = st.s.step();
+    if (rc == SQLITE_ROW) {
+      st.head = st.s.i64(0), st.process = st.s.i64(1);
+      return true;
+    }
+    st.done = true;
+    if (rc != SQLITE_DONE) return db_.error("read", rc);
+    return false;
+  };
+  for (auto& st : streams) {
+    if (auto r = advance(st); !r) return r.error();
+  }
+  // The newest `limit` found so far, by (Unix start, row), newest first.
+  using Found = std::pair<int64_t, int64_t>;
+  std::vector<Found> best;
+  std::unordered_map<int64_t, bool> seen;
+  // An exec's time and its process's start come from different clocks'
+  // readings (an event's ns, /proc's ticks): a second of slack.
+  constexpr int64_t kSlackNs = 1'000'000'000;
+  for (;;) {
+    Stream* top = nullptr;
+    for (auto& st : streams) {
+      if (!st.done && (top == nullptr || st.head > top->head)) top = &st;
+    }
+    if (top == nullptr) break;
+    int64_t bound = top->head + max_offset + (top->execs ? kSlackNs : 0);
+    if (best.size() >= f.limit && bound < best.back().first) break;
+    int64_t row = top->process;
+    if (!seen.emplace(row, true).second) {
+      if (auto r = advance(*top); !r) return r.error();
+      continue;
+    }
+    int64_t start_unix = 0;
+    where->bind(1, row);
+    if (where->step() == SQLITE_ROW) {
+      auto off = offsets.find(where->i64(0));
+      start_unix = where->i64(1) + (off == offsets.end() ? 0 : off->second);
+    }
+    where->reset();
+    Found found{start_unix, row};
+    auto pos = std::lower_bound(best.begin(), best.end(), found, std::greater<Found>());
+    best.insert(pos, found);
+    if (best.size() > f.limit) best.pop_back();
+    if (auto r = advance(*top); !r) return r.error();
+  }
+  std::vector<RecordedProcess> out;
+  for (const auto& [start, row] : best) {
+    auto p = by_row(row);
+    if (!p) return p.error();
+    if (*p) out.push_back(std::move(**p));
+  }
+  return out;
+}
+
+// tree --at, on schema 2: processes_span groups rows by the number of
+// digits of their duration (ns). A process of L digits lasted less than
+// 10^L ns, so if alive at T it started in [T - 10^L, T]: one index range
+// per group and boot, plus the rows with no exit yet (the NULL group).
+Result<std::vector<RecordedProcess>> History::alive_at_by_span(int64_t unix_ns, size_t max) const {
+  auto boots = db_.prepare("SELECT id, realtime_offset_ns, first_ns FROM boots ORDER BY id");
+  if (!boots) return boots.error();
+  auto spans = db_.prepare(std::string("SELECT ") + kProcessColumns + kFrom +
+                           "WHERE p.boot=?1 AND length(p.exit_ns - p.start_ns)=?2 AND p.start_ns BETWEEN ?3 AND ?4 "
+                           "AND p.exit_ns > ?4");
+  if (!spans) return spans.error();
+  auto open = db_.prepare(std::string("SELECT ") + kProcessColumns + kFrom +
+                          "WHERE p.boot=?1 AND length(p.exit_ns - p.start_ns) IS NULL AND p.start_ns <= ?2");
+  if (!open) return open.error();
+  std::vector<RecordedProcess> out;
+  auto take = [&](Stmt& s) -> Result<bool> {
+    auto rows = rows_of(s);
+    if (!rows) return rows.error();
+    for (auto& r : *rows) out.push_back(std::move(r));
+    return true;
+  };
+  int rc;
+  while ((rc = boots->step()) == SQLITE_ROW) {
+    int64_t boot = boots->i64(0), offset = boots->i64(1), first = boots->i64(2);
+    if (unix_ns < first + offset) continue;  // recording of this boot had not begun
+    int64_t t = unix_ns - offset;             // T in this boot's clock
+    open->bind(1, boot).bind(2, t);
+    if (auto r = take(*open); !r) return r.error();
+    int64_t width = 1;  // 10^digits, saturating
+    for (int digits = 1; digits <= 20; ++digits) {
+      width = width > INT64_MAX / 10 ? INT64_MAX : width * 10;
+      spans->bind(1, boot).bind(2, int64_t{digits});
+      spans->bind(3, t > INT64_MIN + width ? t - width : INT64_MIN).bind(4, t);
+      if (auto r = take(*spans); !r) return r.error();
+    }
+  }
+  if (rc != SQLITE_DONE) return db_.error("read", rc);
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.row < b.row; });
+  if (out.size() > max) out.resize(max);
+  if (auto r = fill(out); !r) return r.error();
+  return out;
+}
+
 Result<std::vector<int64_t>> History::children(int64_t row) const {
   auto s = db_.prepare("SELECT id FROM processes WHERE parent=?1 ORDER BY fork_ns, id");
   if (!s) return s.error();
@@ -271,6 +502,8 @@ Result<std::vector<int64_t>> History::children(int64_t row) const {
 }
 
 Result<std::vector<RecordedProcess>> History::alive_at(int64_t unix_ns, size_t max) const {
+  Snapshot snapshot(*this);
+  if (version_ >= 2) return alive_at_by_span(unix_ns, max);
   auto s = db_.prepare(std::string("SELECT ") + kProcessColumns + kFrom +
                        "WHERE p.start_ns + b.realtime_offset_ns <= ?1 "
                        "AND (p.exit_ns IS NULL OR p.exit_ns + b.realtime_offset_ns > ?1) "

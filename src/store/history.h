@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/process.h"
@@ -63,7 +64,7 @@ std::string describe_status(int32_t status);
 
 struct HistoryFilter {
   std::optional<int32_t> pid;
-  std::string name;  // substring of comm (as of its execs)
+  std::string name;  // substring of the comm of an exec (never exec'd: of its fork comm)
   std::string exe;   // exact executable path
   std::optional<uint32_t> uid;
   std::optional<int64_t> since_unix_ns, until_unix_ns;  // overlapping this span
@@ -99,6 +100,21 @@ class History {
   /// Every process alive at Unix time t (at most max).
   Result<std::vector<RecordedProcess>> alive_at(int64_t unix_ns, size_t max) const;
   Result<Coverage> coverage() const;
+  /// The schema version of the file (older files are read with slower plans).
+  int64_t version() const { return version_; }
+
+  /// One read transaction over several queries: one snapshot, and one
+  /// lock taken instead of one per statement. Nests; released at scope end.
+  class Snapshot {
+   public:
+    explicit Snapshot(const History& h);
+    ~Snapshot();
+    Snapshot(const Snapshot&) = delete;
+    Snapshot& operator=(const Snapshot&) = delete;
+
+   private:
+    const History& h_;
+  };
   /// Where recording began (Unix ns; 0: nothing recorded): one small read,
   /// unlike coverage(), which counts every process.
   int64_t first_unix_ns() const;
@@ -106,14 +122,23 @@ class History {
 
  private:
   History() = default;
-  Result<std::vector<RecordedProcess>> load(Stmt& s) const;  // rows of kProcessColumns
-  Result<bool> fill(RecordedProcess& p) const;
+  Result<std::vector<RecordedProcess>> load(Stmt& s) const;  // rows of kProcessColumns, filled
+  Result<std::vector<RecordedProcess>> rows_of(Stmt& s) const;  // the same, not filled
+  Result<bool> fill(std::vector<RecordedProcess>& rows) const;
   struct Readers;  // the statements that fill a process's execs and changes
   Result<Readers*> cached_readers() const;
+  // Schema 2's plans (older files take the SQL of version 1).
+  Result<std::vector<RecordedProcess>> query_name(const HistoryFilter& f) const;
+  Result<std::vector<RecordedProcess>> alive_at_by_span(int64_t unix_ns, size_t max) const;
 
   Db db_;
+  int64_t version_ = 0;
+  mutable int snapshot_depth_ = 0;
   mutable std::shared_ptr<Readers> readers_;
   mutable Stmt by_row_;
+  // Processes already read by row (a chain and its inherited images ask
+  // for the same ancestors again).
+  mutable std::shared_ptr<std::unordered_map<int64_t, RecordedProcess>> rows_cache_;
 };
 
 }  // namespace lineage::store

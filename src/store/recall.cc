@@ -110,6 +110,7 @@ bool HistoryRecall::alive_now(const RecordedProcess& r) const {
 }
 
 explain::Origin HistoryRecall::origin(const core::Process& p) const {
+  History::Snapshot snapshot(history_);  // one read lock for the whole walk
   explain::Origin o;
   int64_t first = history_.first_unix_ns();
   std::string since = first ? core::format_time(first, false) : "";

@@ -224,7 +224,8 @@ void Recorder::apply(const std::vector<core::Event>& batch, uint64_t now_ns) {
     ++stats_.events;
     ++rate_events_;
     if (options_.export_to != nullptr) {
-      std::string line = events::to_json_line(e);
+      events::ExportStamp stamp{options_.boot_id, writer_.realtime_offset_ns()};
+      std::string line = events::to_json_line(e, &stamp);
       line += '\n';
       std::fwrite(line.data(), 1, line.size(), options_.export_to);
     }

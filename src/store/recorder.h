@@ -24,6 +24,7 @@ struct RecorderOptions {
   size_t max_pending = 2'000'000;     // records kept while the disk is full
   Writer::Retention retention;
   std::FILE* export_to = nullptr;     // lineage.event/v1 JSON lines
+  std::string boot_id;                // stamped on each exported line, with its wall time
 };
 
 struct RecorderStats {

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -80,9 +81,31 @@ CREATE TABLE changes(
 ) WITHOUT ROWID;
 )sql";
 
+// Version 2: indexes for the queries that must not scan 1,000,000 rows.
+// - history NAME, newest first with a LIMIT: the execs of a comm in time
+//   order (replacing execs_comm, which held the same columns in row order),
+//   and the processes that never exec'd (flag 16, kept by the writer) by
+//   fork comm and start (replacing processes_comm over every process: a
+//   forked child that exec'd git is git, not its parent's bash), read
+//   backwards until the LIMIT is sure.
+// - tree --at T: the processes alive at T. A process of duration d alive at
+//   T started in [T - d, T]; grouped by the number of digits of d (ns), each
+//   group is one range of start times no wider than 10x its durations.
+//   Rows still open (exit_ns NULL) form the NULL group.
+// Readers open a version-1 file as it is and take the slower plans.
+constexpr const char* kMigrateV1toV2 = R"sql(
+DROP INDEX IF EXISTS execs_comm;
+CREATE INDEX execs_comm_time ON execs(comm, time_ns);
+DROP INDEX IF EXISTS processes_comm;
+UPDATE processes SET flags=flags|16 WHERE flags&16=0 AND id IN (SELECT process FROM execs);
+CREATE INDEX processes_forked ON processes(comm, start_ns) WHERE flags&16=0;
+CREATE INDEX processes_span ON processes(boot, length(exit_ns - start_ns), start_ns);
+)sql";
+
 // Forward migrations: kMigrations[v] turns version v into v + 1.
 constexpr const char* kMigrations[] = {
     nullptr,  // 0 -> 1 is the creation of version 1
+    kMigrateV1toV2,
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
@@ -125,7 +148,12 @@ int64_t text_hash(std::string_view s) {
   return static_cast<int64_t>(h);
 }
 
-const char* schema_sql(int version) { return version == 1 ? kSchemaV1 : nullptr; }
+const char* schema_sql(int version) {
+  static const std::string v2 = std::string(kSchemaV1) + kMigrateV1toV2;
+  if (version == 1) return kSchemaV1;
+  if (version == 2) return v2.c_str();
+  return nullptr;
+}
 
 Result<Db> open_for_write(const std::string& path) {
   auto db = Db::open(path, Db::Mode::kReadWrite);
@@ -170,13 +198,6 @@ Result<Db> open_for_read(const std::string& path) {
   if (!version) return version.error();
   if (*version == 0) {
     return Error{ErrorKind::kInternal, fmt::format("{} is not a lineage history database (empty)", path)};
-  }
-  if (*version < kSchemaVersion) {
-    // Queries name today's tables and columns; an older file is read after
-    // the recorder (which migrates) has opened it once.
-    return Error{ErrorKind::kInternal,
-                 fmt::format("{} has schema {}; run `lineage record --db {}` once to upgrade it", path, *version,
-                             path)};
   }
   return db;
 }

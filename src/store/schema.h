@@ -13,7 +13,7 @@
 
 namespace lineage::store {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 /// PRAGMA application_id of a lineage history ("LNAG").
 inline constexpr int64_t kApplicationId = 0x4c4e4147;
 
@@ -23,6 +23,7 @@ enum ProcessFlag : int64_t {
   kFlagExitUnseen = 2,     // gone without an exit event: exit time approximate
   kFlagPlaceholder = 4,    // known only as someone's parent
   kFlagParentAssumed = 8,  // current parent assumed to be init
+  kFlagExeced = 16,        // has an execs row (schema 2): its name is its execs' comm, not its fork comm
 };
 
 /// Kinds of versioned change (changes.kind).
@@ -43,8 +44,10 @@ const char* schema_sql(int version);
 
 /// Opens (creating if absent) for the recorder: WAL, checks, migrations.
 Result<Db> open_for_write(const std::string& path);
-/// Opens an existing database for queries; never writes to it.
-/// kNotFound when the file does not exist.
+/// Opens an existing database for queries; never writes to it. A file of
+/// an older version is read as it is (every version keeps the tables and
+/// columns of version 1; only indexes were added): History picks slower
+/// plans for it. kNotFound when the file does not exist.
 Result<Db> open_for_read(const std::string& path);
 
 }  // namespace lineage::store

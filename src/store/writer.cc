@@ -42,6 +42,7 @@ Result<Writer> Writer::open(const std::string& path, const RunInfo& run) {
        "INSERT OR REPLACE INTO execs(process,time_ns,comm,exe,argv,interpreter,dev,ino,ctime_ns,uid,gid,ruid,"
        "cwd,cgroup,env,sid,pgid,tty,login_uid,verified,unverified,exe_deleted) "
        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)"},
+      {&w.s_.mark_execed, "UPDATE processes SET flags=flags|16 WHERE id=?1 AND flags&16=0"},
       {&w.s_.insert_change, "INSERT OR REPLACE INTO changes(process,kind,time_ns,value) VALUES(?1,?2,?3,?4)"},
       {&w.s_.run_counters, "UPDATE runs SET events=?2, lost=?3, updated_ns=?4, rate=?5 WHERE id=?1"},
       {&w.s_.find_comm, "SELECT id FROM comms WHERE text=?1"},
@@ -201,7 +202,10 @@ Result<bool> Writer::put(const ExecRecord& r) {
     if (!*r.verified && !r.unverified_reason.empty()) s.bind(21, path_id(r.unverified_reason));
   }
   if (r.exe_deleted) s.bind(22, int64_t{1});
-  return sql(s, "write");
+  if (auto res = sql(s, "write"); !res) return res;
+  // Out of processes_forked: its name is now its exec's comm.
+  s_.mark_execed.bind(1, *p);
+  return sql(s_.mark_execed, "write");
 }
 
 Result<bool> Writer::put(const ExitRecord& r) {

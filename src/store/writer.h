@@ -124,7 +124,7 @@ class Writer {
   uint64_t events_ = 0, lost_ = 0, updated_ns_ = 0;
   double rate_ = 0;
   struct Stmts {
-    Stmt find_process, insert_process, exit_process, insert_exec, insert_change, run_counters;
+    Stmt find_process, insert_process, exit_process, insert_exec, mark_execed, insert_change, run_counters;
     Stmt find_comm, insert_comm, find_path, insert_path, find_argv, insert_argv, find_env, insert_env;
   } s_;
   std::unordered_map<core::ProcessKey, int64_t, core::KeyHash> rows_;  // processes recorded alive

@@ -466,6 +466,18 @@ TEST(EventJson, RoundTripsAndRejectsGarbage) {
   EXPECT_EQ(k["signal"], 9);
   EXPECT_TRUE(k["exit_code"].is_null());
   EXPECT_EQ(events::from_json_line(events::to_json_line(killed))->exit_code, 9);
+  // record --export stamps wall time and boot id; replay reads the line.
+  events::ExportStamp stamp{"3f0c6d9e-1b7a-4c55-9e0b-2a8d5c7e1f00", 1'700'000'000'000'000'000};
+  core::Event forked;
+  forked.kind = core::EventKind::kFork;
+  forked.time_ns = 2'250'000'000;
+  forked.pid = 9;
+  auto stamped = nlohmann::json::parse(events::to_json_line(forked, &stamp));
+  EXPECT_EQ(stamped["time"], "2023-11-14T22:13:22.250Z");
+  EXPECT_EQ(stamped["boot_id"], stamp.boot_id);
+  EXPECT_EQ(stamped["time_ns"], 2'250'000'000u);
+  EXPECT_FALSE(nlohmann::json::parse(events::to_json_line(forked)).contains("time"));
+  EXPECT_EQ(events::from_json_line(events::to_json_line(forked, &stamp))->pid, 9);
   EXPECT_FALSE(events::from_json_line("{"));
   EXPECT_FALSE(events::from_json_line("{\"event\":\"nope\"}"));
   EXPECT_FALSE(events::from_json_line("{\"event\":\"fork\",\"pid\":\"x\"}"));

@@ -286,7 +286,11 @@ TEST(StoreWriter, RoundTripThroughHistory) {
     return r ? keys(*r) : std::vector<ProcessKey>{};
   };
   EXPECT_EQ(query({.name = "make"}), (std::vector<ProcessKey>{kMake}));
-  EXPECT_EQ(query({.name = "system"}), (std::vector<ProcessKey>{kInit, kBash}));  // bash before its exec
+  // A process is named by its execs' comms; one that never exec'd (init
+  // here, backfilled) by its fork comm. bash's children exec'd: not "bash".
+  EXPECT_EQ(query({.name = "system"}), (std::vector<ProcessKey>{kInit}));
+  EXPECT_EQ(query({.name = "bash"}), (std::vector<ProcessKey>{kBash}));
+  EXPECT_EQ(query({.name = "a", .limit = 2}), (std::vector<ProcessKey>{kMake, kDaemon}));  // the newest of 3
   EXPECT_EQ(query({.exe = "/usr/bin/sleep"}), (std::vector<ProcessKey>{kSleep}));
   EXPECT_TRUE(query({.exe = "/usr/bin/slee"}).empty());
   EXPECT_EQ(query({.uid = 0}), (std::vector<ProcessKey>{kInit, kDaemon}));
@@ -627,6 +631,15 @@ const char* sample_rows(int version) {
              "INSERT INTO processes(id,boot,pid,start_ns,ppid,fork_ns,exit_ns,status,flags,comm,uid,gid)"
              "  VALUES(1,1,77,10,1,10,40,0,0,1,0,0);"
              "INSERT INTO execs(process,time_ns,comm,exe,argv,uid,gid) VALUES(1,11,1,1,1,0,0);";
+    case 2:  // version 1's rows; an exec'd process carries kFlagExeced
+      return "INSERT INTO boots(id,boot_id,realtime_offset_ns,first_ns) VALUES(1,'old-boot',1000000000000000000,5);"
+             "INSERT INTO runs(boot,pid,source,started_ns,stopped_ns) VALUES(1,99,'netlink',5,50);"
+             "INSERT INTO comms(id,text) VALUES(1,'cron');"
+             "INSERT INTO paths(id,hash,text) VALUES(1,0,'/usr/sbin/cron');"
+             "INSERT INTO argvs(id,hash,text) VALUES(1,0,'cron');"
+             "INSERT INTO processes(id,boot,pid,start_ns,ppid,fork_ns,exit_ns,status,flags,comm,uid,gid)"
+             "  VALUES(1,1,77,10,1,10,40,0,16,1,0,0);"
+             "INSERT INTO execs(process,time_ns,comm,exe,argv,uid,gid) VALUES(1,11,1,1,1,0,0);";
     default:
       return nullptr;
   }
@@ -655,9 +668,21 @@ TEST(StoreSchema, OpensADatabaseOfEveryEarlierVersion) {
       ASSERT_TRUE(db) << db.error().message;
       EXPECT_EQ(count(*db, "PRAGMA user_version"), kSchemaVersion);
       EXPECT_EQ(count(*db, "PRAGMA application_id"), kApplicationId);
+      // The migration to 2 marked the exec'd process and built the indexes.
+      EXPECT_EQ(count(*db, "SELECT flags FROM processes WHERE id=1"), kFlagExeced);
+      EXPECT_EQ(count(*db, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                           "('execs_comm_time','processes_forked','processes_span')"), 3);
+      EXPECT_EQ(count(*db, "SELECT count(*) FROM sqlite_master WHERE name IN ('execs_comm','processes_comm')"), 0);
     }
     auto h = History::open(path);
     ASSERT_TRUE(h) << h.error().message;
+    EXPECT_EQ(h->version(), kSchemaVersion);
+    auto named = h->query({.name = "cro"});
+    ASSERT_TRUE(named) << named.error().message;
+    EXPECT_EQ(named->size(), 1u);
+    auto alive = h->alive_at(1000000000000000000 + 20, 10);
+    ASSERT_TRUE(alive) << alive.error().message;
+    EXPECT_EQ(alive->size(), 1u);
     auto holders = h->query({.pid = 77});
     ASSERT_TRUE(holders) << holders.error().message;
     ASSERT_EQ(holders->size(), 1u);
@@ -673,6 +698,106 @@ TEST(StoreSchema, OpensADatabaseOfEveryEarlierVersion) {
     auto kids = h->children(p.row);
     ASSERT_TRUE(kids);
     EXPECT_EQ(kids->size(), 1u);
+  }
+}
+
+// Readers never migrate: a file of every earlier version is queried as it
+// is (slower plans), and left at its version.
+TEST(StoreSchema, ReadersQueryEveryEarlierVersionWithoutMigrating) {
+  for (int v = 1; v < kSchemaVersion; ++v) {
+    SCOPED_TRACE(v);
+    TempDir dir;
+    const std::string path = dir.file("history.db");
+    write_version(path, v);
+    {
+      auto h = History::open(path);
+      ASSERT_TRUE(h) << h.error().message;
+      EXPECT_EQ(h->version(), v);
+      auto named = h->query({.name = "cro"});
+      ASSERT_TRUE(named) << named.error().message;
+      ASSERT_EQ(named->size(), 1u);
+      EXPECT_EQ((*named)[0].key.pid, 77);
+      EXPECT_TRUE(h->query({.name = "sshd"})->empty());
+      auto alive = h->alive_at(1000000000000000000 + 20, 10);
+      ASSERT_TRUE(alive) << alive.error().message;
+      EXPECT_EQ(alive->size(), 1u);
+      EXPECT_TRUE(h->alive_at(1000000000000000000 + 40, 10)->empty());
+    }
+    auto db = Db::open(path, Db::Mode::kReadOnly);
+    ASSERT_TRUE(db);
+    EXPECT_EQ(count(*db, "PRAGMA user_version"), v);
+  }
+}
+
+// The plans of schema 2 (history NAME through the comm streams, tree --at
+// through duration groups) give exactly what a scan of every row gives:
+// random lifetimes from 1 ms to hours, pids reused, two boots, execs after
+// forks, children that never exec. Also on the version-1 plans.
+TEST(StoreSchema, IndexedPlansMatchAFullScan) {
+  TempDir dir;
+  const std::string path = dir.file("history.db");
+  std::mt19937_64 rng(9);
+  const char* names[] = {"git", "gitk", "bash", "make", "cc1", "sshd"};
+  for (const char* boot : {"boot-1", "boot-2"}) {
+    RunInfo run = run_info(boot);
+    if (std::string(boot) == "boot-2") run.realtime_offset_ns = kOffset + 50'000 * int64_t{kS};
+    auto w = Writer::open(path, run);
+    ASSERT_TRUE(w) << w.error().message;
+    std::vector<Record> recs;
+    ProcessKey root{1, kS};
+    recs.push_back(fork_of(root, {}, "init"));
+    for (int i = 0; i < 1500; ++i) {
+      uint64_t start = 2 * kS + rng() % (40'000 * kS);
+      ProcessKey k{static_cast<int32_t>(2 + rng() % 300), start};
+      std::string parent_comm = names[rng() % 6];
+      recs.push_back(fork_of(k, root, parent_comm));
+      if (rng() % 4 != 0) {
+        std::string name = names[rng() % 6];
+        recs.push_back(exec_of(k, start + rng() % (2 * kS), "/usr/bin/" + name, name));
+      }
+      uint64_t life = (rng() % 3 == 0) ? kMs * (1 + rng() % 1000) : kS * (1 + rng() % (rng() % 2 ? 20 : 20'000));
+      if (rng() % 50 != 0) recs.push_back(exit_of(k, start + life));
+    }
+    ASSERT_TRUE(w->write(recs));
+  }
+  auto h = History::open(path);
+  ASSERT_TRUE(h) << h.error().message;
+  const Db& db = h->db();
+  auto rows = [](const std::vector<RecordedProcess>& v) {
+    std::vector<int64_t> out;
+    for (const auto& p : v) out.push_back(p.row);
+    return out;
+  };
+  auto scan = [&](const std::string& sql) {
+    std::vector<int64_t> out;
+    auto s = db.prepare(sql);
+    EXPECT_TRUE(s);
+    while (s && s->step() == SQLITE_ROW) out.push_back(s->i64(0));
+    return out;
+  };
+  for (std::string name : {"git", "it", "bash", "sshd", "c", "nothing"}) {
+    for (size_t limit : {size_t{1}, size_t{7}, size_t{50}, size_t{5000}}) {
+      SCOPED_TRACE(name + " limit " + std::to_string(limit));
+      auto got = h->query({.name = name, .limit = limit});
+      ASSERT_TRUE(got) << got.error().message;
+      std::string matches = "(SELECT id FROM comms WHERE instr(text, '" + name + "') > 0)";
+      auto want = scan("SELECT p.id FROM processes p JOIN boots b ON b.id=p.boot WHERE p.id IN (SELECT process FROM "
+                       "execs WHERE comm IN " + matches + ") OR (p.comm IN " + matches +
+                       " AND NOT EXISTS (SELECT 1 FROM execs WHERE process=p.id)) "
+                       "ORDER BY p.start_ns + b.realtime_offset_ns DESC, p.id DESC LIMIT " + std::to_string(limit));
+      EXPECT_EQ(rows(*got), want);
+    }
+  }
+  std::uniform_int_distribution<int64_t> when(kOffset, kOffset + 95'000 * int64_t{kS});
+  for (int i = 0; i < 40; ++i) {
+    int64_t t = when(rng);
+    auto got = h->alive_at(t, 1'000'000);
+    ASSERT_TRUE(got) << got.error().message;
+    auto want = scan("SELECT p.id FROM processes p JOIN boots b ON b.id=p.boot WHERE p.start_ns + b.realtime_offset_ns "
+                     "<= " + std::to_string(t) + " AND (p.exit_ns IS NULL OR p.exit_ns + b.realtime_offset_ns > " +
+                     std::to_string(t) + ") AND " + std::to_string(t) +
+                     " >= b.first_ns + b.realtime_offset_ns ORDER BY p.id");
+    EXPECT_EQ(rows(*got), want) << t;
   }
 }
 
