@@ -10,7 +10,7 @@
 # hyperfine run per size (medians, same run, so ratios are comparable):
 #   at 10,000 processes:
 #     who-path       $LINEAGE who FILE              (auto: BPF iterators here)
-#     who-path-proc  $LINEAGE who FILE --method proc (the /proc scan, for reference)
+#     who-path-proc  $LINEAGE who FILE --method proc (with WITH_PROC=1)
 #     lsof-path      lsof FILE
 #     fuser-path     fuser FILE
 #     who-mount      $LINEAGE who --mount MNT
@@ -142,7 +142,7 @@ for n in $SIZES; do
     big=$(((n > 0 ? n : total) >= 5000))
     if ((big)); then
         add who-path "$LINEAGE" who "$work/held.txt"
-        add who-path-proc "$LINEAGE" who "$work/held.txt" --method proc
+        [[ -n ${WITH_PROC:-} ]] && add who-path-proc "$LINEAGE" who "$work/held.txt" --method proc
         add lsof-path lsof "$work/held.txt"
         add fuser-path fuser "$work/held.txt"
         add who-mount "$LINEAGE" who --mount "$work/mnt"

@@ -66,8 +66,15 @@ int holder_files(struct bpf_iter__task_file *ctx)
 		return 0; /* the end-of-iteration call */
 	/* Threads sharing their leader's fd table are skipped by the kernel;
 	 * others repeat, and userspace dedupes by (tgid, fd). */
-	report(ctx->meta->seq, BPF_CORE_READ(file, f_inode), BPF_CORE_READ(task, tgid), ctx->fd,
-	       BPF_CORE_READ(file, f_mode) & 3);
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	__u32 mode = BPF_CORE_READ(file, f_mode) & 3;
+
+	/* Whether any process maps this inode at all (its address space's
+	 * reverse map is not empty): when none does, userspace skips the
+	 * costly walk of every task's mappings. */
+	if (inode && BPF_CORE_READ(inode, i_mapping, i_mmap.rb_root.rb_node))
+		mode |= LINEAGE_HOLD_MAPPED;
+	report(ctx->meta->seq, inode, BPF_CORE_READ(task, tgid), ctx->fd, mode);
 	return 0;
 }
 

@@ -17,6 +17,9 @@
 #define LINEAGE_HOLD_EXE (-3)
 #define LINEAGE_HOLD_MMAP (-4)
 
+/* In lineage_holder.mode of an fd: some process maps the file. */
+#define LINEAGE_HOLD_MAPPED 4
+
 /* A wanted file: the kernel's dev_t of its superblock (MKDEV: major << 20 |
  * minor, as /proc/PID/mountinfo prints it) and its inode number; inode 0
  * stands for every file of that device (a mount). */
@@ -30,7 +33,7 @@ struct lineage_holder {
 	__s32 tgid;  /* process, in the initial pid namespace */
 	__s32 fd;    /* >= 0: an fd; else LINEAGE_HOLD_* */
 	__u32 dev;   /* the file's superblock dev_t (kernel encoding) */
-	__u32 mode;  /* fds: f_mode & 3 (1 read, 2 write); else 0 */
+	__u32 mode;  /* fds: f_mode & 3 (1 read, 2 write), | LINEAGE_HOLD_MAPPED */
 	__u64 inode;
 };
 

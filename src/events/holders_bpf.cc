@@ -76,7 +76,7 @@ uint32_t kernel_dev(uint64_t st_dev) {
   return static_cast<uint32_t>((uint64_t{major(st_dev)} << 20) | (minor(st_dev) & 0xFFFFF));
 }
 
-Result<std::vector<BpfHold>> find_holders_bpf(const std::vector<BpfHoldKey>& keys, bool maps) {
+Result<std::vector<BpfHold>> find_holders_bpf(const std::vector<BpfHoldKey>& keys, bool maps, int marker) {
   std::vector<BpfHold> holds;
   if (keys.empty()) return holds;
   if (keys.size() > LINEAGE_HOLDERS_MAX_KEYS)
@@ -100,11 +100,21 @@ Result<std::vector<BpfHold>> find_holders_bpf(const std::vector<BpfHoldKey>& key
         err != 0)
       return bpf_load_error(kWhat, "fill map", err, log);
   }
-  for (bpf_program* prog : {skel->progs.holder_files, skel->progs.holder_tasks, skel->progs.holder_vmas}) {
-    if (prog == skel->progs.holder_vmas && !maps) continue;
+  for (bpf_program* prog : {skel->progs.holder_files, skel->progs.holder_tasks}) {
     auto ran = run_iterator(prog, holds, log);
     if (!ran) return ran.error();
   }
+  if (maps && marker >= 0) {
+    const auto self = static_cast<int32_t>(::getpid());
+    for (const BpfHold& h : holds) {
+      if (h.pid == self && h.fd == marker) maps = (h.mode & LINEAGE_HOLD_MAPPED) != 0;
+    }
+  }
+  if (maps) {
+    auto ran = run_iterator(skel->progs.holder_vmas, holds, log);
+    if (!ran) return ran.error();
+  }
+  for (BpfHold& h : holds) h.mode &= 3;
   std::sort(holds.begin(), holds.end(), [](const BpfHold& a, const BpfHold& b) {
     if (a.pid != b.pid) return a.pid < b.pid;
     if (a.fd != b.fd) return rank(a.fd) < rank(b.fd);

@@ -21,7 +21,7 @@ struct BpfHold {
   int32_t pid = 0;    // tgid, in the initial pid namespace
   int32_t fd = 0;     // >= 0 an fd, else LINEAGE_HOLD_* (bpf/holders.h)
   uint32_t dev = 0;   // kernel dev_t
-  uint32_t mode = 0;  // fds: 1 read, 2 write, 3 both
+  uint32_t mode = 0;  // fds: 1 read, 2 write, 3 both (bit 4: the file is mapped)
   uint64_t inode = 0;
 };
 
@@ -32,9 +32,12 @@ uint32_t kernel_dev(uint64_t st_dev);
 
 /// Every hold of a file matching one of keys, one entry per (pid, fd) and
 /// per (pid, cwd|root|exe|mmap), sorted by pid, then fds, cwd, root, exe,
-/// mmap. Mappings are walked only with `maps`. Empty keys: empty answer,
-/// the kernel untouched. kPermission when the kernel refuses BPF; kInternal
-/// with libbpf's message otherwise, and outside the initial pid namespace.
-Result<std::vector<BpfHold>> find_holders_bpf(const std::vector<BpfHoldKey>& keys, bool maps);
+/// mmap. Mappings are walked only with `maps`; with `marker` (an fd of this
+/// process on the one file asked about), not when the kernel says nobody
+/// maps that file (the walk of every task's mappings is most of the cost).
+/// Empty keys: empty answer, the kernel untouched. kPermission when the
+/// kernel refuses BPF; kInternal with libbpf's message otherwise, and
+/// outside the initial pid namespace.
+Result<std::vector<BpfHold>> find_holders_bpf(const std::vector<BpfHoldKey>& keys, bool maps, int marker = -1);
 
 }  // namespace lineage::events

@@ -84,7 +84,11 @@ std::optional<std::vector<Hold>> holds_from_bpf(const HoldQuery& q, int marker) 
   events::BpfHoldKey key;
   key.dev = events::kernel_dev(q.dev);
   key.ino = q.kind == HoldQuery::Kind::kFile ? q.ino : 0;
-  auto found = events::find_holders_bpf({key}, q.maps);
+  // The kernel says whether anyone maps a regular file (its reverse map);
+  // a device node's mappings live elsewhere, so those are always walked.
+  struct stat st;
+  const bool regular = ::fstat(marker, &st) == 0 && S_ISREG(st.st_mode);
+  auto found = events::find_holders_bpf({key}, q.maps, q.kind == HoldQuery::Kind::kFile && regular ? marker : -1);
   if (!found) return std::nullopt;
   const auto self = static_cast<int32_t>(::getpid());
   bool marker_seen = false;
