@@ -51,3 +51,7 @@ complete -c lineage -n '__fish_seen_subcommand_from history' -l exe -r -F -d 'ra
 complete -c lineage -n '__fish_seen_subcommand_from history' -s u -l user -x -a '(__fish_complete_users)' -d 'only this user'
 complete -c lineage -n '__fish_seen_subcommand_from history' -l limit -x -d 'at most N'
 complete -c lineage -n '__fish_seen_subcommand_from history' -l descendants -x -a '(__fish_complete_pids)' -d 'everything forked below PID'
+complete -c lineage -n __fish_use_subcommand -a zombies -d 'zombies grouped by the parent that fails to reap them'
+complete -c lineage -n '__fish_seen_subcommand_from zombies' -l min -x -d 'exit 1 when a parent has at least N'
+complete -c lineage -n '__fish_seen_subcommand_from zombies' -l db -r -F -d 'history database'
+complete -c lineage -n '__fish_seen_subcommand_from zombies' -s w -l wide -d 'do not cut lines'

@@ -18,6 +18,7 @@
 #include "cli/tree_command.h"
 #include "cli/watch_command.h"
 #include "cli/why_command.h"
+#include "cli/zombies_command.h"
 #include "output/columns.h"
 #include "output/sanitize.h"
 #include "resolve/targets.h"
@@ -305,6 +306,7 @@ int run_cli11(std::vector<std::string> args) {
   // The commands that add themselves (one file each), listed by --help in
   // this order.
   std::vector<Command> added;
+  added.push_back(add_zombies_command(app));
 
   std::reverse(args.begin(), args.end());  // CLI11 takes them reversed
 
@@ -359,7 +361,7 @@ int run_cli11(std::vector<std::string> args) {
 int run(int argc, char** argv) {
   // `lineage PID` means `lineage why PID`.
   std::vector<std::string> args(argv + 1, argv + argc);
-  static constexpr std::string_view kCommands[] = {"tree", "why", "watch", "record", "history"};
+  static constexpr std::string_view kCommands[] = {"tree", "why", "watch", "record", "history", "zombies"};
   if (!args.empty() && std::find(std::begin(kCommands), std::end(kCommands), args[0]) == std::end(kCommands) &&
       !args[0].starts_with("-")) {
     args.insert(args.begin(), "why");
