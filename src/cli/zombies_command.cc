@@ -21,75 +21,7 @@
 namespace lineage::cli {
 namespace {
 
-// Zombies asked of history per parent: enough to tell adopted ones apart,
-// bounded for a parent with thousands.
-constexpr size_t kMaxRecallPerParent = 64;
-
-// What `why` says of a parent: the process as read, summary and sources.
-struct ParentWhy {
-  core::Process process;
-  std::string summary;
-  std::vector<explain::Source> sources;
-};
-using ExplainParent = std::function<std::optional<ParentWhy>(int32_t pid)>;
-
-// A zombie of g adopted by its parent, as recorded history tells: the
-// evidence line, or "" when history does not say (or there is none).
-std::string adopted_evidence(const core::ZombieGroup& g, const core::ProcessTree& tree,
-                             const explain::Recall& recall) {
-  for (size_t n = 0; n < g.zombies.size() && n < kMaxRecallPerParent; ++n) {
-    const core::Process& z = tree.at(g.zombies[g.zombies.size() - 1 - n]);  // newest first
-    explain::Origin o = recall.origin(z);
-    if (!o.covered) {
-      if (n == 0 && o.note.empty()) return "";  // no history at all: ask no more
-      continue;
-    }
-    if (!o.ancestors.empty()) {
-      const core::Process& forked_by = o.ancestors.back();
-      return fmt::format("recorded history: pid {} was forked by pid {} ({}), which exited", z.pid(),
-                         forked_by.pid(), forked_by.stat.comm);
-    }
-    if (o.live_ancestor && o.live_ancestor->pid != g.parent_pid) {
-      return fmt::format("recorded history: pid {} was forked by pid {}, not by its parent pid {}", z.pid(),
-                         o.live_ancestor->pid, g.parent_pid);
-    }
-  }
-  return "";
-}
-
-std::vector<output::ZombieFactory> build_factories(const core::ProcessTree& tree, const ExplainParent& explain,
-                                                   const explain::Recall* recall) {
-  std::vector<output::ZombieFactory> out;
-  for (auto& g : core::group_zombies(tree)) {
-    output::ZombieFactory f;
-    f.group = std::move(g);
-    if (auto why = explain(f.group.parent_pid)) {
-      // Only the same process: the pid may have been reused since the scan.
-      bool same = f.group.parent == core::ProcessTree::kNone ||
-                  tree.at(f.group.parent).key.start_time_ns == why->process.key.start_time_ns ||
-                  core::plausible_parent(why->process, tree.at(f.group.zombies.front()));
-      if (same) {
-        f.parent = std::move(why->process);
-        f.summary = std::move(why->summary);
-        f.sources = std::move(why->sources);
-        if (core::is_namespace_init(*f.parent)) f.group.reaper = core::Reaper::kInit;
-      }
-    }
-    if (f.group.reaper == core::Reaper::kParent && recall != nullptr) {
-      f.reaper_evidence = adopted_evidence(f.group, tree, *recall);
-      if (!f.reaper_evidence.empty()) f.group.reaper = core::Reaper::kSubreaper;
-    }
-    f.restart = explain::restart_of(f.sources);
-    std::string comm = f.parent ? f.parent->stat.comm
-                       : f.group.parent != core::ProcessTree::kNone ? tree.at(f.group.parent).stat.comm
-                                                                     : "?";
-    f.advice = explain::zombie_advice(f.group, comm, f.restart);
-    out.push_back(std::move(f));
-  }
-  return out;
-}
-
-Result<int> present(const ZombiesOptions& o, const std::vector<output::ZombieFactory>& factories,
+Result<int> present(const ZombiesOptions& o, const std::vector<explain::ZombieFactory>& factories,
                     const core::ProcessTree& tree, const core::SystemInfo& sys) {
   std::string text;
   if (o.common.json) {
@@ -104,7 +36,7 @@ Result<int> present(const ZombiesOptions& o, const std::vector<output::ZombieFac
   int rc = write_out(text);
   if (rc != 0) return rc;
   bool over = std::any_of(factories.begin(), factories.end(),
-                          [&](const output::ZombieFactory& f) { return f.group.zombies.size() >= o.min; });
+                          [&](const explain::ZombieFactory& f) { return f.group.zombies.size() >= o.min; });
   return over ? 1 : 0;
 }
 
@@ -120,12 +52,12 @@ Result<int> run_zombies(const ZombiesOptions& o) {
   ropts.want_git = false;
   store::LazyRecall recall(history_path(o.db), *reader);
   ropts.recall = &recall;
-  ExplainParent explain = [&](int32_t pid) -> std::optional<ParentWhy> {
+  explain::ExplainParent explain = [&](int32_t pid) -> std::optional<explain::ParentWhy> {
     auto report = explain::explain_pid(*reader, sys, o.paths, pid, ropts);
     if (!report) return std::nullopt;  // exited since the scan
-    return ParentWhy{report->target(), std::move(report->summary), std::move(report->sources)};
+    return explain::ParentWhy{report->target(), std::move(report->summary), std::move(report->sources)};
   };
-  auto factories = build_factories(tree, explain, &recall);
+  auto factories = explain::find_zombie_factories(tree, explain, &recall);
   return present(o, factories, tree, sys);
 }
 

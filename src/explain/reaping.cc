@@ -22,6 +22,34 @@ std::string detail_or(const Source& s, const char* key, const std::string& fallb
   return v != nullptr && !v->empty() ? *v : fallback;
 }
 
+// Zombies asked of history per parent: enough to tell adopted ones apart,
+// bounded for a parent with thousands.
+constexpr size_t kMaxRecallPerParent = 64;
+
+// A zombie of g adopted by its parent, as recorded history tells: the
+// evidence line, or "" when history does not say (or there is none).
+std::string adopted_evidence(const core::ZombieGroup& g, const core::ProcessTree& tree,
+                             const Recall& recall) {
+  for (size_t n = 0; n < g.zombies.size() && n < kMaxRecallPerParent; ++n) {
+    const core::Process& z = tree.at(g.zombies[g.zombies.size() - 1 - n]);  // newest first
+    Origin o = recall.origin(z);
+    if (!o.covered) {
+      if (n == 0 && o.note.empty()) return "";  // no history at all: ask no more
+      continue;
+    }
+    if (!o.ancestors.empty()) {
+      const core::Process& forked_by = o.ancestors.back();
+      return fmt::format("recorded history: pid {} was forked by pid {} ({}), which exited", z.pid(),
+                         forked_by.pid(), forked_by.stat.comm);
+    }
+    if (o.live_ancestor && o.live_ancestor->pid != g.parent_pid) {
+      return fmt::format("recorded history: pid {} was forked by pid {}, not by its parent pid {}", z.pid(),
+                         o.live_ancestor->pid, g.parent_pid);
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 Restart restart_of(const std::vector<Source>& sources) {
@@ -84,6 +112,38 @@ std::string zombie_advice(const core::ZombieGroup& g, const std::string& comm, c
       break;
   }
   return fmt::format("{} must wait() for its exited children (or ignore SIGCHLD){}", who, go_away);
+}
+
+std::vector<ZombieFactory> find_zombie_factories(const core::ProcessTree& tree, const ExplainParent& explain,
+                                                 const Recall* recall) {
+  std::vector<ZombieFactory> out;
+  for (auto& g : core::group_zombies(tree)) {
+    ZombieFactory f;
+    f.group = std::move(g);
+    if (auto why = explain(f.group.parent_pid)) {
+      // Only the same process: the pid may have been reused since the scan.
+      bool same = f.group.parent == core::ProcessTree::kNone
+                      ? core::plausible_parent(why->process, tree.at(f.group.zombies.front()))
+                      : tree.at(f.group.parent).key.start_time_ns == why->process.key.start_time_ns;
+      if (same) {
+        f.parent = std::move(why->process);
+        f.summary = std::move(why->summary);
+        f.sources = std::move(why->sources);
+        if (core::is_namespace_init(*f.parent)) f.group.reaper = core::Reaper::kInit;
+      }
+    }
+    if (f.group.reaper == core::Reaper::kParent && recall != nullptr) {
+      f.reaper_evidence = adopted_evidence(f.group, tree, *recall);
+      if (!f.reaper_evidence.empty()) f.group.reaper = core::Reaper::kSubreaper;
+    }
+    f.restart = restart_of(f.sources);
+    std::string comm = f.parent ? f.parent->stat.comm
+                       : f.group.parent != core::ProcessTree::kNone ? tree.at(f.group.parent).stat.comm
+                                                                     : "?";
+    f.advice = zombie_advice(f.group, comm, f.restart);
+    out.push_back(std::move(f));
+  }
+  return out;
 }
 
 }  // namespace lineage::explain

@@ -1,10 +1,13 @@
 #pragma once
 // What to do about zombies: who can reap them, and what to restart when the
 // parent will not. Pure functions of a zombie group and its parent's sources.
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/zombies.h"
+#include "explain/recall.h"
 #include "explain/source.h"
 
 namespace lineage::explain {
@@ -24,5 +27,33 @@ Restart restart_of(const std::vector<Source>& sources);
 /// writer escapes).
 std::string zombie_advice(const core::ZombieGroup& group, const std::string& parent_comm,
                           const Restart& restart);
+
+/// A parent with its zombies and what `why` says of it.
+struct ZombieFactory {
+  core::ZombieGroup group;
+  /// The parent as read for its report (status, cmdline, exe); nullopt when
+  /// it could not be read (the tree's copy is used then, if any).
+  std::optional<core::Process> parent;
+  std::string summary;  // why --short of the parent; empty: not explained
+  std::vector<Source> sources;
+  Restart restart;
+  std::string advice;
+  /// How the reaper kind was known ("recorded history: pid N was forked by ...").
+  std::string reaper_evidence;
+};
+
+/// What `why` says of a parent: the process as read, summary and sources.
+struct ParentWhy {
+  core::Process process;
+  std::string summary;
+  std::vector<Source> sources;
+};
+using ExplainParent = std::function<std::optional<ParentWhy>(int32_t pid)>;
+
+/// Groups the zombies of the tree (core::group_zombies), explains each
+/// parent once, flags init and, when recall knows a zombie was forked by
+/// another process, subreaper parents, and words the advice.
+std::vector<ZombieFactory> find_zombie_factories(const core::ProcessTree& tree, const ExplainParent& explain,
+                                                 const Recall* recall);
 
 }  // namespace lineage::explain

@@ -14,19 +14,7 @@
 
 namespace lineage::output {
 
-/// A parent with its zombies and what `why` says of it.
-struct ZombieFactory {
-  core::ZombieGroup group;
-  /// The parent as read for its report (status, cmdline, exe); nullopt when
-  /// it could not be read (the tree's copy is used then, if any).
-  std::optional<core::Process> parent;
-  std::string summary;  // why --short of the parent; empty: not explained
-  std::vector<explain::Source> sources;
-  explain::Restart restart;
-  std::string advice;
-  /// How the reaper kind was known ("recorded history: forked by pid N").
-  std::string reaper_evidence;
-};
+using explain::ZombieFactory;
 
 struct ZombiesTextOptions {
   bool color = false;
