@@ -7,7 +7,7 @@ packages=(
   # build
   make cmake g++ clang llvm pkg-config
   libbpf-dev bpftool libelf-dev zlib1g-dev
-  libcli11-dev libfmt-dev nlohmann-json3-dev libsystemd-dev libsqlite3-dev
+  libcli11-dev libfmt-dev nlohmann-json3-dev libsystemd-dev libsqlite3-dev libzstd-dev
   # tests, sanitizers, fuzzing, benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   procps psmisc hyperfine time jq

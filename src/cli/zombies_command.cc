@@ -16,6 +16,7 @@
 #include "output/zombies_writer.h"
 #include "procfs/reader.h"
 #include "procfs/users.h"
+#include "snapshot/snapshot.h"
 #include "store/recall.h"
 
 namespace lineage::cli {
@@ -42,7 +43,30 @@ Result<int> present(const ZombiesOptions& o, const std::vector<explain::ZombieFa
 
 }  // namespace
 
+// The zombies of a snapshot, their parents explained as it has them.
+Result<int> run_zombies_from(const ZombiesOptions& o) {
+  auto scene = snapshot::read_file(o.from);
+  if (!scene) return scene.error();
+  core::ProcessTree tree(std::move(scene->processes));
+  explain::ExplainParent explain = [&](int32_t pid) -> std::optional<explain::ParentWhy> {
+    auto report = snapshot::report_of(*scene, tree, pid);
+    if (!report) return std::nullopt;
+    return explain::ParentWhy{report->target(), std::move(report->summary), std::move(report->sources)};
+  };
+  auto factories = explain::find_zombie_factories(tree, explain, nullptr);
+  for (auto& f : factories) {
+    auto sub = scene->subreapers.find(f.group.parent_pid);
+    if (f.group.reaper != core::Reaper::kParent || sub == scene->subreapers.end()) continue;
+    // Recorded history said so when the snapshot was taken.
+    f.group.reaper = core::Reaper::kSubreaper;
+    f.reaper_evidence = sub->second;
+    f.advice = explain::zombie_advice(f.group, f.parent ? f.parent->stat.comm : "?", f.restart);
+  }
+  return present(o, factories, tree, scene->sys);
+}
+
 Result<int> run_zombies(const ZombiesOptions& o) {
+  if (!o.from.empty()) return run_zombies_from(o);
   auto reader = procfs::ProcReader::open(o.common.proc_root);
   if (!reader) return reader.error();
   core::SystemInfo sys = reader->system_info();
@@ -77,6 +101,7 @@ Command add_zombies_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1} << 30));
   cmd->add_flag("-w,--wide", o->wide, "Do not cut lines to the terminal width");
+  cmd->add_option("--from", o->from, "The zombies of a snapshot file (lineage snapshot) instead of /proc");
   cmd->add_option("--db", o->db, fmt::format("History database, to tell adopted zombies (default {})", kDefaultDb));
   return {cmd, [o] { return finish(run_zombies(*o)); }};
 }
