@@ -14,6 +14,7 @@
 #include "output/json_writer.h"
 #include "output/sanitize.h"
 #include "procfs/reader.h"
+#include "snapshot/file.h"
 #include "snapshot/snapshot.h"
 
 namespace lineage::cli {
@@ -53,11 +54,20 @@ Result<int> run_snapshot(const SnapshotOptions& o) {
   std::string path = o.output.empty() ? default_name() : o.output;
   auto reader = procfs::ProcReader::open(o.common.proc_root);
   if (!reader) return reader.error();
+  if (path == "-") {
+    auto text = snapshot::build(*reader, b);
+    if (!text) return text.error();
+    return write_out(*text);
+  }
+  // The file first: a name taken is said at once, not after the scan.
+  auto fd = snapshot::create_output(path, o.force);
+  if (!fd) return fd.error();
   auto text = snapshot::build(*reader, b);
-  if (!text) return text.error();
-  if (path == "-") return write_out(*text);
-  auto written = snapshot::write_file(path, *text, o.force);
-  if (!written) return written.error();
+  auto written = text ? snapshot::write_output(fd->get(), path, *text) : Result<bool>(text.error());
+  if (!written) {
+    if (!o.force) ::unlink(path.c_str());  // made by this run, and empty or partial
+    return written.error();
+  }
   if (o.common.json) {
     output::Json j = {{"schema", "lineage.snapshot-written/v1"}, {"output", path}, {"bytes", text->size()},
                       {"compressed", path.ends_with(".zst")}};

@@ -77,14 +77,8 @@ Result<std::string> decompress(std::string_view in, const std::string& path) {
 
 }  // namespace
 
-Result<bool> write_file(const std::string& path, const std::string& text, bool force) {
-  std::string bytes = text;
-  if (path.ends_with(".zst")) {
-    auto z = compress(text);
-    if (!z) return z.error();
-    bytes = std::move(*z);
-  }
-  int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (force ? 0 : O_EXCL);
+Result<UniqueFd> create_output(const std::string& path, bool force) {
+  int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (force ? 0 : O_EXCL);
   UniqueFd fd(::open(path.c_str(), flags, 0600));
   if (!fd.valid()) {
     if (errno == EEXIST) {
@@ -99,8 +93,20 @@ Result<bool> write_file(const std::string& path, const std::string& text, bool f
     return usage_error(fmt::format("{} is not a regular file", output::escape_text(path)));
   }
   // Replacing (--force) another file: it may have had a wider mode.
-  if (::fchmod(fd.get(), 0600) != 0 || ::ftruncate(fd.get(), 0) != 0 || !write_all(fd.get(), bytes.data(), bytes.size()) ||
-      ::fsync(fd.get()) != 0) {
+  if (::fchmod(fd.get(), 0600) != 0) return io_error("cannot chmod", path, errno);
+  return fd;
+}
+
+Result<bool> write_output(int fd, const std::string& path, const std::string& text) {
+  std::string compressed;
+  const std::string* bytes = &text;
+  if (path.ends_with(".zst")) {
+    auto z = compress(text);
+    if (!z) return z.error();
+    compressed = std::move(*z);
+    bytes = &compressed;
+  }
+  if (::ftruncate(fd, 0) != 0 || !write_all(fd, bytes->data(), bytes->size()) || ::fsync(fd) != 0) {
     return io_error("cannot write", path, errno);
   }
   return true;

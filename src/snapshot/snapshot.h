@@ -35,11 +35,6 @@ struct BuildOptions {
 /// The scene now, as one JSON document (newline-terminated).
 Result<std::string> build(const procfs::ProcReader& reader, const BuildOptions& options);
 
-/// Creates path with mode 0600 (O_EXCL and O_NOFOLLOW; with force, a
-/// regular file there is replaced) and writes text, compressed with zstd
-/// when the name ends in ".zst".
-Result<bool> write_file(const std::string& path, const std::string& text, bool force);
-
 /// A snapshot read back.
 struct Scene {
   core::SystemInfo sys;

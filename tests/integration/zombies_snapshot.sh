@@ -13,11 +13,18 @@
 #               grandchild exits after the middle parent did, and is adopted:
 #               flagged subreaper from recorded history (a real recorder)
 #   nsinit      pid 1 of a new pid namespace that never waits: flagged init
+#   roundtrip   a snapshot (zstd) with a zombie factory and a stable chain
+#               running: tree --from equals the tree embedded, why PID --from
+#               equals why PID --json taken right after (stable fields),
+#               zombies --from equals the zombies embedded; mode 0600; an
+#               existing file is not replaced without --force, nor a symlink
+#   badinput    truncated, foreign JSON, newer schema, a directory, a FIFO,
+#               not zstd: exit 4 with one line
 # Prints `PASS case`, `FAIL case: why` or `SKIP case: why` for each case.
 # Exit 0 when none failed, 1 when one did, 77 when the machine cannot run it.
 set -uo pipefail
 
-ALL_CASES=(factory threads subreaper nsinit)
+ALL_CASES=(factory threads subreaper nsinit roundtrip badinput)
 
 # shellcheck source-path=SCRIPTDIR source=cases.sh
 . "$(dirname "$0")/cases.sh" "$@"
@@ -209,6 +216,120 @@ PY
   check "$work/n.json" "$g | .count" 3 "count"
   check "$work/n.json" "$g | .reaper" init "reaper"
   check "$work/n.json" "$g | .advice | test(\"init of its pid namespace\")" true "advice"
+}
+
+# The fields of a process that do not change while it sleeps.
+stable='{pid, ppid, start_time_ns, comm, exe, cmdline, user, uid, sid, pgid, tty, kernel_thread}'
+
+case_roundtrip() {
+  command -v zstd >/dev/null || { skip_case "the zstd tool is not installed"; return; }
+  start_factory 5
+  wait_zombies "$factory" 5 || { bad "5 zombies of pid $factory did not appear"; return; }
+  # A stable chain: setsid sh -> sleep, both started by this test.
+  setsid sh -c 'sleep 300; :' </dev/null >/dev/null 2>&1 &
+  local sh_pid=$! sleep_pid=""
+  started+=("$sh_pid")
+  local deadline=$((SECONDS + 10))
+  while [ $SECONDS -lt $deadline ] && [ -z "$sleep_pid" ]; do
+    sleep_pid=$(pgrep -P "$sh_pid" -x sleep)
+    sleep 0.1
+  done
+  [ -n "$sleep_pid" ] || { bad "no sleep under $sh_pid"; return; }
+  started+=("$sleep_pid")
+  local snap=$work/scene.json.zst
+  lin "$work/snap.out" snapshot -o "$snap" --db "$work/none.db"
+  [ "$rc" = 0 ] || { bad "snapshot exited $rc: $(first_line "$work/snap.out.err")"; return; }
+  lin "$work/why_live.json" why "$sleep_pid" --json --db "$work/none.db"
+  [ "$(stat -c %a "$snap")" = 600 ] || bad "mode $(stat -c %a "$snap"), expected 600"
+  zstd -t -q "$snap" || bad "$snap is not a zstd file"
+
+  # tree --from equals the forest the snapshot embeds, byte for byte.
+  lin "$work/tree_from.json" tree --from "$snap" --json --kernel
+  [ "$rc" = 0 ] || bad "tree --from exited $rc: $(first_line "$work/tree_from.json.err")"
+  python3 - "$snap" "$work/tree_from.json" >"$work/tree_cmp" 2>&1 <<'PY' || bad "tree --from differs from the embedded tree: $(head -c 300 "$work/tree_cmp")"
+import json, subprocess, sys
+doc = json.loads(subprocess.run(["zstd", "-dc", sys.argv[1]], capture_output=True, check=True).stdout)
+got = json.load(open(sys.argv[2]))
+if doc["tree"] != got:
+    print("differ"); sys.exit(1)
+PY
+  check "$work/tree_from.json" "[.. | objects | select(.pid? == $sleep_pid)] | length" 1 "sleep in tree --from"
+  lin "$work/tree_text" tree --from "$snap" --no-color "$sh_pid"
+  grep -q "sleep 300" "$work/tree_text" || bad "tree --from TARGET text has no 'sleep 300': $(first_line "$work/tree_text")"
+
+  # why --from equals the live why taken right after, on the stable fields.
+  lin "$work/why_from.json" why "$sleep_pid" --from "$snap" --json
+  [ "$rc" -le 1 ] || bad "why --from exited $rc: $(first_line "$work/why_from.json.err")"
+  local f
+  for f in ".target | $stable" "[.chain[] | {pid, comm, cmdline}]" ".sources" ".summary" "[.warnings[].id]" ".listening" ".git"; do
+    local a b
+    a=$(jq -cS "$f" "$work/why_from.json" 2>&1)
+    b=$(jq -cS "$f" "$work/why_live.json" 2>&1)
+    [ "$a" = "$b" ] || bad "why --from $f: '${a:0:200}' != live '${b:0:200}'"
+  done
+  lin "$work/why_from.txt" why "$sleep_pid" --from "$snap" --no-color
+  grep -q "^Why: " "$work/why_from.txt" || bad "why --from text has no Why line"
+
+  # zombies --from equals the zombies the snapshot embeds.
+  lin "$work/z_from.json" zombies --from "$snap" --json
+  [ "$rc" = 1 ] || bad "zombies --from exited $rc (expected 1)"
+  local emb
+  emb=$(zstd -dc "$snap" | jq -cS .zombies)
+  [ "$(jq -cS . "$work/z_from.json")" = "$emb" ] || bad "zombies --from differs from the embedded zombies"
+  check "$work/z_from.json" ".groups[] | select(.parent_pid == $factory) | .count" 5 "factory in zombies --from"
+
+  # Never replaced without --force, never through a symlink.
+  lin "$work/again" snapshot -o "$snap"
+  [ "$rc" = 4 ] || bad "a second snapshot onto the file exited $rc (expected 4)"
+  grep -q "exists" "$work/again.err" || bad "no 'exists' message: $(first_line "$work/again.err")"
+  ln -s "$work/target" "$work/link.json"
+  lin "$work/link" snapshot -o "$work/link.json" --force
+  [ "$rc" = 4 ] || bad "a snapshot through a symlink exited $rc (expected 4)"
+  [ -e "$work/target" ] && bad "the symlink's target was created"
+  chmod 644 "$snap"
+  lin "$work/forced" snapshot -o "$snap" --force --history 0
+  [ "$rc" = 0 ] || bad "--force exited $rc"
+  [ "$(stat -c %a "$snap")" = 600 ] || bad "--force left mode $(stat -c %a "$snap")"
+}
+
+# expect_bad NAME FILE: tree/why/zombies --from FILE exit 4 with one line.
+expect_bad() {
+  local cmd
+  for cmd in "tree" "why 1" "zombies"; do
+    # shellcheck disable=SC2086
+    lin "$work/bad.out" $cmd --from "$2"
+    [ "$rc" = 4 ] || bad "$1: $cmd --from exited $rc (expected 4): $(first_line "$work/bad.out.err")"
+    [ "$(wc -l <"$work/bad.out.err")" = 1 ] || bad "$1: $cmd --from printed $(wc -l <"$work/bad.out.err") lines on stderr"
+  done
+}
+
+case_badinput() {
+  lin "$work/good.out" snapshot -o "$work/good.json" --history 0 --db "$work/none.db"
+  [ "$rc" = 0 ] || { bad "snapshot exited $rc"; return; }
+  local size
+  size=$(stat -c %s "$work/good.json")
+  head -c $((size / 2)) "$work/good.json" >"$work/truncated.json"
+  expect_bad truncated "$work/truncated.json"
+  echo '{"schema": "lineage.tree/v1", "processes": []}' >"$work/foreign.json"
+  expect_bad foreign "$work/foreign.json"
+  echo '{"hello": "world"}' >"$work/noschema.json"
+  expect_bad noschema "$work/noschema.json"
+  jq -c '.schema = "lineage.snapshot/v2"' "$work/good.json" >"$work/newer.json"
+  expect_bad newer "$work/newer.json"
+  grep -q "newer" "$work/bad.out.err" || bad "newer: message does not say newer: $(first_line "$work/bad.out.err")"
+  expect_bad directory "$work"
+  mkfifo "$work/fifo"
+  expect_bad fifo "$work/fifo"
+  if command -v zstd >/dev/null; then  # a frame cut short
+    zstd -q -c "$work/good.json" | head -c 2000 >"$work/cut.json.zst"
+    expect_bad truncated-zstd "$work/cut.json.zst"
+  fi
+  python3 -c 'print("[" * 30000 + "]" * 30000)' >"$work/deep.json"
+  expect_bad deep "$work/deep.json"
+  lin "$work/missing" tree --from "$work/missing.json"
+  [ "$rc" = 2 ] || bad "a missing file exited $rc (expected 2)"
+  lin "$work/nopid" why 999999999 --from "$work/good.json"
+  [ "$rc" = 4 ] || [ "$rc" = 2 ] || bad "an absent pid exited $rc (expected 2)"
 }
 
 for c in "${cases[@]}"; do run_case "$c"; done
