@@ -84,7 +84,8 @@ for n in $SIZES; do
     spawner_pid=$!
     wait_for_line "$build/spawner.out" '^ready' "$spawner_pid" || die "spawner $n failed"
     log "== N=$n: $(nprocs) processes in total; load $(cut -d' ' -f1-3 /proc/loadavg)"
-    "$LINEAGE" zombies --json | grep -q "\"parent_pid\":$factory_pid" || die "zombies does not show the factory"
+    "$LINEAGE" zombies --json >"$build/z.json" || true  # exit 1: zombies found
+    grep -q "\"parent_pid\":$factory_pid" "$build/z.json" || die "zombies does not show the factory"
     json=$RESULTS_DIR/zombies-$n.json
     hyperfine_bg --warmup 2 --runs "$RUNS" --export-json "$json" \
         -n floor-stat "$build/floor stat" -n zombies "$LINEAGE zombies" -n ps-zombies "ps -eo pid,ppid,stat,comm"
