@@ -7,9 +7,10 @@ _lineage() {
   commands+=" who"
   commands+=" kill"
   commands+=" top"
+  commands+=" zombies snapshot"
   local common="--json --no-color --help"
-  local why_opts="--pid --name --port --file --container --exact --all --short --tree --env --wide --at --db"
-  local tree_opts="-o --columns --sort --user --threads --kernel --compact --ascii --wide --width --pid --name --exact --at --db"
+  local why_opts="--pid --name --port --file --container --exact --all --short --tree --env --wide --at --db --from"
+  local tree_opts="-o --columns --sort --user --threads --kernel --compact --ascii --wide --width --pid --name --exact --at --db --from"
   local watch_opts="--source --pid --comm --user --container --event --threads --max-processes --max-threads --duration --interval"
   local record_opts="--db --source --keep --max-size --export --status --duration --interval --max-processes"
   local top_opts="--interval --by --limit --processes --watch --count --wide --sampler"
@@ -18,12 +19,14 @@ _lineage() {
   local file_types="reg dir chr blk fifo pipe lnk sock inet ipv4 ipv6 tcp udp unix netlink anon eventfd epoll signalfd timerfd inotify fanotify pidfd bpf bpf-map bpf-prog bpf-link io_uring userfaultfd perf_event memfd a_inode"
   local who_opts="--dir --mount --wide"
   local kill_opts="--tree --children --group --session --signal -s --timeout --yes -y --dry-run -n --force --pid --name --exact --ascii"
+  local zombies_opts="--min --db --wide --from"
+  local snapshot_opts="-o --output --force --history --db"
   local columns="pid ppid pgid sid user uid stat s etime etimes time %cpu %mem rss vsz tty nlwp ni lstart comm cmd exe cwd cgroup pidns mntns netns"
   case "$prev" in
     -o|--columns|--sort) COMPREPLY=($(compgen -W "$columns" -- "$cur")); return ;;
     -u|--user) COMPREPLY=($(compgen -u -- "$cur")); return ;;
     --pid|--descendants) COMPREPLY=($(compgen -W "$(ls /proc | grep -E '^[0-9]+$')" -- "$cur")); return ;;
-    --file|--db|--export|--exe) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --file|--db|--export|--exe|--from|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --keep) COMPREPLY=($(compgen -W "1d 7d 14d 30d" -- "$cur")); return ;;
     --max-size) COMPREPLY=($(compgen -W "500M 1G 4G" -- "$cur")); return ;;
     --at|--since|--until|--limit|--duration|--interval|--max-processes|--max-threads|--width|--name|--comm|--container|--port) return ;;
@@ -32,6 +35,7 @@ _lineage() {
     --by) COMPREPLY=($(compgen -W "context unit container user parent" -- "$cur")); return ;;
     --sampler) COMPREPLY=($(compgen -W "auto bpf proc" -- "$cur")); return ;;
     --processes|--count) return ;;
+    --at|--since|--until|--limit|--min|--history|--duration|--interval|--max-processes|--max-threads|--width|--name|--comm|--container|--port) return ;;
     --source) COMPREPLY=($(compgen -W "auto bpf netlink poll" -- "$cur")); return ;;
     -t|--type) COMPREPLY=($(compgen -W "$file_types" -- "$cur")); return ;;
     --event) COMPREPLY=($(compgen -W "fork exec exit fork,exec exec,exit fork,exec,exit" -- "$cur")); return ;;
@@ -52,6 +56,8 @@ _lineage() {
     who) if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$who_opts $common" -- "$cur")); else COMPREPLY=($(compgen -f -- "$cur")); fi ;;
     kill) COMPREPLY=($(compgen -W "$kill_opts $common" -- "$cur")) ;;
     top) COMPREPLY=($(compgen -W "$top_opts $common" -- "$cur")) ;;
+    zombies) COMPREPLY=($(compgen -W "$zombies_opts $common" -- "$cur")) ;;
+    snapshot) COMPREPLY=($(compgen -W "$snapshot_opts $common" -- "$cur")) ;;
     *) COMPREPLY=($(compgen -W "$why_opts $common" -- "$cur")) ;;
   esac
 }

@@ -7,10 +7,10 @@ packages=(
   # build
   make cmake g++ clang llvm pkg-config
   libbpf-dev bpftool libelf-dev zlib1g-dev
-  libcli11-dev libfmt-dev nlohmann-json3-dev libsystemd-dev libsqlite3-dev
+  libcli11-dev libfmt-dev nlohmann-json3-dev libsystemd-dev libsqlite3-dev libzstd-dev
   # tests, sanitizers, fuzzing, benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
-  procps psmisc hyperfine time jq
+  procps psmisc hyperfine time jq zstd
   # peers of `lineage who` (tests, benchmarks): lsof, fuser (psmisc), ss
   lsof iproute2
   # real launchers for the `why` integration tests

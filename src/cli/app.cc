@@ -22,6 +22,8 @@
 #include "cli/watch_command.h"
 #include "cli/why_command.h"
 #include "cli/who_command.h"
+#include "cli/zombies_command.h"
+#include "cli/snapshot_command.h"
 #include "output/columns.h"
 #include "output/sanitize.h"
 #include "resolve/targets.h"
@@ -204,6 +206,7 @@ int run_cli11(std::vector<std::string> args) {
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   tree_cmd->add_option("--at", tree.at, "The forest as recorded at TIME (RFC 3339, HH:MM[:SS], -10m, 2h ago)");
   tree_cmd->add_option("--db", tree.db, fmt::format("History database for --at (default {})", kDefaultDb));
+  tree_cmd->add_option("--from", tree.from, "The forest from a snapshot file (lineage snapshot) instead of /proc");
 
   WhyOptions why;
   CLI::App* why_cmd = app.add_subcommand("why", "Why is this process running, and who started it? (default command)");
@@ -229,6 +232,7 @@ int run_cli11(std::vector<std::string> args) {
   for (const WhyFlag& f : kWhyFlags) why_cmd->add_flag(f.names, f.field(why), f.help);
   why_cmd->add_option("--at", why.at, "The process and its chain as recorded at TIME (needs lineage record)");
   why_cmd->add_option("--db", why.db, fmt::format("History database (default {}, read when it exists)", kDefaultDb));
+  why_cmd->add_option("--from", why.from, "Explain from a snapshot file (lineage snapshot) instead of /proc");
 
   WatchOptions watch;
   CLI::App* watch_cmd = app.add_subcommand("watch", "Live fork/exec/exit stream with lineage context");
@@ -313,6 +317,8 @@ int run_cli11(std::vector<std::string> args) {
   added.push_back(add_who_command(app));
   added.push_back(add_kill_command(app));
   added.push_back(add_top_command(app));
+  added.push_back(add_zombies_command(app));
+  added.push_back(add_snapshot_command(app));
 
   std::reverse(args.begin(), args.end());  // CLI11 takes them reversed
 
@@ -373,6 +379,8 @@ int run(int argc, char** argv) {
       "who",
       "kill",
       "top",
+      "zombies",
+      "snapshot",
   };
   if (!args.empty() && std::find(std::begin(kCommands), std::end(kCommands), args[0]) == std::end(kCommands) &&
       !args[0].starts_with("-")) {

@@ -10,6 +10,7 @@
 #include "output/tree_writer.h"
 #include "procfs/reader.h"
 #include "procfs/users.h"
+#include "snapshot/snapshot.h"
 #include "store/recall.h"
 
 namespace lineage::cli {
@@ -93,10 +94,15 @@ Result<std::string> run_tree(const TreeOptions& options) {
     auto recorded = recorded_forest(options, sys);
     if (!recorded) return recorded.error();
     processes = std::move(*recorded);
+  } else if (!options.from.empty()) {
+    auto scene = snapshot::read_file(options.from);  // user names as they were there
+    if (!scene) return scene.error();
+    sys = scene->sys;
+    processes = std::move(scene->processes);
   } else {
     processes = reader->scan(fields);
   }
-  if (fields & kFieldStatus) {
+  if ((fields & kFieldStatus) && options.from.empty()) {
     procfs::UserNames users;
     for (auto& p : processes) users.fill(p);
   }

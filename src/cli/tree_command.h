@@ -21,6 +21,7 @@ struct TreeOptions {
   size_t width = 0;  // explicit --width
   std::string at;    // TIME: the forest as recorded then
   std::string db;    // history database (default kDefaultDb)
+  std::string from;  // a snapshot file instead of /proc
 };
 
 /// Runs `lineage tree`; the output text on success.

@@ -16,6 +16,7 @@
 #include "procfs/reader.h"
 #include "resolve/targets.h"
 #include "resolve/targets_ext.h"
+#include "snapshot/snapshot.h"
 #include "store/recall.h"
 
 namespace lineage::cli {
@@ -182,9 +183,47 @@ Result<CommandOutput> run_why_at(const WhyOptions& o, const procfs::ProcReader& 
   return result;
 }
 
+// why PID... --from FILE: the reports the snapshot holds.
+Result<CommandOutput> run_why_from(const WhyOptions& o) {
+  if (!o.names.empty() || !o.ports.empty() || !o.files.empty() || !o.containers.empty() || !o.at.empty()) {
+    return usage_error("--from takes pids");
+  }
+  std::vector<int32_t> pids;
+  for (const auto& list : {o.targets, o.pids}) {
+    for (const auto& t : list) {
+      if (!resolve::looks_like_pid(t)) return usage_error("--from takes pids");
+      auto pid = resolve::parse_pid(t);
+      if (!pid) return pid.error();
+      pids.push_back(*pid);
+    }
+  }
+  if (pids.empty()) return usage_error("no target: give a PID with --from");
+  auto scene = snapshot::read_file(o.from);
+  if (!scene) return scene.error();
+  core::ProcessTree tree(std::move(scene->processes));
+  Terminal term = detect_terminal(o.common);
+  output::WhyTextOptions topts{term.color, o.short_form, false, false, o.wide ? 0 : term.width};
+  CommandOutput result;
+  std::vector<output::Json> docs;
+  for (int32_t pid : pids) {
+    auto report = snapshot::report_of(*scene, tree, pid);
+    if (!report) return report.error();
+    if (!report->warnings.empty()) result.exit_code = 1;
+    if (o.common.json) {
+      docs.push_back(output::why_json(*report, scene->sys, false));
+    } else {
+      if (!result.text.empty() && !o.short_form) result.text += "\n";
+      result.text += output::render_why_text(*report, scene->sys, topts);
+    }
+  }
+  if (o.common.json) result.text = output::dump_json(one_document(std::move(docs))) + "\n";
+  return result;
+}
+
 }  // namespace
 
 Result<CommandOutput> run_why(const WhyOptions& o) {
+  if (!o.from.empty()) return run_why_from(o);
   auto reader = procfs::ProcReader::open(o.common.proc_root);
   if (!reader) return reader.error();
   core::SystemInfo sys = reader->system_info();

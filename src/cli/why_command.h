@@ -19,6 +19,7 @@ struct WhyOptions {
   bool wide = false;
   std::string db;  // history database (default kDefaultDb, read only when needed)
   std::string at;  // TIME: the process and its chain as recorded then
+  std::string from;  // a snapshot file instead of /proc
   explain::Paths paths;  // configuration roots (tests point them at fixtures)
 };
 

@@ -215,6 +215,40 @@ Report explain_recorded(const procfs::ProcReader& reader, const core::SystemInfo
   return report;
 }
 
+Report explain_chain(const procfs::ProcReader& reader, const core::SystemInfo& sys, const Paths& paths,
+                     std::vector<core::Process> chain, const ChainFacts& facts, const ReportOptions& options) {
+  Report report;
+  report.chain.processes = std::move(chain);
+  report.chain.reused_parent_pid = facts.reused_parent_pid;
+  report.chain.truncated = facts.truncated;
+  Context ctx{report.chain.processes, reader, sys, paths, options.verifier};
+  report.sources = detect_all(ctx);
+  add_session_sources(ctx, report);
+  report.summary = summarize(report.chain.processes, report.sources, report.session_chain);
+  WarningInputs in;
+  in.sources = report.sources;
+  in.reused_parent_pid = facts.reused_parent_pid;
+  in.chain_truncated = facts.truncated;
+  in.zombie_children = facts.zombie_children;
+  for (const auto& l : facts.listeners) {
+    report.listeners.push_back(l);
+    if (l.all_interfaces && !in.listens_on_all_interfaces) {
+      in.listens_on_all_interfaces = true;
+      in.listening_on = l.address + ":" + std::to_string(l.port) + "/" + l.protocol;
+    }
+  }
+  report.warnings = find_warnings(ctx, in);
+  if (options.want_git && report.target().cwd) {
+    uint32_t uid = report.target().status ? report.target().status->uid.effective : 0;
+    report.git = find_git(*report.target().cwd, uid);
+  }
+  if (!options.want_environment) {
+    for (auto& p : report.chain.processes) p.environ.reset();
+  }
+  for (auto& p : report.session_chain) p.environ.reset();
+  return report;
+}
+
 std::optional<GitInfo> find_git(const std::string& start, uint32_t owner_uid) {
   std::string dir = start;
   for (int depth = 0; depth < 64 && !dir.empty(); ++depth) {

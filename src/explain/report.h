@@ -58,6 +58,20 @@ struct ReportOptions {
 Report explain_recorded(const procfs::ProcReader& reader, const core::SystemInfo& sys, const Paths& paths,
                         std::vector<core::Process> chain, const ReportOptions& options);
 
+/// What a read of the whole process table already knows of a chain.
+struct ChainFacts {
+  int32_t reused_parent_pid = 0;  // the root's parent pid names a younger process
+  bool truncated = false;
+  size_t zombie_children = 0;     // children of the target in state Z
+  std::vector<Listener> listeners;  // listening sockets the target holds
+};
+
+/// The report of a process whose chain (root first, target last) was read
+/// with the whole table (`snapshot`): nothing of the chain is read again;
+/// only the session leader of an orphan and the git repository are looked up.
+Report explain_chain(const procfs::ProcReader& reader, const core::SystemInfo& sys, const Paths& paths,
+                     std::vector<core::Process> chain, const ChainFacts& facts, const ReportOptions& options);
+
 /// Builds the report of one pid; kNotFound when it does not exist.
 Result<Report> explain_pid(const procfs::ProcReader& reader, const core::SystemInfo& sys,
                            const Paths& paths, int32_t pid, const ReportOptions& options);

@@ -183,6 +183,16 @@ std::string render_why_text(const explain::Report& r, const core::SystemInfo& sy
   return out;
 }
 
+Json source_json(const explain::Source& s) {
+  Json details = Json::object();
+  for (const auto& [k, v] : s.details) details[k] = v;
+  Json source = {{"kind", s.kind}, {"name", s.name}, {"pid", s.pid}, {"verified", s.verified}};
+  if (!s.verified) source["unverified_reason"] = s.unverified_reason;
+  source["details"] = std::move(details);
+  source["evidence"] = s.evidence;
+  return source;
+}
+
 Json why_json(const explain::Report& r, const core::SystemInfo& sys, bool with_env) {
   Json j;
   j["schema"] = "lineage.why/v1";
@@ -197,15 +207,7 @@ Json why_json(const explain::Report& r, const core::SystemInfo& sys, bool with_e
     j["session_chain"] = std::move(session);
   }
   Json sources = Json::array();
-  for (const auto& s : r.sources) {
-    Json details = Json::object();
-    for (const auto& [k, v] : s.details) details[k] = v;
-    Json source = {{"kind", s.kind}, {"name", s.name}, {"pid", s.pid}, {"verified", s.verified}};
-    if (!s.verified) source["unverified_reason"] = s.unverified_reason;
-    source["details"] = std::move(details);
-    source["evidence"] = s.evidence;
-    sources.push_back(std::move(source));
-  }
+  for (const auto& s : r.sources) sources.push_back(source_json(s));
   j["sources"] = std::move(sources);
   j["summary"] = r.summary;
   Json warnings = Json::array();

@@ -19,6 +19,9 @@ struct WhyTextOptions {
 std::string render_why_text(const explain::Report& report, const core::SystemInfo& sys,
                             const WhyTextOptions& options);
 
+/// A Source as lineage.why/v1 has it: kind, name, pid, verified, details, evidence.
+Json source_json(const explain::Source& s);
+
 /// One lineage.why/v1 document (without the "schema" key when nested).
 Json why_json(const explain::Report& report, const core::SystemInfo& sys, bool with_env);
 
