@@ -1,6 +1,7 @@
 #include "cli/kill_command.h"
 
 #include <sys/resource.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -339,9 +340,22 @@ Result<int> run_kill(const KillOptions& options) {
   settings.signal = *sig;
   settings.timeout_ns = *timeout;
   settings.self_pid = self;
-  settings.stop_anchor = !target_refused && shown.tree.at(shown.target).pid() != 1;
+  // --children stops the target while its descendants end: never lineage's
+  // own shell or session (it would be left stopped under the operator).
+  bool target_is_ancestor = false;
+  if (size_t me = tree.find(self); me != core::ProcessTree::kNone) {
+    for (size_t a : tree.ancestors(me)) target_is_ancestor |= a == *target;
+  }
+  settings.stop_anchor = !target_refused && !target_is_ancestor && shown.tree.at(shown.target).pid() != 1;
   settings.fields = kFields;
+  // Ctrl-C, a hang-up or a TERM now would leave stopped processes behind:
+  // they wait until the sequence has continued what it stopped.
+  sigset_t deferred, previous;
+  sigemptyset(&deferred);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP}) sigaddset(&deferred, s);
+  ::sigprocmask(SIG_BLOCK, &deferred, &previous);
   act::KillReport report = act::kill_processes(*reader, anchor, std::move(planned), settings);
+  ::sigprocmask(SIG_SETMASK, &previous, nullptr);
   for (auto& m : report.members) users.fill(m.process);
 
   int rc = 0;

@@ -1,5 +1,6 @@
 #include "procfs/fds.h"
 
+#include <set>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -204,7 +205,7 @@ void read_maps(int dirfd, FdTable& t, const std::string& exe_path) {
     return;
   }
   t.anything_read = true;
-  std::vector<std::pair<uint64_t, uint64_t>> seen;  // (dev, inode)
+  std::set<std::pair<uint64_t, uint64_t>> seen;  // (dev, inode)
   std::string_view rest(text);
   while (!rest.empty()) {
     size_t nl = rest.find('\n');
@@ -213,8 +214,7 @@ void read_maps(int dirfd, FdTable& t, const std::string& exe_path) {
     auto m = parse_maps_line(line);
     if (!m || m->inode == 0 || m->path.empty() || m->path.front() != '/') continue;
     uint64_t dev = makedev(m->dev_major, m->dev_minor);
-    if (std::find(seen.begin(), seen.end(), std::make_pair(dev, m->inode)) != seen.end()) continue;
-    seen.emplace_back(dev, m->inode);
+    if (!seen.emplace(dev, m->inode).second) continue;
     OpenFile f;
     f.label = "mem";
     f.link = std::string(m->path);

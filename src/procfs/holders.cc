@@ -1,5 +1,6 @@
 #include "procfs/holders.h"
 
+#include <set>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -209,7 +210,7 @@ bool scan_links(int pid_fd, int32_t pid, const Matcher& m, std::vector<Hold>& ou
 // Mapped files: one hold per distinct file.
 void scan_maps(int pid_fd, int32_t pid, const Matcher& m, std::vector<Hold>& out, Buffers& b) {
   if (read_file_at(pid_fd, "maps", b.maps, 64 << 20) != ReadError::kNone) return;
-  std::vector<std::pair<uint64_t, uint64_t>> seen;  // (dev, inode)
+  std::set<std::pair<uint64_t, uint64_t>> seen;  // (dev, inode)
   std::string_view text = b.maps;
   while (!text.empty()) {
     size_t nl = text.find('\n');
@@ -218,8 +219,7 @@ void scan_maps(int pid_fd, int32_t pid, const Matcher& m, std::vector<Hold>& out
     auto e = parse_maps_line(line);
     if (!e || !m.matches_mapping(*e)) continue;
     std::pair<uint64_t, uint64_t> key{makedev(e->dev_major, e->dev_minor), e->inode};
-    if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
-    seen.push_back(key);
+    if (!seen.insert(key).second) continue;
     Hold h;
     h.pid = pid;
     h.kind = HoldKind::kMmap;

@@ -1,5 +1,6 @@
 #include "procfs/unix_diag.h"
 
+#include <unordered_set>
 #include <arpa/inet.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
@@ -249,8 +250,9 @@ Result<std::vector<UnixSocket>> query_unix_sockets(const std::vector<uint64_t>& 
   int err = receive(fd.get(), parse);
   if (err != 0) return netlink_error("dump", err);
   std::vector<UnixSocket> wanted;
+  const std::unordered_set<uint64_t> asked(inodes.begin(), inodes.end());
   for (auto& s : out) {
-    if (std::find(inodes.begin(), inodes.end(), s.inode) != inodes.end()) wanted.push_back(std::move(s));
+    if (asked.count(s.inode) != 0) wanted.push_back(std::move(s));
   }
   return wanted;
 }

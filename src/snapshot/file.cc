@@ -77,22 +77,38 @@ Result<std::string> decompress(std::string_view in, const std::string& path) {
 
 }  // namespace
 
+// Opens the file an O_PATH fd names for real, after it was checked: the
+// checked inode is the one opened, whatever the path points to by now.
+UniqueFd reopen(int path_fd, int flags) {
+  std::string self = fmt::format("/proc/self/fd/{}", path_fd);
+  return UniqueFd(::open(self.c_str(), flags | O_CLOEXEC | O_NOCTTY));
+}
+
 Result<UniqueFd> create_output(const std::string& path, bool force) {
-  int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (force ? 0 : O_EXCL);
-  UniqueFd fd(::open(path.c_str(), flags, 0600));
-  if (!fd.valid()) {
-    if (errno == EEXIST) {
-      return usage_error(fmt::format("{} exists: give another --output, or --force to replace it",
-                                     output::escape_text(path)));
-    }
-    if (errno == ELOOP) return usage_error(fmt::format("{} is a symbolic link: refused", output::escape_text(path)));
-    return io_error("cannot create", path, errno);
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (fd.valid()) return fd;
+  if (errno != EEXIST) return io_error("cannot create", path, errno);
+  if (!force) {
+    return usage_error(fmt::format("{} exists: give another --output, or --force to replace it",
+                                   output::escape_text(path)));
   }
+  // --force replaces only a plain file of ours: not a symbolic link (it
+  // points where its owner chose), not a device or FIFO (opening one acts),
+  // not another user's file (they could read it) nor a hard link (the
+  // other name may be anything, /etc/shadow included).
+  UniqueFd held(::open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!held.valid()) return io_error("cannot open", path, errno);
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return usage_error(fmt::format("{} is not a regular file", output::escape_text(path)));
+  if (::fstat(held.get(), &st) != 0) return io_error("cannot open", path, errno);
+  if (S_ISLNK(st.st_mode)) return usage_error(fmt::format("{} is a symbolic link: refused", output::escape_text(path)));
+  if (!S_ISREG(st.st_mode)) return usage_error(fmt::format("{} is not a regular file", output::escape_text(path)));
+  if (st.st_uid != ::geteuid() || st.st_nlink != 1) {
+    return usage_error(fmt::format("{} belongs to another user or has other names (hard links): refused",
+                                   output::escape_text(path)));
   }
-  // Replacing (--force) another file: it may have had a wider mode.
+  fd = reopen(held.get(), O_WRONLY);
+  if (!fd.valid()) return io_error("cannot open", path, errno);
+  // The file may have had a wider mode.
   if (::fchmod(fd.get(), 0600) != 0) return io_error("cannot chmod", path, errno);
   return fd;
 }
@@ -113,11 +129,15 @@ Result<bool> write_output(int fd, const std::string& path, const std::string& te
 }
 
 Result<std::string> read_bytes(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
-  if (!fd.valid()) return io_error("cannot open", path, errno);
+  // O_PATH first: a device or FIFO behind the name (a user's symbolic
+  // link) is never opened, only looked at.
+  UniqueFd held(::open(path.c_str(), O_PATH | O_CLOEXEC));
+  if (!held.valid()) return io_error("cannot open", path, errno);
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return io_error("cannot read", path, errno);
+  if (::fstat(held.get(), &st) != 0) return io_error("cannot read", path, errno);
   if (!S_ISREG(st.st_mode)) return usage_error(fmt::format("{} is not a regular file", output::escape_text(path)));
+  UniqueFd fd = reopen(held.get(), O_RDONLY);
+  if (!fd.valid()) return io_error("cannot open", path, errno);
   if (static_cast<uint64_t>(st.st_size) > kMaxBytes) {
     return usage_error(fmt::format("{} is larger than {} bytes: refused", output::escape_text(path), kMaxBytes));
   }

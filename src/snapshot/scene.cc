@@ -1,5 +1,6 @@
 // Reading a snapshot back: the processes as the scan had them (the tree's
 // Process objects and the raw numbers beside them), and each one's why.
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -11,6 +12,19 @@
 
 namespace lineage::snapshot {
 namespace {
+
+// A word lineage wrote (a source kind, a detail key, a warning id, a
+// protocol), which the writers print as it is: from a file, anything but
+// letters, digits and _ . : / - becomes '?', so a crafted snapshot cannot
+// put terminal escapes on the screen through them.
+std::string token(std::string text) {
+  for (char& c : text) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                    c == '.' || c == ':' || c == '/' || c == '-';
+    if (!ok) c = '?';
+  }
+  return text;
+}
 
 using output::Json;
 
@@ -65,8 +79,11 @@ core::Process restore(const Json& node, const Json* raw, const core::SystemInfo&
   s.num_threads = get<int64_t>(node, "nlwp");
   s.nice = get<int64_t>(node, "nice");
   s.start_ticks = p.key.start_time_ns / sys.tick_ns();
-  s.rss_pages = get<int64_t>(node, "rss_kb") * 1024 / static_cast<int64_t>(sys.page_size);
-  s.vsize_bytes = get<uint64_t>(node, "vsz_kb") * 1024;
+  // Clamped to 2^40 KiB (1 PiB): a hostile file must not overflow them.
+  constexpr int64_t kMaxKb = int64_t{1} << 40;
+  s.rss_pages = std::clamp<int64_t>(get<int64_t>(node, "rss_kb"), 0, kMaxKb) * 1024 /
+                static_cast<int64_t>(sys.page_size);
+  s.vsize_bytes = std::min<uint64_t>(get<uint64_t>(node, "vsz_kb"), kMaxKb) * 1024;
   s.utime_ticks = get<uint64_t>(node, "cpu_ticks");
   if (get<bool>(node, "kernel_thread")) s.flags |= core::kPfKthread;
   p.read = core::kFieldStat;
@@ -135,7 +152,9 @@ Result<core::SystemInfo> system_of(const Json& doc) {
   sys.mem_total_kb = get<uint64_t>(*it, "mem_total_kb");
   sys.ticks_per_second = get<uint64_t>(*it, "ticks_per_second", 100);
   sys.page_size = get<uint64_t>(*it, "page_size", 4096);
-  if (sys.ticks_per_second == 0 || sys.ticks_per_second > 1'000'000'000 || sys.page_size == 0) {
+  const bool page_ok = sys.page_size >= 512 && sys.page_size <= (uint64_t{1} << 30) &&
+                       (sys.page_size & (sys.page_size - 1)) == 0;
+  if (sys.ticks_per_second == 0 || sys.ticks_per_second > 1'000'000'000 || !page_ok) {
     return bad("impossible clock tick or page size");
   }
   return sys;
@@ -229,7 +248,7 @@ Result<explain::Report> report_of(const Scene& scene, const core::ProcessTree& t
   auto it = scene.why.find(pid);
   size_t index = tree.find(pid);
   if (it == scene.why.end() || index == core::ProcessTree::kNone) {
-    return not_found(fmt::format("pid {} is not in the snapshot (taken {})", pid, scene.time));
+    return not_found(fmt::format("pid {} is not in the snapshot (taken {})", pid, output::escape_text(scene.time)));
   }
   const Json& w = it->second;
   try {
@@ -249,22 +268,27 @@ Result<explain::Report> report_of(const Scene& scene, const core::ProcessTree& t
     }
     for (const auto& s : w.at("sources")) {
       explain::Source src;
-      src.kind = get<std::string>(s, "kind");
+      src.kind = token(get<std::string>(s, "kind"));
       src.name = get<std::string>(s, "name");
       src.pid = get<int32_t>(s, "pid");
       src.verified = get<bool>(s, "verified", true);
       src.unverified_reason = get<std::string>(s, "unverified_reason");
       if (auto d = s.find("details"); d != s.end() && d->is_object()) {
-        for (const auto& [k, v] : d->items()) src.detail(k, v.is_string() ? v.get<std::string>() : v.dump());
+        // Keys are printed as they are (lineage wrote words); values are
+        // escaped by the writers. Only scalars: a nested value is not ours.
+        for (const auto& [k, v] : d->items()) {
+          if (v.is_string()) src.detail(token(k), v.get<std::string>());
+          else if (v.is_primitive()) src.detail(token(k), v.dump());
+        }
       }
       src.evidence = get<std::vector<std::string>>(s, "evidence");
       r.sources.push_back(std::move(src));
     }
     r.summary = get<std::string>(w, "summary");
-    for (const auto& x : w.at("warnings")) r.warnings.push_back({get<std::string>(x, "id"), get<std::string>(x, "message")});
+    for (const auto& x : w.at("warnings")) r.warnings.push_back({token(get<std::string>(x, "id")), get<std::string>(x, "message")});
     if (auto l = w.find("listening"); l != w.end() && l->is_array()) {
       for (const auto& x : *l) {
-        r.listeners.push_back({get<std::string>(x, "protocol"), get<std::string>(x, "address"), get<uint16_t>(x, "port"),
+        r.listeners.push_back({token(get<std::string>(x, "protocol")), get<std::string>(x, "address"), get<uint16_t>(x, "port"),
                                get<bool>(x, "all_interfaces")});
       }
     }
