@@ -330,6 +330,23 @@ case_badinput() {
   [ "$rc" = 2 ] || bad "a missing file exited $rc (expected 2)"
   lin "$work/nopid" why 999999999 --from "$work/good.json"
   [ "$rc" = 4 ] || [ "$rc" = 2 ] || bad "an absent pid exited $rc (expected 2)"
+  # A name that leads to a device is looked at, never opened.
+  ln -s /dev/null "$work/device.json"
+  expect_bad device-symlink "$work/device.json"
+  # --force replaces only a single-link file of ours.
+  touch "$work/mine.json"; ln "$work/mine.json" "$work/other-name.json"
+  lin "$work/hard" snapshot -o "$work/other-name.json" --force --history 0 --db "$work/none.db"
+  [ "$rc" = 4 ] || bad "--force over a hard link exited $rc (expected 4)"
+  [ ! -s "$work/mine.json" ] || bad "--force over a hard link wrote through it"
+  # Words of a crafted file reach the screen without terminal escapes.
+  local pid esc
+  pid=$(jq '.why[0].pid' "$work/good.json")
+  esc=$(printf '\033[31mEVIL')
+  jq --arg e "$esc" '.why[0].sources[0].kind = $e | .why[0].warnings = [{"id": $e, "message": "m"}]' \
+    "$work/good.json" >"$work/evil.json"
+  lin "$work/evil.out" why "$pid" --from "$work/evil.json"
+  grep -q EVIL "$work/evil.out" || bad "crafted kind not shown at all: $(first_line "$work/evil.out")"
+  ! grep -q $'\033' "$work/evil.out" || bad "a crafted snapshot put an escape on the screen"
 }
 
 for c in "${cases[@]}"; do run_case "$c"; done
