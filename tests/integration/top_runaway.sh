@@ -145,7 +145,8 @@ run_tmux() {
   for attempt in 1 2 3 4; do
     [ $attempt -lt 4 ] || { cat "$work/out.txt" >&2; fail "text: the session is not the first group"; }
     "$LINEAGE" top --interval 2s --limit 3 --processes 0 > "$work/out.txt"
-    sed -n 3p "$work/out.txt" | grep -q "  tmux session '[^']*'\$" && break
+    # The first row under the column header (notes may come before it).
+    awk '/LAUNCH CONTEXT$/ { getline; print; exit }' "$work/out.txt" | grep -q "  tmux session '[^']*'\$" && break
     echo "attempt $attempt: text: not the first group" >&2
   done
   stop_runaway "$dir"

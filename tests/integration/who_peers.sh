@@ -190,8 +190,15 @@ done
 # Nothing holds it, or it is not there: exit 2 and one line.
 rc=0
 "$LINEAGE" who "$work/unheld.txt" > "$work/out" 2> "$work/err" || rc=$?
-[ $rc = 2 ] || bad "who of a file nobody holds: exit $rc, expected 2"
-grep -q "no process holds" "$work/err" || bad "who of a file nobody holds: message: $(cat "$work/err")"
+# Exit 3 instead when some processes' fds could not be read (on some hosts
+# even root is denied pid 1's): then it must say how many, never guess.
+if [ $rc = 3 ]; then
+  grep -q "no visible process holds .* could not be read" "$work/err" ||
+    bad "who of a file nobody holds: exit 3 without the unreadable count: $(cat "$work/err")"
+else
+  [ $rc = 2 ] || bad "who of a file nobody holds: exit $rc, expected 2"
+  grep -q "no process holds" "$work/err" || bad "who of a file nobody holds: message: $(cat "$work/err")"
+fi
 rc=0
 "$LINEAGE" who "$work/missing" > "$work/out" 2> "$work/err" || rc=$?
 [ $rc = 2 ] || bad "who of a missing path: exit $rc, expected 2"
