@@ -176,13 +176,8 @@ ContextCache::Entry ContextCache::compute(const core::ProcessTree& tree, size_t 
     if (auto unit = unit_from_cgroup(systemd_path(*facts))) e.pc.unit = unit->unit;
   }
   const size_t up = tree.parent(index);
-  // A session leader its parent did not lead starts something of its own
-  // (a daemon, a tmux server, a pane, a login): a candidate even when a
-  // subreaper, not init, adopted it.
-  const bool new_session = up != core::ProcessTree::kNone && p.stat.sid == p.pid() &&
-                           tree.at(up).stat.sid != p.stat.sid;
   const bool candidate = parent == nullptr || up == core::ProcessTree::kNone || tree.at(up).pid() == 1 ||
-                         parent->launcher || new_session || (alive && e.cgroup != parent->cgroup);
+                         parent->launcher || (alive && e.cgroup != parent->cgroup);
   if (candidate && alive && explain(p, e)) return e;
   if (parent != nullptr && up != core::ProcessTree::kNone && tree.at(up).pid() != 1) {
     // Inside its parent's context (or a candidate where nothing new was found).
