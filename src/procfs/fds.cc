@@ -9,15 +9,14 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <system_error>
-#include <thread>
 
 #include "procfs/net.h"
+#include "procfs/pid_scan.h"
 
 namespace lineage::procfs {
 namespace {
@@ -378,6 +377,7 @@ std::vector<Holder> find_holders(const ProcReader& reader, const std::unordered_
   struct Part {
     std::vector<Holder> found;
     ScanStats stats;
+    std::vector<char> buf = std::vector<char>(8 * 1024);  // getdents64, one per worker
   };
   auto work = [&](Part& part, std::vector<char>& buf, int32_t pid) {
     char name[32];
@@ -414,29 +414,8 @@ std::vector<Holder> find_holders(const ProcReader& reader, const std::unordered_
     }, /*short_is_end=*/true);
   };
 
-  // As ProcReader::scan: chunks of pids over up to four threads.
-  constexpr size_t kChunk = 128;
-  constexpr size_t kMinPidsPerWorker = 512;
-  size_t workers = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
-  workers = std::min(workers, std::max<size_t>(1, pids.size() / kMinPidsPerWorker));
-  std::atomic<size_t> next{0};
-  std::vector<Part> parts(workers);
-  auto run = [&](Part& part) {
-    std::vector<char> buf(8 * 1024);
-    for (size_t begin; (begin = next.fetch_add(kChunk)) < pids.size();) {
-      for (size_t i = begin; i < std::min(begin + kChunk, pids.size()); ++i) work(part, buf, pids[i]);
-    }
-  };
-  std::vector<std::thread> threads;
-  for (size_t w = 1; w < workers; ++w) {
-    try {
-      threads.emplace_back(run, std::ref(parts[w]));
-    } catch (const std::system_error&) {
-      break;  // the chunks left are taken by the workers that did start
-    }
-  }
-  run(parts[0]);
-  for (auto& th : threads) th.join();
+  std::vector<Part> parts =
+      scan::for_pids_parallel<Part>(pids, [&](Part& part, int32_t pid) { work(part, part.buf, pid); });
 
   std::vector<Holder> out;
   for (auto& p : parts) {
