@@ -1,0 +1,13 @@
+// unexpected-listener: (not written yet)
+#include "audit/classify.h"
+#include "audit/rules.h"
+
+namespace lineage::audit {
+
+void check_unexpected_listener(const Scene& scene, size_t index, std::vector<Finding>& out) {
+  (void)scene;
+  (void)out;
+  (void)index;
+}
+
+}  // namespace lineage::audit

@@ -1,0 +1,93 @@
+#include "audit/scene.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "core/unique_fd.h"
+
+namespace lineage::audit {
+
+Scene::Scene(const core::ProcessTree& tree, const core::SystemInfo& sys, const procfs::ProcReader* reader,
+             const explain::ExeVerifier* verifier)
+    : tree_(tree), sys_(sys), reader_(reader), verifier_(verifier) {}
+
+const explain::ExeVerifier& Scene::verifier() const {
+  if (verifier_) return *verifier_;
+  return explain::default_verifier(reader_ ? reader_->root() : std::string("/proc"));
+}
+
+const std::unordered_map<uint64_t, procfs::SocketEntry>& Scene::inet_sockets() const {
+  if (!sockets_) {
+    sockets_.emplace();
+    if (reader_) {
+      if (auto all = procfs::list_sockets()) {
+        for (auto& s : *all) {
+          if (s.inode != 0) sockets_->emplace(s.inode, std::move(s));
+        }
+      }
+    }
+  }
+  return *sockets_;
+}
+
+namespace {
+
+// The pid directory of p, checked to still name p (its start time): a pid
+// reused since the scan would answer for another process.
+UniqueFd open_checked(const procfs::ProcReader& reader, const core::Process& p) {
+  UniqueFd dirfd;
+  auto again = reader.read(p.pid(), core::kFieldStat, &dirfd);
+  if (!again || !core::same_start(again->key.start_time_ns, p.key.start_time_ns, reader.tick_ns())) {
+    return UniqueFd();
+  }
+  return dirfd;
+}
+
+}  // namespace
+
+std::optional<std::string> Scene::fd_link(size_t i, int fd) const {
+  if (!reader_ || i >= tree_.size() || tree_.at(i).recorded) return std::nullopt;
+  UniqueFd dirfd = open_checked(*reader_, tree_.at(i));
+  if (!dirfd.valid()) return std::nullopt;
+  std::string name = "fd/" + std::to_string(fd);
+  char buf[4096];
+  ssize_t n = readlinkat(dirfd.get(), name.c_str(), buf, sizeof buf);
+  if (n <= 0 || static_cast<size_t>(n) >= sizeof buf) return std::nullopt;
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+const std::vector<uint64_t>& Scene::socket_inodes(size_t i) const {
+  auto [it, fresh] = socket_inodes_.try_emplace(i);
+  if (fresh && reader_ && i < tree_.size() && !tree_.at(i).recorded) {
+    UniqueFd dirfd = open_checked(*reader_, tree_.at(i));
+    if (dirfd.valid()) it->second = procfs::socket_inodes_at(dirfd.get());
+  }
+  return it->second;
+}
+
+std::optional<uint64_t> Scene::host_pid_ns() const {
+  size_t init = tree_.find(1);
+  if (init == core::ProcessTree::kNone) return std::nullopt;
+  return tree_.at(init).ns.pid;
+}
+
+std::optional<uint64_t> Scene::host_mnt_ns() const {
+  size_t init = tree_.find(1);
+  if (init == core::ProcessTree::kNone) return std::nullopt;
+  return tree_.at(init).ns.mnt;
+}
+
+size_t Scene::zombie_children(size_t i) const {
+  if (!zombie_children_) {
+    zombie_children_.emplace(tree_.size(), 0);
+    for (size_t k = 0; k < tree_.size(); ++k) {
+      size_t parent = tree_.parent(k);
+      if (tree_.at(k).is_zombie() && parent != core::ProcessTree::kNone) ++(*zombie_children_)[parent];
+    }
+  }
+  return i < zombie_children_->size() ? (*zombie_children_)[i] : 0;
+}
+
+}  // namespace lineage::audit

@@ -1,0 +1,69 @@
+#pragma once
+// What the audit rules look at: one snapshot of the process table (read with
+// the fields the chosen rules need), plus what only a few processes need,
+// read on demand and kept for the run: the machine's inet sockets, a
+// process's fd links, the host's namespaces, the verdict on an executable.
+//
+// A scene built from a recording or from the live tree of `watch` has no
+// reader: the on-demand reads then answer "unknown" (nullopt, empty), and
+// rules must treat unknown as "no finding", never as evidence.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/process_tree.h"
+#include "core/system_info.h"
+#include "explain/verify.h"
+#include "procfs/net.h"
+#include "procfs/reader.h"
+
+namespace lineage::audit {
+
+class Scene {
+ public:
+  /// reader: null for a scene without /proc behind it. verifier: null for
+  /// the real check under reader->root() (unit tests pass a fake).
+  Scene(const core::ProcessTree& tree, const core::SystemInfo& sys, const procfs::ProcReader* reader,
+        const explain::ExeVerifier* verifier = nullptr);
+
+  const core::ProcessTree& tree() const { return tree_; }
+  const core::SystemInfo& sys() const { return sys_; }
+  const procfs::ProcReader* reader() const { return reader_; }
+  /// Judge of executables (root-owned file at that path in a trusted root).
+  /// Only valid with a reader (or a verifier given at construction).
+  const explain::ExeVerifier& verifier() const;
+
+  /// Every TCP and UDP socket (v4 and v6) of lineage's network namespace by
+  /// inode, listed once (sock_diag). Empty without a reader or when it fails.
+  const std::unordered_map<uint64_t, procfs::SocketEntry>& inet_sockets() const;
+
+  /// The target of fd N of process i as readlink gives it ("socket:[123]",
+  /// "/dev/pts/1", "pipe:[9]"); nullopt when unknown (no reader, exited,
+  /// denied, or the pid now names another process).
+  std::optional<std::string> fd_link(size_t i, int fd) const;
+
+  /// Inodes of the sockets process i holds; empty when unknown. Read once
+  /// per process.
+  const std::vector<uint64_t>& socket_inodes(size_t i) const;
+
+  /// The host's pid and mount namespaces: pid 1's in the tree, when known.
+  std::optional<uint64_t> host_pid_ns() const;
+  std::optional<uint64_t> host_mnt_ns() const;
+
+  /// Zombie children of process i (state Z), counted once for the tree.
+  size_t zombie_children(size_t i) const;
+
+ private:
+  const core::ProcessTree& tree_;
+  core::SystemInfo sys_;
+  const procfs::ProcReader* reader_;
+  const explain::ExeVerifier* verifier_;
+  mutable std::optional<std::unordered_map<uint64_t, procfs::SocketEntry>> sockets_;
+  mutable std::unordered_map<size_t, std::vector<uint64_t>> socket_inodes_;
+  mutable std::optional<std::vector<uint32_t>> zombie_children_;
+};
+
+}  // namespace lineage::audit
