@@ -14,6 +14,8 @@ build=(
   make cmake g++ clang llvm pkg-config
   libbpf-dev bpftool libelf-dev zlib1g-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev libsystemd-dev libsqlite3-dev libzstd-dev
+  # make deb: dpkg-shlibdeps computes the package's dependencies
+  dpkg-dev
 )
 test=(
   # unit tests, sanitizers (clang's runtime), fuzzing
@@ -23,6 +25,8 @@ test=(
   lsof iproute2
   # real launchers for the `why` integration tests
   openssh-server openssh-client cron at tmux screen supervisor docker.io busybox-static
+  # the package test: lintian, and a bare Debian 12 root to install it in
+  lintian debootstrap
 )
 bench=(
   hyperfine libbenchmark-dev procps psmisc lsof iproute2 time

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "cli/cli11.h"
+#include "lineage_version.h"
 #include "cli/files_command.h"
 #include "cli/history_command.h"
 #include "cli/kill_command.h"
@@ -32,7 +33,7 @@
 namespace lineage::cli {
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
+constexpr const char* kVersion = "lineage " LINEAGE_VERSION " (commit " LINEAGE_COMMIT ")";
 
 // The flags of `why`, for CLI11 and for the fast path below alike.
 struct WhyFlag {
