@@ -9,6 +9,7 @@ _lineage() {
   commands+=" top"
   commands+=" zombies snapshot"
   commands+=" audit"
+  commands+=" doctor"
   local common="--json --no-color --help"
   local why_opts="--pid --name --port --file --container --exact --all --short --tree --env --wide --at --db --from"
   local tree_opts="-o --columns --sort --user --threads --kernel --compact --ascii --wide --width --pid --name --exact --at --db --from"
@@ -63,6 +64,7 @@ _lineage() {
     top) COMPREPLY=($(compgen -W "$top_opts $common" -- "$cur")) ;;
     zombies) COMPREPLY=($(compgen -W "$zombies_opts $common" -- "$cur")) ;;
     audit) COMPREPLY=($(compgen -W "$audit_opts $common" -- "$cur")) ;;
+    doctor) COMPREPLY=($(compgen -W "--db $common" -- "$cur")) ;;
     snapshot) COMPREPLY=($(compgen -W "$snapshot_opts $common" -- "$cur")) ;;
     *) COMPREPLY=($(compgen -W "$why_opts $common" -- "$cur")) ;;
   esac

@@ -98,3 +98,5 @@ complete -c lineage -n '__fish_seen_subcommand_from audit' -l min-severity -x -a
 complete -c lineage -n '__fish_seen_subcommand_from audit' -l fail-on -x -a 'info low medium high critical' -d 'exit 1 at or above'
 complete -c lineage -n '__fish_seen_subcommand_from audit' -l allow -r -F -d 'allow-list file'
 complete -c lineage -n '__fish_seen_subcommand_from audit' -l list-rules -d 'list the rules'
+complete -c lineage -n __fish_use_subcommand -a doctor -d 'what this machine gives lineage, and what is missing'
+complete -c lineage -n '__fish_seen_subcommand_from doctor' -l db -r -F -d 'history database'
