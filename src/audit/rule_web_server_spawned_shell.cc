@@ -1,13 +1,57 @@
-// web-server-spawned-shell: (not written yet)
+// web-server-spawned-shell: a shell, an interpreter one-liner or a
+// reconnaissance command below a web, application or database server (a
+// request made the server run a command: command injection, a web shell,
+// `COPY ... PROGRAM`). A process with a controlling terminal is a terminal
+// session, not an injected command. Only the topmost such process below the server is
+// reported: the commands a shell runs belong to the same finding.
+#include <fmt/format.h>
+
 #include "audit/classify.h"
 #include "audit/rules.h"
 
 namespace lineage::audit {
+namespace {
+
+bool suspicious(const core::Process& p) { return is_shell(p) || is_one_liner(p) || is_recon_tool(p); }
+
+std::string_view kind_of(const core::Process& p) {
+  if (is_shell(p)) return "a shell";
+  if (is_one_liner(p)) return "an interpreter one-liner";
+  return "a reconnaissance command";
+}
+
+}  // namespace
 
 void check_web_server_spawned_shell(const Scene& scene, size_t index, std::vector<Finding>& out) {
-  (void)scene;
-  (void)out;
-  (void)index;
+  const core::ProcessTree& tree = scene.tree();
+  const core::Process& p = tree.at(index);
+  if (!suspicious(p) || is_web_server(p)) return;
+  // A terminal session a server handed to someone (VS Code's node, Jupyter,
+  // a web terminal) has a controlling terminal; an injected command has none.
+  if (p.stat.tty_nr != 0) return;
+  std::vector<size_t> up = tree.ancestors(index);
+  for (size_t k = 0; k < up.size(); ++k) {
+    const core::Process& a = tree.at(up[k]);
+    if (is_web_server(a)) {
+      Finding f;
+      f.rule = "web-server-spawned-shell";
+      f.severity = Severity::kHigh;
+      f.process = p.key;
+      f.related_pid = a.pid();
+      f.title = fmt::format("{} ({}) runs below the server {} (pid {})", kind_of(p), program_name(p), exe_name(a),
+                            a.pid());
+      f.evidence.push_back(fmt::format("server pid {} exe {}", a.pid(), a.exe ? a.exe->path : a.stat.comm));
+      if (k > 0) {
+        f.evidence.push_back(
+            fmt::format("through {} process{} between", k, k == 1 ? "" : "es"));
+      }
+      f.evidence.push_back("argv " + p.command_line());
+      out.push_back(std::move(f));
+      return;
+    }
+    // A shell's own commands: the topmost one below the server is the finding.
+    if (suspicious(a)) return;
+  }
 }
 
 }  // namespace lineage::audit

@@ -91,3 +91,43 @@ size_t Scene::zombie_children(size_t i) const {
 }
 
 }  // namespace lineage::audit
+
+// Added for exec-from-writable-dir and cron-runs-writable-script.
+namespace lineage::audit {
+namespace {
+
+bool clean_absolute(const std::string& path) {
+  if (path.empty() || path[0] != '/' || path.find('\0') != std::string::npos) return false;
+  size_t pos = 0;
+  while (pos < path.size()) {
+    size_t next = path.find('/', pos + 1);
+    std::string comp = path.substr(pos + 1, next == std::string::npos ? std::string::npos : next - pos - 1);
+    if (comp == "." || comp == "..") return false;
+    if (next == std::string::npos) break;
+    pos = next;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<struct stat> Scene::stat_in_root(size_t i, const std::string& path, bool follow) const {
+  if (!reader_ || i >= tree_.size() || tree_.at(i).recorded || !clean_absolute(path)) return std::nullopt;
+  UniqueFd dirfd = open_checked(*reader_, tree_.at(i));
+  if (!dirfd.valid()) return std::nullopt;
+  struct stat st {};
+  std::string rel = "root" + (path == "/" ? std::string() : path);
+  if (fstatat(dirfd.get(), rel.c_str(), &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) != 0) return std::nullopt;
+  return st;
+}
+
+std::optional<struct stat> Scene::stat_exe(size_t i) const {
+  if (!reader_ || i >= tree_.size() || tree_.at(i).recorded) return std::nullopt;
+  UniqueFd dirfd = open_checked(*reader_, tree_.at(i));
+  if (!dirfd.valid()) return std::nullopt;
+  struct stat st {};
+  if (fstatat(dirfd.get(), "exe", &st, 0) != 0) return std::nullopt;
+  return st;
+}
+
+}  // namespace lineage::audit

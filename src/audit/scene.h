@@ -7,6 +7,8 @@
 // A scene built from a recording or from the live tree of `watch` has no
 // reader: the on-demand reads then answer "unknown" (nullopt, empty), and
 // rules must treat unknown as "no finding", never as evidence.
+#include <sys/stat.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -55,6 +57,18 @@ class Scene {
 
   /// Zombie children of process i (state Z), counted once for the tree.
   size_t zombie_children(size_t i) const;
+
+  // Added for exec-from-writable-dir and cron-runs-writable-script: the
+  // mode and owner of a file as process i sees it. Never opens the file.
+  /// stat of an absolute path in process i's root, through its checked pid
+  /// directory ("root/PATH", so a container's /tmp is its own): lstat, or
+  /// stat when follow (absolute symlinks then resolve in lineage's root).
+  /// nullopt when unknown: no reader, exited, denied, no such file, or a
+  /// path with "." or ".." components.
+  std::optional<struct stat> stat_in_root(size_t i, const std::string& path, bool follow = false) const;
+  /// stat of the file process i runs (its exe link, followed: the running
+  /// file even when deleted or replaced); nullopt when unknown.
+  std::optional<struct stat> stat_exe(size_t i) const;
 
  private:
   const core::ProcessTree& tree_;
