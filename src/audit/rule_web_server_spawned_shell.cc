@@ -51,6 +51,9 @@ void check_web_server_spawned_shell(const Scene& scene, size_t index, std::vecto
     }
     // A shell's own commands: the topmost one below the server is the finding.
     if (suspicious(a)) return;
+    // postgres's archiver and startup processes run archive_command and
+    // restore_command through a shell by design (is_web_server leaves them out).
+    if (program_name(a) == "postgres") return;
   }
 }
 
