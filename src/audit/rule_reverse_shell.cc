@@ -2,9 +2,15 @@
 // a program, -e/-c) whose stdin, stdout or stderr is a TCP or UDP socket:
 // someone at the other end types its commands. The socket is resolved from
 // the machine's socket table (lineage's network namespace); a unix socket
-// (sshd's socketpairs, a supervisor's) is not a reverse shell.
+// (sshd's socketpairs, a supervisor's) is not a reverse shell. Not reported:
+// a connection a server above it accepted on a port it listens on (a CGI
+// script of a server that hands it the client's socket, an inetd or socket
+// activated service), unless that server is itself a shell, netcat-like or
+// a plain interpreter (a bind shell); and the children of a reported shell
+// that share its socket (the finding is the topmost one).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "audit/classify.h"
@@ -43,13 +49,52 @@ std::string endpoint(const std::string& address, uint16_t port) {
   return fmt::format("{}:{}", address, port);
 }
 
+bool candidate(const core::Process& p) {
+  return is_shell(p) || is_interpreter(p) || (is_netcat_like(p) && runs_program(p));
+}
+
+// A process that may listen without a finding of unexpected-listener.
+bool server_like(const core::Process& p) {
+  return !(is_shell(p) || is_netcat_like(p) || (is_interpreter(p) && !is_web_server(p)));
+}
+
+// Whether an ancestor of process i that is a server listens on s's local
+// port (same protocol): s is a connection it accepted and handed down.
+bool accepted_by_server_above(const Scene& scene, size_t i, const procfs::SocketEntry& s) {
+  const auto& sockets = scene.inet_sockets();
+  for (size_t a : scene.tree().ancestors(i)) {
+    for (uint64_t inode : scene.socket_inodes(a)) {
+      auto it = sockets.find(inode);
+      if (it == sockets.end()) continue;
+      const procfs::SocketEntry& l = it->second;
+      if (l.listening && procfs::is_tcp(l.proto) == procfs::is_tcp(s.proto) && l.local_port == s.local_port) {
+        return server_like(scene.tree().at(a));
+      }
+    }
+  }
+  return false;
+}
+
+std::vector<uint64_t> stdio_sockets(const Scene& scene, size_t i) {
+  std::vector<uint64_t> out;
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (auto link = scene.fd_link(i, fd)) {
+      if (auto inode = socket_inode(*link)) out.push_back(*inode);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 void check_reverse_shell(const Scene& scene, size_t index, std::vector<Finding>& out) {
   const core::Process& p = scene.tree().at(index);
-  if (!(is_shell(p) || is_interpreter(p) || (is_netcat_like(p) && runs_program(p)))) return;
+  if (!candidate(p)) return;
   Finding f;
   const procfs::SocketEntry* remote = nullptr;
+  std::vector<uint64_t> parents_stdio;
+  size_t parent = scene.tree().parent(index);
+  bool parent_known = false;
   for (int fd = 0; fd <= 2; ++fd) {
     auto link = scene.fd_link(index, fd);
     if (!link) continue;
@@ -59,6 +104,15 @@ void check_reverse_shell(const Scene& scene, size_t index, std::vector<Finding>&
     auto it = sockets.find(*inode);
     if (it == sockets.end()) continue;
     const procfs::SocketEntry& s = it->second;
+    if (accepted_by_server_above(scene, index, s)) continue;
+    // The same socket on the stdio of a shell above: that one is the finding.
+    if (!parent_known) {
+      parent_known = true;
+      if (parent != core::ProcessTree::kNone && candidate(scene.tree().at(parent))) {
+        parents_stdio = stdio_sockets(scene, parent);
+      }
+    }
+    if (std::find(parents_stdio.begin(), parents_stdio.end(), *inode) != parents_stdio.end()) continue;
     std::string text = fmt::format("fd {} socket {} {}", fd, procfs::protocol_name(s.proto),
                                    endpoint(s.local_address, s.local_port));
     if (s.remote_port != 0) text += " -> " + endpoint(s.remote_address, s.remote_port);

@@ -492,6 +492,30 @@ TEST_F(AuditRulesA, ReverseShellOnATcpSocket) {
   EXPECT_TRUE(run({proc(1, 0, "/sbin/init", {"/sbin/init"}), bash}, check_reverse_shell, false).empty());
 }
 
+TEST_F(AuditRulesA, ReverseShellLeavesOutAcceptedConnectionsAndTheShellsChildren) {
+  Tcp t = tcp();
+  // A CGI script gets the client's socket from the server that accepted it.
+  core::Process server = live(proc(60, 1, "/usr/bin/python3.11", {"python3", "-m", "http.server", "--cgi"}));
+  fake_.link(60, "fd/3", socket_link(t.listener));
+  core::Process cgi = live(proc(61, 60, "/usr/bin/dash", {"/bin/sh", "/srv/cgi-bin/x.sh"}));
+  fake_.link(61, "fd/0", socket_link(t.server));
+  fake_.link(61, "fd/1", socket_link(t.server));
+  // A bind shell: the same accepted socket, but the listener above is nc.
+  core::Process nc = live(proc(62, 1, "/bin/busybox", {"nc", "-ll", "-p", std::to_string(t.port), "-e", "/bin/sh"}));
+  fake_.link(62, "fd/3", socket_link(t.listener));
+  core::Process bind_shell = live(proc(63, 62, "/usr/bin/dash", {"/bin/sh"}));
+  fake_.link(63, "fd/0", socket_link(t.server));
+  // A reverse shell and a child of it on the same socket.
+  core::Process bash = live(proc(70, 1, "/usr/bin/bash", {"bash", "-i"}));
+  fake_.link(70, "fd/0", socket_link(t.client));
+  core::Process child = live(proc(75, 70, "/usr/bin/bash", {"bash", "/root/.pyenv/libexec/pyenv-init", "-"}));
+  fake_.link(75, "fd/2", socket_link(t.client));
+  auto out = run({proc(1, 0, "/sbin/init", {"/sbin/init"}), server, cgi, nc, bind_shell, bash, child}, check_reverse_shell);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].process.pid, 63);
+  EXPECT_EQ(out[1].process.pid, 70);
+}
+
 // ------------------------------------------------------ unexpected-listener
 
 TEST_F(AuditRulesA, UnexpectedListener) {
