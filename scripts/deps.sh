@@ -15,6 +15,8 @@ packages=(
   lsof iproute2
   # real launchers for the `why` integration tests
   openssh-server openssh-client cron at tmux screen supervisor docker.io busybox-static
+  # `lineage audit` tests: a real web server with workers, python3's http.server
+  nginx python3
 )
 
 missing=()
