@@ -8,6 +8,7 @@ _lineage() {
   commands+=" kill"
   commands+=" top"
   commands+=" zombies snapshot"
+  commands+=" audit"
   local common="--json --no-color --help"
   local why_opts="--pid --name --port --file --container --exact --all --short --tree --env --wide --at --db --from"
   local tree_opts="-o --columns --sort --user --threads --kernel --compact --ascii --wide --width --pid --name --exact --at --db --from"
@@ -21,12 +22,16 @@ _lineage() {
   local kill_opts="--tree --children --group --session --signal -s --timeout --yes -y --dry-run -n --force --pid --name --exact --ascii"
   local zombies_opts="--min --db --wide --from"
   local snapshot_opts="-o --output --force --history --db"
+  local audit_opts="--rule --skip --min-severity --fail-on --allow --list-rules --wide"
   local columns="pid ppid pgid sid user uid stat s etime etimes time %cpu %mem rss vsz tty nlwp ni lstart comm cmd exe cwd cgroup pidns mntns netns"
   case "$prev" in
     -o|--columns|--sort) COMPREPLY=($(compgen -W "$columns" -- "$cur")); return ;;
     -u|--user) COMPREPLY=($(compgen -u -- "$cur")); return ;;
     --pid|--descendants) COMPREPLY=($(compgen -W "$(ls /proc | grep -E '^[0-9]+$')" -- "$cur")); return ;;
     --file|--db|--export|--exe|--from|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --rule|--skip) COMPREPLY=($(compgen -W "$(lineage audit --list-rules 2>/dev/null | cut -d" " -f1)" -- "$cur")); return ;;
+    --min-severity|--fail-on) COMPREPLY=($(compgen -W "info low medium high critical" -- "$cur")); return ;;
+    --allow) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --keep) COMPREPLY=($(compgen -W "1d 7d 14d 30d" -- "$cur")); return ;;
     --max-size) COMPREPLY=($(compgen -W "500M 1G 4G" -- "$cur")); return ;;
     --at|--since|--until|--limit|--duration|--interval|--max-processes|--max-threads|--width|--name|--comm|--container|--port) return ;;
@@ -57,6 +62,7 @@ _lineage() {
     kill) COMPREPLY=($(compgen -W "$kill_opts $common" -- "$cur")) ;;
     top) COMPREPLY=($(compgen -W "$top_opts $common" -- "$cur")) ;;
     zombies) COMPREPLY=($(compgen -W "$zombies_opts $common" -- "$cur")) ;;
+    audit) COMPREPLY=($(compgen -W "$audit_opts $common" -- "$cur")) ;;
     snapshot) COMPREPLY=($(compgen -W "$snapshot_opts $common" -- "$cur")) ;;
     *) COMPREPLY=($(compgen -W "$why_opts $common" -- "$cur")) ;;
   esac
