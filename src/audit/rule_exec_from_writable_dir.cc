@@ -63,8 +63,8 @@ void check_exec_from_writable_dir(const Scene& scene, size_t index, std::vector<
 
   if (deleted_only && system) {
     f.severity = Severity::kLow;
-    f.title = fmt::format("{} runs a deleted file of {} (an upgrade replaced it? restart it to run the new version)",
-                          exe_name(p), dir_of(path));
+    f.title = fmt::format("runs a deleted file of {} (an upgrade replaced it? restart it to run the new version)",
+                          dir_of(path));
     out.push_back(std::move(f));
     return;
   }
@@ -94,12 +94,12 @@ void check_exec_from_writable_dir(const Scene& scene, size_t index, std::vector<
     }
   }
   if (!raised.empty()) f.severity = Severity::kHigh;
-  std::string where = memfd                          ? "a memfd"
-                      : !by_path.empty() && by_path.starts_with("in ") ? by_path.substr(3)
-                      : !by_path.empty()                ? by_path
-                      : deleted_only ? "a deleted file"
-                                                         : "a writable directory";
-  f.title = fmt::format("{} runs from {}{}", exe_name(p), where, raised.empty() ? "" : " (" + raised + ")");
+  std::string what = memfd                                          ? "a memfd"
+                     : !by_path.empty() && by_path.starts_with("in ") ? "a file " + by_path
+                     : !by_path.empty()                               ? "a file in " + by_path
+                     : deleted_only                                   ? "a deleted file"
+                                                                      : "a file others can change";
+  f.title = fmt::format("runs {}{}", what, raised.empty() ? "" : " (" + raised + ")");
   out.push_back(std::move(f));
 }
 

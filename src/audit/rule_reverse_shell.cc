@@ -12,10 +12,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <iterator>
 
 #include "audit/classify.h"
 #include "audit/rules.h"
-#include "procfs/unix_diag.h"
 
 namespace lineage::audit {
 namespace {
@@ -42,6 +42,16 @@ std::optional<uint64_t> socket_inode(std::string_view link) {
   auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), inode);
   if (ec != std::errc() || ptr != digits.data() + digits.size()) return std::nullopt;
   return inode;
+}
+
+// The kernel's names (include/net/tcp_states.h); a UDP socket has state
+// ESTABLISHED when connected, CLOSE when not.
+std::string_view state_text(uint8_t state) {
+  static constexpr std::string_view kNames[] = {"?",         "ESTABLISHED", "SYN_SENT",   "SYN_RECV",
+                                                "FIN_WAIT1", "FIN_WAIT2",   "TIME_WAIT",  "CLOSE",
+                                                "CLOSE_WAIT", "LAST_ACK",   "LISTEN",     "CLOSING",
+                                                "NEW_SYN_RECV"};
+  return state < std::size(kNames) ? kNames[state] : "?";
 }
 
 std::string endpoint(const std::string& address, uint16_t port) {
@@ -92,6 +102,7 @@ void check_reverse_shell(const Scene& scene, size_t index, std::vector<Finding>&
   if (!candidate(p)) return;
   Finding f;
   const procfs::SocketEntry* remote = nullptr;
+  std::vector<int> fds;  // the stdio fds on a network socket
   std::vector<uint64_t> parents_stdio;
   size_t parent = scene.tree().parent(index);
   bool parent_known = false;
@@ -116,20 +127,27 @@ void check_reverse_shell(const Scene& scene, size_t index, std::vector<Finding>&
     std::string text = fmt::format("fd {} socket {} {}", fd, procfs::protocol_name(s.proto),
                                    endpoint(s.local_address, s.local_port));
     if (s.remote_port != 0) text += " -> " + endpoint(s.remote_address, s.remote_port);
-    text += fmt::format(" ({})", procfs::is_tcp(s.proto) ? procfs::inet_state_name(s.state)
-                                                          : std::string_view(s.listening ? "UNCONN" : "ESTAB"));
+    text += fmt::format(" ({})", state_text(s.state));
     f.evidence.push_back(std::move(text));
+    fds.push_back(fd);
     if (!remote || (remote->remote_port == 0 && s.remote_port != 0)) remote = &s;
   }
   if (!remote) return;
   f.rule = "reverse-shell";
   f.severity = Severity::kCritical;
   f.process = p.key;
+  static constexpr std::string_view kStdio[] = {"stdin", "stdout", "stderr"};
+  std::string which;
+  for (size_t k = 0; k < fds.size(); ++k) {
+    which += k == 0 ? "" : k + 1 == fds.size() ? " and " : ", ";
+    which += kStdio[fds[k]];
+  }
+  std::string_view proto = procfs::is_tcp(remote->proto) ? "TCP" : "UDP";
   f.title = remote->remote_port != 0
-                ? fmt::format("{} has its stdio on a network socket to {}", program_name(p),
+                ? fmt::format("{} {} a {} socket to {}", which, fds.size() == 1 ? "is" : "are", proto,
                               endpoint(remote->remote_address, remote->remote_port))
-                : fmt::format("{} has its stdio on a network socket ({} {})", program_name(p),
-                              procfs::protocol_name(remote->proto), endpoint(remote->local_address, remote->local_port));
+                : fmt::format("{} {} a {} socket on {}", which, fds.size() == 1 ? "is" : "are", proto,
+                              endpoint(remote->local_address, remote->local_port));
   f.evidence.push_back("argv " + p.command_line());
   out.push_back(std::move(f));
 }

@@ -61,7 +61,8 @@ void check_unexpected_listener(const Scene& scene, size_t index, std::vector<Fin
   f.severity = strong ? Severity::kHigh : Severity::kMedium;
   f.process = p.key;
   const procfs::SocketEntry& first = *found.front();
-  f.title = fmt::format("{} listens on {} {}{}", program_name(p), procfs::protocol_name(first.proto),
+  f.title = fmt::format("{} listening on {} {}{}", strong ? "a shell or netcat-like tool" : "an interpreter",
+                        procfs::protocol_name(first.proto),
                         endpoint(first.local_address, first.local_port),
                         found.size() > 1 ? fmt::format(" (and {} more)", found.size() - 1) : std::string());
   for (const auto* s : found) {

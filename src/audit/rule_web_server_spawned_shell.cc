@@ -20,6 +20,11 @@ std::string_view kind_of(const core::Process& p) {
   return "a reconnaissance command";
 }
 
+bool one_of_database(const core::Process& p) {
+  std::string_view n = program_name(p);
+  return n == "postgres" || n == "postmaster" || n == "mysqld" || n == "mariadbd";
+}
+
 }  // namespace
 
 void check_web_server_spawned_shell(const Scene& scene, size_t index, std::vector<Finding>& out) {
@@ -38,9 +43,15 @@ void check_web_server_spawned_shell(const Scene& scene, size_t index, std::vecto
       f.severity = Severity::kHigh;
       f.process = p.key;
       f.related_pid = a.pid();
-      f.title = fmt::format("{} ({}) runs below the server {} (pid {})", kind_of(p), program_name(p), exe_name(a),
-                            a.pid());
-      f.evidence.push_back(fmt::format("server pid {} exe {}", a.pid(), a.exe ? a.exe->path : a.stat.comm));
+      bool database = one_of_database(a);
+      f.title = fmt::format("{} below the {} server {} (pid {})", kind_of(p), database ? "database" : "web",
+                            exe_name(a), a.pid());
+      std::string server_argv;
+      if (a.argv) {
+        for (size_t n = 1; n < a.argv->size(); ++n) server_argv += " " + (*a.argv)[n];
+      }
+      f.evidence.push_back(
+          fmt::format("server pid {} runs {}{}", a.pid(), a.exe ? a.exe->path : a.stat.comm, server_argv));
       if (k > 0) {
         f.evidence.push_back(
             fmt::format("through {} process{} between", k, k == 1 ? "" : "es"));

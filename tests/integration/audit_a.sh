@@ -151,7 +151,7 @@ cron_check() {
   has "$f" '.evidence | any(. == "the executable is in /tmp")'
   has "$f" '.evidence | any(. == "started by cron (pid '"$cronchild"')")'
   has "$f" "[.chain[].pid] | (index($cronchild) != null and index($job) != null)"
-  has "$f" '.title | endswith("(started by cron)")'
+  has "$f" '.title == "runs a file in /tmp (started by cron)"'
   kill "$busy" 2>/dev/null || true
   echo "cron: ok (job $job, busy $busy, cron $cronchild)"
 }
@@ -186,7 +186,8 @@ EOF
   f=$(expect_finding web-server-spawned-shell "$sh" high)
   has "$f" ".related_pid == $server"
   has "$f" "[.chain[].pid] | index($server) != null"
-  has "$f" '.evidence | any(startswith("server pid '"$server"' exe /usr/bin/python3"))'
+  has "$f" '.evidence | any(startswith("server pid '"$server"' runs /usr/bin/python3") and endswith(" -m http.server --cgi --bind 127.0.0.1 '"$port"'"))'
+  has "$f" '.title == "a shell below the web server '"$(basename "$(readlink /proc/$server/exe)")"' (pid '"$server"')"'
   has "$f" '.evidence | any(. == "argv /bin/sh -c id; sleep 20; true")'
   expect_none web-server-spawned-shell "$cgi" "the CGI script (not a shell)"
   expect_none web-server-spawned-shell "$sleeper" "the shell's own command"
@@ -263,7 +264,7 @@ os.execv("/proc/self/fd/%d" % fd, ["memsleep", "60"])' </dev/null >/dev/null 2>&
   has "$f" '.evidence | any(. == "the executable was deleted after it started")'
   f=$(expect_finding exec-from-writable-dir "$memfd" medium)
   has "$f" '.evidence | any(. == "exe /memfd:lineage-audit (deleted)")'
-  has "$f" '.title | endswith("runs from a memfd")'
+  has "$f" '.title == "runs a memfd"'
   expect_none exec-from-writable-dir $$ "this test's bash"
   echo "exec: ok (/dev/shm $shm, deleted $del, memfd $memfd)"
 }
@@ -296,9 +297,9 @@ c, _ = s.accept(); time.sleep(60)' "$work/rs.port" </dev/null >/dev/null 2>&1 &
   fi
   audit_json reverse-shell
   f=$(expect_finding reverse-shell "$shell" critical)
-  has "$f" '.evidence | any(test("^fd 0 socket tcp 127\\.0\\.0\\.1:[0-9]+ -> 127\\.0\\.0\\.1:'"$port"' \\(ESTAB\\)$"))'
+  has "$f" '.evidence | any(test("^fd 0 socket tcp 127\\.0\\.0\\.1:[0-9]+ -> 127\\.0\\.0\\.1:'"$port"' \\(ESTABLISHED\\)$"))'
   has "$f" '.evidence | any(startswith("fd 2 socket tcp"))'
-  has "$f" '.title | contains("127.0.0.1:'"$port"'")'
+  has "$f" '.title == "stdin, stdout and stderr are a TCP socket to 127.0.0.1:'"$port"'"'
   expect_none reverse-shell "$listener" "the listener (stdio not a socket)"
   [ -z "$pane" ] || expect_none reverse-shell "$pane" "a tmux shell on a pty"
   echo "reverse shell: ok (shell $shell -> port $port${pane:+, tmux pane $pane: nothing})"

@@ -250,7 +250,8 @@ TEST_F(AuditRulesA, WebServerShellIsFoundOnceAtTheTop) {
   EXPECT_EQ(out[0].severity, Severity::kHigh);
   EXPECT_EQ(out[0].process.pid, 102);
   EXPECT_EQ(out[0].related_pid, 101);
-  EXPECT_TRUE(has_evidence(out[0], "server pid 101 exe /usr/sbin/nginx")) << all_evidence(out[0]);
+  EXPECT_TRUE(has_evidence(out[0], "server pid 101 runs /usr/sbin/nginx")) << all_evidence(out[0]);
+  EXPECT_EQ(out[0].title, "a shell below the web server nginx (pid 101)");
   EXPECT_TRUE(has_evidence(out[0], "argv sh -c id; cat /etc/passwd"));
 }
 
@@ -294,6 +295,7 @@ TEST_F(AuditRulesA, DatabaseBackendRunningAShell) {
                  check_web_server_spawned_shell);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].related_pid, 313);
+  EXPECT_EQ(out[0].title, "a shell below the database server postgres (pid 313)");
 }
 
 // --------------------------------------------------- exec-from-writable-dir
@@ -309,6 +311,7 @@ TEST_F(AuditRulesA, ExecFromTmpShmMemfdAndDeleted) {
   EXPECT_EQ(out[0].process.pid, 10);
   EXPECT_EQ(out[0].severity, Severity::kMedium);
   EXPECT_TRUE(has_evidence(out[0], "the executable is in /tmp"));
+  EXPECT_EQ(out[0].title, "runs a file in /tmp");
   EXPECT_EQ(out[1].process.pid, 11);
   EXPECT_TRUE(has_evidence(out[1], "in /dev/shm"));
   EXPECT_EQ(out[2].process.pid, 12);
@@ -342,6 +345,7 @@ TEST_F(AuditRulesA, ExecFromWritableIsHighWhenBusyOrCronOrWeb) {
   EXPECT_EQ(out[1].severity, Severity::kHigh);
   EXPECT_EQ(out[1].related_pid, 31);
   EXPECT_TRUE(has_evidence(out[1], "started by cron (pid 31)"));
+  EXPECT_EQ(out[1].title, "runs a file in /tmp (started by cron)");
   EXPECT_EQ(out[2].process.pid, 41);
   EXPECT_EQ(out[2].severity, Severity::kHigh);
   EXPECT_EQ(out[2].related_pid, 40);
@@ -482,9 +486,9 @@ TEST_F(AuditRulesA, ReverseShellOnATcpSocket) {
   EXPECT_EQ(out[0].severity, Severity::kCritical);
   EXPECT_EQ(out[0].process.pid, 70);
   std::string port = std::to_string(t.port);
-  EXPECT_NE(out[0].title.find("127.0.0.1:" + port), std::string::npos) << out[0].title;
+  EXPECT_EQ(out[0].title, "stdin and stdout are a TCP socket to 127.0.0.1:" + port);
   EXPECT_TRUE(has_evidence(out[0], "fd 0 socket tcp 127.0.0.1:")) << all_evidence(out[0]);
-  EXPECT_TRUE(has_evidence(out[0], "-> 127.0.0.1:" + port + " (ESTAB)"));
+  EXPECT_TRUE(has_evidence(out[0], "-> 127.0.0.1:" + port + " (ESTABLISHED)"));
   EXPECT_TRUE(has_evidence(out[0], "fd 1 socket tcp"));
   EXPECT_FALSE(has_evidence(out[0], "fd 2"));
   EXPECT_EQ(out[1].process.pid, 73);
