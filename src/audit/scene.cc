@@ -111,22 +111,30 @@ bool clean_absolute(const std::string& path) {
 
 }  // namespace
 
+int Scene::stat_dirfd(size_t i) const {
+  if (!reader_ || i >= tree_.size() || tree_.at(i).recorded) return -1;
+  if (stat_dir_index_ != i) {
+    stat_dir_ = open_checked(*reader_, tree_.at(i));
+    stat_dir_index_ = i;
+  }
+  return stat_dir_.valid() ? stat_dir_.get() : -1;
+}
+
 std::optional<struct stat> Scene::stat_in_root(size_t i, const std::string& path, bool follow) const {
-  if (!reader_ || i >= tree_.size() || tree_.at(i).recorded || !clean_absolute(path)) return std::nullopt;
-  UniqueFd dirfd = open_checked(*reader_, tree_.at(i));
-  if (!dirfd.valid()) return std::nullopt;
+  if (!clean_absolute(path)) return std::nullopt;
+  int dirfd = stat_dirfd(i);
+  if (dirfd < 0) return std::nullopt;
   struct stat st {};
   std::string rel = "root" + (path == "/" ? std::string() : path);
-  if (fstatat(dirfd.get(), rel.c_str(), &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) != 0) return std::nullopt;
+  if (fstatat(dirfd, rel.c_str(), &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) != 0) return std::nullopt;
   return st;
 }
 
 std::optional<struct stat> Scene::stat_exe(size_t i) const {
-  if (!reader_ || i >= tree_.size() || tree_.at(i).recorded) return std::nullopt;
-  UniqueFd dirfd = open_checked(*reader_, tree_.at(i));
-  if (!dirfd.valid()) return std::nullopt;
+  int dirfd = stat_dirfd(i);
+  if (dirfd < 0) return std::nullopt;
   struct stat st {};
-  if (fstatat(dirfd.get(), "exe", &st, 0) != 0) return std::nullopt;
+  if (fstatat(dirfd, "exe", &st, 0) != 0) return std::nullopt;
   return st;
 }
 

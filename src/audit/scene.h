@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/process_tree.h"
+#include "core/unique_fd.h"
 #include "core/system_info.h"
 #include "explain/verify.h"
 #include "procfs/net.h"
@@ -78,6 +79,11 @@ class Scene {
   mutable std::optional<std::unordered_map<uint64_t, procfs::SocketEntry>> sockets_;
   mutable std::unordered_map<size_t, std::vector<uint64_t>> socket_inodes_;
   mutable std::optional<std::vector<uint32_t>> zombie_children_;
+  // stat_in_root / stat_exe: the checked pid directory of the process last
+  // asked about (a rule asks about one process several times in a row).
+  int stat_dirfd(size_t i) const;
+  mutable size_t stat_dir_index_ = static_cast<size_t>(-1);
+  mutable UniqueFd stat_dir_;
 };
 
 }  // namespace lineage::audit
