@@ -29,6 +29,20 @@ std::string endpoint(const std::string& address, uint16_t port) {
   return fmt::format("{}:{}", address, port);
 }
 
+// "busybox nc -l": busybox run by its own name takes the applet from argv[1].
+bool busybox_netcat(const core::Process& p) {
+  if (program_name(p) != "busybox" || !p.argv || p.argv->size() < 2) return false;
+  core::Process applet;
+  applet.stat.comm = (*p.argv)[1];
+  return is_netcat_like(applet);
+}
+
+std::string_view kind_of(const core::Process& p) {
+  if (is_netcat_like(p) || busybox_netcat(p)) return "a netcat-like tool";
+  if (is_shell(p)) return "a shell";
+  return "an interpreter";
+}
+
 }  // namespace
 
 void check_unexpected_listener(const Scene& scene, size_t index, std::vector<Finding>& out) {
@@ -61,7 +75,7 @@ void check_unexpected_listener(const Scene& scene, size_t index, std::vector<Fin
   f.severity = strong ? Severity::kHigh : Severity::kMedium;
   f.process = p.key;
   const procfs::SocketEntry& first = *found.front();
-  f.title = fmt::format("{} listening on {} {}{}", strong ? "a shell or netcat-like tool" : "an interpreter",
+  f.title = fmt::format("{} listening on {} {}{}", kind_of(p),
                         procfs::protocol_name(first.proto),
                         endpoint(first.local_address, first.local_port),
                         found.size() > 1 ? fmt::format(" (and {} more)", found.size() - 1) : std::string());

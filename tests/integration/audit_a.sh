@@ -320,6 +320,7 @@ listener_check() {
   audit_json unexpected-listener
   f=$(expect_finding unexpected-listener "$nc" high)
   has "$f" '.evidence | any(test("^listening tcp6? .*:'"$port"'$"))'
+  has "$f" '.title | test("^a netcat-like tool listening on tcp6? .*:'"$port"'$")'
   has "$f" "[.chain[].pid] | index($sh) != null"
   expect_none unexpected-listener "$sh" "the shell that started nc"
   echo "listener: ok (busybox nc $nc on $port)"

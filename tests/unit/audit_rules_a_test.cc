@@ -543,8 +543,10 @@ TEST_F(AuditRulesA, UnexpectedListener) {
   EXPECT_EQ(out[0].process.pid, 81);
   EXPECT_EQ(out[0].severity, Severity::kHigh);
   EXPECT_TRUE(has_evidence(out[0], "listening tcp 127.0.0.1:" + std::to_string(t.port))) << all_evidence(out[0]);
+  EXPECT_EQ(out[0].title, "a netcat-like tool listening on tcp 127.0.0.1:" + std::to_string(t.port));
   EXPECT_EQ(out[1].process.pid, 82);
   EXPECT_EQ(out[1].severity, Severity::kMedium);
+  EXPECT_EQ(out[1].title, "an interpreter listening on tcp 127.0.0.1:" + std::to_string(t.port));
 }
 
 TEST_F(AuditRulesA, UdpListenerOutsideTheEphemeralRange) {
