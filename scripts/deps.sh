@@ -25,6 +25,8 @@ test=(
   lsof iproute2
   # real launchers for the `why` integration tests
   openssh-server openssh-client cron at tmux screen supervisor docker.io busybox-static
+  # `lineage audit` tests: a real web server with workers, python3's http.server
+  nginx python3
   # the package test: lintian, and a bare Debian 12 root to install it in
   lintian debootstrap
 )
