@@ -24,6 +24,7 @@
 #include "cli/who_command.h"
 #include "cli/zombies_command.h"
 #include "cli/snapshot_command.h"
+#include "cli/trace_command.h"
 #include "output/columns.h"
 #include "output/sanitize.h"
 #include "resolve/targets.h"
@@ -319,6 +320,7 @@ int run_cli11(std::vector<std::string> args) {
   added.push_back(add_top_command(app));
   added.push_back(add_zombies_command(app));
   added.push_back(add_snapshot_command(app));
+  added.push_back(add_trace_command(app));
 
   std::reverse(args.begin(), args.end());  // CLI11 takes them reversed
 
@@ -381,6 +383,7 @@ int run(int argc, char** argv) {
       "top",
       "zombies",
       "snapshot",
+      "trace",
   };
   if (!args.empty() && std::find(std::begin(kCommands), std::end(kCommands), args[0]) == std::end(kCommands) &&
       !args[0].starts_with("-")) {
