@@ -95,7 +95,7 @@ std::string render_trace_text(const trace::TraceResult& r) {
   }
   out += fmt::format("lineage trace: {}\n", escape_text(cmd));
   out += fmt::format("{} after {:.3f}s; {} processes ({} left running); CPU {:.3f}s{}; source {}\n",
-                     trace::describe_wait_status(r.wait_status), seconds(since(r.end_ns, r.start_ns)), ps.size(),
+                     trace::describe_wait_status(r.wait_status), seconds(since(end_of(ps.front(), r), r.start_ns)), ps.size(),
                      left.size(), seconds(cpu), cpu_partial ? " (some unknown)" : "", r.source);
   if (r.lost) {
     out += fmt::format("warning: the event source lost {} events: processes may be missing\n", r.lost);
@@ -103,8 +103,9 @@ std::string render_trace_text(const trace::TraceResult& r) {
   out += fmt::format("\n{:>9} {:>9} {:>9} {:<14} {:>7}  {}\n", "START", "DURATION", "CPU", "STATUS", "PID", "COMMAND");
   for (const TraceRow& row : rows_of(ps)) {
     const TracedProcess& p = ps[row.index];
-    std::string duration =
-        p.ending == Ending::kVanished ? "?" : fmt::format("{:.3f}s", seconds(since(end_of(p, r), p.fork_ns)));
+    std::string duration = p.ending == Ending::kVanished ? "?"
+                           : p.ending == Ending::kRunning ? "-"
+                                                          : fmt::format("{:.3f}s", seconds(since(end_of(p, r), p.fork_ns)));
     out += fmt::format("{:>9} {:>9} {:>9} {:<14} {:>7}  {}{}\n",
                        fmt::format("+{:.3f}s", seconds(since(p.fork_ns, r.start_ns))), duration, cpu_text(p),
                        status_of(p), p.pid, row.prefix, escape_text(command_line(p)));
@@ -124,7 +125,7 @@ Json trace_json(const trace::TraceResult& r) {
   j["command"] = argv_json(r.command);
   j["source"] = r.source;
   j["started_at"] = format_rfc3339(r.realtime_offset_ns + static_cast<int64_t>(r.start_ns));
-  j["duration_seconds"] = seconds(since(r.end_ns, r.start_ns));
+  j["duration_seconds"] = seconds(since(end_of(r.processes.front(), r), r.start_ns));
   j["status"] = trace::describe_wait_status(r.wait_status);
   j["exit_status"] = trace::shell_exit_status(r.wait_status);
   j["wait_status"] = r.wait_status;
