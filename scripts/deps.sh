@@ -13,6 +13,8 @@ packages=(
   procps psmisc hyperfine time jq zstd
   # peers of `lineage who` (tests, benchmarks): lsof, fuser (psmisc), ss
   lsof iproute2
+  # peer of `lineage trace` (tests, benchmarks): strace -f
+  strace
   # real launchers for the `why` integration tests
   openssh-server openssh-client cron at tmux screen supervisor docker.io busybox-static
 )
