@@ -16,13 +16,15 @@
 #   signal        sh -c 'kill -TERM $$': exit 143, the report says signal TERM
 #   chrome        --format chrome parses as JSON with one "X" event per
 #                 process (5 /bin/true below one sh), ppid in args
+#   live          --live prints each exec and exit on stderr as it happens
+#                 (the first exit before the second exec), the report on stdout
 #   status        exit 7 comes back as 7; a missing command is 127; --output
 #                 refuses a symbolic link and creates the file 0600
 # Prints PASS, FAIL or SKIP per case. Exit 0 when none failed, 1 when one
 # did, 77 (with `SKIP: reason`) when the machine cannot run it at all.
 set -uo pipefail
 
-ALL_CASES=(make_bpf make_netlink daemon signal chrome status)
+ALL_CASES=(make_bpf make_netlink daemon signal chrome live status)
 
 # shellcheck source-path=SCRIPTDIR source=cases.sh
 . "$(dirname "$0")/cases.sh" "$@"
@@ -187,6 +189,19 @@ print("; ".join(problems) or "ok")
 EOF
 )
   [ "$verdict" = ok ] || bad "$verdict"
+}
+
+case_live() {
+  "$LINEAGE" trace --live -- sh -c '/bin/true; ls -d / >/dev/null; exit 0' >"$work/live.out" 2>"$work/live.err" ||
+    { bad "trace exited $?"; return; }
+  local order
+  order=$(sed -n 's/^ *+[0-9.]*s \(exec\|exit\) *[0-9]* \(.*\)$/\1 \2/p' "$work/live.err" | cut -c1-16 | tr '\n' '|')
+  case $order in
+    "exec sh -c /bin/|exec /bin/true|exit exit 0 afte|exec ls -d /|exit exit 0 afte|exit exit 0 afte|") ;;
+    *) bad "live lines: $order" ;;
+  esac
+  grep -q '^exit 0 after' "$work/live.out" || bad "no report on stdout"
+  grep -q 'exec' "$work/live.out" && bad "live lines on stdout"
 }
 
 case_status() {
