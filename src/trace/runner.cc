@@ -21,24 +21,28 @@ volatile sig_atomic_t g_forward = 0;  // a signal for the command (TERM, HUP)
 void on_child(int) {}                 // only to end a wait early
 void on_forward(int sig) { g_forward = sig; }
 
+// The first line of a source's error (libbpf appends its log below).
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
 // bpf, else netlink: the poll source misses short processes, which is most
 // of what a build runs, so it is never used here.
 Result<events::OpenedSource> open_events(const std::string& which, const procfs::ProcReader& reader) {
   if (which != "auto") {
     if (which != "bpf" && which != "netlink") return usage_error("--source must be auto, bpf or netlink");
     auto one = events::open_source(which, reader);
-    if (!one) return Error{ErrorKind::kPermission, "cannot trace: " + one.error().message};
+    if (!one) return Error{ErrorKind::kPermission, "cannot trace: " + first_line(one.error().message)};
     return one;
   }
   auto bpf = events::open_source("bpf", reader);
   if (bpf) return bpf;
   auto netlink = events::open_source("netlink", reader);
   if (netlink) {
-    netlink->why = bpf.error().message + "; " + netlink->why;
+    netlink->why = first_line(bpf.error().message) + "; " + netlink->why;
     return netlink;
   }
-  return Error{ErrorKind::kPermission, "cannot trace: no event source started (" + bpf.error().message + "; " +
-                                           netlink.error().message + "); bpf and netlink need root"};
+  return Error{ErrorKind::kPermission, "cannot trace: no event source started (" + first_line(bpf.error().message) +
+                                           "; netlink: " + first_line(netlink.error().message) +
+                                           "): bpf and netlink need root"};
 }
 
 // Saves and restores signal dispositions around the command's run: the

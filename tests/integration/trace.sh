@@ -18,7 +18,8 @@
 #                 process (5 /bin/true below one sh), ppid in args
 #   live          --live prints each exec and exit on stderr as it happens
 #                 (the first exit before the second exec), the report on stdout
-#   status        exit 7 comes back as 7; a missing command is 127; --output
+#   status        exit 7 comes back as 7; a missing command is 127; not root
+#                 is 3 (one line); --output
 #                 refuses a symbolic link and creates the file 0600
 # Prints PASS, FAIL or SKIP per case. Exit 0 when none failed, 1 when one
 # did, 77 (with `SKIP: reason`) when the machine cannot run it at all.
@@ -216,6 +217,14 @@ case_status() {
   "$LINEAGE" trace >/dev/null 2>&1
   rc=$?
   [ $rc = 4 ] || bad "no command gave $rc, not 4"
+  # Without root no source starts: exit 3 and one line saying so.
+  if command -v setpriv >/dev/null; then
+    cp "$LINEAGE" "$work/lineage" && chmod 755 "$work" "$work/lineage"
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$work/lineage" trace -- true >/dev/null 2>"$work/err"
+    rc=$?
+    [ $rc = 3 ] || bad "as nobody: exit $rc, not 3"
+    [ "$(wc -l <"$work/err")" = 1 ] && grep -q "need root" "$work/err" || bad "as nobody: $(head -c 300 "$work/err")"
+  fi
   echo keep >"$work/victim"
   ln -s "$work/victim" "$work/link"
   "$LINEAGE" trace --output "$work/link" -- true >/dev/null 2>"$work/err"
