@@ -42,9 +42,11 @@ Result<int> run_trace(const TraceOptions& o) {
     print_error(result.error());
     return 127;  // as a shell says of a command it cannot run
   }
+  // Lines are cut to a terminal's width, never in a file or with --wide.
+  size_t width = o.wide || out_fd.valid() ? 0 : detect_terminal(o.common).width;
   std::string text = format == "json"     ? output::dump_json(output::trace_json(*result)) + "\n"
                      : format == "chrome" ? output::dump_json(output::trace_chrome_json(*result)) + "\n"
-                                          : output::render_trace_text(*result);
+                                          : output::render_trace_text(*result, width);
   int status = trace::shell_exit_status(result->wait_status);
   if (out_fd.valid()) {
     auto written = snapshot::write_output(out_fd.get(), o.output, text);
@@ -78,6 +80,7 @@ Command add_trace_command(CLI::App& app) {
   cmd->add_option("--format", o->format, "Report format: text, json (lineage.trace/v1) or chrome (Trace Event Format)")
       ->check(CLI::IsMember({"text", "json", "chrome"}));
   cmd->add_flag("--live", o->live, "Print each exec and exit on stderr as it happens");
+  cmd->add_flag("-w,--wide", o->wide, "Do not cut the report's lines to the terminal width");
   cmd->add_option("--source", o->source, "Event source: auto (bpf, else netlink), bpf or netlink")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "bpf", "netlink"}));

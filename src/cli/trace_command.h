@@ -13,6 +13,7 @@ struct TraceOptions {
   std::string format;                // text | json | chrome; empty: text, or json with --json
   std::string source = "auto";       // auto (bpf, else netlink) | bpf | netlink
   bool live = false;                 // exec/exit lines on stderr as they happen
+  bool wide = false;                 // do not cut lines to the terminal's width
 };
 
 /// `lineage trace -- CMD ARGS...`: CMD's exit status (128 + signal when it

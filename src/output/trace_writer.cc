@@ -78,7 +78,7 @@ std::vector<TraceRow> rows_of(const std::vector<TracedProcess>& ps) {
 
 }  // namespace
 
-std::string render_trace_text(const trace::TraceResult& r) {
+std::string render_trace_text(const trace::TraceResult& r, size_t width) {
   const auto& ps = r.processes;
   std::string out;
   std::string cmd;
@@ -106,9 +106,11 @@ std::string render_trace_text(const trace::TraceResult& r) {
     std::string duration = p.ending == Ending::kVanished ? "?"
                            : p.ending == Ending::kRunning ? "-"
                                                           : fmt::format("{:.3f}s", seconds(since(end_of(p, r), p.fork_ns)));
-    out += fmt::format("{:>9} {:>9} {:>9} {:<14} {:>7}  {}{}\n",
-                       fmt::format("+{:.3f}s", seconds(since(p.fork_ns, r.start_ns))), duration, cpu_text(p),
-                       status_of(p), p.pid, row.prefix, escape_text(command_line(p)));
+    std::string line = fmt::format("{:>9} {:>9} {:>9} {:<14} {:>7}  {}{}",
+                                   fmt::format("+{:.3f}s", seconds(since(p.fork_ns, r.start_ns))), duration,
+                                   cpu_text(p), status_of(p), p.pid, row.prefix, escape_text(command_line(p)));
+    out += width ? std::string(cut_to_width(line, width)) : line;
+    out += '\n';
   }
   if (!left.empty()) {
     out += fmt::format("\nLeft running (not waited for): {} process{}\n", left.size(), left.size() == 1 ? "" : "es");

@@ -12,8 +12,8 @@ namespace lineage::output {
 
 /// The spawn tree, one line per process, indented under its fork parent:
 /// start offset, duration, CPU time, how it ended, pid, argv; then the
-/// processes left running.
-std::string render_trace_text(const trace::TraceResult& r);
+/// processes left running. width: cut the tree's lines to it (0: never).
+std::string render_trace_text(const trace::TraceResult& r, size_t width = 0);
 
 /// {"schema": "lineage.trace/v1", "command", "source", "started_at",
 ///  "duration_seconds", "status", "exit_status", "wait_status", "events_lost",
