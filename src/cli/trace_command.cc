@@ -18,7 +18,7 @@ Result<int> run_trace(const TraceOptions& o) {
   if (o.command.empty()) return usage_error("no command to trace: lineage trace [OPTIONS] -- CMD ARGS...");
   // The output file is made before the command runs: a refusal costs no run.
   UniqueFd out_fd;
-  if (!o.output.empty()) {
+  if (!o.output.empty() && o.output != "-") {
     auto fd = snapshot::create_output(o.output, true);
     if (!fd) return fd.error();
     out_fd = std::move(*fd);
@@ -76,7 +76,7 @@ Command add_trace_command(CLI::App& app) {
       "Exit: CMD's status (128 + N when killed by signal N), 127 CMD cannot be run, 3 no event\n"
       "source (not root), 4 usage.");
   add_common(*cmd, o->common);
-  cmd->add_option("-o,--output", o->output, "Write the report to FILE (created 0600; never through a link)");
+  cmd->add_option("-o,--output", o->output, "Write the report to FILE (created 0600; never through a link; -: stdout)");
   cmd->add_option("--format", o->format, "Report format: text, json (lineage.trace/v1) or chrome (Trace Event Format)")
       ->check(CLI::IsMember({"text", "json", "chrome"}));
   cmd->add_flag("--live", o->live, "Print each exec and exit on stderr as it happens");

@@ -109,6 +109,7 @@ std::string render_trace_text(const trace::TraceResult& r, size_t width) {
     std::string line = fmt::format("{:>9} {:>9} {:>9} {:<14} {:>7}  {}{}",
                                    fmt::format("+{:.3f}s", seconds(since(p.fork_ns, r.start_ns))), duration,
                                    cpu_text(p), status_of(p), p.pid, row.prefix, escape_text(command_line(p)));
+    if (p.backfilled) line += "  [fork not seen: found in /proc]";
     out += width ? std::string(cut_to_width(line, width)) : line;
     out += '\n';
   }
@@ -153,6 +154,7 @@ Json trace_json(const trace::TraceResult& r) {
     o["signal"] = known && (p.wait_status & 0x7f) != 0 ? Json(trace::signal_name(p.wait_status & 0x7f)) : Json(nullptr);
     o["cpu_seconds"] = p.cpu_known ? Json(seconds(p.cpu_ns)) : Json(nullptr);
     o["cpu_from"] = !p.cpu_known ? Json(nullptr) : p.cpu_final ? Json("exit") : Json("last sighting");
+    o["backfilled"] = p.backfilled;  // its fork was not seen (lost events): found in /proc
     Json execs = Json::array();
     for (const auto& e : p.execs) {
       execs.push_back({{"offset_seconds", seconds(since(e.time_ns, r.start_ns))},

@@ -161,7 +161,8 @@ Result<TraceResult> run_traced(const RunOptions& o, const LiveSink& live) {
   using Clock = std::chrono::steady_clock;
   std::vector<core::Event> batch;
   bool reaped = false;
-  Clock::time_point reaped_at{}, last_sample = Clock::now();
+  Clock::time_point reaped_at{}, last_sample = Clock::now(), last_reconcile = Clock::now() - std::chrono::seconds(2);
+  uint64_t reconciled_lost = 0;
   int status = 0;
   // After the command is reaped: its exit event is still on its way (at
   // most a moment), then descendants get a short grace to end with it; the
@@ -213,6 +214,12 @@ Result<TraceResult> run_traced(const RunOptions& o, const LiveSink& live) {
       for (size_t i : tree.running()) {
         if (auto cpu = proc_cpu_ns(*reader, tree.processes()[i])) tree.note_cpu(i, *cpu, false);
       }
+    }
+    if (tree.lost() > reconciled_lost && now - last_reconcile >= std::chrono::seconds(1)) {
+      // Events were lost: what the tree missed is in /proc if it still runs.
+      reconciled_lost = tree.lost();
+      last_reconcile = now;
+      tree.reconcile(reader->scan(core::kFieldStat | core::kFieldCmdline | core::kFieldExe), core::boot_now_ns());
     }
     if (!reaped) continue;
     if (tree.root().alive() && now - reaped_at < kExitEventWait) continue;

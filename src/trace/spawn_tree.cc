@@ -102,6 +102,46 @@ void SpawnTree::mark_vanished(size_t index) {
   if (it != live_.end() && it->second == index) live_.erase(it);
 }
 
+size_t SpawnTree::reconcile(const std::vector<core::Process>& snapshot, uint64_t now_ns) {
+  size_t changed = 0;
+  std::unordered_map<int32_t, const core::Process*> by_pid;
+  for (const auto& p : snapshot) by_pid[p.key.pid] = &p;
+  for (size_t i : running()) {
+    auto it = by_pid.find(nodes_[i].pid);
+    if (it == by_pid.end() || !same_start(nodes_[i].start_time_ns, it->second->key.start_time_ns)) {
+      mark_vanished(i);
+      ++changed;
+    }
+  }
+  // Oldest first: a missed parent is added before its missed children.
+  std::vector<const core::Process*> order;
+  for (const auto& p : snapshot) order.push_back(&p);
+  std::sort(order.begin(), order.end(),
+            [](const core::Process* a, const core::Process* b) { return a->key.start_time_ns < b->key.start_time_ns; });
+  for (const core::Process* p : order) {
+    if (live_.count(p->key.pid)) continue;
+    auto parent = live_.find(p->stat.ppid);
+    if (parent == live_.end()) continue;
+    const TracedProcess& pp = nodes_[parent->second];
+    // The parent must be older than the child (not a reuse of its pid).
+    if (pp.start_time_ns != 0 && p->key.start_time_ns + tolerance_ns_ < pp.start_time_ns) continue;
+    core::Event fork;
+    fork.pid = p->key.pid;
+    fork.start_time_ns = p->key.start_time_ns;
+    fork.time_ns = p->key.start_time_ns ? p->key.start_time_ns : now_ns;
+    fork.comm = p->stat.comm;
+    size_t index = add(fork, parent->second);
+    TracedProcess& added = nodes_[index];
+    added.backfilled = true;
+    if (p->argv && !p->argv->empty()) {
+      added.execs.push_back(Exec{added.fork_ns, p->exe ? p->exe->path : std::string(), *p->argv});
+    }
+    live_[p->key.pid] = index;
+    ++changed;
+  }
+  return changed;
+}
+
 std::vector<size_t> SpawnTree::running() const {
   std::vector<size_t> out;
   for (const auto& [pid, index] : live_) out.push_back(index);

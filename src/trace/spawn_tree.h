@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/event.h"
+#include "core/process.h"
 
 namespace lineage::trace {
 
@@ -52,6 +53,7 @@ struct TracedProcess {
   uint64_t cpu_ns = 0;         // CPU time (user + system)
   bool cpu_known = false;
   bool cpu_final = false;      // from the exit itself, not from an earlier sighting
+  bool backfilled = false;     // its fork event was lost: found in /proc afterwards
 
   bool alive() const { return ending == Ending::kRunning; }
   /// When it began running its program: its first exec, else its fork.
@@ -74,6 +76,11 @@ class SpawnTree {
   void note_cpu(size_t index, uint64_t cpu_ns, bool final);
   /// The process did not exit while traced (checked against /proc by the caller).
   void mark_vanished(size_t index);
+  /// After lost events: brings the tree in line with a /proc snapshot.
+  /// Processes forked below a traced one that the tree missed are added
+  /// (backfilled, their argv as /proc has it now); traced ones gone from
+  /// /proc are marked vanished. Returns how many processes changed.
+  size_t reconcile(const std::vector<core::Process>& snapshot, uint64_t now_ns);
 
   const std::vector<TracedProcess>& processes() const { return nodes_; }
   const TracedProcess& root() const { return nodes_.front(); }

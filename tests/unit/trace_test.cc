@@ -165,6 +165,47 @@ TEST(SpawnTree, LostEventsAreCountedAndAProcessCanVanish) {
   EXPECT_FALSE(tree.find_pid(101).has_value());
 }
 
+core::Process proc_of(int32_t pid, int32_t ppid, uint64_t start, std::vector<std::string> argv) {
+  core::Process p;
+  p.key = {pid, start};
+  p.stat.pid = pid;
+  p.stat.ppid = ppid;
+  p.stat.comm = argv.front();
+  p.argv = std::move(argv);
+  return p;
+}
+
+TEST(SpawnTree, ReconcileAddsWhatLostEventsHidAndClosesWhatVanished) {
+  SpawnTree tree(100, kT0);
+  tree.apply(fork_of(100, 50, kT0));
+  tree.apply(fork_of(101, 100, kT0 + kMs, kT0));
+  tree.apply(fork_of(102, 100, kT0 + 2 * kMs, kT0));
+  // Events were lost: 101 exited unseen; 103 (below 100) and 104 (below
+  // 103) were forked unseen; 300 is not ours; 105 holds a pid whose parent
+  // pid is ours but it started before that parent (not its child).
+  std::vector<core::Process> snapshot = {
+      proc_of(104, 103, kT0 + 6 * kMs, {"cc1", "x.c"}),   // listed before its parent
+      proc_of(100, 50, kT0, {"make"}),
+      proc_of(102, 100, kT0 + 2 * kMs, {"sh"}),
+      proc_of(103, 100, kT0 + 5 * kMs, {"cc", "-c", "x.c"}),
+      proc_of(300, 1, kT0 + 5 * kMs, {"other"}),
+      proc_of(105, 102, kT0 - 500 * kMs, {"old"}),
+  };
+  EXPECT_EQ(tree.reconcile(snapshot, kT0 + 10 * kMs), 3u);
+  const auto& ps = tree.processes();
+  ASSERT_EQ(ps.size(), 5u);
+  EXPECT_EQ(ps[1].ending, Ending::kVanished);
+  EXPECT_EQ(ps[3].pid, 103);
+  EXPECT_TRUE(ps[3].backfilled);
+  EXPECT_EQ(ps[3].parent, 0u);
+  ASSERT_EQ(ps[3].execs.size(), 1u);
+  EXPECT_EQ(ps[3].execs[0].argv, (std::vector<std::string>{"cc", "-c", "x.c"}));
+  EXPECT_EQ(ps[4].pid, 104);
+  EXPECT_EQ(ps[4].parent, 3u);
+  // Their later events are followed as usual.
+  EXPECT_TRUE(tree.apply(exit_of(104, kT0 + 20 * kMs, kT0 + 6 * kMs, 0)).has_value());
+}
+
 TEST(SpawnTree, CpuFromProcNeverReplacesTheExitsFigure) {
   SpawnTree tree(100, kT0);
   tree.apply(fork_of(100, 50, kT0));
