@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -169,14 +170,8 @@ Result<TraceResult> run_traced(const RunOptions& o, const LiveSink& live) {
   // ones still running after that are left behind (daemons) and reported so.
   constexpr auto kExitEventWait = std::chrono::seconds(2);
   constexpr auto kGrace = std::chrono::milliseconds(100);
-  for (;;) {
-    batch.clear();
-    auto polled = source->poll(batch, 20);
-    if (!polled) {
-      if (!reaped) ::waitpid(pid, &status, 0);  // the command runs on; report what we have
-      return polled.error();
-    }
-    for (const auto& e : batch) {
+  auto take = [&](const std::vector<core::Event>& events) {
+    for (const auto& e : events) {
       auto index = tree.apply(e);
       if (!index) continue;
       const TracedProcess& p = tree.processes()[*index];
@@ -185,6 +180,22 @@ Result<TraceResult> run_traced(const RunOptions& o, const LiveSink& live) {
         if (auto cpu = proc_cpu_ns(*reader, p)) tree.note_cpu(*index, *cpu, true);
       }
       if (live) live(p, e, tree.root().fork_ns);
+    }
+  };
+  for (;;) {
+    batch.clear();
+    auto polled = source->poll(batch, 20);
+    if (!polled) {
+      if (!reaped) ::waitpid(pid, &status, 0);  // the command runs on; report what we have
+      return polled.error();
+    }
+    take(batch);
+    if (!batch.empty() && !reaped) {
+      // Let the next events gather (the ring holds megabytes) instead of
+      // waking for each: on a busy build lineage then costs a few wake-ups
+      // a second, not one per exec. SIGCHLD ends the sleep early.
+      timespec ts{0, 10'000'000};
+      ::nanosleep(&ts, nullptr);
     }
     if (int sig = g_forward; sig != 0 && !reaped) {
       g_forward = 0;
@@ -229,12 +240,7 @@ Result<TraceResult> run_traced(const RunOptions& o, const LiveSink& live) {
   // A last drain, then the ones left: alive in /proc (with their CPU time
   // so far), or gone without an exit event (lost).
   batch.clear();
-  if (source->poll(batch, 0)) {
-    for (const auto& e : batch) {
-      auto index = tree.apply(e);
-      if (index && live) live(tree.processes()[*index], e, tree.root().fork_ns);
-    }
-  }
+  if (source->poll(batch, 0)) take(batch);
   for (size_t i : tree.running()) {
     if (i == 0) continue;  // the command itself was reaped: its exit was lost
     auto cpu = proc_cpu_ns(*reader, tree.processes()[i]);
