@@ -87,7 +87,13 @@ class SignalScope {
     n = ::read(gate, &go, 1);
   } while (n < 0 && errno == EINTR);
   if (n != 1) ::_exit(127);  // lineage gave up before releasing it
-  for (int sig : {SIGINT, SIGQUIT, SIGCHLD, SIGTERM, SIGHUP}) ::signal(sig, SIG_DFL);
+  // The command gets the dispositions a shell would give it: main ignores
+  // SIGPIPE for lineage's own writes, and an ignored signal stays ignored
+  // across exec (`yes | head` would then never end by SIGPIPE).
+  for (int sig : {SIGINT, SIGQUIT, SIGCHLD, SIGTERM, SIGHUP, SIGPIPE}) ::signal(sig, SIG_DFL);
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::execvp(argv[0], argv);
   int err = errno;
   ssize_t w = ::write(report, &err, sizeof err);

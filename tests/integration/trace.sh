@@ -13,7 +13,8 @@
 #   make_netlink  the same through the netlink proc connector
 #   daemon        sh -c 'sleep 30 & exit 0': trace returns at once, the sleep
 #                 is listed as left running with its pid (then killed by pid)
-#   signal        sh -c 'kill -TERM $$': exit 143, the report says signal TERM
+#   signal        sh -c 'kill -TERM $$': exit 143, the report says signal TERM;
+#                 yes | head: yes dies of SIGPIPE (lineage ignores it, CMD must not)
 #   chrome        --format chrome parses as JSON with one "X" event per
 #                 process (5 /bin/true below one sh), ppid in args
 #   live          --live prints each exec and exit on stderr as it happens
@@ -159,6 +160,11 @@ case_signal() {
   [ $rc = 143 ] || bad "exit $rc, not 143"
   grep -q '^signal TERM after ' "$work/signal.txt" || bad "summary does not say signal TERM: $(head -c 200 "$work/signal.txt")"
   grep -Eq 'signal TERM +[0-9]+  sh -c kill -TERM \$\$$' "$work/signal.txt" || bad "the sh line does not say signal TERM"
+  # The command gets SIGPIPE's default action (lineage itself ignores it):
+  # yes dies of it once head has its line.
+  "$LINEAGE" trace --json --output "$work/pipe.json" -- sh -c 'yes | head -n 1 >/dev/null' >/dev/null 2>&1
+  jq -e '[.processes[] | select(.argv == ["yes"] and .signal == "PIPE")] | length == 1' "$work/pipe.json" >/dev/null ||
+    bad "yes did not die of SIGPIPE: $(jq -c '[.processes[] | {argv, status}]' "$work/pipe.json" 2>/dev/null)"
   "$LINEAGE" trace --json -- sh -c 'kill -TERM $$' >"$work/signal.json" 2>/dev/null
   jq -e '.status == "signal TERM" and .exit_status == 143 and .processes[0].signal == "TERM"' "$work/signal.json" \
     >/dev/null || bad "json: $(jq -c '{status, exit_status}' "$work/signal.json" 2>/dev/null)"
