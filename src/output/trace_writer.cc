@@ -94,9 +94,10 @@ std::string render_trace_text(const trace::TraceResult& r, size_t width) {
     else cpu_partial = true;
   }
   out += fmt::format("lineage trace: {}\n", escape_text(cmd));
-  out += fmt::format("{} after {:.3f}s; {} processes ({} left running); CPU {:.3f}s{}; source {}\n",
-                     trace::describe_wait_status(r.wait_status), seconds(since(end_of(ps.front(), r), r.start_ns)), ps.size(),
-                     left.size(), seconds(cpu), cpu_partial ? " (some unknown)" : "", r.source);
+  out += fmt::format("{} after {:.3f}s; {} process{} ({} left running); CPU {:.3f}s{}; source {}\n",
+                     trace::describe_wait_status(r.wait_status), seconds(since(end_of(ps.front(), r), r.start_ns)),
+                     ps.size(), ps.size() == 1 ? "" : "es", left.size(), seconds(cpu),
+                     cpu_partial ? " (some unknown)" : "", r.source);
   if (r.lost) {
     out += fmt::format("warning: the event source lost {} events: processes may be missing\n", r.lost);
   }
