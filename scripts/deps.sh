@@ -23,6 +23,8 @@ test=(
   procps psmisc time jq zstd
   # peers of `lineage who` (tests, benchmarks): lsof, fuser (psmisc), ss
   lsof iproute2
+  # peer of `lineage trace` (tests, benchmarks): strace -f
+  strace
   # real launchers for the `why` integration tests
   openssh-server openssh-client cron at tmux screen supervisor docker.io busybox-static
   # `lineage audit` tests: a real web server with workers, python3's http.server

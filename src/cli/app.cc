@@ -27,6 +27,7 @@
 #include "cli/snapshot_command.h"
 #include "cli/audit_command.h"
 #include "cli/doctor_command.h"
+#include "cli/trace_command.h"
 #include "output/columns.h"
 #include "output/sanitize.h"
 #include "resolve/targets.h"
@@ -337,6 +338,7 @@ int run_cli11(std::vector<std::string> args) {
   added.push_back(add_snapshot_command(app));
   added.push_back(add_audit_command(app));
   added.push_back(add_doctor_command(app));
+  added.push_back(add_trace_command(app));
 
   std::reverse(args.begin(), args.end());  // CLI11 takes them reversed
 
@@ -401,6 +403,7 @@ int run(int argc, char** argv) {
       "snapshot",
       "audit",
       "doctor",
+      "trace",
   };
   if (!args.empty() && std::find(std::begin(kCommands), std::end(kCommands), args[0]) == std::end(kCommands) &&
       !args[0].starts_with("-")) {
