@@ -11,6 +11,8 @@ packages=(
   # tests, sanitizers, fuzzing, benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   procps psmisc hyperfine time jq zstd
+  # JSON Schema validation of every JSON output (tests/schema/validate.py)
+  python3-jsonschema
   # peers of `lineage who` (tests, benchmarks): lsof, fuser (psmisc), ss
   lsof iproute2
   # real launchers for the `why` integration tests

@@ -13,8 +13,7 @@ another file. After an edit run
 The ground truth is the writers: src/output/json_writer.cc (process_json),
 why_writer.cc (source_json, why_json), events/event_json.cc and so on. A
 field the writer may leave out is not "required"; a field it may write as
-null is nullable. "additionalProperties": false (or "unevaluatedProperties")
-closes an object only where the writer's keys are a fixed set.
+null is nullable. "additionalProperties": false closes an object only where the writer's keys are a fixed set.
 
 Compatibility: v1 only grows (new fields, new enum values); no field is
 removed or changes type. A breaking change is v2.
@@ -82,10 +81,8 @@ def ARR(items, desc, nullable=False, **kw):
     return s
 
 
-def REF(name, desc=None, nullable=False, closed=False):
+def REF(name, desc=None, nullable=False):
     ref = {"$ref": "#/$defs/" + name}
-    if closed:
-        ref["unevaluatedProperties"] = False
     if nullable:
         s = {"oneOf": [ref, {"type": "null"}]}
     else:
@@ -175,7 +172,13 @@ PROCESS = OBJ({
              "nice", "rss_kb", "vsz_kb", "cpu_ticks", "kernel_thread"],
     desc="A process as lineage read it (output/json_writer.cc process_json). A field lineage tried to read "
          "but was denied is null, never invented; a field it did not try to read is absent.",
-    closed=False)  # closed at each use site with unevaluatedProperties, so that users may add keys
+    closed=True)
+
+
+def process_with(extra, required, desc):
+    """A Process with more keys (a tree node, a kill member): one closed object, not $ref plus
+    unevaluatedProperties, which python3-jsonschema 4.10 evaluates too slowly on a deep tree."""
+    return OBJ(dict(PROCESS["properties"], **extra), required=PROCESS["required"] + list(required), desc=desc)
 
 SOURCE = OBJ({
     "kind": E(SOURCE_KINDS, "What started the process."),
@@ -224,10 +227,10 @@ def doc(kind, title, desc, props, required, defs=None, closed=True, **extra):
 # ---- why ------------------------------------------------------------------
 
 WHY_FIELDS = {
-    "target": REF("process", "The process explained.", closed=True),
-    "chain": ARR(REF("process", closed=True), "Its ancestors, root first, the target last."),
+    "target": REF("process", "The process explained."),
+    "chain": ARR(REF("process"), "Its ancestors, root first, the target last."),
     "truncated": B("The ancestor walk hit its bound: an origin may be missing."),
-    "session_chain": ARR(REF("process", closed=True),
+    "session_chain": ARR(REF("process"),
                          "An orphan's live session leader's chain (root first, leader last), where sources with "
                          "details.via = \"session\" were found."),
     "sources": ARR(REF("source"), "What started it, the most specific first."),
@@ -248,7 +251,7 @@ WHY_FIELDS = {
     "history": OBJ({"covered": B("Recorded history covers the process's origin."),
                     "note": S("Why not, when not.")}, required=["covered"],
                    desc="Only when recorded history was consulted (an orphan)."),
-    "children": ARR(REF("process", closed=True), "Its children (--tree)."),
+    "children": ARR(REF("process"), "Its children (--tree)."),
     "environment": {"type": ["object", "null"], "additionalProperties": {"type": "string"},
                     "description": "Its environment (--env), secret-looking values redacted; null when not "
                                    "readable."},
@@ -275,10 +278,7 @@ def why_schema():
 # ---- tree -----------------------------------------------------------------
 
 def tree_node():
-    return {
-        "$ref": "#/$defs/process",
-        "description": "A process of the forest, with its children.",
-        "properties": {
+    return process_with({
             "target": TRUE("A process named by TARGET."),
             "context": TRUE("An ancestor shown only as the path to a target."),
             "count": I("--compact: identical siblings folded into this row.", minimum=2),
@@ -287,10 +287,7 @@ def tree_node():
                                 "state": S("One-letter state.")}, required=["tid", "comm", "state"]),
                            "Its threads (when they were asked for)."),
             "children": ARR({"$ref": "#/$defs/node"}, "Its children, as nodes."),
-        },
-        "required": ["children"],
-        "unevaluatedProperties": False,
-    }
+    }, ["children"], "A process of the forest, with its children.")
 
 
 TREE_FIELDS = {
@@ -515,18 +512,13 @@ def who_schema():
 # ---- kill -----------------------------------------------------------------
 
 def kill_schema():
-    member = {
-        "$ref": "#/$defs/process",
-        "properties": {
+    member = process_with({
             "joined": B("Forked during the kill, caught by a rescan."),
             "outcome": E(["planned", "pending", "signal", "killed", "gone", "skipped", "denied", "survived"],
                          "planned (--dry-run); signal: ended by the signal; killed: by KILL after the timeout; "
                          "gone: exited first; skipped, denied, survived."),
             "reason": S("skipped and denied: why."),
-        },
-        "required": ["joined", "outcome"],
-        "unevaluatedProperties": False,
-    }
+    }, ["joined", "outcome"], "A process of the kill and its outcome.")
     summary = OBJ({k: U(d) for k, d in [("signal", "Ended by the signal."), ("killed", "Ended by KILL."),
                                         ("gone", "Exited before the signal."), ("skipped", "Skipped."),
                                         ("denied", "Permission denied."), ("survived", "Still alive."),
@@ -535,7 +527,7 @@ def kill_schema():
                   desc="Counts of outcomes (not with --dry-run).")
     return doc("kill", "lineage kill --json", "A kill of a process and its tree, or its plan with --dry-run "
                "(cli/kill_command.cc report_json).", {
-                   "target": REF("process", "The process named.", closed=True),
+                   "target": REF("process", "The process named."),
                    "scope": E(["tree", "children", "group", "session"], "What was killed."),
                    "signal": S("Signal name without SIG (TERM, KILL, RTMIN+3 ...)."),
                    "signal_number": U("Its number."),
@@ -608,7 +600,7 @@ ZOMBIES_FIELDS = None
 def zombies_fields():
     group = OBJ({
         "parent_pid": I("The parent that does not reap them."),
-        "parent": REF("process", "The parent; null when it exited meanwhile.", nullable=True, closed=True),
+        "parent": REF("process", "The parent; null when it exited meanwhile.", nullable=True),
         "reaper": E(["parent", "init", "subreaper"], "parent; init: pid 1 of its pid namespace; subreaper: "
                     "a subreaper that adopted them."),
         "reaper_evidence": S("How the adoption is known (e.g. recorded history)."),
@@ -653,8 +645,7 @@ def finding_fields():
         "evidence": ARR({"type": "string"}, "What lineage saw, one line each."),
         "pid": I("The process; null for a finding about the system.", nullable=True),
         "related_pid": I("The server, tracer ... involved; null when none.", nullable=True),
-        "process": REF("process", "The process, as in lineage.tree/v1; null for the system.", nullable=True,
-                       closed=True),
+        "process": REF("process", "The process, as in lineage.tree/v1; null for the system.", nullable=True),
         "chain": ARR(OBJ({"pid": I("Process id."), "comm": S("Its name.")}, required=["pid", "comm"]),
                      "Its ancestors, root first, itself last."),
         "summary": S("Its why --short summary."),
