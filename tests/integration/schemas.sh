@@ -18,6 +18,9 @@
 #              fork-storm finding) for 2 s each
 #   snapshot   snapshot --json (the written note) and the file, zstd, with
 #              the record case's database as history
+#   trace      trace --json of a shell that execs, forks, leaves a sleep
+#              running and exits 3; and of one killed by TERM (skipped when
+#              this lineage has no trace command)
 #   broken     a schema can fail: a required field removed, a wrong type, an
 #              unknown key in a closed object, an unknown schema name, no
 #              schema, a bad line in JSON lines; each is rejected naming the
@@ -26,7 +29,7 @@
 # Exit 0 when none failed, 1 when one did, 77 when the machine cannot run it.
 set -uo pipefail
 
-ALL_CASES=(generated live record watch snapshot broken)
+ALL_CASES=(generated live record watch snapshot trace broken)
 
 # shellcheck source-path=SCRIPTDIR source=cases.sh
 . "$(dirname "$0")/cases.sh" "$@"
@@ -229,6 +232,16 @@ case_snapshot() {
   valid snapshot snapshot "$work/scene.json.zst"
   run snapshot-plain snapshot-written 0 snapshot -o "$work/scene.json" --json --history 0
   valid snapshot-plain-file snapshot "$work/scene.json"
+}
+
+case_trace() {
+  if ! "$LINEAGE" trace --help 2>/dev/null | grep -q "Usage: lineage trace"; then
+    skip_case "this lineage has no trace command"
+    return
+  fi
+  run trace trace 3 trace --json -- sh -c "/bin/true; $sleeper 0.1; $sleeper 2 & exit 3"
+  [ "$(jq '.left_running | length' "$work/trace.json" 2>/dev/null)" = 1 ] || bad "trace: expected 1 left running"
+  run trace-signal trace 143 trace --json -- sh -c 'kill -TERM $$'
 }
 
 # must_fail WHAT FILE PATTERN: validate.py must reject FILE, saying PATTERN.

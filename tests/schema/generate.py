@@ -781,6 +781,51 @@ def snapshot_written_schema():
                }, ["output", "bytes", "compressed"])
 
 
+# ---- trace (branch trace: src/output/trace_writer.cc trace_json) -----------
+
+def trace_schema():
+    sec = lambda d, nullable=False: N(d, nullable, minimum=0)
+    exec_ = OBJ({"offset_seconds": sec("When, in seconds from CMD's fork (boot clock)."),
+                 "exe": S("The path executed."),
+                 "argv": ARR({"type": "string"}, "Its arguments.")}, required=["offset_seconds", "exe", "argv"])
+    proc = OBJ({
+        "pid": I("Process id."),
+        "ppid": I("Its fork parent."),
+        "comm": S("Its name."),
+        "exe": S("The last exec's executable; null: it never exec'd.", nullable=True),
+        "argv": ARR({"type": "string"}, "The last exec's arguments; empty when it never exec'd."),
+        "start_offset_seconds": sec("Its fork, in seconds from CMD's fork."),
+        "exec_offset_seconds": sec("Its first exec, from CMD's fork; null: never exec'd.", nullable=True),
+        "state": E(["exited", "running", "unknown"], "unknown: gone without an exit event."),
+        "duration_seconds": sec("Fork to exit; null unless exited.", nullable=True),
+        "status": S("How it ended, in words (exit 0, signal TERM ...)."),
+        "exit_code": U("Its exit code; null unless it exited normally.", nullable=True),
+        "signal": S("The signal that ended it, by name; null unless killed.", nullable=True),
+        "cpu_seconds": sec("CPU time; null when unknown.", nullable=True),
+        "cpu_from": E(["exit", "last sighting"], "Where cpu_seconds comes from; null when unknown.",
+                      nullable=True),
+        "backfilled": B("Its fork was lost: found in /proc afterwards."),
+        "execs": ARR(exec_, "Every exec, oldest first."),
+    }, required=["pid", "ppid", "comm", "exe", "argv", "start_offset_seconds", "exec_offset_seconds", "state",
+                 "duration_seconds", "status", "exit_code", "signal", "cpu_seconds", "cpu_from", "backfilled",
+                 "execs"])
+    return doc("trace", "lineage trace --json", "A command's spawn tree (output/trace_writer.cc trace_json). "
+               "Times are seconds from CMD's fork on the boot clock.", {
+                   "command": ARR({"type": "string"}, "CMD and its arguments."),
+                   "source": E(["bpf", "netlink"], "The event source."),
+                   "started_at": TIME("CMD's fork"),
+                   "duration_seconds": sec("CMD's, fork to exit."),
+                   "status": S("How CMD ended: exit 0, signal TERM, signal SEGV (core dumped) ..."),
+                   "exit_status": U("lineage's own exit status: CMD's, or 128 + signal."),
+                   "wait_status": I("CMD's status as waitpid gave it."),
+                   "events_lost": U("Events lost (> 0: processes may be missing)."),
+                   "process_count": U("Processes traced."),
+                   "left_running": ARR({"type": "integer"}, "Pids still alive when CMD ended."),
+                   "processes": ARR(proc, "In fork order; [0] is CMD.", minItems=1),
+               }, ["command", "source", "started_at", "duration_seconds", "status", "exit_status", "wait_status",
+                   "events_lost", "process_count", "left_running", "processes"])
+
+
 SCHEMAS = {
     "why": why_schema,
     "tree": tree_schema,
@@ -796,6 +841,7 @@ SCHEMAS = {
     "snapshot-written": snapshot_written_schema,
     "audit": audit_schema,
     "finding": finding_schema,
+    "trace": trace_schema,
 }
 
 
