@@ -50,7 +50,7 @@ class Schemas:
         else:
             path = os.path.join(self.directory, "lineage.%s.%s.json" % (m.group(1), m.group(2)))
             if not os.path.exists(path):
-                result = "unknown schema %s (no %s)" % (name, os.path.relpath(path))
+                result = "unknown schema %s (no %s in %s)" % (name, os.path.basename(path), self.directory)
             else:
                 with open(path, encoding="utf-8") as f:
                     schema = json.load(f)
