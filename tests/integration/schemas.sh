@@ -143,8 +143,8 @@ time.sleep(300)'
   # A tree to kill: bash with two sleeps.
   spawn bash -c 'sleep 300 & sleep 300 & wait'
   local victim=${started[-1]}
-  local i
-  for i in $(seq 50); do
+  local _
+  for _ in $(seq 50); do
     [ -s "$work/port" ] && [ "$(pgrep -c -P "$victim")" = 2 ] && [ -n "$(ls -l /proc/"$holder"/fd/7 2>/dev/null)" ] && break
     sleep 0.1
   done
@@ -186,9 +186,9 @@ case_record() {
   spawn "$LINEAGE" record --duration 3 --db "$db" --export "$work/export.jsonl" --storm-rate 10 2>"$work/record.err"
   local rec=${started[-1]}
   sleep 1
-  local i
-  for i in $(seq 30); do /bin/true; done
-  for i in 1 2 3 4 5; do "$sleeper" 0.05; done
+  local _
+  for _ in $(seq 30); do /bin/true; done
+  for _ in 1 2 3 4 5; do "$sleeper" 0.05; done
   spawn "$sleeper" 300
   local kept=${started[-1]}
   wait "$rec"
@@ -206,7 +206,8 @@ case_record() {
   [ -n "$at" ] && [ "$at" != null ] || at=$t0
   run tree-at tree "0 1" tree --json --at "$at" --db "$db"
   run why-at why "0 1" why "$kept" --json --at "$at" --db "$db"
-  jq -e '.at != null' "$work/why-at.json" >/dev/null 2>&1 || bad "why --at: no \"at\""
+  jq -e '.at != null and .target.recorded == true' "$work/why-at.json" >/dev/null 2>&1 ||
+    bad "why --at: no \"at\", or a target not from the recording"
   run audit-since audit "0 1" audit --json --since "$t0" --db "$db"
   [ "$(jq '[.findings[] | select(.rule == "fork-storm" and .time != null)] | length' "$work/audit-since.json" 2>/dev/null)" -gt 0 ] 2>/dev/null ||
     bad "audit --since: no stored fork-storm finding (its fields were not checked)"
@@ -240,6 +241,9 @@ case_snapshot() {
   [ -f "$db" ] && args=(--db "$db")
   run snapshot-written snapshot-written 0 snapshot -o "$work/scene.json.zst" --json "${args[@]}"
   valid snapshot snapshot "$work/scene.json.zst"
+  if [ -f "$db" ] && ! zstd -dc "$work/scene.json.zst" | jq -e '.history.events | length > 0' >/dev/null 2>&1; then
+    bad "snapshot: no recorded events in its history (run with the record case)"
+  fi
   run snapshot-plain snapshot-written 0 snapshot -o "$work/scene.json" --json --history 0
   valid snapshot-plain-file snapshot "$work/scene.json"
 }
