@@ -12,7 +12,8 @@ error: one line each, naming the file (and line), the JSON path and the reason.
 
 Options: --schema-dir DIR (default: docs/schema next to this script's
 repository), --expect NAME (every document must be lineage.NAME/v1),
---quiet (print nothing when all pass).
+--pair NAME FILE (FILE's documents must be lineage.NAME/v1; repeatable, so
+that one run checks many files), --quiet (print nothing when all pass).
 Exit 0 when every document is valid, 1 when one is not, 2 on a usage error.
 Needs python3-jsonschema (Debian 12: 4.10) for draft 2020-12.
 """
@@ -158,7 +159,9 @@ def check_file(path, schemas, expect, counts):
 
 def main():
     ap = argparse.ArgumentParser(description="Validate lineage JSON output against docs/schema/.")
-    ap.add_argument("files", nargs="+", metavar="FILE")
+    ap.add_argument("files", nargs="*", metavar="FILE")
+    ap.add_argument("--pair", nargs=2, action="append", default=[], metavar=("NAME", "FILE"),
+                    help="FILE must hold lineage.NAME/v1 documents")
     ap.add_argument("--schema-dir", default=DEFAULT_DIR)
     ap.add_argument("--expect", metavar="NAME", help="every document must be lineage.NAME/v1")
     ap.add_argument("--quiet", action="store_true")
@@ -166,8 +169,12 @@ def main():
     schemas = Schemas(a.schema_dir)
     counts = {}
     failed = 0
+    if not a.files and not a.pair:
+        ap.error("no FILE")
     for path in a.files:
         failed += check_file(path, schemas, a.expect, counts)
+    for name, path in a.pair:
+        failed += check_file(path, schemas, name, counts)
     if not a.quiet or failed:
         total = sum(counts.values())
         what = ", ".join("%d %s" % (n, k) for k, n in sorted(counts.items())) or "none"
