@@ -455,12 +455,13 @@ def files_schema():
         "process": OBJ({"pid": I("Process id."), "comm": S("Its name."),
                         "user": S("Its user; null when not readable.", nullable=True),
                         "uid": U("Its uid; null when not readable.", nullable=True)},
-                       required=["pid", "comm", "user", "uid"]),
+                       required=["pid", "comm", "user", "uid"], desc="The process whose files these are."),
         "files": ARR(f, "Its open files, cwd/rtd/txt first, then fds in order, then maps (--maps)."),
         "not_readable": ARR({"type": "string"}, "What could not be read (\"fd table\", \"cwd\", \"fd 7\" ...)."),
         "peer_scan": OBJ({"done": B("Other processes were searched for the other ends."),
                           "processes_not_readable": U("Processes whose fds could not be read.")},
-                         required=["done", "processes_not_readable"]),
+                         required=["done", "processes_not_readable"],
+                         desc="The search of every process for the other ends of pipes and unix sockets."),
     }, ["process", "files", "not_readable", "peer_scan"])
 
 
@@ -485,7 +486,7 @@ def who_schema():
         "fstype": S("mount and tree: the filesystem type."),
         "source": S("mount: the mounted device."),
         "sockets": ARR(sock, "kind port: the sockets on it."),
-    }, required=["query", "kind"])
+    }, required=["query", "kind"], desc="What was asked about, resolved.")
     hold = OBJ({
         "how": E(["fd", "cwd", "root", "exe", "mmap"], "How the process holds it."),
         "fd": I("how fd: the fd."),
@@ -660,7 +661,8 @@ FINDING_REQUIRED = ["rule", "severity", "title", "evidence", "pid", "related_pid
 
 def audit_schema():
     finding = OBJ(finding_fields(), required=FINDING_REQUIRED, desc="A finding (output/audit_writer.cc).")
-    sev_count = OBJ({s: U("Findings of severity " + s + ".") for s in SEVERITIES}, required=SEVERITIES)
+    sev_count = OBJ({s: U("Findings of severity " + s + ".") for s in SEVERITIES}, required=SEVERITIES,
+                    desc="Findings by severity, before --min-severity hides any.")
     return doc("audit", "lineage audit --json", "Findings of the audit rules (output/audit_writer.cc).", {
         "generated_at": TIME("When the processes were read"),
         "processes": U("Processes judged."),
@@ -760,7 +762,7 @@ def snapshot_schema():
                        "page_size": U("Page size in bytes."),
                        "processes": U("Processes scanned."),
                    }, required=["boot_ns", "realtime_ns", "mem_total_kb", "ticks_per_second", "page_size",
-                                "processes"]),
+                                "processes"], desc="The machine's clocks and constants at the scan."),
                    "tree": tree,
                    "raw": ARR(raw, "One entry a process."),
                    "why": ARR(why_entry, "One entry a process."),
@@ -853,6 +855,21 @@ def drop_none(x):
     return x
 
 
+def undescribed(x, path="$"):
+    """Properties without a "description" (the issue asks for every field described)."""
+    out = []
+    if isinstance(x, dict):
+        for k, v in x.get("properties", {}).items():
+            if k != "schema" and "description" not in v and path.rsplit("/", 1)[-1] != "if":
+                out.append(path + "." + k)
+        for k, v in x.items():
+            out += undescribed(v, path + "/" + k)
+    elif isinstance(x, list):
+        for i, v in enumerate(x):
+            out += undescribed(v, "%s[%d]" % (path, i))
+    return out
+
+
 def render(kind):
     return json.dumps(drop_none(SCHEMAS[kind]()), indent=2, ensure_ascii=False) + "\n"
 
@@ -862,6 +879,11 @@ def main():
     stale = []
     for kind in SCHEMAS:
         path = os.path.join(OUT, "lineage.%s.v1.json" % kind)
+        missing = undescribed(drop_none(SCHEMAS[kind]()))
+        if missing:
+            print("lineage.%s/v1: no description: %s" % (kind, ", ".join(missing)), file=sys.stderr)
+            stale.append(path)
+            continue
         text = render(kind)
         old = None
         if os.path.exists(path):
