@@ -21,6 +21,8 @@ test=(
   # unit tests, sanitizers (clang's runtime), fuzzing
   libgtest-dev libgmock-dev libclang-rt-14-dev
   procps psmisc time jq zstd
+  # JSON Schema validation of every JSON output (tests/schema/validate.py)
+  python3-jsonschema
   # peers of `lineage who` (tests, benchmarks): lsof, fuser (psmisc), ss
   lsof iproute2
   # peer of `lineage trace` (tests, benchmarks): strace -f
