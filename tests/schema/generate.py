@@ -828,6 +828,22 @@ def trace_schema():
                    "events_lost", "process_count", "left_running", "processes"])
 
 
+def doctor_schema():
+    check = OBJ({
+        "id": E(["kernel", "btf", "capabilities", "bpf", "netlink", "proc-mount", "cgroup", "systemd",
+                 "containers", "history"], "Stable id of the check."),
+        "title": S("What is checked, for people."),
+        "ok": B("lineage has it."),
+        "required": B("Counted for the exit status and for the top-level ok (informational checks are not)."),
+        "detail": S("What was found (a version, libbpf's error, mount options ...)."),
+        "effect": S("When not ok: which commands degrade and how.", nullable=True),
+    }, ["id", "title", "ok", "required", "detail", "effect"], desc="One check.")
+    return doc("doctor", "lineage doctor --json", "What this machine gives lineage, and what is missing.", {
+        "ok": B("Every required check passed (exit 0)."),
+        "checks": ARR(check, "The checks, in a fixed order."),
+    }, ["ok", "checks"])
+
+
 SCHEMAS = {
     "why": why_schema,
     "tree": tree_schema,
@@ -844,6 +860,7 @@ SCHEMAS = {
     "audit": audit_schema,
     "finding": finding_schema,
     "trace": trace_schema,
+    "doctor": doctor_schema,
 }
 
 
