@@ -24,6 +24,10 @@ struct ChainLink {
 struct AuditEntry {
   Finding finding;
   std::optional<core::Process> process;  // as scanned; none for a system finding
+  /// False when the process was gone from /proc when judged (watch --audit,
+  /// record): `process` then holds only what the event stream said (pid,
+  /// parent, comm, exe, argv, uid), and its other fields are not known.
+  bool process_from_proc = true;
   std::vector<ChainLink> chain;          // root first, the process last
   std::string summary;                   // why, in one sentence (as why --short)
   std::vector<explain::Source> sources;  // why's sources, most specific first

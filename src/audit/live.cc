@@ -61,12 +61,14 @@ void LiveAuditor::judge_exec(const core::LiveTree& tree, const core::LiveProcess
   if (chain.empty()) return;
   // What /proc still has of the process itself (gone already: the tree's
   // view is all there is).
+  bool from_proc = false;
   if (reader_) {
     core::FieldMask fields = fields_for(options_.rules);
     if (auto now = reader_->read(lp.key.pid, fields);
         now && core::same_start(now->key.start_time_ns, lp.key.start_time_ns, reader_->tick_ns())) {
       now->key = lp.key;
       chain.back() = std::move(*now);
+      from_proc = true;
     }
   }
   if (init_ && chain.front().pid() == 1 && core::same_start(chain.front().key.start_time_ns,
@@ -84,6 +86,7 @@ void LiveAuditor::judge_exec(const core::LiveTree& tree, const core::LiveProcess
     size_t i = scene_tree.find(f.process.pid);
     if (i != core::ProcessTree::kNone) {
       e.process = scene_tree.at(i);
+      e.process_from_proc = from_proc && i == index;
       for (const auto& c : chain) {
         e.chain.push_back({c.pid(), c.stat.comm});
         if (c.pid() == f.process.pid) break;
@@ -155,6 +158,7 @@ void LiveAuditor::count_fork(const core::LiveTree& tree, const core::LiveProcess
   e.finding.related_pid = child.key.pid;
   for (const auto& c : chain) e.chain.push_back({c.pid(), c.stat.comm});
   e.process = chain.back();
+  e.process_from_proc = false;
   if (e.finding.severity >= options_.min_severity) out.push_back(std::move(e));
 }
 

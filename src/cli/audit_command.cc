@@ -181,6 +181,7 @@ Result<int> run_audit_since(const AuditOptions& o, audit::AuditResult result,
       p.stat.pid = f.key.pid;
       p.stat.comm = e.chain.empty() ? std::string("?") : e.chain.back().comm;
       e.process = std::move(p);
+      e.process_from_proc = false;
     }
     if (suppressed_by(allow, e.finding, subject_of(e))) {
       ++result.suppressed;

@@ -109,7 +109,25 @@ Json finding_json(const audit::AuditEntry& e, const core::SystemInfo& sys) {
   j["evidence"] = f.evidence;
   j["pid"] = f.process.pid == 0 ? Json(nullptr) : Json(f.process.pid);
   j["related_pid"] = f.related_pid == 0 ? Json(nullptr) : Json(f.related_pid);
-  j["process"] = e.process ? process_json(*e.process, sys) : Json(nullptr);
+  if (e.process && e.process_from_proc) {
+    j["process"] = process_json(*e.process, sys);
+  } else {
+    j["process"] = nullptr;
+    // Only what the event stream said of a process gone from /proc: its
+    // other fields are not known, and are not invented.
+    if (e.process) {
+      const core::Process& p = *e.process;
+      Json seen;
+      seen["pid"] = p.pid();
+      seen["ppid"] = p.ppid();
+      seen["start_time_ns"] = p.key.start_time_ns;
+      seen["comm"] = p.stat.comm;
+      seen["exe"] = p.exe ? Json(p.exe->path) : Json(nullptr);
+      seen["cmdline"] = p.argv ? Json(*p.argv) : Json(nullptr);
+      seen["uid"] = p.status ? Json(p.status->uid.effective) : Json(nullptr);
+      j["seen"] = std::move(seen);
+    }
+  }
   Json chain = Json::array();
   for (const auto& link : e.chain) chain.push_back({{"pid", link.pid}, {"comm", link.comm}});
   j["chain"] = std::move(chain);

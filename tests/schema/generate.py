@@ -646,7 +646,19 @@ def finding_fields():
         "evidence": ARR({"type": "string"}, "What lineage saw, one line each."),
         "pid": I("The process; null for a finding about the system.", nullable=True),
         "related_pid": I("The server, tracer ... involved; null when none.", nullable=True),
-        "process": REF("process", "The process, as in lineage.tree/v1; null for the system.", nullable=True),
+        "process": REF("process", "The process, as in lineage.tree/v1; null for the system, and for a process "
+                       "already gone from /proc when judged (see seen).", nullable=True),
+        "seen": OBJ({
+            "pid": I("Process id."),
+            "ppid": I("Its parent when judged."),
+            "start_time_ns": U("Start time, ns since boot."),
+            "comm": S("Its name."),
+            "exe": S("Executable the event stream gave; null when unknown.", nullable=True),
+            "cmdline": ARR({"type": "string"}, "Arguments the event stream gave; null when unknown.", nullable=True),
+            "uid": U("Effective uid the event stream gave; null when unknown.", nullable=True),
+        }, required=["pid", "ppid", "start_time_ns", "comm", "exe", "cmdline", "uid"],
+            desc="When process is null for a process (watch --audit, audit --since): only what the event stream "
+                 "said of it; nothing else is known, so nothing else is given."),
         "chain": ARR(OBJ({"pid": I("Process id."), "comm": S("Its name.")}, required=["pid", "comm"]),
                      "Its ancestors, root first, itself last."),
         "summary": S("Its why --short summary."),
