@@ -23,7 +23,7 @@ std::optional<std::vector<std::string>> split_fields(std::string_view line) {
   size_t i = 0;
   while (i < line.size()) {
     while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    if (i >= line.size()) break;
+    if (i >= line.size() || line[i] == '#') break;  // an unquoted '#' starts a comment
     std::string field;
     while (i < line.size() && line[i] != ' ' && line[i] != '\t') {
       if (line[i] == '"') {
@@ -63,17 +63,10 @@ Result<std::vector<AllowEntry>> parse_allow(std::string_view text) {
     std::string_view raw = text.substr(0, eol);
     text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
     ++number;
-    size_t hash = raw.find('#');
-    // a '#' inside quotes is part of a pattern
-    if (hash != std::string_view::npos && raw.substr(0, hash).find('"') == std::string_view::npos) {
-      raw = raw.substr(0, hash);
-    }
     std::string_view line = trim(raw);
-    if (line.empty() || line.starts_with('#')) continue;
     auto fields = split_fields(line);
-    if (!fields || fields->empty()) {
-      return Error{ErrorKind::kUsage, fmt::format("allow-list line {}: unbalanced quote", number)};
-    }
+    if (!fields) return Error{ErrorKind::kUsage, fmt::format("allow-list line {}: unbalanced quote", number)};
+    if (fields->empty()) continue;  // blank or a comment
     AllowEntry e;
     e.line = number;
     e.rule = (*fields)[0];

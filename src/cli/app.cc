@@ -242,6 +242,7 @@ int run_cli11(std::vector<std::string> args) {
       "  lineage watch                         every fork, exec and exit, with each process's lineage\n"
       "  lineage watch --pid 1234 --event exec  execs in the subtree of 1234\n"
       "  lineage watch --json --duration 10     JSON lines (lineage.event/v1) for 10 s\n"
+      "  lineage watch --audit                  audit findings as they happen (lineage.finding/v1 with --json)\n"
       "Sources: bpf (eBPF tracepoints, root), netlink (proc connector, root), poll (/proc scans:\n"
       "misses processes shorter than the interval). auto tries them in that order.");
   add_common(*watch_cmd, watch.common);
@@ -263,6 +264,14 @@ int run_cli11(std::vector<std::string> args) {
   watch_cmd->add_option("--max-threads", watch.max_threads, "Threads the tree keeps (with --threads)")
       ->capture_default_str()
       ->check(CLI::Range(size_t{0}, size_t{1} << 26));
+  watch_cmd->add_flag("--audit", watch.audit, "Judge every exec with the audit rules; print findings, not events");
+  watch_cmd->add_option("--rule", watch.rules, "With --audit: only this rule (repeatable)");
+  watch_cmd->add_option("--skip", watch.skip, "With --audit: not this rule (repeatable)");
+  watch_cmd->add_option("--min-severity", watch.min_severity, "With --audit: findings at or above this severity")
+      ->capture_default_str();
+  watch_cmd->add_option("--storm-rate", watch.storm_rate, "With --audit: forks per second in one subtree that make a fork-storm")
+      ->capture_default_str()
+      ->check(CLI::Range(uint32_t{10}, uint32_t{1} << 24));
 
   RecordOptions record;
   CLI::App* record_cmd = app.add_subcommand("record", "Record process history to a database (long-running, root)");

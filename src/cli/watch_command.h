@@ -19,6 +19,13 @@ struct WatchOptions {
   bool threads = false;           // also thread start/exit events
   size_t max_processes = 65536;   // tree budgets (dead entries evicted first)
   size_t max_threads = 65536;
+  // --audit: the audit rules on every exec (and fork-storm on forks);
+  // findings are printed instead of events.
+  bool audit = false;
+  std::vector<std::string> rules;  // --rule: only these
+  std::vector<std::string> skip;   // --skip
+  std::string min_severity = "info";
+  uint32_t storm_rate = 1000;      // fork-storm: forks per second in one subtree
 };
 
 /// Streams events to stdout until interrupted or the duration ends; the

@@ -1,0 +1,155 @@
+#include "audit/live.h"
+
+#include <fmt/format.h>
+
+#include "audit/scene.h"
+
+namespace lineage::audit {
+namespace {
+
+constexpr uint64_t kSecond = 1'000'000'000;
+constexpr uint64_t kStormQuiet = 10 * kSecond;  // one fork-storm finding per subtree per 10 s
+constexpr size_t kMaxReported = 100'000;
+constexpr size_t kMaxWindows = 50'000;
+constexpr size_t kStormDepth = 8;  // ancestors a fork is counted at
+
+core::Process process_at(const core::ProcessAt& a) {
+  core::Process p;
+  p.key = a.key;
+  p.stat.pid = a.key.pid;
+  p.stat.ppid = a.parent.pid;
+  p.stat.comm = a.comm;
+  p.stat.state = a.alive ? 'S' : 'X';
+  if (!a.exe.empty()) p.exe = core::ExeInfo{a.exe, false};
+  if (!a.argv.empty()) p.argv = a.argv;
+  core::StatusInfo st;
+  st.uid.real = st.uid.effective = st.uid.saved = st.uid.filesystem = a.uid;
+  st.gid.real = st.gid.effective = st.gid.saved = st.gid.filesystem = a.gid;
+  p.status = st;
+  p.read = core::kFieldStat | core::kFieldStatus;
+  if (p.exe) p.read |= core::kFieldExe;
+  if (p.argv) p.read |= core::kFieldCmdline;
+  return p;
+}
+
+}  // namespace
+
+LiveAuditor::LiveAuditor(LiveAuditOptions options, const procfs::ProcReader* reader)
+    : options_(std::move(options)), reader_(reader) {
+  for (const Rule* r : options_.rules) storms_ |= r->id == "fork-storm";
+  if (reader_) init_ = reader_->read(1, core::kFieldStat | core::kFieldNamespaces | core::kFieldExe);
+}
+
+std::vector<core::Process> LiveAuditor::chain_of(const core::LiveTree& tree, const core::ProcessKey& key, uint64_t t) {
+  std::vector<core::Process> chain;
+  auto up = tree.lineage(key, t, 4096, false);
+  for (auto it = up.rbegin(); it != up.rend(); ++it) {
+    if (auto a = tree.at(*it, t)) chain.push_back(process_at(*a));
+  }
+  if (auto a = tree.at(key, t)) chain.push_back(process_at(*a));
+  return chain;
+}
+
+bool LiveAuditor::first_time(const std::string& rule, const core::ProcessKey& key) {
+  if (reported_.size() >= kMaxReported) reported_.clear();  // a repeat beats unbounded memory
+  return reported_.emplace(rule, key).second;
+}
+
+void LiveAuditor::judge_exec(const core::LiveTree& tree, const core::LiveProcess& lp, uint64_t t,
+                             std::vector<AuditEntry>& out) {
+  std::vector<core::Process> chain = chain_of(tree, lp.key, t);
+  if (chain.empty()) return;
+  // What /proc still has of the process itself (gone already: the tree's
+  // view is all there is).
+  if (reader_) {
+    core::FieldMask fields = fields_for(options_.rules);
+    if (auto now = reader_->read(lp.key.pid, fields);
+        now && core::same_start(now->key.start_time_ns, lp.key.start_time_ns, reader_->tick_ns())) {
+      now->key = lp.key;
+      chain.back() = std::move(*now);
+    }
+  }
+  if (init_ && chain.front().pid() == 1 && core::same_start(chain.front().key.start_time_ns,
+                                                            init_->key.start_time_ns, reader_->tick_ns())) {
+    chain.front().ns = init_->ns;
+  }
+  core::ProcessTree scene_tree(chain);
+  size_t index = scene_tree.find(lp.key.pid);
+  if (index == core::ProcessTree::kNone) return;
+  core::SystemInfo sys = reader_ ? reader_->system_info() : core::SystemInfo{};
+  Scene scene(scene_tree, sys, reader_);
+  for (auto& f : evaluate_process(scene, index, options_.rules)) {
+    if (f.severity < options_.min_severity || !first_time(f.rule, f.process)) continue;
+    AuditEntry e;
+    size_t i = scene_tree.find(f.process.pid);
+    if (i != core::ProcessTree::kNone) {
+      e.process = scene_tree.at(i);
+      for (const auto& c : chain) {
+        e.chain.push_back({c.pid(), c.stat.comm});
+        if (c.pid() == f.process.pid) break;
+      }
+    }
+    e.finding = std::move(f);
+    out.push_back(std::move(e));
+  }
+}
+
+void LiveAuditor::count_fork(const core::LiveTree& tree, const core::LiveProcess& child, uint64_t t,
+                             std::vector<AuditEntry>& out) {
+  if (windows_.size() >= kMaxWindows) {
+    for (auto it = windows_.begin(); it != windows_.end();) {
+      it = t - it->second.start_ns > 2 * kSecond ? windows_.erase(it) : std::next(it);
+    }
+    if (windows_.size() >= kMaxWindows) windows_.clear();
+  }
+  auto up = tree.lineage(child.key, t, kStormDepth, false);  // nearest first: the forking parent first
+  // Name the nearest subtree over the rate (the loop that forks, not every
+  // ancestor above it, which count the same forks); one named within
+  // kStormQuiet, or with an ancestor named, is not named again.
+  const core::ProcessKey* worst = nullptr;
+  uint32_t worst_forks = 0;
+  bool quiet = false;
+  for (const auto& key : up) {
+    if (key.pid <= 2) break;  // init and kthreadd are everyone's ancestors
+    Window& w = windows_[key];
+    if (t < w.start_ns || t - w.start_ns >= kSecond) {
+      w.start_ns = t;
+      w.forks = 0;
+    }
+    ++w.forks;
+    quiet |= w.reported_ns != 0 && t - w.reported_ns < kStormQuiet;
+    if (worst == nullptr && w.forks >= options_.storm_rate) {
+      worst = &key;
+      worst_forks = w.forks;
+    }
+  }
+  if (quiet) return;
+  if (worst == nullptr) return;
+  windows_[*worst].reported_ns = t;
+  auto chain = chain_of(tree, *worst, t);
+  if (chain.empty()) return;
+  AuditEntry e;
+  e.finding.rule = "fork-storm";
+  e.finding.severity = Severity::kHigh;
+  e.finding.process = *worst;
+  e.finding.title = fmt::format("its subtree forked {} processes within a second (limit {}/s)", worst_forks,
+                                options_.storm_rate);
+  e.finding.evidence.push_back(fmt::format("{} fork events below pid {} ({}) in under 1 s, counted at up to {} "
+                                           "ancestors of each new process",
+                                           worst_forks, worst->pid, chain.back().stat.comm, kStormDepth));
+  e.finding.related_pid = child.key.pid;
+  for (const auto& c : chain) e.chain.push_back({c.pid(), c.stat.comm});
+  e.process = chain.back();
+  if (e.finding.severity >= options_.min_severity) out.push_back(std::move(e));
+}
+
+std::vector<AuditEntry> LiveAuditor::on_event(const core::Event& e, const core::LiveTree& tree,
+                                              const core::LiveProcess* p) {
+  std::vector<AuditEntry> out;
+  if (p == nullptr || e.thread) return out;
+  if (e.kind == core::EventKind::kExec) judge_exec(tree, *p, e.time_ns, out);
+  else if (e.kind == core::EventKind::kFork && storms_) count_fork(tree, *p, e.time_ns, out);
+  return out;
+}
+
+}  // namespace lineage::audit

@@ -1,0 +1,60 @@
+#pragma once
+// The audit rules over the event stream (`watch --audit`): each exec is
+// judged at once, in a scene made of its chain as the live tree knows it
+// (so a web server's shell that lives 5 ms is still judged with the server
+// above it, and a chain whose parent already exited is still whole), plus
+// what /proc still holds of the process itself. And the one rule that
+// needs rates: fork-storm, a subtree forking faster than a limit.
+#include <cstdint>
+#include <map>
+#include <set>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "audit/audit_result.h"
+#include "audit/rules.h"
+#include "core/event.h"
+#include "core/live_tree.h"
+#include "core/system_info.h"
+#include "procfs/reader.h"
+
+namespace lineage::audit {
+
+struct LiveAuditOptions {
+  std::vector<const Rule*> rules;  // fork-storm among them turns the rate check on
+  Severity min_severity = Severity::kInfo;
+  uint32_t storm_rate = 1000;      // forks per second in one subtree
+};
+
+class LiveAuditor {
+ public:
+  /// reader: null to judge from the tree alone (a replay).
+  LiveAuditor(LiveAuditOptions options, const procfs::ProcReader* reader);
+
+  /// Findings on event e, already applied to tree; p is its process (null
+  /// when unknown). Each (rule, process) is reported once.
+  std::vector<AuditEntry> on_event(const core::Event& e, const core::LiveTree& tree, const core::LiveProcess* p);
+
+  /// The chain of key at time t as processes, root first, key last.
+  static std::vector<core::Process> chain_of(const core::LiveTree& tree, const core::ProcessKey& key, uint64_t t);
+
+ private:
+  void judge_exec(const core::LiveTree& tree, const core::LiveProcess& p, uint64_t t, std::vector<AuditEntry>& out);
+  void count_fork(const core::LiveTree& tree, const core::LiveProcess& p, uint64_t t, std::vector<AuditEntry>& out);
+  bool first_time(const std::string& rule, const core::ProcessKey& key);
+
+  LiveAuditOptions options_;
+  const procfs::ProcReader* reader_;
+  bool storms_ = false;
+  std::optional<core::Process> init_;  // pid 1 with its namespaces, read once
+  std::set<std::pair<std::string, core::ProcessKey>> reported_;
+  struct Window {
+    uint64_t start_ns = 0;
+    uint32_t forks = 0;
+    uint64_t reported_ns = 0;  // last fork-storm finding for this subtree
+  };
+  std::map<core::ProcessKey, Window> windows_;
+};
+
+}  // namespace lineage::audit
