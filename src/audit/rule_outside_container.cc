@@ -1,5 +1,6 @@
 // outside-container: a process tied to a container that runs in the host's
-// pid and mount namespaces (pid 1's): the shape of a container escape.
+// pid and mount namespaces (pid 1's, or lineage's own where pid 1's links
+// are denied): the shape of a container escape.
 //   - its chain passes through a container runtime shim (containerd-shim*,
 //     conmon, a long-lived runc/crun) that has a container below it (a
 //     direct child in a pid or mount namespace other than the host's), yet
@@ -39,7 +40,7 @@ std::string ns_text(std::string_view kind, const std::optional<uint64_t>& ino) {
 void check_outside_container(const Scene& scene, size_t index, std::vector<Finding>& out) {
   const core::ProcessTree& tree = scene.tree();
   const core::Process& p = tree.at(index);
-  std::optional<uint64_t> host_pid = scene.host_pid_ns(), host_mnt = scene.host_mnt_ns();
+  std::optional<uint64_t> host_pid = scene.reference_pid_ns(), host_mnt = scene.reference_mnt_ns();
   // Unknown namespaces (not readable, not read) are no evidence.
   if (!host_pid || !host_mnt || !p.ns.pid || !p.ns.mnt) return;
   if (*p.ns.pid != *host_pid || *p.ns.mnt != *host_mnt) return;
@@ -61,7 +62,7 @@ void check_outside_container(const Scene& scene, size_t index, std::vector<Findi
       f.related_pid = shim.pid();
       f.title = fmt::format("in the host's pid and mount namespaces below the container runtime {} (pid {})",
                             exe_name(shim), shim.pid());
-      f.evidence.push_back(fmt::format("runtime shim pid {}: {}", shim.pid(), shim.command_line()));
+      f.evidence.push_back(fmt::format("runtime shim pid {}: {}", shim.pid(), shim.exe ? shim.exe->path : shim.stat.comm));
       f.evidence.push_back(fmt::format("the container's init pid {} ({}) in {} {}", init.pid(), init.stat.comm,
                                        ns_text("pid", init.ns.pid), ns_text("mnt", init.ns.mnt)));
       break;
@@ -83,7 +84,7 @@ void check_outside_container(const Scene& scene, size_t index, std::vector<Findi
     }
   }
   if (f.title.empty()) return;
-  f.evidence.push_back(fmt::format("this process: {} {}, the host's (pid 1's)", ns_text("pid", p.ns.pid),
+  f.evidence.push_back(fmt::format("this process: {} {}, the host's", ns_text("pid", p.ns.pid),
                                    ns_text("mnt", p.ns.mnt)));
   if (!cgroup_line.empty()) f.evidence.push_back("cgroup " + cgroup_line);
   out.push_back(std::move(f));

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/process_tree.h"
@@ -56,6 +57,13 @@ class Scene {
   /// Zombie children of process i (state Z), counted once for the tree.
   size_t zombie_children(size_t i) const;
 
+  /// (audit-b) The host's pid and mount namespaces for outside-container:
+  /// pid 1's; where pid 1's links are denied (an init that hides them, as in
+  /// some VMs and sandboxes), lineage's own (<proc root>/self/ns/...),
+  /// read once. nullopt without a reader and without pid 1's.
+  std::optional<uint64_t> reference_pid_ns() const;
+  std::optional<uint64_t> reference_mnt_ns() const;
+
  private:
   const core::ProcessTree& tree_;
   core::SystemInfo sys_;
@@ -64,6 +72,8 @@ class Scene {
   mutable std::optional<std::unordered_map<uint64_t, procfs::SocketEntry>> sockets_;
   mutable std::unordered_map<size_t, std::vector<uint64_t>> socket_inodes_;
   mutable std::optional<std::vector<uint32_t>> zombie_children_;
+  mutable std::optional<std::pair<std::optional<uint64_t>, std::optional<uint64_t>>> self_ns_;  // (pid, mnt)
+  std::pair<std::optional<uint64_t>, std::optional<uint64_t>> self_namespaces() const;
 };
 
 }  // namespace lineage::audit
