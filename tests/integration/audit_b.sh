@@ -184,7 +184,7 @@ case_ptrace() {
   need strace
   "${as_user[@]}" sleep 30 & local victim=$!; started+=("$victim")
   wait_for exe_is "$victim" "$(readlink -f "$(command -v sleep)")" || true
-  strace -p "$victim" -o /dev/null & local tracer=$!; started+=("$tracer")
+  strace -q -p "$victim" -o /dev/null & local tracer=$!; started+=("$tracer")
   wait_for traced "$victim" || skip "strace could not attach here (ptrace forbidden?)"
   [ "$(tracer_of "$victim")" = "$tracer" ] || fail "TracerPid of $victim is $(tracer_of "$victim"), not strace $tracer"
   # The user's own strace of its own child: same user, no finding.
