@@ -114,17 +114,17 @@ case_masquerade() {
   (exec -a '[kworker/0:1]' "$work/.hidden/sleep" 30) & local kworker=$!; started+=("$kworker")
   (exec -a "$claim" "$work/x/sleep" 30) & local fake=$!; started+=("$fake")
   (exec -a -bash "$work/x/bash" 30) & local login=$!; started+=("$login")
-  (exec -a 'nginx: worker process' "$work/x/sleep" 30) & local title=$!; started+=("$title")
+  (exec -a 'sshd: alice@pts/0' "$work/x/sleep" 30) & local title=$!; started+=("$title")
   wait_for exe_is "$kworker" "$work/.hidden/sleep" || fail "the kworker sleep did not start"
   wait_for exe_is "$fake" "$work/x/sleep" || fail "the $claim sleep did not start"
   wait_for exe_is "$login" "$work/x/bash" || fail "the -bash sleep did not start"
-  wait_for exe_is "$title" "$work/x/sleep" || fail "the nginx sleep did not start"
+  wait_for exe_is "$title" "$work/x/sleep" || fail "the titled sleep did not start"
   audit masquerade
   expect_finding "$kworker" masquerade high "named like a kernel thread ([kworker/0:1])" $$
   expect_finding "$fake" masquerade high "argv[0] says $claim but it runs $work/x/sleep" $$
   evidence_has "$fake" -x "exe $work/x/sleep" || fail "masquerade: no exe evidence"
   expect_none "$login" "a login shell -bash"
-  expect_none "$title" "a process title 'nginx: worker process'"
+  expect_none "$title" "a process title 'sshd: alice@pts/0'"
   expect_none $$ "the test's own shell"
   echo "ok masquerade"
 }
