@@ -6,12 +6,20 @@ FUZZ_SECONDS ?= 30
 
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps configure build lineage run install test unit sanitize fuzz bench clean
+.PHONY: all deps deps-test deps-bench configure build lineage run install test unit sanitize fuzz bench clean
 
 all: build
 
+# Per purpose (scripts/deps.sh): what building and running need, what the
+# tests need on top, what the benchmarks need on top.
 deps:
-	@bash scripts/deps.sh
+	@bash scripts/deps.sh build
+
+deps-test:
+	@bash scripts/deps.sh test
+
+deps-bench:
+	@bash scripts/deps.sh bench
 
 configure: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLINEAGE_WERROR=ON >/dev/null
@@ -35,11 +43,11 @@ install: build
 
 # The whole suite: unit + integration tests, then the same under
 # ASan+UBSan (clang), then every fuzz target for FUZZ_SECONDS each.
-test: build
+test: deps-test build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	$(MAKE) sanitize fuzz
 
-sanitize: deps
+sanitize: deps-test
 	@cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
 	  -DCMAKE_CXX_COMPILER=clang++ -DLINEAGE_WERROR=ON -DLINEAGE_ASAN=ON -DLINEAGE_UBSAN=ON \
 	  -DLINEAGE_FUZZ=ON >/dev/null
@@ -50,7 +58,7 @@ sanitize: deps
 fuzz: sanitize
 	bash scripts/fuzz.sh $(SAN_BUILD) $(FUZZ_SECONDS)
 
-bench: build
+bench: deps-bench build
 	bash bench/run.sh
 
 clean:

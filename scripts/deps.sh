@@ -1,24 +1,50 @@
 #!/usr/bin/env bash
-# Installs the Debian packages lineage needs to build, test and benchmark.
+# Installs the Debian packages lineage needs, per purpose:
+#
+#   bash scripts/deps.sh build         compiler, cmake and the libraries: build and run lineage
+#   bash scripts/deps.sh build test    + GoogleTest, sanitizers, jq, and the real launchers
+#                                        (sshd, cron, tmux, docker ...) the integration tests start
+#   bash scripts/deps.sh bench         + hyperfine, Google Benchmark and the peer tools
+#   bash scripts/deps.sh               everything (build test bench)
+#
 # As root it installs what is missing; otherwise it prints the apt command.
 set -euo pipefail
 
-packages=(
-  # build
+build=(
   make cmake g++ clang llvm pkg-config
   libbpf-dev bpftool libelf-dev zlib1g-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev libsystemd-dev libsqlite3-dev libzstd-dev
-  # tests, sanitizers, fuzzing, benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
-  procps psmisc hyperfine time jq zstd
+)
+test=(
+  # unit tests, sanitizers (clang's runtime), fuzzing
+  libgtest-dev libgmock-dev libclang-rt-14-dev
+  procps psmisc time jq zstd
   # peers of `lineage who` (tests, benchmarks): lsof, fuser (psmisc), ss
   lsof iproute2
   # real launchers for the `why` integration tests
   openssh-server openssh-client cron at tmux screen supervisor docker.io busybox-static
 )
+bench=(
+  hyperfine libbenchmark-dev procps psmisc lsof iproute2 time
+)
+
+purposes=("$@")
+[ ${#purposes[@]} -eq 0 ] && purposes=(build test bench)
+packages=()
+for purpose in "${purposes[@]}"; do
+  case "$purpose" in
+    build) packages+=("${build[@]}") ;;
+    test) packages+=("${build[@]}" "${test[@]}") ;;
+    bench) packages+=("${build[@]}" "${bench[@]}") ;;
+    *) echo "deps.sh: unknown purpose '$purpose' (build, test, bench)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
+declare -A seen=()
 for p in "${packages[@]}"; do
+  [ -n "${seen[$p]:-}" ] && continue
+  seen[$p]=1
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi

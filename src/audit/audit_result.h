@@ -27,6 +27,7 @@ struct AuditEntry {
   std::vector<ChainLink> chain;          // root first, the process last
   std::string summary;                   // why, in one sentence (as why --short)
   std::vector<explain::Source> sources;  // why's sources, most specific first
+  int64_t unix_ns = 0;                   // when it was found, if not now (audit --since)
 };
 
 struct AuditResult {
@@ -37,6 +38,8 @@ struct AuditResult {
   Severity fail_on = Severity::kHigh;
   size_t suppressed = 0;            // findings the allow-list hid
   std::string allow_file;           // empty: no allow-list
+  int64_t since_unix_ns = 0;        // non-zero: findings recorded since then, not a scan now
+  std::string db;                   // the history database they were read from
 };
 
 }  // namespace lineage::audit

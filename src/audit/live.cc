@@ -109,6 +109,7 @@ void LiveAuditor::count_fork(const core::LiveTree& tree, const core::LiveProcess
   const core::ProcessKey* worst = nullptr;
   uint32_t worst_forks = 0;
   bool quiet = false;
+  std::vector<std::pair<const core::ProcessKey*, uint32_t>> counted;  // nearest first
   for (const auto& key : up) {
     if (key.pid <= 2) break;  // init and kthreadd are everyone's ancestors
     Window& w = windows_[key];
@@ -118,9 +119,23 @@ void LiveAuditor::count_fork(const core::LiveTree& tree, const core::LiveProcess
     }
     ++w.forks;
     quiet |= w.reported_ns != 0 && t - w.reported_ns < kStormQuiet;
+    counted.emplace_back(&key, w.forks);
     if (worst == nullptr && w.forks >= options_.storm_rate) {
       worst = &key;
       worst_forks = w.forks;
+    }
+  }
+  // The forker itself may sit a few forks below the rate when its parent
+  // crosses it (the parent also counted the fork that made it): name the
+  // nearest subtree that holds nearly all (90 %) of the crossing count.
+  if (worst != nullptr) {
+    for (const auto& [key, forks] : counted) {
+      if (key == worst) break;
+      if (uint64_t{forks} * 10 >= uint64_t{worst_forks} * 9) {
+        worst = key;
+        worst_forks = forks;
+        break;
+      }
     }
   }
   if (quiet) return;

@@ -290,6 +290,10 @@ int run_cli11(std::vector<std::string> args) {
   record_cmd->add_option("--keep", record.keep, "Delete exited processes older than this (14d, 12h)");
   record_cmd->add_option("--max-size", record.max_size, "Keep the database under this size (1G, 500M)");
   record_cmd->add_option("--export", record.export_to, "Also write events as JSON lines to FILE, or - for stdout");
+  record_cmd->add_flag("--no-audit", record.no_audit, "Do not judge execs with the audit rules (findings for audit --since)");
+  record_cmd->add_option("--storm-rate", record.storm_rate, "Forks per second in one subtree that make a fork-storm finding")
+      ->capture_default_str()
+      ->check(CLI::Range(uint32_t{10}, uint32_t{1} << 24));
   record_cmd->add_flag("--status", record.status, "Show whether a recorder runs, its rate, and the database");
   record_cmd->add_option("--duration", record.duration, "Stop after this many seconds");
   record_cmd->add_option("--interval", record.poll_interval_ms, "Poll source: milliseconds between scans")

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -15,12 +17,17 @@
 #include "audit/rules.h"
 #include "audit/scene.h"
 #include "cli/cli11.h"
+#include "cli/history_command.h"
+#include "cli/record_command.h"
+#include "core/clock.h"
+#include "core/time_spec.h"
 #include "core/unique_fd.h"
 #include "explain/report.h"
 #include "output/audit_writer.h"
 #include "output/sanitize.h"
 #include "procfs/reader.h"
 #include "procfs/users.h"
+#include "store/history.h"
 
 namespace lineage::cli {
 namespace {
@@ -34,6 +41,8 @@ struct AuditOptions {
   std::string allow;
   bool list_rules = false;
   bool wide = false;
+  std::string since;  // findings `record` stored since then, instead of a scan now
+  std::string db;     // history database (default kDefaultDb)
 };
 
 Error usage(std::string message) { return Error{ErrorKind::kUsage, std::move(message)}; }
@@ -76,7 +85,7 @@ std::string list_rules_text() {
   return out;
 }
 
-Result<std::vector<const audit::Rule*>> chosen_rules(const AuditOptions& o) {
+Result<std::vector<const audit::Rule*>> chosen_rules(const AuditOptions& o, bool live_too) {
   for (const auto& lists : {&o.rules, &o.skip}) {
     for (const std::string& id : *lists) {
       if (!audit::find_rule(id)) {
@@ -88,17 +97,110 @@ Result<std::vector<const audit::Rule*>> chosen_rules(const AuditOptions& o) {
   for (const audit::Rule& r : audit::all_rules()) {
     bool asked = o.rules.empty() || std::find(o.rules.begin(), o.rules.end(), r.id) != o.rules.end();
     bool skipped = std::find(o.skip.begin(), o.skip.end(), r.id) != o.skip.end();
-    if (asked && !skipped && !r.live_only) out.push_back(&r);
+    if (asked && !skipped && (live_too || !r.live_only)) out.push_back(&r);
   }
   return out;
 }
 
+bool suppressed_by(const std::vector<audit::AllowEntry>& allow, const audit::Finding& f,
+                   const audit::AllowSubject& subject) {
+  for (const auto& entry : allow) {
+    if (audit::allows(entry, f, subject)) return true;
+  }
+  return false;
+}
+
+audit::AllowSubject subject_of(const audit::AuditEntry& e) {
+  audit::AllowSubject s;
+  for (const auto& link : e.chain) s.chain += (s.chain.empty() ? "" : " > ") + link.comm;
+  if (e.process) {
+    if (e.process->exe) s.exe = e.process->exe->path;
+    s.user = e.process->user;
+  }
+  return s;
+}
+
+Result<int> present(const AuditOptions& o, const audit::AuditResult& result, const core::SystemInfo& sys) {
+  std::string text;
+  if (o.common.json) {
+    text = output::dump_json(output::audit_json(result, sys)) + "\n";
+  } else {
+    Terminal term = detect_terminal(o.common);
+    output::AuditTextOptions topts{term.color, o.wide ? 0 : term.width};
+    text = output::render_audit_text(result, topts);
+  }
+  int rc = write_out(text);
+  if (rc != 0) return rc;
+  for (const auto& e : result.entries) {
+    if (e.finding.severity >= result.fail_on) return 1;
+  }
+  return 0;
+}
+
+// Findings `lineage record` stored since a time (its live rules, fork-storm
+// included), with the chain as it was when each was found.
+Result<int> run_audit_since(const AuditOptions& o, audit::AuditResult result,
+                            const std::vector<audit::AllowEntry>& allow) {
+  core::SystemInfo sys;
+  sys.realtime_ns_now = core::realtime_now_ns();
+  int64_t now = sys.realtime_ns_now;
+  if (auto span = core::parse_duration(o.since)) {
+    result.since_unix_ns = now - static_cast<int64_t>(*span);
+  } else {
+    auto t = core::parse_time(o.since, now, core::system_local_time());
+    if (!t) return t.error();
+    result.since_unix_ns = *t;
+  }
+  result.db = history_path(o.db);
+  auto h = store::History::open(result.db);
+  if (!h) return h.error();
+  if (h->version() < 3) {
+    return Error{ErrorKind::kNotFound, fmt::format("{} holds no findings (written before lineage record stored them)",
+                                                   output::escape_text(result.db))};
+  }
+  constexpr size_t kMaxFindings = 100'000;
+  auto stored = h->findings_since(result.since_unix_ns, kMaxFindings);
+  if (!stored) return stored.error();
+  procfs::UserNames users;
+  for (auto& f : *stored) {
+    if (f.severity < 0 || f.severity > 4) continue;
+    audit::AuditEntry e;
+    e.finding.rule = std::move(f.rule);
+    e.finding.severity = static_cast<audit::Severity>(f.severity);
+    if (e.finding.severity < result.min_severity) continue;
+    if (std::find(result.rules.begin(), result.rules.end(), e.finding.rule) == result.rules.end()) continue;
+    e.finding.title = std::move(f.title);
+    e.finding.process = f.key;
+    e.finding.evidence = std::move(f.evidence);
+    e.finding.related_pid = f.related_pid;
+    e.unix_ns = f.unix_ns;
+    for (auto& [pid, comm] : f.chain) e.chain.push_back({pid, std::move(comm)});
+    if (f.key.pid != 0) {
+      core::Process p;
+      p.key = f.key;
+      p.stat.pid = f.key.pid;
+      p.stat.comm = e.chain.empty() ? std::string("?") : e.chain.back().comm;
+      e.process = std::move(p);
+    }
+    if (suppressed_by(allow, e.finding, subject_of(e))) {
+      ++result.suppressed;
+      continue;
+    }
+    result.entries.push_back(std::move(e));
+  }
+  std::stable_sort(result.entries.begin(), result.entries.end(), [](const auto& a, const auto& b) {
+    return a.finding.severity > b.finding.severity;
+  });
+  return present(o, result, sys);
+}
+
 Result<int> run_audit(const AuditOptions& o) {
   if (o.list_rules) return write_out(list_rules_text());
+  if (!o.db.empty() && o.since.empty()) return usage("--db needs --since (findings are read from history only then)");
   auto min = audit::parse_severity(o.min_severity);
   auto fail_on = audit::parse_severity(o.fail_on);
   if (!min || !fail_on) return usage("a severity is one of info, low, medium, high, critical");
-  auto rules = chosen_rules(o);
+  auto rules = chosen_rules(o, !o.since.empty());
   if (!rules) return rules.error();
   std::vector<audit::AllowEntry> allow;
   if (!o.allow.empty()) {
@@ -106,6 +208,12 @@ Result<int> run_audit(const AuditOptions& o) {
     if (!entries) return entries.error();
     allow = std::move(*entries);
   }
+  audit::AuditResult result;
+  for (const audit::Rule* r : *rules) result.rules.push_back(r->id);
+  result.min_severity = *min;
+  result.fail_on = *fail_on;
+  result.allow_file = o.allow;
+  if (!o.since.empty()) return run_audit_since(o, std::move(result), allow);
 
   auto reader = procfs::ProcReader::open(o.common.proc_root);
   if (!reader) return reader.error();
@@ -113,13 +221,7 @@ Result<int> run_audit(const AuditOptions& o) {
   core::ProcessTree tree(reader->scan(audit::fields_for(*rules)));
   audit::Scene scene(tree, sys, &*reader);
   std::vector<audit::Finding> findings = audit::evaluate(scene, *rules);
-
-  audit::AuditResult result;
   result.processes = tree.size();
-  for (const audit::Rule* r : *rules) result.rules.push_back(r->id);
-  result.min_severity = *min;
-  result.fail_on = *fail_on;
-  result.allow_file = o.allow;
 
   procfs::UserNames users;
   explain::ReportOptions ropts;
@@ -129,26 +231,15 @@ Result<int> run_audit(const AuditOptions& o) {
     if (f.severity < *min) continue;
     audit::AuditEntry e;
     size_t index = f.process.pid != 0 ? tree.find(f.process.pid) : core::ProcessTree::kNone;
-    audit::AllowSubject subject;
     if (index != core::ProcessTree::kNone) {
       core::Process p = tree.at(index);
       users.fill(p);
       std::vector<size_t> up = tree.ancestors(index);
       for (auto it = up.rbegin(); it != up.rend(); ++it) e.chain.push_back({tree.at(*it).pid(), tree.at(*it).stat.comm});
       e.chain.push_back({p.pid(), p.stat.comm});
-      for (const auto& link : e.chain) subject.chain += (subject.chain.empty() ? "" : " > ") + link.comm;
-      if (p.exe) subject.exe = p.exe->path;
-      subject.user = p.user;
       e.process = std::move(p);
     }
-    bool suppressed = false;
-    for (const auto& entry : allow) {
-      if (audit::allows(entry, f, subject)) {
-        suppressed = true;
-        break;
-      }
-    }
-    if (suppressed) {
+    if (suppressed_by(allow, f, subject_of(e))) {
       ++result.suppressed;
       continue;
     }
@@ -169,21 +260,7 @@ Result<int> run_audit(const AuditOptions& o) {
     e.finding = std::move(f);
     result.entries.push_back(std::move(e));
   }
-
-  std::string text;
-  if (o.common.json) {
-    text = output::dump_json(output::audit_json(result, sys)) + "\n";
-  } else {
-    Terminal term = detect_terminal(o.common);
-    output::AuditTextOptions topts{term.color, o.wide ? 0 : term.width};
-    text = output::render_audit_text(result, topts);
-  }
-  int rc = write_out(text);
-  if (rc != 0) return rc;
-  for (const auto& e : result.entries) {
-    if (e.finding.severity >= *fail_on) return 1;
-  }
-  return 0;
+  return present(o, result, sys);
 }
 
 }  // namespace
@@ -199,6 +276,7 @@ Command add_audit_command(CLI::App& app) {
       "  lineage audit --allow /etc/lineage/audit.allow   suppress known-good findings\n"
       "  lineage audit --json                  lineage.audit/v1\n"
       "  lineage audit --list-rules            every rule, its usual severity and what it means\n"
+      "  lineage audit --since 1h              what lineage record found in the last hour (fork-storm too)\n"
       "Allow-list lines: RULE [chain=GLOB] [exe=GLOB] [user=NAME]; RULE is an id or '*', the chain is\n"
       "\"comm > comm > ...\" root first, e.g.  web-server-spawned-shell chain=\"*nginx > sh\"  ('#' comments).\n"
       "Exit: 0 nothing at or above --fail-on (default high), 1 something is, 2 allow-list not found,\n"
@@ -211,6 +289,9 @@ Command add_audit_command(CLI::App& app) {
   cmd->add_option("--fail-on", o->fail_on, "Exit 1 when a finding is at or above this severity")->capture_default_str();
   cmd->add_option("--allow", o->allow, "Allow-list file of known-good findings to suppress");
   cmd->add_flag("--list-rules", o->list_rules, "List the rules and exit");
+  cmd->add_option("--since", o->since,
+                  "Findings lineage record stored since TIME (1h, -30m, 14:02, RFC 3339) instead of a scan now");
+  cmd->add_option("--db", o->db, fmt::format("History database for --since (default {})", kDefaultDb));
   cmd->add_flag("-w,--wide", o->wide, "Do not cut lines to the terminal width");
   return {cmd, [o] { return finish(run_audit(*o)); }};
 }

@@ -18,6 +18,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "audit/live.h"
+#include "audit/rules.h"
 #include "core/clock.h"
 #include "core/live_tree.h"
 #include "core/time_spec.h"
@@ -227,6 +229,15 @@ Result<int> run_record(const RecordOptions& o) {
   if (!writer) return writer.error();
   ::chmod(o.db.c_str(), 0600);
 
+  // Every exec judged by the audit rules (fork-storm included), the
+  // findings stored with their batch: `audit --since` reads them back.
+  std::optional<audit::LiveAuditor> auditor;
+  if (!o.no_audit) {
+    std::vector<const audit::Rule*> rules;
+    for (const audit::Rule& r : audit::all_rules()) rules.push_back(&r);
+    auditor.emplace(audit::LiveAuditOptions{std::move(rules), audit::Severity::kLow, o.storm_rate}, &*reader);
+    ro.auditor = &*auditor;
+  }
   core::LiveTree tree(o.max_processes, reader->tick_ns());
   store::Recorder recorder(*writer, *reader, tree, ro);
   if (auto r = recorder.start(now); !r) return r.error();
@@ -266,9 +277,10 @@ Result<int> run_record(const RecordOptions& o) {
   }
   (void)writer->stop(now);
   if (export_file != nullptr && export_file != stdout) std::fclose(export_file);
-  std::fprintf(stderr, "lineage record: %llu events, %llu lost, %llu records in %llu commits\n",
+  std::fprintf(stderr, "lineage record: %llu events, %llu lost, %llu records in %llu commits, %llu findings\n",
                static_cast<unsigned long long>(st.events), static_cast<unsigned long long>(st.lost),
-               static_cast<unsigned long long>(st.records), static_cast<unsigned long long>(st.commits));
+               static_cast<unsigned long long>(st.records), static_cast<unsigned long long>(st.commits),
+               static_cast<unsigned long long>(st.findings));
   return st.writing ? 0 : static_cast<int>(ErrorKind::kInternal);
 }
 

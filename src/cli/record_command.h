@@ -19,6 +19,8 @@ struct RecordOptions {
   double duration = 0;    // seconds; 0: until SIGTERM/SIGINT
   int poll_interval_ms = 1000;
   size_t max_processes = 65536;
+  bool no_audit = false;  // --no-audit: do not judge execs with the audit rules
+  uint32_t storm_rate = 1000;  // fork-storm: forks per second in one subtree
 };
 
 /// Records until stopped (or shows --status). Returns the exit code.

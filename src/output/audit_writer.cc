@@ -68,7 +68,8 @@ std::string render_audit_text(const audit::AuditResult& r, const AuditTextOption
       const audit::Finding& f = e.finding;
       std::string who = e.process ? fmt::format("{} (pid {}): ", escape_text(e.process->stat.comm), f.process.pid)
                                   : std::string("system: ");
-      line(fmt::format("  {:<26} {}{}", f.rule, who, escape_text(f.title)), severity_color(severity));
+      std::string when = e.unix_ns != 0 ? format_rfc3339(e.unix_ns).substr(0, 19) + "  " : std::string();
+      line(fmt::format("  {}{:<26} {}{}", when, f.rule, who, escape_text(f.title)), severity_color(severity));
       if (!e.summary.empty()) line("    why       " + escape_text(e.summary));
       if (!e.chain.empty()) line("    chain     " + chain_text(e.chain));
       for (const auto& ev : f.evidence) line("    evidence  " + escape_text(ev));
@@ -81,7 +82,11 @@ std::string render_audit_text(const audit::AuditResult& r, const AuditTextOption
     tally += fmt::format("{}{} {}", tally.empty() ? "" : ", ", c[sev], audit::severity_name(static_cast<audit::Severity>(sev)));
   }
   if (!out.empty()) out += '\n';
-  if (r.entries.empty()) {
+  if (r.since_unix_ns != 0) {
+    line(fmt::format("{} finding{}{}{} recorded since {} in {}", r.entries.size(), r.entries.size() == 1 ? "" : "s",
+                     tally.empty() ? "" : " (" + tally + ")", r.entries.empty() ? fmt::format(" at or above {}", audit::severity_name(r.min_severity)) : "",
+                     format_rfc3339(r.since_unix_ns).substr(0, 19), escape_text(r.db)));
+  } else if (r.entries.empty()) {
     line(fmt::format("no findings at or above {} ({} processes, {} rules)", audit::severity_name(r.min_severity),
                      r.processes, r.rules.size()));
   } else {
@@ -109,6 +114,7 @@ Json finding_json(const audit::AuditEntry& e, const core::SystemInfo& sys) {
   for (const auto& link : e.chain) chain.push_back({{"pid", link.pid}, {"comm", link.comm}});
   j["chain"] = std::move(chain);
   j["summary"] = e.summary;
+  j["time"] = e.unix_ns != 0 ? Json(format_rfc3339(e.unix_ns)) : Json(nullptr);
   Json sources = Json::array();
   for (const auto& s : e.sources) sources.push_back(source_json(s));
   j["sources"] = std::move(sources);
@@ -131,6 +137,7 @@ Json audit_json(const audit::AuditResult& r, const core::SystemInfo& sys) {
   doc["counts"] = std::move(cj);
   doc["suppressed"] = r.suppressed;
   doc["allow_file"] = r.allow_file.empty() ? Json(nullptr) : Json(r.allow_file);
+  doc["since"] = r.since_unix_ns != 0 ? Json(format_rfc3339(r.since_unix_ns)) : Json(nullptr);
   Json findings = Json::array();
   for (const auto& e : r.entries) findings.push_back(finding_json(e, sys));
   doc["findings"] = std::move(findings);

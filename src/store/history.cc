@@ -8,6 +8,7 @@
 #include <functional>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "store/schema.h"
 
@@ -516,6 +517,43 @@ Result<std::vector<RecordedProcess>> History::alive_at(int64_t unix_ns, size_t m
 int64_t History::first_unix_ns() const {
   auto first = db_.scalar("SELECT coalesce(min(first_ns + realtime_offset_ns), 0) FROM boots");
   return first ? *first : 0;
+}
+
+Result<std::vector<StoredFinding>> History::findings_since(int64_t unix_ns, size_t max) const {
+  std::vector<StoredFinding> out;
+  if (version_ < 3) return out;
+  auto s = db_.prepare(
+      "SELECT unix_ns, pid, start_ns, rule, severity, title, evidence, chain, related_pid FROM findings "
+      "WHERE unix_ns >= ?1 ORDER BY unix_ns LIMIT ?2");
+  if (!s) return s.error();
+  s->bind(1, unix_ns).bind(2, static_cast<int64_t>(max));
+  while (s->step() == SQLITE_ROW) {
+    StoredFinding f;
+    f.unix_ns = s->i64(0);
+    f.key = {static_cast<int32_t>(s->i64(1)), static_cast<uint64_t>(s->i64(2))};
+    f.rule = s->text(3);
+    f.severity = static_cast<int>(s->i64(4));
+    f.title = s->text(5);
+    // Written by the recorder as JSON; a row that does not parse keeps its
+    // title and loses only its evidence or chain.
+    auto evidence = nlohmann::json::parse(s->text(6), nullptr, false);
+    if (evidence.is_array()) {
+      for (const auto& e : evidence) {
+        if (e.is_string()) f.evidence.push_back(e.get<std::string>());
+      }
+    }
+    auto chain = nlohmann::json::parse(s->text(7), nullptr, false);
+    if (chain.is_array()) {
+      for (const auto& link : chain) {
+        if (link.is_array() && link.size() == 2 && link[0].is_number_integer() && link[1].is_string()) {
+          f.chain.emplace_back(link[0].get<int32_t>(), link[1].get<std::string>());
+        }
+      }
+    }
+    f.related_pid = static_cast<int32_t>(s->i64(8));
+    out.push_back(std::move(f));
+  }
+  return out;
 }
 
 Result<Coverage> History::coverage() const {

@@ -80,6 +80,18 @@ struct Coverage {
   int64_t recorder_started_unix_ns = 0;
 };
 
+/// An audit finding as `record` stored it.
+struct StoredFinding {
+  int64_t unix_ns = 0;
+  core::ProcessKey key;
+  std::string rule;
+  int severity = 0;
+  std::string title;
+  std::vector<std::string> evidence;
+  std::vector<std::pair<int32_t, std::string>> chain;  // root first
+  int32_t related_pid = 0;
+};
+
 class History {
  public:
   /// Opens read-only; kNotFound when there is no file (exit 2 for
@@ -100,6 +112,9 @@ class History {
   /// Every process alive at Unix time t (at most max).
   Result<std::vector<RecordedProcess>> alive_at(int64_t unix_ns, size_t max) const;
   Result<Coverage> coverage() const;
+  /// Findings stored since Unix time t, oldest first (at most max). Empty
+  /// for a file older than schema 3 (nothing was stored then).
+  Result<std::vector<StoredFinding>> findings_since(int64_t unix_ns, size_t max) const;
   /// The schema version of the file (older files are read with slower plans).
   int64_t version() const { return version_; }
 

@@ -218,6 +218,23 @@ void Recorder::on_lost(uint64_t now_ns) {
   }
 }
 
+void Recorder::judge(const core::Event& e) {
+  for (auto& entry : options_.auditor->on_event(e, tree_, tree_.find_pid(e.pid))) {
+    FindingRecord f;
+    f.key = entry.finding.process;
+    f.time_ns = e.time_ns;
+    f.rule = std::move(entry.finding.rule);
+    f.severity = static_cast<int>(entry.finding.severity);
+    f.title = std::move(entry.finding.title);
+    f.evidence = std::move(entry.finding.evidence);
+    for (auto& link : entry.chain) f.chain.emplace_back(link.pid, std::move(link.comm));
+    f.related_pid = entry.finding.related_pid;
+    pending_.emplace_back(std::in_place_type<FindingRecord>, std::move(f));
+    ++stats_.records;
+    ++stats_.findings;
+  }
+}
+
 void Recorder::apply(const std::vector<core::Event>& batch, uint64_t now_ns) {
   using core::EventKind;
   for (const auto& e : batch) {
@@ -254,6 +271,7 @@ void Recorder::apply(const std::vector<core::Event>& batch, uint64_t now_ns) {
     tree_.apply(e);
     if (e.kind == EventKind::kFork) on_fork(e);
     else on_exec(e);
+    if (options_.auditor != nullptr) judge(e);
   }
   // Lost events: bring the tree and the records in line with /proc, at
   // most once a second (a scan reads every process).

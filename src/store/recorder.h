@@ -11,6 +11,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "audit/live.h"
 #include "core/live_tree.h"
 #include "core/event.h"
 #include "procfs/reader.h"
@@ -25,10 +26,13 @@ struct RecorderOptions {
   Writer::Retention retention;
   std::FILE* export_to = nullptr;     // lineage.event/v1 JSON lines
   std::string boot_id;                // stamped on each exported line, with its wall time
+  /// Judges every exec (and counts forks for fork-storm); its findings are
+  /// stored with the batch. Null: no audit.
+  audit::LiveAuditor* auditor = nullptr;
 };
 
 struct RecorderStats {
-  uint64_t events = 0, lost = 0, records = 0, commits = 0, dropped = 0, pruned = 0;
+  uint64_t events = 0, lost = 0, records = 0, commits = 0, dropped = 0, pruned = 0, findings = 0;
   bool writing = true;  // false while writes fail (disk full)
 };
 
@@ -56,6 +60,7 @@ class Recorder {
   void on_exec(const core::Event& e);
   void on_exit(const core::Event& e, const core::ProcessKey& key, const std::vector<core::ProcessKey>& children);
   void on_lost(uint64_t now_ns);
+  void judge(const core::Event& e);
   void backfill(const core::Process& p, const core::LiveProcess& live, uint64_t now_ns);
   ExecRecord evidence(const core::ProcessKey& key, uint64_t time_ns, const core::Process* known);
   void queue(Record r);

@@ -102,10 +102,33 @@ CREATE INDEX processes_forked ON processes(comm, start_ns) WHERE flags&16=0;
 CREATE INDEX processes_span ON processes(boot, length(exit_ns - start_ns), start_ns);
 )sql";
 
+// Version 3: audit findings (`record` judges every exec with the audit
+// rules; `audit --since` reads them back). Self-contained rows: a finding
+// outlives the processes retention prunes, and its chain is kept as it was
+// seen (JSON [[pid, comm], ...], root first), with its evidence (JSON
+// array of strings). Times are Unix ns, the unit --since is given in.
+constexpr const char* kMigrateV2toV3 = R"sql(
+CREATE TABLE findings(
+  id INTEGER PRIMARY KEY,
+  boot INTEGER NOT NULL REFERENCES boots(id),
+  unix_ns INTEGER NOT NULL,
+  pid INTEGER NOT NULL,
+  start_ns INTEGER NOT NULL,
+  rule TEXT NOT NULL,
+  severity INTEGER NOT NULL,
+  title TEXT NOT NULL,
+  evidence TEXT NOT NULL,
+  chain TEXT NOT NULL,
+  related_pid INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX findings_time ON findings(unix_ns);
+)sql";
+
 // Forward migrations: kMigrations[v] turns version v into v + 1.
 constexpr const char* kMigrations[] = {
     nullptr,  // 0 -> 1 is the creation of version 1
     kMigrateV1toV2,
+    kMigrateV2toV3,
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
@@ -150,8 +173,10 @@ int64_t text_hash(std::string_view s) {
 
 const char* schema_sql(int version) {
   static const std::string v2 = std::string(kSchemaV1) + kMigrateV1toV2;
+  static const std::string v3 = v2 + kMigrateV2toV3;
   if (version == 1) return kSchemaV1;
   if (version == 2) return v2.c_str();
+  if (version == 3) return v3.c_str();
   return nullptr;
 }
 

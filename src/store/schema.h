@@ -13,7 +13,7 @@
 
 namespace lineage::store {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 /// PRAGMA application_id of a lineage history ("LNAG").
 inline constexpr int64_t kApplicationId = 0x4c4e4147;
 

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace lineage::store {
 namespace {
@@ -53,6 +54,9 @@ Result<Writer> Writer::open(const std::string& path, const RunInfo& run) {
       {&w.s_.insert_argv, "INSERT INTO argvs(hash,text) VALUES(?1,?2)"},
       {&w.s_.find_env, "SELECT id, text FROM envs WHERE hash=?1"},
       {&w.s_.insert_env, "INSERT INTO envs(hash,text) VALUES(?1,?2)"},
+      {&w.s_.insert_finding,
+       "INSERT INTO findings(boot,unix_ns,pid,start_ns,rule,severity,title,evidence,chain,related_pid) "
+       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"},
   };
   for (const auto& st : statements) {
     if (auto r = prep(d, st.sql, *st.stmt); !r) return r.error();
@@ -235,6 +239,18 @@ Result<bool> Writer::put(const ChangeRecord& r) {
   return sql(s, "write");
 }
 
+Result<bool> Writer::put(const FindingRecord& r) {
+  nlohmann::json evidence = r.evidence;
+  nlohmann::json chain = nlohmann::json::array();
+  for (const auto& [pid, comm] : r.chain) chain.push_back({pid, comm});
+  auto text = [](const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
+  Stmt& s = s_.insert_finding;
+  s.bind(1, boot_).bind(2, static_cast<int64_t>(r.time_ns) + offset_).bind(3, int64_t{r.key.pid});
+  s.bind(4, static_cast<int64_t>(r.key.start_time_ns)).bind_text(5, r.rule).bind(6, int64_t{r.severity});
+  s.bind_text(7, r.title).bind_text(8, text(evidence)).bind_text(9, text(chain)).bind(10, int64_t{r.related_pid});
+  return sql(s, "write");
+}
+
 Result<bool> Writer::write(const std::vector<Record>& records) {
   if (auto r = db_.exec("BEGIN IMMEDIATE"); !r) return r;
   auto fail = [&](Error e) -> Result<bool> {
@@ -331,6 +347,7 @@ Result<size_t> Writer::prune(const Retention& r, int64_t now_unix_ns, size_t bud
       "DELETE FROM changes WHERE process IN (SELECT id FROM doomed);"
       "DELETE FROM processes WHERE id IN (SELECT id FROM doomed);",
       ids);
+
   if (auto res = db_.exec("BEGIN IMMEDIATE"); !res) return res.error();
   if (auto res = db_.exec(sql_text); !res) {
     (void)db_.exec("ROLLBACK");
@@ -338,6 +355,17 @@ Result<size_t> Writer::prune(const Retention& r, int64_t now_unix_ns, size_t bud
   }
   int64_t n = sqlite3_changes(db_.get());
   pruned_since_gc_ += n;
+  // Findings past --keep go too (they hold their own chain: no process
+  // row keeps them).
+  if (r.keep_ns != 0) {
+    auto old = db_.exec(fmt::format("DELETE FROM findings WHERE id IN (SELECT id FROM findings WHERE unix_ns < {} "
+                                    "ORDER BY unix_ns LIMIT {});",
+                                    now_unix_ns - static_cast<int64_t>(r.keep_ns), budget));
+    if (!old) {
+      (void)db_.exec("ROLLBACK");
+      return old.error();
+    }
+  }
   auto count = db_.scalar("SELECT count(*) FROM processes");
   // Strings no process refers to any more, once a tenth of the table went.
   if (count && pruned_since_gc_ > *count / 10) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <unordered_map>
 #include <variant>
 #include <vector>
@@ -60,7 +61,20 @@ struct ChangeRecord {
   std::string text;         // kChangeCgroup
 };
 
-using Record = std::variant<ForkRecord, ExecRecord, ExitRecord, ChangeRecord>;
+/// An audit finding (`record` judges every exec), self-contained: it
+/// outlives the processes retention prunes.
+struct FindingRecord {
+  core::ProcessKey key;     // the process it is about; {0, 0}: the system
+  uint64_t time_ns = 0;     // boot ns, when it was found
+  std::string rule;
+  int severity = 0;         // audit::Severity as a number (0 info .. 4 critical)
+  std::string title;
+  std::vector<std::string> evidence;
+  std::vector<std::pair<int32_t, std::string>> chain;  // (pid, comm), root first
+  int32_t related_pid = 0;
+};
+
+using Record = std::variant<ForkRecord, ExecRecord, ExitRecord, ChangeRecord, FindingRecord>;
 
 struct RunInfo {
   std::string boot_id;
@@ -116,6 +130,7 @@ class Writer {
   Result<bool> put(const ExecRecord& r);
   Result<bool> put(const ExitRecord& r);
   Result<bool> put(const ChangeRecord& r);
+  Result<bool> put(const FindingRecord& r);
   Result<bool> sql(Stmt& s, std::string_view what);
 
   Db db_;
@@ -125,6 +140,7 @@ class Writer {
   double rate_ = 0;
   struct Stmts {
     Stmt find_process, insert_process, exit_process, insert_exec, mark_execed, insert_change, run_counters;
+    Stmt insert_finding;
     Stmt find_comm, insert_comm, find_path, insert_path, find_argv, insert_argv, find_env, insert_env;
   } s_;
   std::unordered_map<core::ProcessKey, int64_t, core::KeyHash> rows_;  // processes recorded alive

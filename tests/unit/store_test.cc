@@ -640,6 +640,18 @@ const char* sample_rows(int version) {
              "INSERT INTO processes(id,boot,pid,start_ns,ppid,fork_ns,exit_ns,status,flags,comm,uid,gid)"
              "  VALUES(1,1,77,10,1,10,40,0,16,1,0,0);"
              "INSERT INTO execs(process,time_ns,comm,exe,argv,uid,gid) VALUES(1,11,1,1,1,0,0);";
+    case 3:  // version 2's rows and a finding
+      return "INSERT INTO boots(id,boot_id,realtime_offset_ns,first_ns) VALUES(1,'old-boot',1000000000000000000,5);"
+             "INSERT INTO runs(boot,pid,source,started_ns,stopped_ns) VALUES(1,99,'netlink',5,50);"
+             "INSERT INTO comms(id,text) VALUES(1,'cron');"
+             "INSERT INTO paths(id,hash,text) VALUES(1,0,'/usr/sbin/cron');"
+             "INSERT INTO argvs(id,hash,text) VALUES(1,0,'cron');"
+             "INSERT INTO processes(id,boot,pid,start_ns,ppid,fork_ns,exit_ns,status,flags,comm,uid,gid)"
+             "  VALUES(1,1,77,10,1,10,40,0,16,1,0,0);"
+             "INSERT INTO execs(process,time_ns,comm,exe,argv,uid,gid) VALUES(1,11,1,1,1,0,0);"
+             "INSERT INTO findings(boot,unix_ns,pid,start_ns,rule,severity,title,evidence,chain,related_pid)"
+             "  VALUES(1,1000000000000000011,77,10,'exec-from-writable-dir',2,'runs from /tmp','[\"exe /tmp/x\"]',"
+             "  '[[1,\"init\"],[77,\"cron\"]]',0);";
     default:
       return nullptr;
   }
@@ -673,6 +685,8 @@ TEST(StoreSchema, OpensADatabaseOfEveryEarlierVersion) {
       EXPECT_EQ(count(*db, "SELECT count(*) FROM sqlite_master WHERE name IN "
                            "('execs_comm_time','processes_forked','processes_span')"), 3);
       EXPECT_EQ(count(*db, "SELECT count(*) FROM sqlite_master WHERE name IN ('execs_comm','processes_comm')"), 0);
+      // The migration to 3 made the findings table (its rows kept when there were some).
+      EXPECT_EQ(count(*db, "SELECT count(*) FROM findings"), v >= 3 ? 1 : 0);
     }
     auto h = History::open(path);
     ASSERT_TRUE(h) << h.error().message;
@@ -699,6 +713,52 @@ TEST(StoreSchema, OpensADatabaseOfEveryEarlierVersion) {
     ASSERT_TRUE(kids);
     EXPECT_EQ(kids->size(), 1u);
   }
+}
+
+TEST(StoreFindings, WrittenWithTheBatchAndReadBackSinceATime) {
+  TempDir dir;
+  const std::string path = dir.file("history.db");
+  auto w = Writer::open(path, run_info("this-boot"));
+  ASSERT_TRUE(w) << w.error().message;
+  FindingRecord f;
+  f.key = {4242, 7 * kS};
+  f.time_ns = 8 * kS;
+  f.rule = "reverse-shell";
+  f.severity = 4;
+  f.title = "stdin is a TCP socket to 127.0.0.1:4444";
+  f.evidence = {"fd 0 socket tcp 127.0.0.1:41000 -> 127.0.0.1:4444", "bytes \x1b[31m kept as given"};
+  f.chain = {{1, "init"}, {4200, "nginx"}, {4242, "bash"}};
+  f.related_pid = 4200;
+  FindingRecord older = f;
+  older.time_ns = 2 * kS;
+  older.rule = "masquerade";
+  ASSERT_TRUE(w->write({older, f}));
+  auto h = History::open(path);
+  ASSERT_TRUE(h) << h.error().message;
+  int64_t at = static_cast<int64_t>(8 * kS) + w->realtime_offset_ns();
+  auto all = h->findings_since(0, 100);
+  ASSERT_TRUE(all) << all.error().message;
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].rule, "masquerade");  // oldest first
+  auto recent = h->findings_since(at, 100);
+  ASSERT_TRUE(recent);
+  ASSERT_EQ(recent->size(), 1u);
+  const StoredFinding& r = (*recent)[0];
+  EXPECT_EQ(r.unix_ns, at);
+  EXPECT_EQ(r.key.pid, 4242);
+  EXPECT_EQ(r.key.start_time_ns, 7 * kS);
+  EXPECT_EQ(r.severity, 4);
+  EXPECT_EQ(r.evidence, f.evidence);
+  EXPECT_EQ(r.chain, f.chain);
+  EXPECT_EQ(r.related_pid, 4200);
+  EXPECT_EQ(h->findings_since(0, 1)->size(), 1u);  // bounded
+  // A row whose JSON does not parse keeps its title and loses only that.
+  ASSERT_TRUE(w->db().exec("UPDATE findings SET evidence='[1,', chain='{}' WHERE rule='masquerade'"));
+  auto broken = h->findings_since(0, 100);
+  ASSERT_TRUE(broken);
+  EXPECT_EQ((*broken)[0].title, f.title);
+  EXPECT_TRUE((*broken)[0].evidence.empty());
+  EXPECT_TRUE((*broken)[0].chain.empty());
 }
 
 // Readers never migrate: a file of every earlier version is queried as it
