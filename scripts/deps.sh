@@ -23,6 +23,8 @@ test=(
   lsof iproute2
   # real launchers for the `why` integration tests
   openssh-server openssh-client cron at tmux screen supervisor docker.io busybox-static
+  # audit_b.sh: a tracer (ptrace-attached), setpriv/script/unshare, useradd, a C compiler
+  strace util-linux passwd gcc
 )
 bench=(
   hyperfine libbenchmark-dev procps psmisc lsof iproute2 time
