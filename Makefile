@@ -6,7 +6,7 @@ FUZZ_SECONDS ?= 30
 
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps deps-test deps-bench configure build lineage run install test unit sanitize fuzz bench clean
+.PHONY: all deps deps-test deps-bench deb configure build lineage run install test unit sanitize fuzz bench clean
 
 all: build
 
@@ -40,6 +40,11 @@ run: lineage
 # `make install DESTDIR=/tmp/stage`.
 install: build
 	cmake --install $(BUILD)
+
+# lineage_<version>_<arch>.deb (CPack's DEB generator, cmake/Package.cmake):
+# the binary, man page, completions and the recorder's unit under /usr.
+deb: build
+	@cd $(BUILD) && cpack -G DEB >/dev/null && ls $(CURDIR)/$(BUILD)/lineage_*.deb
 
 # The whole suite: unit + integration tests, then the same under
 # ASan+UBSan (clang), then every fuzz target for FUZZ_SECONDS each.

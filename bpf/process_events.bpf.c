@@ -283,7 +283,13 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	e->parent_start_time_ns = 0;
 	e->reaper = 0;
 	e->reaper_start_time_ns = 0;
+	e->cpu_ns = 0;
 	if (!thread) {
+		/* The group's CPU time: threads already released were summed
+		 * into signal->sum_sched_runtime (__exit_signal); this last one
+		 * is not yet. Exact, unlike the tick-sampled utime/stime. */
+		e->cpu_ns = BPF_CORE_READ(task, se.sum_exec_runtime) +
+			    BPF_CORE_READ(task, signal, sum_sched_runtime);
 		parent = BPF_CORE_READ(task, real_parent);
 		e->ppid = BPF_CORE_READ(parent, tgid);
 		e->parent_start_time_ns = BPF_CORE_READ(parent, group_leader, start_boottime);

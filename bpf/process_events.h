@@ -65,6 +65,7 @@ struct lineage_exit_event {
 	__u64 parent_start_time_ns;
 	__u64 reaper_start_time_ns;
 	__u64 thread_start_time_ns; /* with LINEAGE_FLAG_THREAD */
+	__u64 cpu_ns;               /* the process's CPU time (scheduler runtime, every thread); 0 for a thread */
 	__s32 exit_code;            /* task->exit_code: the wait status */
 	__s32 ppid;                 /* the current parent (after any re-parenting) */
 	__s32 reaper;               /* who adopts the children: nearest live subreaper, else the ns init */

@@ -9,6 +9,8 @@ _lineage() {
   commands+=" top"
   commands+=" zombies snapshot"
   commands+=" audit"
+  commands+=" doctor"
+  commands+=" trace"
   local common="--json --no-color --help"
   local why_opts="--pid --name --port --file --container --exact --all --short --tree --env --wide --at --db --from"
   local tree_opts="-o --columns --sort --user --threads --kernel --compact --ascii --wide --width --pid --name --exact --at --db --from"
@@ -23,6 +25,7 @@ _lineage() {
   local zombies_opts="--min --db --wide --from"
   local snapshot_opts="-o --output --force --history --db"
   local audit_opts="--rule --skip --min-severity --fail-on --allow --list-rules --wide"
+  local trace_opts="-o --output --format --live --source --wide"
   local columns="pid ppid pgid sid user uid stat s etime etimes time %cpu %mem rss vsz tty nlwp ni lstart comm cmd exe cwd cgroup pidns mntns netns"
   case "$prev" in
     -o|--columns|--sort) COMPREPLY=($(compgen -W "$columns" -- "$cur")); return ;;
@@ -39,6 +42,7 @@ _lineage() {
     --timeout) COMPREPLY=($(compgen -W "1s 5s 30s 2m" -- "$cur")); return ;;
     --by) COMPREPLY=($(compgen -W "context unit container user parent" -- "$cur")); return ;;
     --sampler) COMPREPLY=($(compgen -W "auto bpf proc" -- "$cur")); return ;;
+    --format) COMPREPLY=($(compgen -W "text json chrome" -- "$cur")); return ;;
     --processes|--count) return ;;
     --at|--since|--until|--limit|--min|--history|--duration|--interval|--max-processes|--max-threads|--width|--name|--comm|--container|--port) return ;;
     --source) COMPREPLY=($(compgen -W "auto bpf netlink poll" -- "$cur")); return ;;
@@ -63,7 +67,15 @@ _lineage() {
     top) COMPREPLY=($(compgen -W "$top_opts $common" -- "$cur")) ;;
     zombies) COMPREPLY=($(compgen -W "$zombies_opts $common" -- "$cur")) ;;
     audit) COMPREPLY=($(compgen -W "$audit_opts $common" -- "$cur")) ;;
+    doctor) COMPREPLY=($(compgen -W "--db $common" -- "$cur")) ;;
     snapshot) COMPREPLY=($(compgen -W "$snapshot_opts $common" -- "$cur")) ;;
+    trace)
+      # After --: the command, then its own arguments (files).
+      local i dashdash=0
+      for ((i = 2; i < COMP_CWORD; i++)); do [ "${COMP_WORDS[i]}" = "--" ] && dashdash=$i; done
+      if [ "$dashdash" -gt 0 ] && [ $((COMP_CWORD - dashdash)) -eq 1 ]; then COMPREPLY=($(compgen -c -- "$cur"))
+      elif [ "$dashdash" -gt 0 ]; then COMPREPLY=($(compgen -f -- "$cur"))
+      else COMPREPLY=($(compgen -W "$trace_opts -- $common" -- "$cur")); fi ;;
     *) COMPREPLY=($(compgen -W "$why_opts $common" -- "$cur")) ;;
   esac
 }

@@ -14,17 +14,27 @@ build=(
   make cmake g++ clang llvm pkg-config
   libbpf-dev bpftool libelf-dev zlib1g-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev libsystemd-dev libsqlite3-dev libzstd-dev
+  # make deb: dpkg-shlibdeps computes the package's dependencies
+  dpkg-dev
 )
 test=(
   # unit tests, sanitizers (clang's runtime), fuzzing
   libgtest-dev libgmock-dev libclang-rt-14-dev
   procps psmisc time jq zstd
+  # JSON Schema validation of every JSON output (tests/schema/validate.py)
+  python3-jsonschema
   # peers of `lineage who` (tests, benchmarks): lsof, fuser (psmisc), ss
   lsof iproute2
+  # peer of `lineage trace` (tests, benchmarks): strace -f
+  strace
   # real launchers for the `why` integration tests
   openssh-server openssh-client cron at tmux screen supervisor docker.io busybox-static
+  # `lineage audit` tests: a real web server with workers, python3's http.server
+  nginx python3
+  # the package test: lintian, and a bare Debian 12 root to install it in
+  lintian debootstrap
   # audit_b.sh: a tracer (ptrace-attached), setpriv/script/unshare, useradd, a C compiler
-  strace util-linux passwd gcc
+  util-linux passwd gcc
 )
 bench=(
   hyperfine libbenchmark-dev procps psmisc lsof iproute2 time

@@ -121,3 +121,51 @@ std::optional<uint64_t> Scene::reference_mnt_ns() const {
 }
 
 }  // namespace lineage::audit
+
+// Added for exec-from-writable-dir and cron-runs-writable-script.
+namespace lineage::audit {
+namespace {
+
+bool clean_absolute(const std::string& path) {
+  if (path.empty() || path[0] != '/' || path.find('\0') != std::string::npos) return false;
+  size_t pos = 0;
+  while (pos < path.size()) {
+    size_t next = path.find('/', pos + 1);
+    std::string comp = path.substr(pos + 1, next == std::string::npos ? std::string::npos : next - pos - 1);
+    if (comp == "." || comp == "..") return false;
+    if (next == std::string::npos) break;
+    pos = next;
+  }
+  return true;
+}
+
+}  // namespace
+
+int Scene::stat_dirfd(size_t i) const {
+  if (!reader_ || i >= tree_.size() || tree_.at(i).recorded) return -1;
+  if (stat_dir_index_ != i) {
+    stat_dir_ = open_checked(*reader_, tree_.at(i));
+    stat_dir_index_ = i;
+  }
+  return stat_dir_.valid() ? stat_dir_.get() : -1;
+}
+
+std::optional<struct stat> Scene::stat_in_root(size_t i, const std::string& path, bool follow) const {
+  if (!clean_absolute(path)) return std::nullopt;
+  int dirfd = stat_dirfd(i);
+  if (dirfd < 0) return std::nullopt;
+  struct stat st {};
+  std::string rel = "root" + (path == "/" ? std::string() : path);
+  if (fstatat(dirfd, rel.c_str(), &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) != 0) return std::nullopt;
+  return st;
+}
+
+std::optional<struct stat> Scene::stat_exe(size_t i) const {
+  int dirfd = stat_dirfd(i);
+  if (dirfd < 0) return std::nullopt;
+  struct stat st {};
+  if (fstatat(dirfd, "exe", &st, 0) != 0) return std::nullopt;
+  return st;
+}
+
+}  // namespace lineage::audit

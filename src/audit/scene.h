@@ -7,6 +7,8 @@
 // A scene built from a recording or from the live tree of `watch` has no
 // reader: the on-demand reads then answer "unknown" (nullopt, empty), and
 // rules must treat unknown as "no finding", never as evidence.
+#include <sys/stat.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "core/process_tree.h"
+#include "core/unique_fd.h"
 #include "core/system_info.h"
 #include "explain/verify.h"
 #include "procfs/net.h"
@@ -57,6 +60,18 @@ class Scene {
   /// Zombie children of process i (state Z), counted once for the tree.
   size_t zombie_children(size_t i) const;
 
+  // Added for exec-from-writable-dir and cron-runs-writable-script: the
+  // mode and owner of a file as process i sees it. Never opens the file.
+  /// stat of an absolute path in process i's root, through its checked pid
+  /// directory ("root/PATH", so a container's /tmp is its own): lstat, or
+  /// stat when follow (absolute symlinks then resolve in lineage's root).
+  /// nullopt when unknown: no reader, exited, denied, no such file, or a
+  /// path with "." or ".." components.
+  std::optional<struct stat> stat_in_root(size_t i, const std::string& path, bool follow = false) const;
+  /// stat of the file process i runs (its exe link, followed: the running
+  /// file even when deleted or replaced); nullopt when unknown.
+  std::optional<struct stat> stat_exe(size_t i) const;
+
   /// (audit-b) The host's pid and mount namespaces for outside-container:
   /// pid 1's; where pid 1's links are denied (an init that hides them, as in
   /// some VMs and sandboxes), lineage's own (<proc root>/self/ns/...),
@@ -72,6 +87,11 @@ class Scene {
   mutable std::optional<std::unordered_map<uint64_t, procfs::SocketEntry>> sockets_;
   mutable std::unordered_map<size_t, std::vector<uint64_t>> socket_inodes_;
   mutable std::optional<std::vector<uint32_t>> zombie_children_;
+  // stat_in_root / stat_exe: the checked pid directory of the process last
+  // asked about (a rule asks about one process several times in a row).
+  int stat_dirfd(size_t i) const;
+  mutable size_t stat_dir_index_ = static_cast<size_t>(-1);
+  mutable UniqueFd stat_dir_;
   mutable std::optional<std::pair<std::optional<uint64_t>, std::optional<uint64_t>>> self_ns_;  // (pid, mnt)
   std::pair<std::optional<uint64_t>, std::optional<uint64_t>> self_namespaces() const;
 };

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "cli/cli11.h"
+#include "lineage_version.h"
 #include "cli/files_command.h"
 #include "cli/history_command.h"
 #include "cli/kill_command.h"
@@ -25,6 +26,8 @@
 #include "cli/zombies_command.h"
 #include "cli/snapshot_command.h"
 #include "cli/audit_command.h"
+#include "cli/doctor_command.h"
+#include "cli/trace_command.h"
 #include "output/columns.h"
 #include "output/sanitize.h"
 #include "resolve/targets.h"
@@ -32,7 +35,7 @@
 namespace lineage::cli {
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
+constexpr const char* kVersion = "lineage " LINEAGE_VERSION " (commit " LINEAGE_COMMIT ")";
 
 // The flags of `why`, for CLI11 and for the fast path below alike.
 struct WhyFlag {
@@ -334,6 +337,8 @@ int run_cli11(std::vector<std::string> args) {
   added.push_back(add_zombies_command(app));
   added.push_back(add_snapshot_command(app));
   added.push_back(add_audit_command(app));
+  added.push_back(add_doctor_command(app));
+  added.push_back(add_trace_command(app));
 
   std::reverse(args.begin(), args.end());  // CLI11 takes them reversed
 
@@ -397,6 +402,8 @@ int run(int argc, char** argv) {
       "zombies",
       "snapshot",
       "audit",
+      "doctor",
+      "trace",
   };
   if (!args.empty() && std::find(std::begin(kCommands), std::end(kCommands), args[0]) == std::end(kCommands) &&
       !args[0].starts_with("-")) {

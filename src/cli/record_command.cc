@@ -83,6 +83,12 @@ Lock try_lock(const std::string& db, bool create) {
   return l;
 }
 
+}  // namespace
+
+int32_t record_lock_holder(const std::string& db) { return try_lock(db, false).holder; }
+
+namespace {
+
 // sd_notify from libsystemd when it is there (loaded only under systemd).
 void notify(const char* state) {
   if (std::getenv("NOTIFY_SOCKET") == nullptr) return;

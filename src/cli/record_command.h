@@ -23,6 +23,10 @@ struct RecordOptions {
   uint32_t storm_rate = 1000;  // fork-storm: forks per second in one subtree
 };
 
+/// The pid of the `lineage record` writing db (its lock's holder), 0 when
+/// none holds it, -1 when held by a process whose pid cannot be read.
+int32_t record_lock_holder(const std::string& db);
+
 /// Records until stopped (or shows --status). Returns the exit code.
 Result<int> run_record(const RecordOptions& options);
 

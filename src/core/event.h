@@ -41,6 +41,9 @@ struct Event {
   // child subreaper, else the pid namespace's init); 0 when unknown.
   int32_t reaper_pid = 0;
   uint64_t reaper_start_time_ns = 0;
+  // exit: CPU time the whole process used (every thread, user and system,
+  // the scheduler's runtime in ns); 0 when the source cannot say.
+  uint64_t cpu_ns = 0;
   uint64_t lost = 0;           // kLost
   bool from_proc = false;      // details filled from /proc after the event (may be late)
 };

@@ -178,6 +178,7 @@ void BpfEventSource::handle(const void* data, size_t size) {
         e.parent_start_time_ns = r.parent_start_time_ns;
         e.reaper_pid = r.reaper;
         e.reaper_start_time_ns = r.reaper_start_time_ns;
+        e.cpu_ns = r.cpu_ns;
       }
       ++stats_.exits;
       sink_->push_back(std::move(e));

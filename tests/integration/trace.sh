@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# Issue 11: `lineage trace -- CMD` on real commands: a real C build with make
+# and gcc (checked against what strace -f records of the same build), a
+# daemon left behind, a command killed by a signal, the Trace Event Format
+# output, exit status propagation and the --output file.
+#
+# Usage: trace.sh LINEAGE_BINARY [CASE...]   (no CASE: all cases)
+# Cases:
+#   make_bpf      trace -- make -j2 of a 3-file C project (bpf source): every
+#                 compiler and linker process with its argv and exit 0, and
+#                 the same execs (program paths, with counts) as strace -f
+#                 -e trace=process records for the same build
+#   make_netlink  the same through the netlink proc connector
+#   daemon        sh -c 'sleep 30 & exit 0': trace returns at once, the sleep
+#                 is listed as left running with its pid (then killed by pid)
+#   signal        sh -c 'kill -TERM $$': exit 143, the report says signal TERM;
+#                 yes | head: yes dies of SIGPIPE (lineage ignores it, CMD must not)
+#   chrome        --format chrome parses as JSON with one "X" event per
+#                 process (5 /bin/true below one sh), ppid in args
+#   live          --live prints each exec and exit on stderr as it happens
+#                 (the first exit before the second exec), the report on stdout
+#   status        exit 7 comes back as 7; a missing command is 127; not root
+#                 is 3 (one line); --output
+#                 refuses a symbolic link and creates the file 0600
+# Prints PASS, FAIL or SKIP per case. Exit 0 when none failed, 1 when one
+# did, 77 (with `SKIP: reason`) when the machine cannot run it at all.
+set -uo pipefail
+
+ALL_CASES=(make_bpf make_netlink daemon signal chrome live status)
+
+# shellcheck source-path=SCRIPTDIR source=cases.sh
+. "$(dirname "$0")/cases.sh" "$@"
+
+[ "$(id -u)" = 0 ] || skip_all "needs root: bpf and the proc connector do"
+for tool in jq python3 make gcc strace; do
+  command -v "$tool" >/dev/null || skip_all "$tool is not installed"
+done
+
+work=$(mktemp -d /tmp/lineage-trace.XXXXXX)
+started=()  # pids this test made (the daemon's sleep); only these are stopped
+cleanup() {
+  trap - EXIT INT TERM
+  local pid
+  for pid in "${started[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# A tiny C project: two modules and a main, compiled and linked by make.
+proj=$work/proj
+mkdir -p "$proj"
+printf 'int a(void) { return 1; }\n' >"$proj/a.c"
+printf 'int b(void) { return 2; }\n' >"$proj/b.c"
+printf 'int a(void);\nint b(void);\nint main(void) { return a() + b() - 3; }\n' >"$proj/main.c"
+printf 'prog: a.o b.o main.o\n\tcc -o $@ a.o b.o main.o\n%%.o: %%.c\n\tcc -c -o $@ $<\n' >"$proj/Makefile"
+
+# The programs a build exec'd, one line per successful execve, sorted: from
+# strace's output (an execve may be split into "unfinished" and "resumed").
+# strace_execs FILE path|argv0: the path given to execve, or argv[0].
+strace_execs() {
+  python3 - "$1" "$2" <<'EOF'
+import re, sys
+field = 2 if sys.argv[2] == "path" else 3
+pending, out = {}, []
+for line in open(sys.argv[1]):
+    line = line.rstrip()
+    m = re.match(r'^(\d+) +execve\("((?:[^"\\]|\\.)*)", \["((?:[^"\\]|\\.)*)"', line)
+    if m:
+        if line.endswith('<unfinished ...>'):
+            pending[m.group(1)] = m.group(field)
+        elif re.search(r'\) = 0$', line):
+            out.append(m.group(field))
+        continue
+    m = re.match(r'^(\d+) +<\.\.\. execve resumed>.*= 0$', line)
+    if m and m.group(1) in pending:
+        out.append(pending.pop(m.group(1)))
+print('\n'.join(sorted(out)))
+EOF
+}
+
+make_case() {
+  local source=$1 out=$work/make-$1.json rc
+  make -s -C "$proj" clean_all >/dev/null 2>&1; rm -f "$proj"/*.o "$proj/prog"
+  (cd "$proj" && "$LINEAGE" trace --source "$source" --json --output "$out" -- make -j2 >/dev/null 2>"$work/err")
+  rc=$?
+  [ $rc = 0 ] || { bad "trace -- make exited $rc: $(head -c 300 "$work/err")"; return; }
+  [ -x "$proj/prog" ] || bad "the build made no program"
+  jq -e '.schema == "lineage.trace/v1" and .exit_status == 0 and (.left_running | length) == 0' "$out" >/dev/null ||
+    bad "summary: $(jq -c '{exit_status, left_running, events_lost}' "$out")"
+  # Every compile and the link, with its argv and exit code 0.
+  local f
+  for f in a b main; do
+    jq -e --arg f "$f" '[.processes[] | select(.argv == ["cc", "-c", "-o", ($f + ".o"), ($f + ".c")]
+                          and .exit_code == 0 and .state == "exited")] | length == 1' "$out" >/dev/null ||
+      bad "no 'cc -c -o $f.o $f.c' with exit 0"
+    jq -e --arg f "$f" '[.processes[] | select((.exe | tostring | endswith("/cc1")) and (.argv | index($f + ".c")))
+                          and .exit_code == 0] | length == 1' "$out" >/dev/null || bad "no cc1 for $f.c with exit 0"
+  done
+  jq -e '[.processes[] | select(.argv == ["cc", "-o", "prog", "a.o", "b.o", "main.o"] and .exit_code == 0)] | length == 1' \
+    "$out" >/dev/null || bad "no link 'cc -o prog' with exit 0"
+  jq -e '[.processes[] | select((.exe | tostring | test("/(ld|ld\\.bfd|ld\\.gold|collect2)$")) and .exit_code == 0)] | length >= 1' \
+    "$out" >/dev/null || bad "no linker (collect2, ld) with exit 0"
+  jq -e '[.processes[] | select(.exe != null and .exit_code != 0)] | length == 0' "$out" >/dev/null ||
+    bad "a process exited non-zero: $(jq -c '[.processes[] | select(.exe != null and .exit_code != 0) | .argv]' "$out")"
+  jq -e '[.processes[] | select(.exe != null and .cpu_seconds == null)] | length == 0' "$out" >/dev/null ||
+    [ "$source" = netlink ] || bad "a process without CPU time"
+  # The same execs as strace records of the same build.
+  rm -f "$proj"/*.o "$proj/prog"
+  (cd "$proj" && strace -f -s 4096 -e trace=process -o "$work/strace.out" make -j2 >/dev/null 2>&1) ||
+    { bad "strace make failed"; return; }
+  # By argv[0] with either source; by the path given to execve with bpf
+  # (netlink reads /proc/PID/exe afterwards: the link's target, cc's gcc-12).
+  strace_execs "$work/strace.out" argv0 >"$work/strace.argv0"
+  jq -r '.processes[].execs[].argv[0]' "$out" | sort >"$work/lineage.argv0"
+  if ! cmp -s "$work/strace.argv0" "$work/lineage.argv0"; then
+    bad "argv[0]s differ from strace's: $(diff "$work/strace.argv0" "$work/lineage.argv0" | grep '^[<>]' | head -5 | tr '\n' ' ')"
+  fi
+  strace_execs "$work/strace.out" path >"$work/strace.execs"
+  jq -r '.processes[].execs[].exe' "$out" | sort >"$work/lineage.execs"
+  if [ "$source" = bpf ] && ! cmp -s "$work/strace.execs" "$work/lineage.execs"; then
+    bad "execs differ from strace's: $(diff "$work/strace.execs" "$work/lineage.execs" | grep '^[<>]' | head -5 | tr '\n' ' ')"
+  fi
+  [ "$(wc -l <"$work/lineage.execs")" -ge 10 ] || bad "only $(wc -l <"$work/lineage.execs") execs"
+}
+case_make_bpf() { make_case bpf; }
+case_make_netlink() { make_case netlink; }
+
+case_daemon() {
+  local t0 took rc pid
+  t0=$(now_us)
+  "$LINEAGE" trace --json --output "$work/daemon.json" -- sh -c 'sleep 30 & exit 0' 2>"$work/err"
+  rc=$?
+  took=$(( ($(now_us) - t0) / 1000 ))
+  pid=$(jq -r '.left_running[0] // empty' "$work/daemon.json" 2>/dev/null)
+  if [ -n "$pid" ] && [ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" = "sleep 30 " ]; then
+    started+=("$pid")
+  else
+    bad "left_running names no live 'sleep 30': $(jq -c '.left_running' "$work/daemon.json" 2>/dev/null)"
+  fi
+  [ $rc = 0 ] || bad "exit $rc: $(head -c 200 "$work/err")"
+  [ "$took" -lt 5000 ] || bad "took ${took} ms: it waited for the daemon"
+  jq -e --argjson pid "${pid:-0}" '[.processes[] | select(.pid == $pid and .state == "running" and .argv == ["sleep", "30"]
+                                     and .duration_seconds == null)] | length == 1' "$work/daemon.json" >/dev/null ||
+    bad "the sleep is not reported as running"
+  # The text report lists it too.
+  "$LINEAGE" trace -- sh -c 'sleep 30 & exit 0' >"$work/daemon.txt" 2>&1
+  pid=$(sed -n 's/^  pid \([0-9]*\) *sleep 30$/\1/p' "$work/daemon.txt")
+  if [ -n "$pid" ]; then started+=("$pid"); else bad "text: no 'pid N sleep 30' line: $(head -c 300 "$work/daemon.txt")"; fi
+  grep -q '^Left running (not waited for): 1 process$' "$work/daemon.txt" || bad "text: no 'Left running' header"
+  for pid in "${started[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+  started=()
+}
+
+case_signal() {
+  local rc
+  "$LINEAGE" trace -- sh -c 'kill -TERM $$' >"$work/signal.txt" 2>&1
+  rc=$?
+  [ $rc = 143 ] || bad "exit $rc, not 143"
+  grep -q '^signal TERM after ' "$work/signal.txt" || bad "summary does not say signal TERM: $(head -c 200 "$work/signal.txt")"
+  grep -Eq 'signal TERM +[0-9]+  sh -c kill -TERM \$\$$' "$work/signal.txt" || bad "the sh line does not say signal TERM"
+  # The command gets SIGPIPE's default action (lineage itself ignores it):
+  # yes dies of it once head has its line.
+  "$LINEAGE" trace --json --output "$work/pipe.json" -- sh -c 'yes | head -n 1 >/dev/null' >/dev/null 2>&1
+  jq -e '[.processes[] | select(.argv == ["yes"] and .signal == "PIPE")] | length == 1' "$work/pipe.json" >/dev/null ||
+    bad "yes did not die of SIGPIPE: $(jq -c '[.processes[] | {argv, status}]' "$work/pipe.json" 2>/dev/null)"
+  "$LINEAGE" trace --json -- sh -c 'kill -TERM $$' >"$work/signal.json" 2>/dev/null
+  jq -e '.status == "signal TERM" and .exit_status == 143 and .processes[0].signal == "TERM"' "$work/signal.json" \
+    >/dev/null || bad "json: $(jq -c '{status, exit_status}' "$work/signal.json" 2>/dev/null)"
+}
+
+case_chrome() {
+  "$LINEAGE" trace --format chrome --output "$work/chrome.json" -- \
+    sh -c 'for i in 1 2 3 4 5; do /bin/true; done; exit 0' || { bad "trace exited $?"; return; }
+  local verdict
+  verdict=$(python3 - "$work/chrome.json" <<'EOF'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+xs = [e for e in doc["traceEvents"] if e.get("ph") == "X"]
+problems = []
+if len(xs) != 6:
+    problems.append(f"{len(xs)} X events, not 6")
+if len({e["pid"] for e in xs}) != len(xs):
+    problems.append("pids are not unique")
+root = [e for e in xs if e["name"].startswith("sh -c")]
+trues = [e for e in xs if e["name"] == "/bin/true"]
+if len(root) != 1 or len(trues) != 5:
+    problems.append(f"names: {[e['name'] for e in xs]}")
+elif any(e["args"]["ppid"] != root[0]["pid"] for e in trues):
+    problems.append("a /bin/true is not under the sh")
+for e in xs:
+    if e["tid"] != e["pid"] or e["ts"] < 0 or e["dur"] < 0:
+        problems.append(f"bad event {e}")
+print("; ".join(problems) or "ok")
+EOF
+)
+  [ "$verdict" = ok ] || bad "$verdict"
+}
+
+case_live() {
+  "$LINEAGE" trace --live -- sh -c '/bin/true; ls -d / >/dev/null; exit 0' >"$work/live.out" 2>"$work/live.err" ||
+    { bad "trace exited $?"; return; }
+  local order
+  order=$(sed -n 's/^ *+[0-9.]*s \(exec\|exit\) *[0-9]* \(.*\)$/\1 \2/p' "$work/live.err" | cut -c1-16 | tr '\n' '|')
+  case $order in
+    "exec sh -c /bin/|exec /bin/true|exit exit 0 afte|exec ls -d /|exit exit 0 afte|exit exit 0 afte|") ;;
+    *) bad "live lines: $order" ;;
+  esac
+  grep -q '^exit 0 after' "$work/live.out" || bad "no report on stdout"
+  grep -q 'exec' "$work/live.out" && bad "live lines on stdout"
+}
+
+case_status() {
+  local rc
+  "$LINEAGE" trace -- sh -c 'exit 7' >/dev/null 2>&1
+  rc=$?
+  [ $rc = 7 ] || bad "sh -c 'exit 7' gave $rc"
+  "$LINEAGE" trace -- "$work/no-such-command" >/dev/null 2>"$work/err"
+  rc=$?
+  [ $rc = 127 ] || bad "a missing command gave $rc, not 127"
+  grep -q "cannot run" "$work/err" || bad "no 'cannot run' message"
+  "$LINEAGE" trace >/dev/null 2>&1
+  rc=$?
+  [ $rc = 4 ] || bad "no command gave $rc, not 4"
+  # Without root no source starts: exit 3 and one line saying so.
+  if command -v setpriv >/dev/null; then
+    cp "$LINEAGE" "$work/lineage" && chmod 755 "$work" "$work/lineage"
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$work/lineage" trace -- true >/dev/null 2>"$work/err"
+    rc=$?
+    [ $rc = 3 ] || bad "as nobody: exit $rc, not 3"
+    [ "$(wc -l <"$work/err")" = 1 ] && grep -q "need root" "$work/err" || bad "as nobody: $(head -c 300 "$work/err")"
+  fi
+  echo keep >"$work/victim"
+  ln -s "$work/victim" "$work/link"
+  "$LINEAGE" trace --output "$work/link" -- true >/dev/null 2>"$work/err"
+  rc=$?
+  [ $rc = 4 ] || bad "--output to a symlink gave $rc, not 4"
+  [ "$(cat "$work/victim")" = keep ] || bad "the symlink's target was written"
+  "$LINEAGE" trace --output "$work/report.txt" -- true >/dev/null 2>&1 || bad "--output to a new file failed"
+  [ "$(stat -c %a "$work/report.txt" 2>/dev/null)" = 600 ] || bad "the report is not mode 0600"
+  grep -q '^exit 0 after' "$work/report.txt" || bad "the report file has no summary"
+}
+
+for c in "${cases[@]}"; do run_case "$c"; done
+exit $failed
