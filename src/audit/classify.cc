@@ -172,27 +172,6 @@ bool plain_absolute(std::string_view w) {
     if (comp == "." || comp == "..") return false;
     if (next == std::string_view::npos) break;
     pos = next;
-namespace lineage::audit {
-
-std::vector<std::string_view> preload_entries(std::string_view list) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  auto sep = [](char c) { return c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; };
-  while (i < list.size()) {
-    while (i < list.size() && sep(list[i])) ++i;
-    size_t start = i;
-    while (i < list.size() && !sep(list[i])) ++i;
-    if (i > start) out.push_back(list.substr(start, i - start));
-  }
-  return out;
-}
-
-namespace {
-
-bool is_container_id(std::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
 }
@@ -378,6 +357,33 @@ std::string others_can_write(const struct stat& st, bool sticky_counts, const st
 }
 
 std::string mode_text(mode_t mode) { return fmt::format("{:04o}", mode & 07777); }
+
+}  // namespace lineage::audit
+
+namespace lineage::audit {
+
+std::vector<std::string_view> preload_entries(std::string_view list) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  auto sep = [](char c) { return c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; };
+  while (i < list.size()) {
+    while (i < list.size() && sep(list[i])) ++i;
+    size_t start = i;
+    while (i < list.size() && !sep(list[i])) ++i;
+    if (i > start) out.push_back(list.substr(start, i - start));
+  }
+  return out;
+}
+
+namespace {
+
+bool is_container_id(std::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
 
 }  // namespace
 
