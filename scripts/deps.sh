@@ -33,6 +33,8 @@ test=(
   nginx python3
   # the package test: lintian, and a bare Debian 12 root to install it in
   lintian debootstrap
+  # audit_b.sh: a tracer (ptrace-attached), setpriv/script/unshare, useradd, a C compiler
+  util-linux passwd gcc
 )
 bench=(
   hyperfine libbenchmark-dev procps psmisc lsof iproute2 time

@@ -359,3 +359,52 @@ std::string others_can_write(const struct stat& st, bool sticky_counts, const st
 std::string mode_text(mode_t mode) { return fmt::format("{:04o}", mode & 07777); }
 
 }  // namespace lineage::audit
+
+namespace lineage::audit {
+
+std::vector<std::string_view> preload_entries(std::string_view list) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  auto sep = [](char c) { return c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; };
+  while (i < list.size()) {
+    while (i < list.size() && sep(list[i])) ++i;
+    size_t start = i;
+    while (i < list.size() && !sep(list[i])) ++i;
+    if (i > start) out.push_back(list.substr(start, i - start));
+  }
+  return out;
+}
+
+namespace {
+
+bool is_container_id(std::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string_view container_in_cgroup(std::string_view path) {
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  size_t slash = path.rfind('/');
+  std::string_view leaf = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  std::string_view parent = slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
+  if (leaf.ends_with(".scope")) {
+    std::string_view name = leaf.substr(0, leaf.size() - 6);
+    for (std::string_view prefix : {"docker-", "cri-containerd-", "crio-", "libpod-"}) {
+      if (name.starts_with(prefix) && is_container_id(name.substr(prefix.size()))) return name.substr(prefix.size());
+    }
+    return {};
+  }
+  if (!is_container_id(leaf)) return {};
+  // cgroupfs driver: /docker/<id>, /kubepods/burstable/pod<uid>/<id>
+  size_t pslash = parent.rfind('/');
+  std::string_view pleaf = pslash == std::string_view::npos ? parent : parent.substr(pslash + 1);
+  if (pleaf == "docker" || parent.find("kubepods") != std::string_view::npos) return leaf;
+  return {};
+}
+
+}  // namespace lineage::audit

@@ -6,6 +6,7 @@
 // need evidence ask Scene::verifier() too.
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/process.h"
 
@@ -97,5 +98,20 @@ std::string others_can_write(const struct stat& st, bool sticky_counts, const st
 
 /// "0755" for the permission bits (and sticky, setuid, setgid) of a mode.
 std::string mode_text(mode_t mode);
+
+}  // namespace lineage::audit
+
+namespace lineage::audit {
+
+/// The libraries of an LD_PRELOAD value or of /etc/ld.so.preload's text:
+/// separated by whitespace or ':' as ld.so separates them; empty entries
+/// dropped. Views into `list`.
+std::vector<std::string_view> preload_entries(std::string_view list);
+
+/// The container id (64 hex digits) a cgroup path names as its own
+/// container: ".../docker-<id>.scope", "/docker/<id>", cri-containerd-,
+/// crio-, libpod- (not libpod-conmon-, the monitor's scope on the host), or
+/// a kubepods path ending in <id>. "" when it names none.
+std::string_view container_in_cgroup(std::string_view path);
 
 }  // namespace lineage::audit

@@ -1,13 +1,93 @@
-// outside-container: (not written yet)
+// outside-container: a process tied to a container that runs in the host's
+// pid and mount namespaces (pid 1's, or lineage's own where pid 1's links
+// are denied): the shape of a container escape.
+//   - its chain passes through a container runtime shim (containerd-shim*,
+//     conmon, a long-lived runc/crun) that has a container below it (a
+//     direct child in a pid or mount namespace other than the host's), yet
+//     this process is in the host's pid and mount namespaces: nsenter into
+//     pid 1's namespaces from a privileged container does this;
+//   - or its cgroup is a container's (docker-<id>.scope, /docker/<id>,
+//     cri-containerd-, crio-, libpod-, kubepods) while its pid and mount
+//     namespaces are the host's.
+// Not escapes: the shim itself and the runtime (runc during a container's
+// start is briefly in the host's namespaces and the container's cgroup),
+// `docker exec`'d processes (in the container's namespaces), containers with
+// --pid=host (their own mount namespace).
+#include <fmt/format.h>
+
 #include "audit/classify.h"
 #include "audit/rules.h"
 
 namespace lineage::audit {
 
+namespace {
+
+bool is_shim(std::string_view name) {
+  return name.starts_with("containerd-shim") || name == "conmon" || name == "runc" || name == "crun";
+}
+
+bool is_runtime(std::string_view name) {
+  return is_shim(name) || name == "containerd" || name == "dockerd" || name == "runc" || name == "crun" ||
+         name == "docker-proxy" || name == "podman" || name == "catatonit";
+}
+
+std::string ns_text(std::string_view kind, const std::optional<uint64_t>& ino) {
+  return ino ? fmt::format("{}:[{}]", kind, *ino) : std::string(kind) + ":[unknown]";
+}
+
+}  // namespace
+
 void check_outside_container(const Scene& scene, size_t index, std::vector<Finding>& out) {
-  (void)scene;
-  (void)out;
-  (void)index;
+  const core::ProcessTree& tree = scene.tree();
+  const core::Process& p = tree.at(index);
+  std::optional<uint64_t> host_pid = scene.reference_pid_ns(), host_mnt = scene.reference_mnt_ns();
+  // Unknown namespaces (not readable, not read) are no evidence.
+  if (!host_pid || !host_mnt || !p.ns.pid || !p.ns.mnt) return;
+  if (*p.ns.pid != *host_pid || *p.ns.mnt != *host_mnt) return;
+  if (p.pid() == 1 || is_runtime(exe_name(p))) return;
+
+  Finding f;
+  f.rule = "outside-container";
+  f.severity = Severity::kCritical;
+  f.process = p.key;
+
+  // The chain: the nearest shim above with a container below it.
+  for (size_t a : tree.ancestors(index)) {
+    const core::Process& shim = tree.at(a);
+    if (!is_shim(exe_name(shim))) continue;
+    for (size_t c : tree.children(a)) {
+      const core::Process& init = tree.at(c);
+      if (!init.ns.pid || !init.ns.mnt || (*init.ns.pid == *host_pid && *init.ns.mnt == *host_mnt)) continue;
+      if (is_runtime(exe_name(init))) continue;
+      f.related_pid = shim.pid();
+      f.title = fmt::format("in the host's pid and mount namespaces below the container runtime {} (pid {})",
+                            exe_name(shim), shim.pid());
+      f.evidence.push_back(fmt::format("runtime shim pid {}: {}", shim.pid(), shim.exe ? shim.exe->path : shim.stat.comm));
+      f.evidence.push_back(fmt::format("the container's init pid {} ({}) in {} {}", init.pid(), init.stat.comm,
+                                       ns_text("pid", init.ns.pid), ns_text("mnt", init.ns.mnt)));
+      break;
+    }
+    if (f.related_pid != 0) break;
+  }
+
+  // The cgroup: a container's, named in any hierarchy.
+  std::string cgroup_line;
+  if (p.cgroups) {
+    for (const core::CgroupEntry& e : *p.cgroups) {
+      std::string_view id = container_in_cgroup(e.path);
+      if (id.empty()) continue;
+      cgroup_line = fmt::format("{}:{}:{}", e.hierarchy, e.controllers, e.path);
+      if (f.title.empty()) {
+        f.title = fmt::format("in container {}'s cgroup but in the host's pid and mount namespaces", id.substr(0, 12));
+      }
+      break;
+    }
+  }
+  if (f.title.empty()) return;
+  f.evidence.push_back(fmt::format("this process: {} {}, the host's", ns_text("pid", p.ns.pid),
+                                   ns_text("mnt", p.ns.mnt)));
+  if (!cgroup_line.empty()) f.evidence.push_back("cgroup " + cgroup_line);
+  out.push_back(std::move(f));
 }
 
 }  // namespace lineage::audit

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/unique_fd.h"
+#include "procfs/parsers.h"
 
 namespace lineage::audit {
 
@@ -88,6 +89,35 @@ size_t Scene::zombie_children(size_t i) const {
     }
   }
   return i < zombie_children_->size() ? (*zombie_children_)[i] : 0;
+}
+
+// (audit-b) lineage's own namespaces, the reference where pid 1's are denied.
+std::pair<std::optional<uint64_t>, std::optional<uint64_t>> Scene::self_namespaces() const {
+  if (!self_ns_) {
+    self_ns_.emplace();
+    if (reader_) {
+      auto read = [&](const char* kind) -> std::optional<uint64_t> {
+        std::string path = reader_->root() + "/self/ns/" + kind;
+        char buf[128];
+        ssize_t n = readlink(path.c_str(), buf, sizeof buf);
+        if (n <= 0 || static_cast<size_t>(n) >= sizeof buf) return std::nullopt;
+        return procfs::parse_ns_link(std::string_view(buf, static_cast<size_t>(n)));
+      };
+      self_ns_->first = read("pid");
+      self_ns_->second = read("mnt");
+    }
+  }
+  return *self_ns_;
+}
+
+std::optional<uint64_t> Scene::reference_pid_ns() const {
+  if (auto ns = host_pid_ns()) return ns;
+  return self_namespaces().first;
+}
+
+std::optional<uint64_t> Scene::reference_mnt_ns() const {
+  if (auto ns = host_mnt_ns()) return ns;
+  return self_namespaces().second;
 }
 
 }  // namespace lineage::audit

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/process_tree.h"
@@ -71,6 +72,13 @@ class Scene {
   /// file even when deleted or replaced); nullopt when unknown.
   std::optional<struct stat> stat_exe(size_t i) const;
 
+  /// (audit-b) The host's pid and mount namespaces for outside-container:
+  /// pid 1's; where pid 1's links are denied (an init that hides them, as in
+  /// some VMs and sandboxes), lineage's own (<proc root>/self/ns/...),
+  /// read once. nullopt without a reader and without pid 1's.
+  std::optional<uint64_t> reference_pid_ns() const;
+  std::optional<uint64_t> reference_mnt_ns() const;
+
  private:
   const core::ProcessTree& tree_;
   core::SystemInfo sys_;
@@ -84,6 +92,8 @@ class Scene {
   int stat_dirfd(size_t i) const;
   mutable size_t stat_dir_index_ = static_cast<size_t>(-1);
   mutable UniqueFd stat_dir_;
+  mutable std::optional<std::pair<std::optional<uint64_t>, std::optional<uint64_t>>> self_ns_;  // (pid, mnt)
+  std::pair<std::optional<uint64_t>, std::optional<uint64_t>> self_namespaces() const;
 };
 
 }  // namespace lineage::audit

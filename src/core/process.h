@@ -84,6 +84,8 @@ struct StatusInfo {
   Ids uid, gid;
   uint64_t vm_locked_kb = 0;
   uint64_t cap_effective = 0;
+  /// The pid of the process tracing this one (ptrace), 0 when none ("TracerPid:").
+  int32_t tracer_pid = 0;
   /// The pid in each nested pid namespace, outermost first ("NSpid:").
   std::vector<int32_t> ns_pids;
 };

@@ -115,6 +115,8 @@ std::optional<core::StatusInfo> parse_status(std::string_view text) {
         if (end == std::string_view::npos) break;
         rest.remove_prefix(end);
       }
+    } else if (key == "TracerPid") {
+      if (!to_number(trim(value), info.tracer_pid) || info.tracer_pid < 0) info.tracer_pid = 0;
     } else if (key == "VmLck") {
       std::string_view v = trim(value);
       to_number(v.substr(0, v.find(' ')), info.vm_locked_kb);

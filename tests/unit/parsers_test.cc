@@ -96,6 +96,19 @@ TEST(ParseStatus, ReadsIdsAndLockedMemory) {
   EXPECT_EQ(s->vm_locked_kb, 12u);
 }
 
+TEST(ParseStatus, ReadsTracerPid) {
+  const std::string ids = "Uid:\t1000\t1000\t1000\t1000\nGid:\t100\t100\t100\t100\n";
+  auto traced = parse_status("Name:\tsleep\nTracerPid:\t4242\n" + ids);
+  ASSERT_TRUE(traced);
+  EXPECT_EQ(traced->tracer_pid, 4242);
+  auto untraced = parse_status("TracerPid:\t0\n" + ids);
+  ASSERT_TRUE(untraced);
+  EXPECT_EQ(untraced->tracer_pid, 0);
+  EXPECT_EQ(parse_status(ids)->tracer_pid, 0);                       // no line: not traced
+  EXPECT_EQ(parse_status("TracerPid:\tx1\n" + ids)->tracer_pid, 0);   // garbage: not traced
+  EXPECT_EQ(parse_status("TracerPid:\t-5\n" + ids)->tracer_pid, 0);
+}
+
 TEST(ParseStatus, MissingOrBadIdsFail) {
   EXPECT_FALSE(parse_status("Name:\tx\n"));
   EXPECT_FALSE(parse_status("Uid:\t1\t2\t3\nGid:\t1\t1\t1\t1\n"));
