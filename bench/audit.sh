@@ -34,7 +34,9 @@ for tool in hyperfine gcc python3; do command -v "$tool" >/dev/null || die "miss
 [[ -x $LINEAGE ]] || die "no lineage at $LINEAGE"
 [[ $(id -u) == 0 ]] || die "needs root (watch --source bpf)"
 
-build=$(mktemp -d)
+# Not under /tmp: the spawner's 10,000 processes would each be an exec-from-writable-dir
+# finding (and each finding is explained), which is not what is measured here.
+build=$(mktemp -d -p /run lineage-bench.XXXXXX)
 spawner_pid="" watch_pid=""
 cleanup() {
     local pid
