@@ -7,7 +7,7 @@
 # Builds the package from BUILD_DIR (cpack, as `make deb` does), checks it
 # with lintian (no errors), then in the bare root: apt installs it (its
 # dependencies come from the archive the host's apt uses), runs `lineage
-# --version`, `why 1`, `tree` and checks the man page, completions, the
+# --version`, `why 1`, `tree`, `doctor` and checks the man page, completions, the
 # recorder's unit (installed, not enabled, ExecStart /usr/bin/lineage) and
 # /var/lib/lineage (0700); removes it (files gone, the history directory
 # kept) and purges it (directory gone).
@@ -85,6 +85,9 @@ in_root lineage why 1 --short >"$work/why.out" 2>&1; rc=$?
 grep -q '(1)' "$work/why.out" || fail "why 1 does not name pid 1: $(head -1 "$work/why.out")"
 in_root lineage tree >"$work/tree.out" 2>&1 || fail "lineage tree exited $?: $(head -2 "$work/tree.out")"
 [ "$(wc -l <"$work/tree.out")" -ge 3 ] || fail "lineage tree printed $(wc -l <"$work/tree.out") lines"
+in_root lineage doctor --json >"$work/doctor.json" 2>&1; rc=$?
+[ $rc -le 1 ] || fail "lineage doctor exited $rc: $(head -c 300 "$work/doctor.json")"
+grep -q '"schema":"lineage.doctor/v1"' "$work/doctor.json" || fail "lineage doctor --json: $(head -c 300 "$work/doctor.json")"
 for f in /usr/bin/lineage /usr/share/man/man1/lineage.1.gz /usr/share/bash-completion/completions/lineage \
          /usr/share/zsh/vendor-completions/_lineage /usr/share/fish/vendor_completions.d/lineage.fish \
          /usr/share/doc/lineage/copyright /usr/lib/systemd/system/lineage-record.service; do
@@ -95,7 +98,7 @@ grep -q '^ExecStart=/usr/bin/lineage record' "$root/usr/lib/systemd/system/linea
 [ -e "$root/etc/systemd/system/multi-user.target.wants/lineage-record.service" ] && fail "the unit was enabled"
 mode=$(stat -c %a "$root/var/lib/lineage" 2>/dev/null) || fail "no /var/lib/lineage"
 [ "$mode" = 700 ] || fail "/var/lib/lineage has mode $mode, not 700"
-echo "installed $version: --version, why 1, tree, files and modes as expected"
+echo "installed $version: --version, why 1, tree, doctor, files and modes as expected"
 
 # 4. Remove keeps the history; purge removes it.
 touch "$root/var/lib/lineage/history.db"
