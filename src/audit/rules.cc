@@ -65,6 +65,26 @@ const Rule* find_rule(std::string_view id) {
   return nullptr;
 }
 
+std::optional<std::vector<const Rule*>> select_rules(const std::vector<std::string>& only,
+                                                     const std::vector<std::string>& skip, bool live_too,
+                                                     std::string* unknown) {
+  for (const auto* list : {&only, &skip}) {
+    for (const std::string& id : *list) {
+      if (!find_rule(id)) {
+        if (unknown) *unknown = id;
+        return std::nullopt;
+      }
+    }
+  }
+  std::vector<const Rule*> out;
+  for (const Rule& r : kRules) {
+    bool asked = only.empty() || std::find(only.begin(), only.end(), r.id) != only.end();
+    bool skipped = std::find(skip.begin(), skip.end(), r.id) != skip.end();
+    if (asked && !skipped && (live_too || !r.live_only)) out.push_back(&r);
+  }
+  return out;
+}
+
 core::FieldMask fields_for(std::span<const Rule* const> rules) {
   core::FieldMask mask = kFieldStat;
   for (const Rule* r : rules) mask |= r->fields;

@@ -6,7 +6,9 @@
 // about every process of the table; `watch --audit` about the process an
 // event names, in a scene of its chain), scene rules about the whole table.
 #include <cstddef>
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -36,6 +38,14 @@ struct Rule {
 std::span<const Rule> all_rules();
 /// nullptr when no rule has this id.
 const Rule* find_rule(std::string_view id);
+
+/// The rules a command runs: those named by `only` (all when empty), less
+/// those in `skip`, and the live-only ones (fork-storm) only when
+/// `live_too`. An id that names no rule: nullopt, and *unknown holds it
+/// (raw text: escape it before printing).
+std::optional<std::vector<const Rule*>> select_rules(const std::vector<std::string>& only,
+                                                     const std::vector<std::string>& skip, bool live_too,
+                                                     std::string* unknown);
 
 /// The union of the field groups the rules need.
 core::FieldMask fields_for(std::span<const Rule* const> rules);

@@ -85,23 +85,6 @@ std::string list_rules_text() {
   return out;
 }
 
-Result<std::vector<const audit::Rule*>> chosen_rules(const AuditOptions& o, bool live_too) {
-  for (const auto& lists : {&o.rules, &o.skip}) {
-    for (const std::string& id : *lists) {
-      if (!audit::find_rule(id)) {
-        return usage(fmt::format("unknown rule '{}' (lineage audit --list-rules lists them)", output::escape_text(id)));
-      }
-    }
-  }
-  std::vector<const audit::Rule*> out;
-  for (const audit::Rule& r : audit::all_rules()) {
-    bool asked = o.rules.empty() || std::find(o.rules.begin(), o.rules.end(), r.id) != o.rules.end();
-    bool skipped = std::find(o.skip.begin(), o.skip.end(), r.id) != o.skip.end();
-    if (asked && !skipped && (live_too || !r.live_only)) out.push_back(&r);
-  }
-  return out;
-}
-
 bool suppressed_by(const std::vector<audit::AllowEntry>& allow, const audit::Finding& f,
                    const audit::AllowSubject& subject) {
   for (const auto& entry : allow) {
@@ -201,8 +184,11 @@ Result<int> run_audit(const AuditOptions& o) {
   auto min = audit::parse_severity(o.min_severity);
   auto fail_on = audit::parse_severity(o.fail_on);
   if (!min || !fail_on) return usage("a severity is one of info, low, medium, high, critical");
-  auto rules = chosen_rules(o, !o.since.empty());
-  if (!rules) return rules.error();
+  std::string unknown;
+  auto rules = audit::select_rules(o.rules, o.skip, !o.since.empty(), &unknown);
+  if (!rules) {
+    return usage(fmt::format("unknown rule '{}' (lineage audit --list-rules lists them)", output::escape_text(unknown)));
+  }
   std::vector<audit::AllowEntry> allow;
   if (!o.allow.empty()) {
     auto entries = load_allow(o.allow);

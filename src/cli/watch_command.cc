@@ -32,23 +32,6 @@ namespace {
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
 
-Result<std::vector<const audit::Rule*>> audit_rules(const WatchOptions& o) {
-  for (const auto* list : {&o.rules, &o.skip}) {
-    for (const std::string& id : *list) {
-      if (!audit::find_rule(id)) {
-        return usage_error(fmt::format("unknown rule '{}' (lineage audit --list-rules lists them)",
-                                       output::escape_text(id)));
-      }
-    }
-  }
-  std::vector<const audit::Rule*> out;
-  for (const audit::Rule& r : audit::all_rules()) {
-    bool asked = o.rules.empty() || std::find(o.rules.begin(), o.rules.end(), r.id) != o.rules.end();
-    if (asked && std::find(o.skip.begin(), o.skip.end(), r.id) == o.skip.end()) out.push_back(&r);
-  }
-  return out;
-}
-
 // A finding as watch --audit prints it: one line, or a lineage.finding/v1 JSON line.
 std::string finding_line(const audit::AuditEntry& e, bool json, const core::SystemInfo& sys, int64_t realtime_ns) {
   if (json) {
@@ -77,8 +60,12 @@ Result<int> run_watch(const WatchOptions& o) {
   auto reader = procfs::ProcReader::open(o.common.proc_root);
   if (!reader) return reader.error();
   if (o.audit) {
-    auto rules = audit_rules(o);
-    if (!rules) return rules.error();
+    std::string unknown;
+    auto rules = audit::select_rules(o.rules, o.skip, true, &unknown);
+    if (!rules) {
+      return usage_error(fmt::format("unknown rule '{}' (lineage audit --list-rules lists them)",
+                                     output::escape_text(unknown)));
+    }
     auto min = audit::parse_severity(o.min_severity);
     if (!min) return usage_error("a severity is one of info, low, medium, high, critical");
     auditor.emplace(audit::LiveAuditOptions{std::move(*rules), *min, o.storm_rate}, &*reader);
