@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "audit/scene.h"
+#include "core/clock.h"
 
 namespace lineage::audit {
 namespace {
@@ -37,7 +38,10 @@ core::Process process_at(const core::ProcessAt& a) {
 LiveAuditor::LiveAuditor(LiveAuditOptions options, const procfs::ProcReader* reader)
     : options_(std::move(options)), reader_(reader) {
   for (const Rule* r : options_.rules) storms_ |= r->id == "fork-storm";
-  if (reader_) init_ = reader_->read(1, core::kFieldStat | core::kFieldNamespaces | core::kFieldExe);
+  if (reader_) {
+    init_ = reader_->read(1, core::kFieldStat | core::kFieldNamespaces | core::kFieldExe);
+    sys_ = reader_->system_info();
+  }
 }
 
 std::vector<core::Process> LiveAuditor::chain_of(const core::LiveTree& tree, const core::ProcessKey& key, uint64_t t) {
@@ -78,7 +82,13 @@ void LiveAuditor::judge_exec(const core::LiveTree& tree, const core::LiveProcess
   core::ProcessTree scene_tree(chain);
   size_t index = scene_tree.find(lp.key.pid);
   if (index == core::ProcessTree::kNone) return;
-  core::SystemInfo sys = reader_ ? reader_->system_info() : core::SystemInfo{};
+  // Memory size and tick rate do not change; only the clocks are read per
+  // exec (not /proc/uptime and /proc/meminfo on the hot path).
+  core::SystemInfo sys = sys_;
+  if (reader_) {
+    sys.boot_ns_now = core::boot_now_ns();
+    sys.realtime_ns_now = core::realtime_now_ns();
+  }
   Scene scene(scene_tree, sys, reader_);
   for (auto& f : evaluate_process(scene, index, options_.rules)) {
     if (f.severity < options_.min_severity || !first_time(f.rule, f.process)) continue;

@@ -48,6 +48,7 @@ class LiveAuditor {
   const procfs::ProcReader* reader_;
   bool storms_ = false;
   std::optional<core::Process> init_;  // pid 1 with its namespaces, read once
+  core::SystemInfo sys_;  // read once; its clocks are brought to now per exec
   std::set<std::pair<std::string, core::ProcessKey>> reported_;
   struct Window {
     uint64_t start_ns = 0;
