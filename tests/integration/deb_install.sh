@@ -11,8 +11,8 @@
 # recorder's unit (installed, not enabled, ExecStart /usr/bin/lineage) and
 # /var/lib/lineage (0700); removes it (files gone, the history directory
 # kept) and purges it (directory gone).
-# The bare root is cached as a tarball in $LINEAGE_TEST_CACHE (default
-# /var/cache/lineage-tests): made once (~3 min), extracted in seconds after.
+# The bare root is made once by scripts/test-root.sh and cached as a tarball
+# in $LINEAGE_TEST_CACHE (default /var/cache/lineage-tests).
 # Exit 0 pass, 1 fail, 77 when the machine cannot run it (not root, no
 # debootstrap or lintian, a sanitizer build: the package is the release one).
 set -uo pipefail
@@ -28,8 +28,6 @@ for tool in debootstrap lintian cpack chroot dpkg-deb; do
   command -v "$tool" >/dev/null || skip "$tool is not installed"
 done
 
-cache=${LINEAGE_TEST_CACHE:-/var/cache/lineage-tests}
-tarball=$cache/bookworm-minbase.tar
 work=$(mktemp -d /tmp/lineage-deb.XXXXXX)
 root=$work/root
 mounted=()
@@ -52,20 +50,12 @@ if ! lintian --allow-root --fail-on error "$deb" >"$work/lintian.out" 2>&1; then
 fi
 echo "lintian: no errors ($(grep -c '^W:' "$work/lintian.out") warnings)"
 
-# 2. A bare Debian 12 root, from the archive the host's apt is set up with.
-mirror=$(grep -hE '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null |
-         awk '{print ($1 == "URIs:") ? $2 : $2}' | grep -vi security | head -1)
-[ -n "$mirror" ] || skip "no Debian archive in the host's apt sources"
-mkdir -p "$cache" "$root"
-if [ ! -s "$tarball" ]; then
-  echo "making the bare root once (debootstrap --variant=minbase bookworm)"
-  if ! debootstrap --variant=minbase bookworm "$work/boot" "$mirror" >"$work/debootstrap.log" 2>&1; then
-    tail -5 "$work/debootstrap.log"
-    skip "debootstrap could not reach the archive"
-  fi
-  tar -C "$work/boot" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
-  rm -rf "$work/boot"
-fi
+# 2. A bare Debian 12 root (scripts/test-root.sh makes it once; `make test`
+# starts that in the background while it compiles).
+tarball=$(bash "$(dirname "$0")/../../scripts/test-root.sh" 2>"$work/root.err"); rc=$?
+[ $rc -eq 77 ] && skip "$(tail -1 "$work/root.err")"
+[ $rc -eq 0 ] || fail "no bare root: $(tail -3 "$work/root.err")"
+mkdir -p "$root"
 tar -C "$root" -xf "$tarball" || fail "cannot extract $tarball"
 mount --bind "$root" "$root" && mounted+=("$root") || fail "cannot make the root a mount point"
 mount -t proc proc "$root/proc" && mounted+=("$root/proc") || fail "cannot mount proc"
