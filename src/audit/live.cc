@@ -78,6 +78,7 @@ void LiveAuditor::judge_exec(const core::LiveTree& tree, const core::LiveProcess
   if (init_ && chain.front().pid() == 1 && core::same_start(chain.front().key.start_time_ns,
                                                             init_->key.start_time_ns, reader_->tick_ns())) {
     chain.front().ns = init_->ns;
+    chain.front().read |= init_->read & core::kFieldNamespaces;
   }
   core::ProcessTree scene_tree(chain);
   size_t index = scene_tree.find(lp.key.pid);

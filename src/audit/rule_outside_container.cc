@@ -40,11 +40,36 @@ std::string ns_text(std::string_view kind, const std::optional<uint64_t>& ino) {
 void check_outside_container(const Scene& scene, size_t index, std::vector<Finding>& out) {
   const core::ProcessTree& tree = scene.tree();
   const core::Process& p = tree.at(index);
-  std::optional<uint64_t> host_pid = scene.reference_pid_ns(), host_mnt = scene.reference_mnt_ns();
-  // Unknown namespaces (not readable, not read) are no evidence.
-  if (!host_pid || !host_mnt || !p.ns.pid || !p.ns.mnt) return;
-  if (*p.ns.pid != *host_pid || *p.ns.mnt != *host_mnt) return;
   if (p.pid() == 1 || is_runtime(exe_name(p))) return;
+
+  // The cheap evidence first (the tree and the cgroup the table holds): a
+  // shim above, or a container's cgroup. Only such a process has its
+  // namespaces read.
+  size_t shim_index = core::ProcessTree::kNone;
+  for (size_t a : tree.ancestors(index)) {
+    if (is_shim(exe_name(tree.at(a)))) {
+      shim_index = a;
+      break;
+    }
+  }
+  std::string_view cgroup_id;
+  std::string cgroup_line;
+  if (p.cgroups) {
+    for (const core::CgroupEntry& e : *p.cgroups) {
+      std::string_view id = container_in_cgroup(e.path);
+      if (id.empty()) continue;
+      cgroup_id = id;
+      cgroup_line = fmt::format("{}:{}:{}", e.hierarchy, e.controllers, e.path);
+      break;
+    }
+  }
+  if (shim_index == core::ProcessTree::kNone && cgroup_id.empty()) return;
+
+  std::optional<uint64_t> host_pid = scene.reference_pid_ns(), host_mnt = scene.reference_mnt_ns();
+  const core::Namespaces& ns = scene.namespaces(index);
+  // Unknown namespaces (not readable, not read) are no evidence.
+  if (!host_pid || !host_mnt || !ns.pid || !ns.mnt) return;
+  if (*ns.pid != *host_pid || *ns.mnt != *host_mnt) return;
 
   Finding f;
   f.rule = "outside-container";
@@ -57,35 +82,26 @@ void check_outside_container(const Scene& scene, size_t index, std::vector<Findi
     if (!is_shim(exe_name(shim))) continue;
     for (size_t c : tree.children(a)) {
       const core::Process& init = tree.at(c);
-      if (!init.ns.pid || !init.ns.mnt || (*init.ns.pid == *host_pid && *init.ns.mnt == *host_mnt)) continue;
+      const core::Namespaces& init_ns = scene.namespaces(c);
+      if (!init_ns.pid || !init_ns.mnt || (*init_ns.pid == *host_pid && *init_ns.mnt == *host_mnt)) continue;
       if (is_runtime(exe_name(init))) continue;
       f.related_pid = shim.pid();
       f.title = fmt::format("in the host's pid and mount namespaces below the container runtime {} (pid {})",
                             exe_name(shim), shim.pid());
       f.evidence.push_back(fmt::format("runtime shim pid {}: {}", shim.pid(), shim.exe ? shim.exe->path : shim.stat.comm));
       f.evidence.push_back(fmt::format("the container's init pid {} ({}) in {} {}", init.pid(), init.stat.comm,
-                                       ns_text("pid", init.ns.pid), ns_text("mnt", init.ns.mnt)));
+                                       ns_text("pid", init_ns.pid), ns_text("mnt", init_ns.mnt)));
       break;
     }
     if (f.related_pid != 0) break;
   }
 
   // The cgroup: a container's, named in any hierarchy.
-  std::string cgroup_line;
-  if (p.cgroups) {
-    for (const core::CgroupEntry& e : *p.cgroups) {
-      std::string_view id = container_in_cgroup(e.path);
-      if (id.empty()) continue;
-      cgroup_line = fmt::format("{}:{}:{}", e.hierarchy, e.controllers, e.path);
-      if (f.title.empty()) {
-        f.title = fmt::format("in container {}'s cgroup but in the host's pid and mount namespaces", id.substr(0, 12));
-      }
-      break;
-    }
+  if (f.title.empty() && !cgroup_id.empty()) {
+    f.title = fmt::format("in container {}'s cgroup but in the host's pid and mount namespaces", cgroup_id.substr(0, 12));
   }
   if (f.title.empty()) return;
-  f.evidence.push_back(fmt::format("this process: {} {}, the host's", ns_text("pid", p.ns.pid),
-                                   ns_text("mnt", p.ns.mnt)));
+  f.evidence.push_back(fmt::format("this process: {} {}, the host's", ns_text("pid", ns.pid), ns_text("mnt", ns.mnt)));
   if (!cgroup_line.empty()) f.evidence.push_back("cgroup " + cgroup_line);
   out.push_back(std::move(f));
 }

@@ -11,7 +11,6 @@ using core::kFieldCgroup;
 using core::kFieldCmdline;
 using core::kFieldEnviron;
 using core::kFieldExe;
-using core::kFieldNamespaces;
 using core::kFieldStat;
 using core::kFieldStatus;
 
@@ -31,7 +30,7 @@ const std::array kRules = {
          kFieldStat | kFieldCmdline | kFieldExe, check_unexpected_listener},
     Rule{"outside-container", Severity::kCritical,
          "a process below a container runtime that runs in the host's namespaces (a container escape)",
-         kFieldStat | kFieldExe | kFieldCgroup | kFieldNamespaces, check_outside_container},
+         kFieldStat | kFieldExe | kFieldCgroup, check_outside_container},
     Rule{"privilege-gain", Severity::kHigh,
          "runs as root (or with added capabilities) below a non-root parent, not through a known setuid helper",
          kFieldStat | kFieldStatus | kFieldExe | kFieldCmdline, check_privilege_gain},

@@ -68,16 +68,29 @@ const std::vector<uint64_t>& Scene::socket_inodes(size_t i) const {
   return it->second;
 }
 
+const core::Namespaces& Scene::namespaces(size_t i) const {
+  const core::Process& p = tree_.at(i);
+  if ((p.read & core::kFieldNamespaces) || !reader_ || p.recorded) return p.ns;
+  auto [it, fresh] = namespaces_.try_emplace(i, p.ns);
+  if (fresh) {
+    auto now = reader_->read(p.pid(), core::kFieldStat | core::kFieldNamespaces);
+    if (now && core::same_start(now->key.start_time_ns, p.key.start_time_ns, reader_->tick_ns())) {
+      it->second = now->ns;
+    }
+  }
+  return it->second;
+}
+
 std::optional<uint64_t> Scene::host_pid_ns() const {
   size_t init = tree_.find(1);
   if (init == core::ProcessTree::kNone) return std::nullopt;
-  return tree_.at(init).ns.pid;
+  return namespaces(init).pid;
 }
 
 std::optional<uint64_t> Scene::host_mnt_ns() const {
   size_t init = tree_.find(1);
   if (init == core::ProcessTree::kNone) return std::nullopt;
-  return tree_.at(init).ns.mnt;
+  return namespaces(init).mnt;
 }
 
 size_t Scene::zombie_children(size_t i) const {

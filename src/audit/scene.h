@@ -79,6 +79,12 @@ class Scene {
   std::optional<uint64_t> reference_pid_ns() const;
   std::optional<uint64_t> reference_mnt_ns() const;
 
+  /// The namespaces of process i: as the table read them (kFieldNamespaces),
+  /// else read now through its checked pid directory, once per process (a
+  /// rule asks only about the few processes its cheaper evidence points
+  /// at). Fields stay nullopt when unknown.
+  const core::Namespaces& namespaces(size_t i) const;
+
  private:
   const core::ProcessTree& tree_;
   core::SystemInfo sys_;
@@ -87,6 +93,7 @@ class Scene {
   mutable std::optional<std::unordered_map<uint64_t, procfs::SocketEntry>> sockets_;
   mutable std::unordered_map<size_t, std::vector<uint64_t>> socket_inodes_;
   mutable std::optional<std::vector<uint32_t>> zombie_children_;
+  mutable std::unordered_map<size_t, core::Namespaces> namespaces_;
   // stat_in_root / stat_exe: the checked pid directory of the process last
   // asked about (a rule asks about one process several times in a row).
   int stat_dirfd(size_t i) const;

@@ -44,7 +44,10 @@ TEST(AuditRules, RegistryIsCompleteAndUnique) {
   const Rule* two[] = {find_rule("ld-preload"), find_rule("outside-container")};
   core::FieldMask mask = fields_for(two);
   EXPECT_TRUE(mask & core::kFieldEnviron);
-  EXPECT_TRUE(mask & core::kFieldNamespaces);
+  EXPECT_TRUE(mask & core::kFieldCgroup);
+  // outside-container reads namespaces on demand (Scene::namespaces), only
+  // for a process below a shim or in a container's cgroup.
+  EXPECT_FALSE(mask & core::kFieldNamespaces);
   EXPECT_FALSE(mask & core::kFieldCwd);
 }
 
