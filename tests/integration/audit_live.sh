@@ -93,7 +93,7 @@ grep -q 'recorded since' <<<"$text" ||
 # ---- cli: a program run from /dev/shm, the allow-list and exit codes
 mkdir -p /dev/shm/lineage-al.$$
 cp /bin/sleep /dev/shm/lineage-al.$$/payload
-/dev/shm/lineage-al.$$/payload 30 &
+/dev/shm/lineage-al.$$/payload 600 &  # killed below, or by the trap
 payload=$!
 started+=("$payload")
 sleep 0.3
