@@ -263,11 +263,16 @@ WHY_REQUIRED = ["target", "chain", "truncated", "sources", "summary", "warnings"
 def why_schema():
     report = OBJ(WHY_FIELDS, required=WHY_REQUIRED, desc="One process's report, without \"schema\".")
     at = TIME("With --at: the moment shown")
-    single = OBJ(dict({"schema": {"const": "lineage.why/v1"}, "at": at}, **WHY_FIELDS),
+    skipped = ARR(OBJ({"pid": I("The match that exited."), "target": S("The TARGET it matched, as typed."),
+                       "reason": S("Why it is not explained (\"exited before it could be explained\").")},
+                      required=["pid", "target", "reason"]),
+                  "Matches that exited between the scan and their report (only when there are some; "
+                  "cli/why_command.cc skipped_json).")
+    single = OBJ(dict({"schema": {"const": "lineage.why/v1"}, "at": at, "skipped": skipped}, **WHY_FIELDS),
                  required=["schema"] + WHY_REQUIRED)
     several = OBJ({"schema": {"const": "lineage.why/v1"},
                    "results": ARR(REF("report"), "One report per process, in the order asked.", minItems=2),
-                   "at": at}, required=["schema", "results"])
+                   "at": at, "skipped": skipped}, required=["schema", "results"])
     s = header("why", "lineage why --json",
                "Why a process runs: its chain of ancestors and what started it. With several targets the "
                "reports are in \"results\".")

@@ -85,7 +85,15 @@ def short(value, limit=80):
 
 
 def deepest(error):
-    """The most specific error: for oneOf/anyOf, the best match among its causes."""
+    """The most specific error: for oneOf/anyOf (why's one report or
+    "results"), the first error of the branch that came closest (fewest
+    errors), else jsonschema's best match."""
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        branches = {}
+        for e in error.context:
+            branches.setdefault(e.relative_schema_path[0], []).append(e)
+        closest = min(branches.values(), key=len)
+        return deepest(sorted(closest, key=lambda e: list(e.absolute_path))[0])
     best = jsonschema.exceptions.best_match([error])
     return best if best is not None else error
 
