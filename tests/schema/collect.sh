@@ -26,7 +26,9 @@
 
 lj_exec() { exec "$LINEAGE_REAL" "$@"; }
 
-[ -n "${LINEAGE_JSON:-}" ] && [ -d "$LINEAGE_JSON" ] && [ -w "$LINEAGE_JSON" ] || lj_exec "$@"
+if [ -z "${LINEAGE_JSON:-}" ] || [ ! -d "$LINEAGE_JSON" ] || [ ! -w "$LINEAGE_JSON" ]; then
+  lj_exec "$@"
+fi
 
 lj_json=0 lj_cmd="" lj_watch=0 lj_status=0 lj_output="" lj_export="" lj_format="" lj_prev="" lj_a=""
 for lj_a in "$@"; do
