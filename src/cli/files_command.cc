@@ -103,8 +103,7 @@ void describe_sockets(const procfs::ProcReader& reader, std::vector<output::File
       info.protocol = procfs::is_tcp(e.proto) ? "TCP" : "UDP";
       info.local = endpoint(e.local_address, e.local_port, v6);
       if (e.remote_port != 0) info.remote = endpoint(e.remote_address, e.remote_port, v6);
-      info.state = std::string(procfs::is_tcp(e.proto) ? procfs::inet_state_name(e.state)
-                                                       : (e.state == procfs::kTcpEstablished ? "ESTAB" : "UNCONN"));
+      info.state = std::string(procfs::socket_state_name(e));
       info.rqueue = it->second.rqueue;
       info.wqueue = it->second.wqueue;
     } else if (auto u = unix.find(f.inode); u != unix.end()) {

@@ -199,8 +199,9 @@ output::Json report_json(const core::ProcessTree& tree, const core::SystemInfo& 
     Counts c = count(report->members);
     j["summary"] = {{"signal", c.signalled}, {"killed", c.killed},   {"gone", c.gone},     {"skipped", c.skipped},
                     {"denied", c.denied},    {"survived", c.survived}, {"joined", c.joined}};
-    j["rescans"] = report->rescans;
   }
+  // --dry-run: nothing was signalled, so nothing was rescanned.
+  j["rescans"] = report != nullptr ? report->rescans : 0;
   return j;
 }
 

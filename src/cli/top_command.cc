@@ -230,13 +230,11 @@ Result<int> run_top(const TopOptions& o) {
     Groups groups = group_processes(o, *after, contexts);
     lo.interval_ns = t_after - t_before;
     core::LoadReport report = core::rank_load(before->processes(), after->processes(), groups.refs, lo);
-    output::TopView view{report, after->processes(), contexts, o.by, {}, sys, cores};
+    output::TopView view{report, after->processes(), contexts, o.by, {}, sys, cores, sampler->name()};
     view.command = [&](size_t i) { return commands.of(after->at(i)); };
     std::string text;
     if (o.common.json) {
-      output::Json doc = output::top_json(view);
-      doc["sampler"] = sampler->name();
-      text = output::dump_json(doc) + "\n";
+      text = output::dump_json(output::top_json(view)) + "\n";
     } else {
       output::TopTextOptions to{term.color, o.wide ? 0 : term.width, o.wide};
       text = output::render_top_text(view, to);

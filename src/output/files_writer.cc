@@ -48,7 +48,7 @@ std::string cut(const std::string& line, size_t width) {
 
 std::string device_text(const procfs::OpenFile& f) {
   if (!f.dev_major || !f.dev_minor) return "";
-  return fmt::format("{},{}", *f.dev_major, *f.dev_minor);
+  return fmt::format("{}:{}", *f.dev_major, *f.dev_minor);  // as mountinfo and who write it
 }
 
 std::string render_files_text(const FilesReport& r, bool color, size_t width) {

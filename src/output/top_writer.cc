@@ -86,6 +86,7 @@ Json top_json(const TopView& v) {
   doc["generated_at"] = format_rfc3339(v.sys.realtime_ns_now);
   doc["interval_s"] = r.interval_s;
   doc["by"] = v.by;
+  doc["sampler"] = v.sampler;
   doc["cores"] = v.cores;
   doc["processes"] = r.processes;
   doc["started"] = r.started;

@@ -25,6 +25,7 @@ struct TopView {
   std::function<std::string(size_t index)> command;
   core::SystemInfo sys;  // at the second snapshot
   size_t cores = 1;
+  std::string sampler = "proc";  // how every process was read: bpf (task iterator) or proc
 };
 
 struct TopTextOptions {

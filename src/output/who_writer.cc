@@ -24,13 +24,7 @@ const procfs::SocketEntry* socket_of(const procfs::Hold& h, const std::vector<pr
   return nullptr;
 }
 
-std::string_view state_name(const procfs::SocketEntry& s) {
-  if (!procfs::is_tcp(s.proto)) return s.listening ? "UNCONN" : "ESTAB";
-  static constexpr std::string_view kStates[] = {"?",         "ESTAB",     "SYN-SENT",   "SYN-RECV",
-                                                 "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT", "CLOSE",
-                                                 "CLOSE-WAIT", "LAST-ACK",  "LISTEN",    "CLOSING"};
-  return s.state < std::size(kStates) ? kStates[s.state] : "?";
-}
+std::string_view state_name(const procfs::SocketEntry& s) { return procfs::socket_state_name(s); }
 
 std::string endpoint(const std::string& address, uint16_t port) {
   if (address.find(':') != std::string::npos) return fmt::format("[{}]:{}", address, port);

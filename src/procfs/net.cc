@@ -25,6 +25,7 @@
 #include <unordered_set>
 
 #include "procfs/pid_scan.h"
+#include "procfs/unix_diag.h"
 
 namespace lineage::procfs {
 namespace {
@@ -707,6 +708,11 @@ Result<std::vector<FileUse>> find_file_users(const ProcReader& reader, const std
   std::stable_sort(out.begin(), out.end(),
                    [](const FileUse& a, const FileUse& b) { return a.pid < b.pid; });
   return out;
+}
+
+std::string_view socket_state_name(const SocketEntry& socket) {
+  if (!is_tcp(socket.proto)) return socket.state == kTcpEstablished ? "ESTAB" : "UNCONN";
+  return inet_state_name(socket.state);
 }
 
 }  // namespace lineage::procfs

@@ -46,6 +46,11 @@ struct SocketEntry {
   uint64_t cgroup_id = 0;
 };
 
+/// The state of SOCKET as ss names it, in every document that shows one
+/// (files, who, snapshot): TCP "LISTEN", "ESTAB", "TIME-WAIT" ...; UDP
+/// "ESTAB" when connected, else "UNCONN".
+std::string_view socket_state_name(const SocketEntry& socket);
+
 /// One of /proc/net/{tcp,tcp6,udp,udp6}. The kernel prints each address as
 /// 32-bit words of network-order bytes formatted as host-order hex, so the
 /// bytes are recovered in host order. The header and any malformed line are

@@ -93,7 +93,7 @@ Json sockets_json(const std::vector<procfs::SocketEntry>& sockets, const std::ve
               {"local_port", s.local_port},
               {"remote_address", s.remote_address},
               {"remote_port", s.remote_port},
-              {"state", s.state},
+              {"state", std::string(procfs::socket_state_name(s))},
               {"listening", s.listening},
               {"uid", s.uid},
               {"inode", s.inode}};

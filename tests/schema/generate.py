@@ -26,6 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 OUT = os.path.join(ROOT, "docs", "schema")
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
+DEV_PATTERN = r"^[0-9]+:[0-9]+$"
 TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$"
 
 
@@ -262,11 +263,16 @@ WHY_REQUIRED = ["target", "chain", "truncated", "sources", "summary", "warnings"
 def why_schema():
     report = OBJ(WHY_FIELDS, required=WHY_REQUIRED, desc="One process's report, without \"schema\".")
     at = TIME("With --at: the moment shown")
-    single = OBJ(dict({"schema": {"const": "lineage.why/v1"}, "at": at}, **WHY_FIELDS),
+    skipped = ARR(OBJ({"pid": I("The match that exited."), "target": S("The TARGET it matched, as typed."),
+                       "reason": S("Why it is not explained (\"exited before it could be explained\").")},
+                      required=["pid", "target", "reason"]),
+                  "Matches that exited between the scan and their report (only when there are some; "
+                  "cli/why_command.cc skipped_json).")
+    single = OBJ(dict({"schema": {"const": "lineage.why/v1"}, "at": at, "skipped": skipped}, **WHY_FIELDS),
                  required=["schema"] + WHY_REQUIRED)
     several = OBJ({"schema": {"const": "lineage.why/v1"},
                    "results": ARR(REF("report"), "One report per process, in the order asked.", minItems=2),
-                   "at": at}, required=["schema", "results"])
+                   "at": at, "skipped": skipped}, required=["schema", "results"])
     s = header("why", "lineage why --json",
                "Why a process runs: its chain of ancestors and what started it. With several targets the "
                "reports are in \"results\".")
@@ -423,7 +429,8 @@ def files_schema():
         "protocol": S("TCP, TCP6, UDP, UDP6, UNIX, NETLINK, ..."),
         "local": S("Local end: address:port, a unix path, @abstract, or a netlink family."),
         "remote": S("Remote end; empty when none."),
-        "state": S("Connection state (LISTEN, ESTABLISHED ...); may be empty."),
+        "state": S("ss-style state: LISTEN, ESTAB, TIME-WAIT ... (UDP: UNCONN or ESTAB; unix: LISTEN, CONNECTED, "
+                   "UNCONNECTED ...); may be empty."),
         "type": S("unix sockets: STREAM, DGRAM, SEQPACKET."),
         "rqueue": U("Receive queue bytes; null when unknown.", nullable=True),
         "wqueue": U("Send queue bytes; null when unknown.", nullable=True),
@@ -443,7 +450,8 @@ def files_schema():
         "path": S("What it refers to."),
         "deleted": B("The file was deleted."),
         "link": S("The fd link as the kernel gives it."),
-        "device": S("major,minor; null when unknown.", nullable=True),
+        "device": S("Its device, MAJ:MIN as in mountinfo (and who's dev); null when unknown.", nullable=True,
+                    pattern=DEV_PATTERN),
         "inode": U("Inode number (0: none)."),
         "size": U("Size in bytes; null when not a regular file or unknown.", nullable=True),
         "socket": socket,
@@ -481,7 +489,7 @@ def who_schema():
                    "port"], "What it is (tree: --dir, everything below a directory)."),
         "port": U("kind port: the port."),
         "path": S("The path resolved."),
-        "dev": S("Its device, major:minor."),
+        "dev": S("Its device, MAJ:MIN as in mountinfo (and files' device).", pattern=DEV_PATTERN),
         "inode": U("Its inode (not for tree and mount)."),
         "fstype": S("mount and tree: the filesystem type."),
         "source": S("mount: the mounted device."),
@@ -537,8 +545,9 @@ def kill_schema():
                    "plan": ARR({"type": "integer"}, "Pids, top-down, as first selected."),
                    "processes": ARR(member, "Each process and its outcome."),
                    "summary": summary,
-                   "rescans": U("Rescans for processes forked during the kill (not with --dry-run)."),
-               }, ["target", "scope", "signal", "signal_number", "timeout_ms", "dry_run", "plan", "processes"],
+                   "rescans": U("Rescans for processes forked during the kill (0 with --dry-run)."),
+               }, ["target", "scope", "signal", "signal_number", "timeout_ms", "dry_run", "plan", "processes",
+                   "rescans"],
                defs=process_defs())
 
 
@@ -589,7 +598,8 @@ def top_schema():
                    "cpu_percent": N("All processes; 100 = one core.", minimum=0),
                    "groups_total": U("Groups before --limit."),
                    "groups": ARR(group, "The busiest groups first."),
-               }, ["generated_at", "interval_s", "by", "cores", "processes", "started", "exited", "cpu_percent",
+               }, ["generated_at", "interval_s", "by", "sampler", "cores", "processes", "started", "exited",
+                   "cpu_percent",
                    "groups_total", "groups"])
 
 
@@ -727,7 +737,7 @@ def snapshot_schema():
         "protocol": E(["tcp", "tcp6", "udp", "udp6"], "Socket protocol."),
         "local_address": S("Local address."), "local_port": U("Local port."),
         "remote_address": S("Remote address."), "remote_port": U("Remote port."),
-        "state": U("Kernel socket state number (10: TCP LISTEN)."),
+        "state": S("ss-style state, as in files and who: LISTEN, ESTAB, TIME-WAIT ... (UDP: UNCONN or ESTAB)."),
         "listening": B("Listening (TCP) or bound unconnected (UDP)."),
         "uid": U("Owner uid."),
         "inode": U("Socket inode."),

@@ -10,6 +10,15 @@ document is checked against the schema its "schema" key names:
 a document without one, bad JSON or a document that does not match is an
 error: one line each, naming the file (and line), the JSON path and the reason.
 
+    python3 tests/schema/validate.py --collected DIR
+
+--collected DIR validates what tests/schema/collect.sh kept while the
+integration tests ran (N.out, with N.meta: lineage's exit status, where its
+output begins, working directory, caller, arguments): every failure names
+the file, the lineage command that printed it and its caller; an empty
+output (an error: nothing on stdout) is counted, not checked. DIR is removed
+when everything is valid. Exit 77 (ctest: skipped) without python3-jsonschema.
+
 Options: --schema-dir DIR (default: docs/schema next to this script's
 repository), --expect NAME (every document must be lineage.NAME/v1),
 --pair NAME FILE (FILE's documents must be lineage.NAME/v1; repeatable, so
@@ -21,6 +30,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -29,7 +39,7 @@ try:
     from jsonschema import Draft202012Validator
 except ImportError:  # pragma: no cover
     print("validate.py: needs python3-jsonschema >= 4 (apt-get install python3-jsonschema)", file=sys.stderr)
-    sys.exit(2)
+    sys.exit(77 if "--collected" in sys.argv else 2)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_DIR = os.path.join(os.path.dirname(os.path.dirname(HERE)), "docs", "schema")
@@ -75,7 +85,15 @@ def short(value, limit=80):
 
 
 def deepest(error):
-    """The most specific error: for oneOf/anyOf, the best match among its causes."""
+    """The most specific error: for oneOf/anyOf (why's one report or
+    "results"), the first error of the branch that came closest (fewest
+    errors), else jsonschema's best match."""
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        branches = {}
+        for e in error.context:
+            branches.setdefault(e.relative_schema_path[0], []).append(e)
+        closest = min(branches.values(), key=len)
+        return deepest(sorted(closest, key=lambda e: list(e.absolute_path))[0])
     best = jsonschema.exceptions.best_match([error])
     return best if best is not None else error
 
@@ -119,42 +137,79 @@ def documents(text):
     return out
 
 
-def check_file(path, schemas, expect, counts):
+def check_file(path, schemas, expect, counts, offset=0, say=print):
     failed = 0
     try:
-        raw = read_text(path)
+        raw = read_text(path)[offset:]
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError, subprocess.CalledProcessError) as e:
-        print("%s: cannot read: %s" % (path, e))
+        say("%s: cannot read: %s" % (path, e))
         return 1
     for line, d in documents(text):
         where = path if line is None else "%s:%d" % (path, line)
         if isinstance(d, Exception):
-            print("%s: not JSON: %s" % (where, d))
+            say("%s: not JSON: %s" % (where, d))
             failed += 1
             continue
         if not isinstance(d, dict) or "schema" not in d:
-            print("%s: $: no \"schema\" key: not a lineage document" % where)
+            say("%s: $: no \"schema\" key: not a lineage document" % where)
             failed += 1
             continue
         name = d["schema"]
         if expect and name != "lineage.%s/v1" % expect:
-            print("%s: $.schema: %s, expected lineage.%s/v1" % (where, short(name), expect))
+            say("%s: $.schema: %s, expected lineage.%s/v1" % (where, short(name), expect))
             failed += 1
             continue
         v = schemas.validator(name)
         if isinstance(v, str):
-            print("%s: $.schema: %s" % (where, v))
+            say("%s: $.schema: %s" % (where, v))
             failed += 1
             continue
         errors = sorted(v.iter_errors(d), key=lambda e: list(e.absolute_path))
         for e in errors[:10]:
-            print("%s: %s: %s" % (where, name, describe(e)))
+            say("%s: %s: %s" % (where, name, describe(e)))
         if len(errors) > 10:
-            print("%s: %s: ... and %d more errors" % (where, name, len(errors) - 10))
+            say("%s: %s: ... and %d more errors" % (where, name, len(errors) - 10))
         failed += bool(errors)
         counts[name] = counts.get(name, 0) + 1
     return failed
+
+
+def check_collected(directory, schemas, counts):
+    """Validates what collect.sh kept: (documents failed, outputs, empty)."""
+    failed = outputs = empty = 0
+    try:
+        names = sorted(n for n in os.listdir(directory) if n.endswith(".meta"))
+    except OSError as e:
+        print("%s: cannot read: %s" % (directory, e))
+        return 1, 0, 0
+    for name in names:
+        base = os.path.join(directory, name[:-len(".meta")])
+        try:
+            with open(base + ".meta", "rb") as f:
+                fields = f.read().decode("utf-8", "replace").split("\0")
+            status, offset, cwd, caller = fields[:4]
+            args = fields[4:-1]
+            size = os.path.getsize(base + ".out")
+        except (OSError, ValueError) as e:
+            print("%s: cannot read: %s" % (base, e))
+            failed += 1
+            continue
+        offset = int(offset) if offset.isdigit() and int(offset) <= size else 0
+        outputs += 1
+        if size == offset:
+            empty += 1
+            continue
+        lines = []
+        failed += check_file(base + ".out", schemas, None, counts, offset, lines.append)
+        if lines:
+            command = " ".join(json.dumps(a) if not re.match(r"^[\w./:,=@+-]+$", a) else a for a in args)
+            for line in lines:
+                print(line)
+            how = "a stream, from byte %d" % offset if status == "stream" else "exit %s" % status
+            print("    printed by: lineage %s (%s) in %s" % (command, how, cwd))
+            print("    called by:  %s" % caller[:300])
+    return failed, outputs, empty
 
 
 def main():
@@ -165,12 +220,28 @@ def main():
     ap.add_argument("--schema-dir", default=DEFAULT_DIR)
     ap.add_argument("--expect", metavar="NAME", help="every document must be lineage.NAME/v1")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--collected", metavar="DIR", help="what tests/schema/collect.sh kept")
     a = ap.parse_args()
     schemas = Schemas(a.schema_dir)
     counts = {}
     failed = 0
-    if not a.files and not a.pair:
+    if not a.files and not a.pair and not a.collected:
         ap.error("no FILE")
+    if a.collected:
+        if not os.path.isdir(a.collected):
+            print("validate.py: %s: no such directory (the json_outputs_setup test makes it)" % a.collected,
+                  file=sys.stderr)
+            return 1
+        bad, outputs, empty = check_collected(a.collected, schemas, counts)
+        failed += bad
+        total = sum(counts.values())
+        print("validate.py: %d lineage runs with JSON output kept in %s: %d printed nothing, "
+              "%d documents checked (%s), %d invalid" %
+              (outputs, a.collected, empty, total,
+               ", ".join("%d %s" % (n, k) for k, n in sorted(counts.items())) or "none", failed))
+        if not failed:
+            shutil.rmtree(a.collected, ignore_errors=True)
+        return 1 if failed else 0
     for path in a.files:
         failed += check_file(path, schemas, a.expect, counts)
     for name, path in a.pair:

@@ -464,7 +464,7 @@ TEST(FilesJson, Schema) {
   EXPECT_EQ(j["files"][0]["mode"], "w");
   EXPECT_EQ(j["files"][0]["flags"], output::Json::array({"append", "cloexec"}));
   EXPECT_EQ(j["files"][0]["deleted"], true);
-  EXPECT_EQ(j["files"][0]["device"], "8,1");
+  EXPECT_EQ(j["files"][0]["device"], "8:1");
   EXPECT_EQ(j["files"][1]["peers"][0]["pid"], 43);
   EXPECT_EQ(j["files"][1]["peers"][0]["mode"], "r");
   EXPECT_FALSE(j["files"][0].contains("peers"));

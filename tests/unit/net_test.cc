@@ -164,6 +164,24 @@ TEST(ParseProcNet, UdpUnconnectedCountsAsListening) {
   EXPECT_EQ(s6[1].inode, 1217151u);
 }
 
+// One vocabulary for files, who and snapshot: the names ss prints.
+TEST(SocketStateName, AsSsPrintsThem) {
+  SocketEntry tcp{.proto = Protocol::kTcp6, .state = 10};
+  EXPECT_EQ(socket_state_name(tcp), "LISTEN");
+  tcp.state = kTcpEstablished;
+  EXPECT_EQ(socket_state_name(tcp), "ESTAB");
+  tcp.state = 6;
+  EXPECT_EQ(socket_state_name(tcp), "TIME-WAIT");
+  tcp.state = kTcpClose;
+  EXPECT_EQ(socket_state_name(tcp), "UNCONN");
+  tcp.state = 200;
+  EXPECT_EQ(socket_state_name(tcp), "?");
+  SocketEntry udp{.proto = Protocol::kUdp, .state = kTcpClose};
+  EXPECT_EQ(socket_state_name(udp), "UNCONN");
+  udp.state = kTcpEstablished;
+  EXPECT_EQ(socket_state_name(udp), "ESTAB");
+}
+
 TEST(ParseProcNet, WrongFamilyForTheFileYieldsNothing) {
   EXPECT_TRUE(parse_proc_net(kTcp, Protocol::kTcp6).empty());
   EXPECT_TRUE(parse_proc_net(kTcp6, Protocol::kTcp).empty());

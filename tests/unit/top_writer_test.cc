@@ -86,6 +86,10 @@ TEST(TopJson, SchemaGroupsAndTheLaunchContext) {
   Json j = top_json(f.view());
   EXPECT_EQ(j["schema"], "lineage.top/v1");
   EXPECT_EQ(j["by"], "context");
+  EXPECT_EQ(j["sampler"], "proc");
+  TopView bpf = f.view();
+  bpf.sampler = "bpf";
+  EXPECT_EQ(top_json(bpf)["sampler"], "bpf");
   EXPECT_EQ(j["exited"], 2);
   ASSERT_EQ(j["groups"].size(), 2u);
   const Json& g = j["groups"][0];
