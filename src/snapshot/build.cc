@@ -220,15 +220,13 @@ Result<std::string> build(const procfs::ProcReader& reader, const BuildOptions& 
       if (g == git_of.end()) g = git_of.emplace(key, explain::find_git(*t.cwd, uid)).first;
       r.git = g->second;
     }
-    Json j = output::why_json(r, sys, false);
-    Json entry;
+    // why_json without schema, target and chain: the chain by pids.
+    Json entry = output::object_with_capacity(16);
     entry["pid"] = t.pid();
     Json pids = Json::array();
     for (const auto& p : r.chain.processes) pids.push_back(p.pid());
     entry["chain_pids"] = std::move(pids);
-    for (auto& [k, v] : j.items()) {
-      if (k != "schema" && k != "target" && k != "chain") entry[k] = std::move(v);
-    }
+    output::add_why_fields(entry, r, sys, false);
     why.push_back(std::move(entry));
     reports[i] = std::move(r);
   }
