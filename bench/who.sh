@@ -26,7 +26,8 @@
 #
 # Environment: LINEAGE (default <repo>/build/lineage), RUNS (15),
 # SIZES ("10000 1000"; 0: no spawner, measure with what runs now),
-# RESULTS_DIR (bench/results).
+# RESULTS_DIR (bench/results), BASELINE (another lineage binary: its
+# `who --mount` is timed in the same run as who-mount-baseline).
 # stdout: one markdown table per size. Progress and hyperfine output: stderr.
 set -euo pipefail
 
@@ -146,6 +147,7 @@ for n in $SIZES; do
         add lsof-path lsof "$work/held.txt"
         add fuser-path fuser "$work/held.txt"
         add who-mount "$LINEAGE" who --mount "$work/mnt"
+        [[ -n ${BASELINE:-} ]] && add who-mount-baseline "$BASELINE" who --mount "$work/mnt"
         add fuser-mount fuser -m "$work/mnt"
     fi
     add who-port "$LINEAGE" who ":$port"

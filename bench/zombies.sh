@@ -13,7 +13,9 @@
 #   snapshot     $LINEAGE snapshot -o FILE --force --history 0
 #
 # Environment: LINEAGE (default <repo>/build/lineage), SIZES, RUNS,
-# SNAP_RUNS (default 5), RESULTS_DIR (default bench/results).
+# SNAP_RUNS (default 5), RESULTS_DIR (default bench/results), BASELINE (another
+# lineage binary, e.g. main's before a change: its snapshot is timed in the
+# same hyperfine run as snapshot-baseline).
 # stdout: one markdown table per N. Progress and hyperfine output: stderr.
 set -euo pipefail
 
@@ -90,8 +92,10 @@ for n in $SIZES; do
     hyperfine_bg --warmup 2 --runs "$RUNS" --export-json "$json" \
         -n floor-stat "$build/floor stat" -n zombies "$LINEAGE zombies" -n ps-zombies "ps -eo pid,ppid,stat,comm"
     snap_json=$RESULTS_DIR/snapshot-$n.json
+    base=()
+    [[ -n ${BASELINE:-} ]] && base=(-n snapshot-baseline "$BASELINE snapshot -o $build/base.json --force --history 0")
     hyperfine_bg --warmup 1 --runs "$SNAP_RUNS" --export-json "$snap_json" \
-        -n snapshot "$LINEAGE snapshot -o $build/scene.json --force --history 0"
+        -n snapshot "$LINEAGE snapshot -o $build/scene.json --force --history 0" "${base[@]}"
     size=$(stat -c %s "$build/scene.json")
     kill -TERM "$spawner_pid"
     wait "$spawner_pid" || true

@@ -5,7 +5,10 @@
  * lineage_holder for each file whose (device, inode) userspace put in
  * `wanted` (inode 0: any file of that device, for a mount). One read() per
  * iterator replaces listing /proc/PID/fd, stat()ing every fd and reading
- * every maps file. CO-RE throughout (BPF_CORE_READ), no kernel-version #ifs. */
+ * every maps file. CO-RE throughout, no kernel-version #ifs. The kernel objects
+ * are read by direct loads of BTF-typed pointers (the verifier turns them into
+ * fault-safe loads), not by BPF_CORE_READ's helper call per field: the
+ * mapping walk reads several fields of every vma on the machine. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
@@ -27,9 +30,18 @@ struct {
 __s32 last_vma_tgid;
 __u64 last_vma_inode;
 
+/* One key only (a mount, or one file: the usual query): set before load,
+ * compared here instead of two hash lookups for every file and mapping. */
+const volatile bool single = false;
+const volatile __u32 single_dev = 0;
+const volatile __u64 single_ino = 0; /* 0: any file of single_dev */
+
 static __always_inline bool is_wanted(__u32 dev, __u64 ino)
 {
 	struct lineage_holder_key key = {.dev = dev, .ino = ino};
+
+	if (single)
+		return dev == single_dev && (single_ino == 0 || ino == single_ino);
 
 	if (bpf_map_lookup_elem(&wanted, &key))
 		return true;
@@ -43,10 +55,10 @@ static __always_inline bool report(struct seq_file *seq, struct inode *inode, __
 {
 	struct lineage_holder rec = {};
 
-	if (!inode)
+	if (!inode || !inode->i_sb)
 		return false;
-	rec.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	rec.inode = BPF_CORE_READ(inode, i_ino);
+	rec.dev = inode->i_sb->s_dev;
+	rec.inode = inode->i_ino;
 	if (!is_wanted(rec.dev, rec.inode))
 		return false;
 	rec.tgid = tgid;
@@ -66,15 +78,15 @@ int holder_files(struct bpf_iter__task_file *ctx)
 		return 0; /* the end-of-iteration call */
 	/* Threads sharing their leader's fd table are skipped by the kernel;
 	 * others repeat, and userspace dedupes by (tgid, fd). */
-	struct inode *inode = BPF_CORE_READ(file, f_inode);
-	__u32 mode = BPF_CORE_READ(file, f_mode) & 3;
+	struct inode *inode = file->f_inode;
+	__u32 mode = file->f_mode & 3;
 
 	/* Whether any process maps this inode at all (its address space's
 	 * reverse map is not empty): when none does, userspace skips the
 	 * costly walk of every task's mappings. */
-	if (inode && BPF_CORE_READ(inode, i_mapping, i_mmap.rb_root.rb_node))
+	if (inode && inode->i_mapping && inode->i_mapping->i_mmap.rb_root.rb_node)
 		mode |= LINEAGE_HOLD_MAPPED;
-	report(ctx->meta->seq, inode, BPF_CORE_READ(task, tgid), ctx->fd, mode);
+	report(ctx->meta->seq, inode, task->tgid, ctx->fd, mode);
 	return 0;
 }
 
@@ -89,17 +101,19 @@ int holder_tasks(struct bpf_iter__task *ctx)
 
 	if (!task)
 		return 0;
-	tgid = BPF_CORE_READ(task, tgid);
-	if (BPF_CORE_READ(task, pid) != tgid)
+	tgid = task->tgid;
+	if (task->pid != tgid)
 		return 0; /* a thread: its process's leader answers (as lsof) */
-	fs = BPF_CORE_READ(task, fs);
+	fs = task->fs;
 	if (fs) {
-		report(seq, BPF_CORE_READ(fs, pwd.dentry, d_inode), tgid, LINEAGE_HOLD_CWD, 0);
-		report(seq, BPF_CORE_READ(fs, root.dentry, d_inode), tgid, LINEAGE_HOLD_ROOT, 0);
+		if (fs->pwd.dentry)
+			report(seq, fs->pwd.dentry->d_inode, tgid, LINEAGE_HOLD_CWD, 0);
+		if (fs->root.dentry)
+			report(seq, fs->root.dentry->d_inode, tgid, LINEAGE_HOLD_ROOT, 0);
 	}
-	mm = BPF_CORE_READ(task, mm);
-	if (mm)
-		report(seq, BPF_CORE_READ(mm, exe_file, f_inode), tgid, LINEAGE_HOLD_EXE, 0);
+	mm = task->mm;
+	if (mm && mm->exe_file)
+		report(seq, mm->exe_file->f_inode, tgid, LINEAGE_HOLD_EXE, 0);
 	return 0;
 }
 
@@ -113,15 +127,17 @@ int holder_vmas(struct bpf_iter__task_vma *ctx)
 
 	if (!task || !vma)
 		return 0;
-	inode = BPF_CORE_READ(vma, vm_file, f_inode);
+	if (!vma->vm_file)
+		return 0;
+	inode = vma->vm_file->f_inode;
 	if (!inode)
 		return 0;
-	tgid = BPF_CORE_READ(task, tgid);
-	if (tgid == last_vma_tgid && (__u64)BPF_CORE_READ(inode, i_ino) == last_vma_inode)
+	tgid = task->tgid;
+	if (tgid == last_vma_tgid && (__u64)inode->i_ino == last_vma_inode)
 		return 0;
 	if (report(ctx->meta->seq, inode, tgid, LINEAGE_HOLD_MMAP, 0)) {
 		last_vma_tgid = tgid;
-		last_vma_inode = BPF_CORE_READ(inode, i_ino);
+		last_vma_inode = inode->i_ino;
 	}
 	return 0;
 }

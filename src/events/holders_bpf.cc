@@ -89,6 +89,11 @@ Result<std::vector<BpfHold>> find_holders_bpf(const std::vector<BpfHoldKey>& key
   std::unique_ptr<holders_bpf, SkeletonDeleter> skel(holders_bpf__open());
   if (!skel) return bpf_load_error(kWhat, "open", errno, log);
   if (!maps) bpf_program__set_autoload(skel->progs.holder_vmas, false);
+  if (keys.size() == 1) {
+    skel->rodata->single = true;
+    skel->rodata->single_dev = keys[0].dev;
+    skel->rodata->single_ino = keys[0].ino;
+  }
   if (int err = holders_bpf__load(skel.get()); err != 0) return bpf_load_error(kWhat, "load", err, log);
 
   const uint8_t one = 1;

@@ -13,7 +13,7 @@ std::string dump_json(const Json& j) {
 }
 
 Json process_json(const Process& p, const core::SystemInfo& sys) {
-  Json j;
+  Json j = object_with_capacity(40);
   j["pid"] = p.pid();
   j["ppid"] = p.ppid();
   j["start_time"] = format_rfc3339(sys.realtime_ns_now - static_cast<int64_t>(elapsed_ns(p, sys)));

@@ -186,7 +186,11 @@ std::string render_why_text(const explain::Report& r, const core::SystemInfo& sy
 Json source_json(const explain::Source& s) {
   Json details = Json::object();
   for (const auto& [k, v] : s.details) details[k] = v;
-  Json source = {{"kind", s.kind}, {"name", s.name}, {"pid", s.pid}, {"verified", s.verified}};
+  Json source = object_with_capacity(8);
+  source["kind"] = s.kind;
+  source["name"] = s.name;
+  source["pid"] = s.pid;
+  source["verified"] = s.verified;
   if (!s.verified) source["unverified_reason"] = s.unverified_reason;
   source["details"] = std::move(details);
   source["evidence"] = s.evidence;
@@ -194,12 +198,17 @@ Json source_json(const explain::Source& s) {
 }
 
 Json why_json(const explain::Report& r, const core::SystemInfo& sys, bool with_env) {
-  Json j;
+  Json j = object_with_capacity(20);
   j["schema"] = "lineage.why/v1";
   j["target"] = process_json(r.target(), sys);
   Json chain = Json::array();
   for (const auto& p : r.chain.processes) chain.push_back(process_json(p, sys));
   j["chain"] = std::move(chain);
+  add_why_fields(j, r, sys, with_env);
+  return j;
+}
+
+void add_why_fields(Json& j, const explain::Report& r, const core::SystemInfo& sys, bool with_env) {
   j["truncated"] = r.chain.truncated;
   if (!r.session_chain.empty()) {
     Json session = Json::array();
@@ -241,7 +250,6 @@ Json why_json(const explain::Report& r, const core::SystemInfo& sys, bool with_e
       j["environment"] = nullptr;
     }
   }
-  return j;
 }
 
 }  // namespace lineage::output

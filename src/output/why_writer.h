@@ -24,5 +24,8 @@ Json source_json(const explain::Source& s);
 
 /// One lineage.why/v1 document (without the "schema" key when nested).
 Json why_json(const explain::Report& report, const core::SystemInfo& sys, bool with_env);
+/// The keys of why_json after "chain" ("truncated" to "environment"), added
+/// to j in that order (a snapshot names the chain by pids instead).
+void add_why_fields(Json& j, const explain::Report& report, const core::SystemInfo& sys, bool with_env);
 
 }  // namespace lineage::output

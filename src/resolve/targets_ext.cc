@@ -82,7 +82,7 @@ std::optional<std::vector<procfs::SocketOwner>> holders_from_bpf(
   if (reader.root() != "/proc") return std::nullopt;  // the kernel knows only the live system
   // Loading the iterator costs a fixed 20-80 ms (libbpf parses the kernel's
   // BTF); a /proc scan ~15 us a process. Below the threshold the scan wins.
-  if (!choose_bpf(Method::kAuto, reader.list_pids().size())) return std::nullopt;
+  if (!choose_bpf(Method::kAuto, count_processes(reader, kBpfMinProcesses))) return std::nullopt;
   std::vector<uint64_t> inodes;
   for (const auto& s : sockets) inodes.push_back(s.inode);
   auto held = events::find_socket_holders_bpf(inodes);

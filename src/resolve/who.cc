@@ -1,5 +1,6 @@
 #include "resolve/who.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -171,7 +172,7 @@ std::vector<Hold> file_holds(const procfs::ProcReader& reader, const HoldQuery& 
                              procfs::ScanStats& stats, std::string& used) {
 #ifdef LINEAGE_HAVE_BPF
   if (reader.root() == "/proc" && q.kind != HoldQuery::Kind::kBelow &&
-      choose_bpf(method, method == Method::kAuto ? reader.list_pids().size() : 0)) {
+      choose_bpf(method, method == Method::kAuto ? count_processes(reader, kBpfMinProcesses) : 0)) {
     UniqueFd marker(::open(marker_path.c_str(), O_PATH | O_CLOEXEC));
     struct stat st;
     if (marker.valid() && ::fstat(marker.get(), &st) == 0 && st.st_dev == q.dev &&
@@ -325,6 +326,26 @@ std::optional<Method> parse_method(std::string_view text) {
   return std::nullopt;
 }
 
+size_t count_processes(const procfs::ProcReader& reader, size_t up_to) {
+  size_t n = 0;
+  int fd = ::open(reader.root().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return n;
+  DIR* dir = ::fdopendir(fd);
+  if (dir == nullptr) {
+    ::close(fd);
+    return n;
+  }
+  while (n < up_to) {
+    const dirent* e = ::readdir(dir);
+    if (e == nullptr) break;
+    const char* c = e->d_name;
+    while (*c >= '0' && *c <= '9') ++c;
+    n += (*c == '\0' && c != e->d_name) ? 1 : 0;
+  }
+  ::closedir(dir);
+  return n;
+}
+
 bool choose_bpf(Method method, size_t processes) {
   if (method == Method::kAuto) return processes >= kBpfMinProcesses;
   return method == Method::kBpf;
@@ -335,7 +356,7 @@ std::vector<Hold> socket_holds(const procfs::ProcReader& reader, const std::vect
   std::vector<Hold> holds;
   if (inodes.empty()) return holds;
 #ifdef LINEAGE_HAVE_BPF
-  if (reader.root() == "/proc" && choose_bpf(method, method == Method::kAuto ? reader.list_pids().size() : 0)) {
+  if (reader.root() == "/proc" && choose_bpf(method, method == Method::kAuto ? count_processes(reader, kBpfMinProcesses) : 0)) {
     if (auto found = events::find_socket_holders_bpf(inodes)) {
       used = "bpf";
       for (const auto& f : *found) {

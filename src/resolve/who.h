@@ -44,6 +44,10 @@ std::optional<Method> parse_method(std::string_view text);
 /// process; below this many processes the scan wins.
 inline constexpr size_t kBpfMinProcesses = 3000;
 bool choose_bpf(Method method, size_t processes);
+/// How many processes reader's root lists, counting no further than up_to:
+/// the cost rule needs no more, and listing every pid of a large machine
+/// costs (the kernel instantiates an entry for each).
+size_t count_processes(const procfs::ProcReader& reader, size_t up_to);
 
 struct WhoAnswer {
   /// What the resource is: "file", "directory", "character device",

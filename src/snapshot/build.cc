@@ -18,6 +18,7 @@
 #include "output/zombies_writer.h"
 #include "procfs/net.h"
 #include "procfs/users.h"
+#include "snapshot/chains.h"
 #include "snapshot/snapshot.h"
 #include "store/history.h"
 #include "store/recall.h"
@@ -26,22 +27,6 @@ namespace lineage::snapshot {
 namespace {
 
 using output::Json;
-
-// The fields build_chain reads for an ancestor (the root also gets its
-// namespaces): a chain made from the whole-table scan is cut down to them,
-// so that detectors and the chain's JSON see what `why PID` sees.
-void as_ancestor(core::Process& p, bool root, bool keep_environ) {
-  core::FieldMask drop = core::kFieldCwd | core::kFieldLoginUid;
-  if (!keep_environ) drop |= core::kFieldEnviron;
-  if (!root) drop |= core::kFieldNamespaces;
-  p.read &= ~drop;
-  p.unavailable &= ~drop;
-  p.cwd.reset();
-  p.login_uid.reset();
-  p.session_id.reset();
-  if (!keep_environ) p.environ.reset();
-  if (!root) p.ns = {};
-}
 
 std::vector<std::string> default_column_names() {
   std::vector<std::string> names;
@@ -185,22 +170,10 @@ Result<std::string> build(const procfs::ProcReader& reader, const BuildOptions& 
   std::map<std::pair<std::string, uint32_t>, std::optional<explain::GitInfo>> git_of;  // by (cwd, uid)
   ropts.want_git = false;  // looked up below, once per directory
   Json why = Json::array();
+  ChainMemo chains;  // each ancestor cut once, shared by its descendants
   for (size_t i = 0; i < tree.size(); ++i) {
     std::vector<size_t> up = tree.ancestors(i);
-    std::vector<core::Process> chain;
-    chain.reserve(up.size() + 1);
-    for (auto it = up.rbegin(); it != up.rend(); ++it) chain.push_back(tree.at(*it));
-    // complete_chain's rule: the environment below the first process that
-    // passes context in it; the target's own always.
-    size_t env_from = chain.size();
-    for (size_t k = 0; k < chain.size(); ++k) {
-      if (explain::passes_context_in_environment(chain[k])) {
-        env_from = k + 1;
-        break;
-      }
-    }
-    for (size_t k = 0; k < chain.size(); ++k) as_ancestor(chain[k], k == 0, k >= env_from);
-    chain.push_back(tree.at(i));
+    std::vector<core::Process> chain = chains.chain(tree, i);
     explain::ChainFacts facts;
     if (!up.empty() || tree.at(i).ppid() != 0) {
       size_t top = up.empty() ? i : up.back();
@@ -220,15 +193,13 @@ Result<std::string> build(const procfs::ProcReader& reader, const BuildOptions& 
       if (g == git_of.end()) g = git_of.emplace(key, explain::find_git(*t.cwd, uid)).first;
       r.git = g->second;
     }
-    Json j = output::why_json(r, sys, false);
-    Json entry;
+    // why_json without schema, target and chain: the chain by pids.
+    Json entry = output::object_with_capacity(16);
     entry["pid"] = t.pid();
     Json pids = Json::array();
     for (const auto& p : r.chain.processes) pids.push_back(p.pid());
     entry["chain_pids"] = std::move(pids);
-    for (auto& [k, v] : j.items()) {
-      if (k != "schema" && k != "target" && k != "chain") entry[k] = std::move(v);
-    }
+    output::add_why_fields(entry, r, sys, false);
     why.push_back(std::move(entry));
     reports[i] = std::move(r);
   }

@@ -299,3 +299,26 @@ TEST_F(WhoScan, SocketsByInodeAndVanishedProcesses) {
 
 }  // namespace
 }  // namespace lineage
+
+namespace lineage::resolve {
+namespace {
+
+// The cost rule's count stops where the rule stops caring, and counts only
+// pid directories.
+TEST(CountProcesses, CountsPidsUpToTheLimit) {
+  testing::FakeProcfs fs;
+  for (int pid : {1, 20, 300, 4000}) {
+    testing::FakeProcess p;
+    p.pid = pid;
+    fs.add(p);
+  }
+  fs.write(1, "comm", "x\n");  // a file below a pid is not a pid
+  auto reader = procfs::ProcReader::open(fs.root());
+  ASSERT_TRUE(static_cast<bool>(reader));
+  EXPECT_EQ(count_processes(*reader, 100), 4u);
+  EXPECT_EQ(count_processes(*reader, 2), 2u);
+  EXPECT_EQ(count_processes(*reader, 0), 0u);
+}
+
+}  // namespace
+}  // namespace lineage::resolve
