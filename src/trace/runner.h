@@ -18,6 +18,8 @@ struct RunOptions {
   std::vector<std::string> argv;  // the command
   std::string source = "auto";    // auto (bpf, else netlink) | bpf | netlink
   std::string proc_root = "/proc";
+  bool trace_files = false;  // -e file: every open of every traced process (bpf only)
+  bool trace_net = false;    // -e net: connect, bind, listen, accept (bpf only)
 };
 
 /// Called for every event about a traced process, after it was applied.
@@ -25,7 +27,9 @@ using LiveSink = std::function<void(const TracedProcess& p, const core::Event& e
 
 /// Runs options.argv to its end. Errors: kPermission when no event source
 /// can start (bpf and netlink both need root); kNotFound (exit 127 by the
-/// caller) when the command cannot be executed.
+/// caller) when the command cannot be executed. With trace_files or
+/// trace_net the source must be bpf: kPermission when it cannot load,
+/// kUsage with --source netlink.
 Result<TraceResult> run_traced(const RunOptions& options, const LiveSink& live);
 
 }  // namespace lineage::trace
