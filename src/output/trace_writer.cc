@@ -291,6 +291,10 @@ Json trace_chrome_json(const trace::TraceResult& r) {
                     {"command", argv_json(r.command)},
                     {"source", r.source},
                     {"status", trace::describe_wait_status(r.wait_status)}};
+  if (!r.io_events.empty()) {
+    j["otherData"]["events"] = r.io_events;
+    j["otherData"]["io_lost"] = r.io_lost;
+  }
   return j;
 }
 

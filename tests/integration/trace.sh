@@ -379,6 +379,9 @@ inst = [e for e in doc["traceEvents"] if e.get("ph") == "i"]
 problems = []
 if any("outsider" in e["name"] for e in inst):
     problems.append("the outsider's opens are in the trace")
+# Filtered in the kernel: no call of another process even reached lineage.
+if doc["otherData"].get("io_lost") != 0:
+    problems.append(f"io_lost {doc['otherData'].get('io_lost')}: calls of untraced processes were sent")
 if any(e["pid"] not in xs for e in inst):
     problems.append("an instant on a pid that is not a traced process")
 cats = [e for e in xs.values() if e["name"] == "cat /etc/hostname"]

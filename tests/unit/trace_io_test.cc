@@ -149,7 +149,7 @@ TEST(TraceWriter, TextShowsEachCallUnderItsProcess) {
   std::string text = output::render_trace_text(r);
   EXPECT_NE(text.find("2 opens, 1 network call (1 more lost)"), std::string::npos) << text;
   EXPECT_NE(text.find("└─ cat /etc/hostname\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("      open \"/etc/host\\x1b[2Jname\" O_RDONLY = 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("      open \"/etc/host\\e[2Jname\" O_RDONLY = 3\n"), std::string::npos) << text;
   EXPECT_NE(text.find("open \"/nope\" O_RDONLY = -ENOENT"), std::string::npos) << text;
   EXPECT_NE(text.find("│  connect fd 3 to 127.0.0.1:8080 = -ECONNREFUSED"), std::string::npos) << text;
   EXPECT_EQ(text.find('\x1b'), std::string::npos);
