@@ -94,8 +94,7 @@ Command add_trace_command(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "bpf", "netlink"}));
   cmd->add_option("-e,--events", o->events, "Also trace calls: file (opens), net (connect, bind, listen, accept); bpf only")
       ->delimiter(',')
-      ->expected(1)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false)  // one value each: `-e file -- CMD` leaves `--` to CMD
       ->check(CLI::IsMember({"file", "net"}));
   cmd->add_option("CMD", o->command, "The command and its arguments, after --");
   return {cmd, [o] { return finish(run_trace(*o)); }};

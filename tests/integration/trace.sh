@@ -433,6 +433,10 @@ case_status() {
     [ $rc = 3 ] || bad "-e as nobody: exit $rc, not 3"
     [ "$(wc -l <"$work/err")" = 1 ] && grep -q -- "-e file/net" "$work/err" || bad "-e as nobody: $(head -c 300 "$work/err")"
   fi
+  # `--` right after -e's value belongs to CMD (CLI11 would end -e's list with it).
+  "$LINEAGE" trace -e file -- sh -c 'exit 5' >/dev/null 2>"$work/err"
+  rc=$?
+  [ $rc = 5 ] || bad "trace -e file -- sh -c 'exit 5' gave $rc: $(head -c 200 "$work/err")"
   "$LINEAGE" trace --source netlink -e net -- true >/dev/null 2>&1
   rc=$?
   [ $rc = 4 ] || bad "-e with --source netlink gave $rc, not 4"
