@@ -266,7 +266,7 @@ case_trace() {
   [ "$(jq '.left_running | length' "$work/trace.json" 2>/dev/null)" = 1 ] || bad "trace: expected 1 left running"
   run trace-signal trace 143 trace --json -- sh -c 'kill -TERM $$'
   # -e file,net (bpf): files and network on each process. No bpf: exit 3.
-  lin "$work/trace-io.json" trace --json -e file,net -- sh -c 'cat /etc/hostname /nonexistent; exit 0'
+  lin "$work/trace-io.json" trace --json -e file,net -- sh -c 'cat /etc/hostname /nonexistent >/dev/null 2>&1; exit 0'
   case $rc in
     0) valid trace-io trace "$work/trace-io.json"
        [ "$(jq '[.processes[].files | length] | add > 1' "$work/trace-io.json" 2>/dev/null)" = true ] \
