@@ -41,7 +41,13 @@ Result<int> run_trace(const TraceOptions& o) {
       std::fflush(stderr);
     };
   }
-  auto result = trace::run_traced(ro, live);
+  trace::IoLiveSink live_io;
+  if (o.live) {
+    live_io = [](const events::IoCall& c, uint64_t start_ns) {
+      std::fputs(output::render_trace_live_io(c, start_ns).c_str(), stderr);
+    };
+  }
+  auto result = trace::run_traced(ro, live, live_io);
   if (!result) {
     if (result.error().kind != ErrorKind::kNotFound) return result.error();
     print_error(result.error());
@@ -87,7 +93,7 @@ Command add_trace_command(CLI::App& app) {
   cmd->add_option("-o,--output", o->output, "Write the report to FILE (created 0600; never through a link; -: stdout)");
   cmd->add_option("--format", o->format, "Report format: text, json (lineage.trace/v1) or chrome (Trace Event Format)")
       ->check(CLI::IsMember({"text", "json", "chrome"}));
-  cmd->add_flag("--live", o->live, "Print each exec and exit on stderr as it happens");
+  cmd->add_flag("--live", o->live, "Print each exec and exit (and -e call) on stderr as it happens");
   cmd->add_flag("-w,--wide", o->wide, "Do not cut the report's lines to the terminal width");
   cmd->add_option("--source", o->source, "Event source: auto (bpf, else netlink), bpf or netlink")
       ->capture_default_str()

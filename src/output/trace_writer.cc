@@ -298,6 +298,11 @@ Json trace_chrome_json(const trace::TraceResult& r) {
   return j;
 }
 
+std::string render_trace_live_io(const events::IoCall& c, uint64_t start_ns) {
+  return fmt::format("{:>9} {:<4} {:>7} {}\n", fmt::format("+{:.3f}s", seconds(since(c.time_ns, start_ns))),
+                     events::io_category(c.kind), c.pid, call_text(c));
+}
+
 std::string render_trace_live(const TracedProcess& p, const core::Event& e, uint64_t start_ns) {
   std::string when = fmt::format("+{:.3f}s", seconds(since(e.time_ns, start_ns)));
   if (e.kind == core::EventKind::kExec) {

@@ -133,7 +133,7 @@ Result<std::unique_ptr<events::IoTraceBpf>> open_io(const RunOptions& o) {
 
 }  // namespace
 
-Result<TraceResult> run_traced(const RunOptions& o, const LiveSink& live) {
+Result<TraceResult> run_traced(const RunOptions& o, const LiveSink& live, const IoLiveSink& live_io) {
   if (o.argv.empty()) return usage_error("no command to trace: lineage trace -- CMD ARGS...");
   auto reader = procfs::ProcReader::open(o.proc_root);
   if (!reader) return reader.error();
@@ -230,9 +230,13 @@ Result<TraceResult> run_traced(const RunOptions& o, const LiveSink& live) {
     }
     take(batch);
     if (*io) {
+      size_t before = io_calls.size();
       if (auto got_io = (*io)->poll(io_calls, 0); !got_io) {
         if (!reaped) ::waitpid(pid, &status, 0);
         return got_io.error();
+      }
+      if (live_io) {
+        for (size_t i = before; i < io_calls.size(); ++i) live_io(io_calls[i], tree.root().fork_ns);
       }
     }
     if (!batch.empty() && !reaped) {

@@ -25,7 +25,8 @@
 #                 named by its argv, each child's track inside its parent's
 #                 (time) and args.ppid its parent's pid
 #   io_file       -e file: cat /etc/hostname's open with O_RDONLY and its fd;
-#                 the open of a missing file with -ENOENT; --json files[]
+#                 the open of a missing file with -ENOENT; --json files[]; --live
+#                 prints the open on stderr
 #   io_net        -e net: a traced server's bind, listen (its port) and accept
 #                 (from 127.0.0.1), not the untraced client's connect; a traced
 #                 client's connect to 127.0.0.1:PORT, not the untraced listener
@@ -285,6 +286,10 @@ case_io_file() {
     bad "no open of /etc/hostname with O_RDONLY and an fd: $(grep hostname "$work/io.txt" | head -3)"
   grep -Eq "open \"$missing\" O_RDONLY(\\|O_[A-Z]+)* = -ENOENT\$" "$work/io.txt" ||
     bad "no failing open with -ENOENT: $(grep no-such "$work/io.txt" | head -3)"
+  # --live: each call on stderr as it happens, with its pid.
+  "$LINEAGE" trace --live -e file -- cat /etc/hostname >/dev/null 2>"$work/io-live.err" || bad "trace --live -e file failed"
+  grep -Eq '^ *\+[0-9.]+s file +[0-9]+ open "/etc/hostname" O_RDONLY(\|O_[A-Z]+)* = [0-9]+$' "$work/io-live.err" ||
+    bad "--live: no line for the open of /etc/hostname: $(grep -c . "$work/io-live.err") lines"
   # Under its own process: the line before the opens of cat is a cat.
   "$LINEAGE" trace -e file --json -- cat /etc/hostname >"$work/io.json" 2>/dev/null ||
     { bad "trace -e file --json failed"; return; }

@@ -155,6 +155,14 @@ TEST(TraceWriter, TextShowsEachCallUnderItsProcess) {
   EXPECT_EQ(text.find('\x1b'), std::string::npos);
 }
 
+TEST(TraceWriter, LiveLineOfACall) {
+  TraceResult r = traced();
+  EXPECT_EQ(output::render_trace_live_io(r.processes[1].io[1], kT0),
+            "  +0.004s file     101 open \"/nope\" O_RDONLY = -ENOENT\n");
+  EXPECT_EQ(output::render_trace_live_io(r.processes[0].io[0], kT0),
+            "  +0.005s net      100 connect fd 3 to 127.0.0.1:8080 = -ECONNREFUSED\n");
+}
+
 TEST(TraceWriter, JsonHasFilesAndNetworkOnlyWhenAsked) {
   TraceResult r = traced();
   output::Json j = output::trace_json(r);
