@@ -9,12 +9,12 @@
 #include "core/time_spec.h"
 #include "output/json_writer.h"
 #include "output/sanitize.h"
+#include "output/trace_writer.h"
 #include "procfs/reader.h"
 #include "procfs/users.h"
 #include "store/history.h"
 #include "store/recall.h"
 #include "store/schema.h"
-#include "output/trace_writer.h"
 #include "trace/recorded.h"
 
 namespace lineage::cli {
