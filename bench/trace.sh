@@ -13,6 +13,12 @@
 #   strace     strace -f -e trace=process -o /dev/null make -s -j2
 # Needs root (lineage trace's event sources), gcc, make, strace, hyperfine.
 #
+#   MODE=io bash bench/trace.sh         # OPENS=20000 RUNS=10
+# instead times `lineage trace -e file` against `strace -f -e trace=file` on a
+# file-heavy loop (a shell opening /etc/hostname OPENS times, `: </etc/hostname`:
+# opens, no forks), with the untraced loop and a plain `lineage trace` in the
+# same hyperfine run; first checks that trace -e file saw every open.
+#
 # Environment: LINEAGE (default <repo>/build/lineage), FILES, RUNS, JOBS
 # (make -j, default 2), RESULTS_DIR (default bench/results).
 # stdout: a markdown table with medians and ratios, and the load average
@@ -33,6 +39,11 @@ for tool in hyperfine gcc make strace python3; do command -v "$tool" >/dev/null 
 [[ $(id -u) == 0 ]] || die "needs root (lineage trace opens bpf or the proc connector)"
 [[ $FILES =~ ^[0-9]+$ ]] && ((FILES > 0)) || die "bad FILES: $FILES"
 
+MODE=${MODE:-build}
+OPENS=${OPENS:-20000}
+[[ $MODE == build || $MODE == io ]] || die "MODE is build or io, not $MODE"
+[[ $OPENS =~ ^[0-9]+$ ]] && ((OPENS > 0)) || die "bad OPENS: $OPENS"
+
 proj=$(mktemp -d /tmp/lineage-trace-bench.XXXXXX)
 hf_pid=""
 cleanup() {
@@ -45,6 +56,45 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+if [[ $MODE == io ]]; then
+    RUNS=${RUNS_IO:-10}
+    loop="sh -c 'i=0; while [ \$i -lt $OPENS ]; do : </etc/hostname; i=\$((i + 1)); done'"
+    mkdir -p "$RESULTS_DIR"
+    "$LINEAGE" trace -e file --json --output "$proj/check.json" -- sh -c "i=0; while [ \$i -lt $OPENS ]; do : </etc/hostname; i=\$((i + 1)); done"
+    python3 - "$proj/check.json" "$OPENS" <<'PY' || die "trace -e file missed opens"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+n = sum(1 for p in doc["processes"] for f in p["files"] if f["path"] == "/etc/hostname" and f["result"] >= 0)
+print(f"check: {n} opens of /etc/hostname seen, io_lost {doc['io_lost']}", file=sys.stderr)
+assert n == int(sys.argv[2]), n
+PY
+    load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+    log "== $OPENS opens in one shell, $RUNS runs each; load $load_before"
+    json=$RESULTS_DIR/trace-io-$OPENS.json
+    hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$json" \
+        -n untraced "$loop" \
+        -n trace "$LINEAGE trace -- $loop" \
+        -n "trace -e file" "$LINEAGE trace -e file -- $loop" \
+        -n "strace -f -e trace=file" "strace -f -e trace=file -o /dev/null $loop" >&2 &
+    hf_pid=$!
+    wait "$hf_pid" || die "hyperfine failed"
+    hf_pid=""
+    load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+    python3 - "$json" "$OPENS" "$load_before" "$load_after" <<'PY' | tee "$RESULTS_DIR/trace-io-$OPENS.md"
+import json, sys
+res = json.load(open(sys.argv[1]))["results"]
+med = {r["command"]: r["median"] for r in res}
+print(f"### trace -e file: {sys.argv[2]} opens in one shell loop\n")
+print("| command | median ms | min ms | max ms | / untraced | / strace |")
+print("|---|---:|---:|---:|---:|---:|")
+for r in res:
+    print(f"| {r['command']} | {r['median'] * 1e3:.1f} | {r['min'] * 1e3:.1f} | {r['max'] * 1e3:.1f} | "
+          f"{r['median'] / med['untraced']:.2f}x | {r['median'] / med['strace -f -e trace=file']:.2f}x |")
+print(f"\nload average before: {sys.argv[3]}; after: {sys.argv[4]}")
+PY
+    exit 0
+fi
 
 # The project: f0.c .. fN-1.c, main.c calling each, a pattern-rule Makefile.
 {

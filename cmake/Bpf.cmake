@@ -90,7 +90,7 @@ if(LINEAGE_BPF)
   # One object and one skeleton per program: bpf/<name>.bpf.c (with its
   # shared record header bpf/<name>.h) -> <name>.bpf.o -> <name>.skel.h,
   # skeleton struct <name>_bpf.
-  set(LINEAGE_BPF_PROGRAMS process_events socket_owners holders task_stats)
+  set(LINEAGE_BPF_PROGRAMS process_events socket_owners holders task_stats trace_io)
   set(_bpf_skels)
   foreach(_prog IN LISTS LINEAGE_BPF_PROGRAMS)
     set(_bpf_obj "${_bpf_out_dir}/${_prog}.bpf.o")

@@ -17,7 +17,7 @@ _lineage() {
   local watch_opts="--source --pid --comm --user --container --event --threads --max-processes --max-threads --duration --interval"
   local record_opts="--db --source --keep --max-size --export --status --duration --interval --max-processes"
   local top_opts="--interval --by --limit --processes --watch --count --wide --sampler"
-  local history_opts="--db --since --until --exe --user --limit --descendants"
+  local history_opts="--db --since --until --exe --user --limit --descendants --format"
   local files_opts="--pid --name --exact -t --type -i --net --deleted -m --maps --no-peers --wide"
   local file_types="reg dir chr blk fifo pipe lnk sock inet ipv4 ipv6 tcp udp unix netlink anon eventfd epoll signalfd timerfd inotify fanotify pidfd bpf bpf-map bpf-prog bpf-link io_uring userfaultfd perf_event memfd a_inode"
   local who_opts="--dir --mount --wide"
@@ -25,7 +25,7 @@ _lineage() {
   local zombies_opts="--min --db --wide --from"
   local snapshot_opts="-o --output --force --history --db"
   local audit_opts="--rule --skip --min-severity --fail-on --allow --list-rules --wide"
-  local trace_opts="-o --output --format --live --source --wide"
+  local trace_opts="-o --output --format --live --source --wide -e --events"
   local columns="pid ppid pgid sid user uid stat s etime etimes time %cpu %mem rss vsz tty nlwp ni lstart comm cmd exe cwd cgroup pidns mntns netns"
   case "$prev" in
     -o|--columns|--sort) COMPREPLY=($(compgen -W "$columns" -- "$cur")); return ;;
@@ -47,6 +47,7 @@ _lineage() {
     --at|--since|--until|--limit|--min|--history|--duration|--interval|--max-processes|--max-threads|--width|--name|--comm|--container|--port) return ;;
     --source) COMPREPLY=($(compgen -W "auto bpf netlink poll" -- "$cur")); return ;;
     -t|--type) COMPREPLY=($(compgen -W "$file_types" -- "$cur")); return ;;
+    -e|--events) COMPREPLY=($(compgen -W "file net file,net" -- "$cur")); return ;;
     --event) COMPREPLY=($(compgen -W "fork exec exit fork,exec exec,exit fork,exec,exit" -- "$cur")); return ;;
   esac
   local sub=""

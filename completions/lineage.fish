@@ -71,6 +71,7 @@ complete -c lineage -n '__fish_seen_subcommand_from history' -l exe -r -F -d 'ra
 complete -c lineage -n '__fish_seen_subcommand_from history' -s u -l user -x -a '(__fish_complete_users)' -d 'only this user'
 complete -c lineage -n '__fish_seen_subcommand_from history' -l limit -x -d 'at most N'
 complete -c lineage -n '__fish_seen_subcommand_from history' -l descendants -x -a '(__fish_complete_pids)' -d 'everything forked below PID'
+complete -c lineage -n '__fish_seen_subcommand_from history' -l format -x -a 'text json chrome' -d 'output format (chrome: with --descendants)'
 complete -c lineage -n '__fish_seen_subcommand_from kill' -l tree -d 'target and every descendant'
 complete -c lineage -n '__fish_seen_subcommand_from kill' -l children -d 'descendants only'
 complete -c lineage -n '__fish_seen_subcommand_from kill' -l group -d 'its process group'
@@ -106,4 +107,5 @@ complete -c lineage -n '__fish_seen_subcommand_from trace' -l format -x -a 'text
 complete -c lineage -n '__fish_seen_subcommand_from trace' -l live -d 'exec and exit lines as they happen'
 complete -c lineage -n '__fish_seen_subcommand_from trace' -l source -x -a 'auto bpf netlink' -d 'event source'
 complete -c lineage -n '__fish_seen_subcommand_from trace' -s w -l wide -d 'do not cut lines'
+complete -c lineage -n '__fish_seen_subcommand_from trace' -s e -l events -x -a 'file net file,net' -d 'also trace opens (file) or network calls (net); bpf'
 complete -c lineage -n '__fish_seen_subcommand_from trace; and contains -- -- (commandline -opc)' -a '(__fish_complete_command)'

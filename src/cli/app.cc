@@ -315,6 +315,7 @@ int run_cli11(std::vector<std::string> args) {
       "  lineage history 4242                  every process that held pid 4242\n"
       "  lineage history python --since 1h ago\n"
       "  lineage history --descendants 1234    everything ever forked below 1234, with exit codes\n"
+      "  lineage history --descendants 1234 --format chrome > t.json   the same as a timeline (Perfetto)\n"
       "Exit: 0 ok, 2 nothing matched or no history (start `lineage record`), 3 unreadable database.");
   add_common(*history_cmd, history.common);
   history_cmd->add_option("TARGET", history.target, "PID or NAME");
@@ -326,6 +327,8 @@ int run_cli11(std::vector<std::string> args) {
   history_cmd->add_option("--limit", history.limit, "At most this many")->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1} << 24));
   history_cmd->add_option("--descendants", history_descendants, "Everything forked below PID, as a tree");
+  history_cmd->add_option("--format", history.format, "text, json (as --json) or chrome (with --descendants: Trace Event Format, as trace --format chrome)")
+      ->check(CLI::IsMember({"text", "json", "chrome"}));
 
   // The commands that add themselves (one file each), listed by --help in
   // this order.

@@ -9,11 +9,13 @@
 #include "core/time_spec.h"
 #include "output/json_writer.h"
 #include "output/sanitize.h"
+#include "output/trace_writer.h"
 #include "procfs/reader.h"
 #include "procfs/users.h"
 #include "store/history.h"
 #include "store/recall.h"
 #include "store/schema.h"
+#include "trace/recorded.h"
 
 namespace lineage::cli {
 namespace {
@@ -114,8 +116,10 @@ Result<int> descendants(const store::History& h, const HistoryOptions& o, procfs
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
   std::vector<nlohmann::ordered_json*> path;
   std::string out;
-  if (!o.common.json) out += fmt::format(kHeader, "START", "DURATION", "END", "PID", "PPID", "USER", "COMMAND");
+  const bool chrome = o.format == "chrome";
+  if (!o.common.json && !chrome) out += fmt::format(kHeader, "START", "DURATION", "END", "PID", "PPID", "USER", "COMMAND");
   size_t seen = 0;
+  std::vector<RecordedProcess> rows;  // --format chrome: the walk, for the trace writer
   while (!stack.empty() && seen < kMaxDescendants) {
     Item it = stack.back();
     stack.pop_back();
@@ -126,7 +130,9 @@ Result<int> descendants(const store::History& h, const HistoryOptions& o, procfs
     auto kids = h.children(it.row);
     if (!kids) return kids.error();
     for (auto k = kids->rbegin(); k != kids->rend(); ++k) stack.push_back({*k, it.depth + 1});
-    if (o.common.json) {
+    if (chrome) {
+      rows.push_back(std::move(**p));
+    } else if (o.common.json) {
       auto j = to_json(**p, users);
       j["depth"] = it.depth;
       all.push_back(std::move(j));
@@ -136,7 +142,12 @@ Result<int> descendants(const store::History& h, const HistoryOptions& o, procfs
       out += row_text(**p, users, indent);
     }
   }
-  if (o.common.json) {
+  if (seen >= kMaxDescendants) std::fprintf(stderr, "lineage history: stopped after %zu processes\n", seen);
+  if (chrome) {
+    // The same Trace Event Format as `trace --format chrome`, from the record.
+    auto traced = trace::from_recorded(rows, running_now, core::boot_now_ns());
+    std::printf("%s\n", output::dump_json(output::trace_chrome_json(traced)).c_str());
+  } else if (o.common.json) {
     nlohmann::ordered_json doc;
     doc["schema"] = "lineage.history/v1";
     doc["descendants_of"] = *o.descendants;
@@ -144,7 +155,6 @@ Result<int> descendants(const store::History& h, const HistoryOptions& o, procfs
     std::printf("%s\n", output::dump_json(doc).c_str());
   } else {
     std::fputs(out.c_str(), stdout);
-    if (seen >= kMaxDescendants) std::fprintf(stderr, "lineage history: stopped after %zu processes\n", seen);
   }
   return 0;
 }
@@ -178,7 +188,13 @@ Result<AtTime> resolve_at(const std::string& time, const std::string& path) {
   return AtTime{std::move(*h), *t};
 }
 
-Result<int> run_history(const HistoryOptions& o) {
+Result<int> run_history(const HistoryOptions& options) {
+  HistoryOptions o = options;
+  if (o.format == "chrome" && !o.descendants) {
+    return usage_error("--format chrome needs --descendants PID (a tree to draw as a timeline)");
+  }
+  if (o.common.json && o.format == "chrome") return usage_error("--json and --format chrome disagree");
+  if (o.format == "json") o.common.json = true;
   std::string path = history_path(o.db);
   auto h = open_history(path);
   if (!h) return h.error();

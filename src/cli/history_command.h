@@ -14,6 +14,7 @@ struct HistoryOptions {
   std::string since, until, exe, user;
   size_t limit = 50;
   std::optional<int32_t> descendants;
+  std::string format;  // "", text, json (as --json) or chrome (with --descendants)
 };
 
 /// Lists recorded processes; returns the exit code.

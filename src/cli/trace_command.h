@@ -14,6 +14,7 @@ struct TraceOptions {
   std::string source = "auto";       // auto (bpf, else netlink) | bpf | netlink
   bool live = false;                 // exec/exit lines on stderr as they happen
   bool wide = false;                 // do not cut lines to the terminal's width
+  std::vector<std::string> events;   // -e file, -e net (bpf only)
 };
 
 /// `lineage trace -- CMD ARGS...`: CMD's exit status (128 + signal when it

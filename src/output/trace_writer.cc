@@ -1,5 +1,7 @@
 #include "output/trace_writer.h"
 
+#include <fcntl.h>
+
 #include <fmt/format.h>
 
 #include "output/format.h"
@@ -49,11 +51,58 @@ Json argv_json(const std::vector<std::string>& argv) {
   return a;
 }
 
+// -e file,net: one call as a line: `open "/etc/hostname" O_RDONLY = 3`,
+// `connect fd 3 to 127.0.0.1:8080 = -ECONNREFUSED`. Paths and addresses
+// are the process's bytes: escaped.
+std::string result_text(int64_t result) {
+  return result < 0 ? "-" + events::errno_name(result) : std::to_string(result);
+}
+std::string call_text(const events::IoCall& c) {
+  using events::IoKind;
+  if (c.kind == IoKind::kOpen) {
+    std::string dir = c.fd != AT_FDCWD && (c.path.empty() || c.path[0] != '/') ? fmt::format("(dirfd {}) ", c.fd) : "";
+    std::string mode = (c.flags & O_CREAT) || (c.flags & O_TMPFILE) == O_TMPFILE ? fmt::format(" {:#o}", c.mode) : "";
+    return fmt::format("open {}\"{}\"{} {}{} = {}", dir, escape_text(c.path), c.path_cut ? "..." : "",
+                       events::open_flags_text(c.flags), mode, result_text(c.result));
+  }
+  std::string where = c.address.empty() ? (c.family.empty() ? "?" : c.family) : escape_text(c.address);
+  const char* prep = c.kind == IoKind::kListen ? "on" : c.kind == IoKind::kAccept ? "from" : "to";
+  return fmt::format("{} fd {} {} {} = {}", events::io_kind_name(c.kind), c.fd, prep, where, result_text(c.result));
+}
+
+Json io_json(const events::IoCall& c, uint64_t start_ns) {
+  Json o;
+  o["offset_seconds"] = seconds(since(c.time_ns, start_ns));
+  if (c.kind == events::IoKind::kOpen) {
+    o["path"] = to_valid_utf8(c.path);
+    o["path_truncated"] = c.path_cut;
+    o["flags"] = events::open_flags_text(c.flags);
+    o["dirfd"] = c.fd == AT_FDCWD ? Json(nullptr) : Json(c.fd);
+    o["mode"] = (c.flags & O_CREAT) || (c.flags & O_TMPFILE) == O_TMPFILE ? Json(c.mode) : Json(nullptr);
+  } else {
+    o["call"] = std::string(events::io_kind_name(c.kind));
+    o["fd"] = c.fd;
+    o["family"] = c.family.empty() ? Json(nullptr) : Json(c.family);
+    o["address"] = c.address.empty() ? Json(nullptr) : Json(to_valid_utf8(c.address));
+  }
+  o["result"] = c.result;
+  o["error"] = c.result < 0 ? Json(events::errno_name(c.result)) : Json(nullptr);
+  return o;
+}
+
+bool asked(const trace::TraceResult& r, std::string_view category) {
+  for (const auto& e : r.io_events) {
+    if (e == category) return true;
+  }
+  return false;
+}
+
 // Fork order, depth first: each process followed by its descendants, with
-// the tree-drawing prefix of its line.
+// the tree-drawing prefix of its line and the one its children continue.
 struct TraceRow {
   size_t index;
   std::string prefix;
+  std::string lead;
 };
 std::vector<TraceRow> rows_of(const std::vector<TracedProcess>& ps) {
   std::vector<TraceRow> rows;
@@ -66,7 +115,7 @@ std::vector<TraceRow> rows_of(const std::vector<TracedProcess>& ps) {
   while (!stack.empty()) {
     Item it = std::move(stack.back());
     stack.pop_back();
-    rows.push_back({it.index, it.self});
+    rows.push_back({it.index, it.self, it.lead});
     const auto& kids = ps[it.index].children;
     for (size_t k = kids.size(); k-- > 0;) {
       bool last = k + 1 == kids.size();
@@ -101,6 +150,16 @@ std::string render_trace_text(const trace::TraceResult& r, size_t width) {
   if (r.lost) {
     out += fmt::format("warning: the event source lost {} events: processes may be missing\n", r.lost);
   }
+  if (!r.io_events.empty()) {
+    size_t opens = 0, net = 0;
+    for (const auto& p : ps) {
+      for (const auto& c : p.io) (c.kind == events::IoKind::kOpen ? opens : net) += 1;
+    }
+    std::string what;
+    if (asked(r, "file")) what = fmt::format("{} open{}", opens, opens == 1 ? "" : "s");
+    if (asked(r, "net")) what += fmt::format("{}{} network call{}", what.empty() ? "" : ", ", net, net == 1 ? "" : "s");
+    out += what + (r.io_lost ? fmt::format(" ({} more lost)", r.io_lost) : "") + "\n";
+  }
   out += fmt::format("\n{:>9} {:>9} {:>9} {:<14} {:>7}  {}\n", "START", "DURATION", "CPU", "STATUS", "PID", "COMMAND");
   for (const TraceRow& row : rows_of(ps)) {
     const TracedProcess& p = ps[row.index];
@@ -113,6 +172,14 @@ std::string render_trace_text(const trace::TraceResult& r, size_t width) {
     if (p.backfilled) line += "  [fork not seen: found in /proc]";
     out += width ? std::string(cut_to_width(line, width)) : line;
     out += '\n';
+    // Its calls below it, in the column its children continue.
+    std::string under = row.lead + (p.children.empty() ? "   " : "│  ");
+    for (const auto& c : p.io) {
+      std::string call = fmt::format("{:>9} {:>9} {:>9} {:<14} {:>7}  {}{}", fmt::format("+{:.3f}s", seconds(since(c.time_ns, r.start_ns))),
+                                     "", "", "", "", under, call_text(c));
+      out += width ? std::string(cut_to_width(call, width)) : call;
+      out += '\n';
+    }
   }
   if (!left.empty()) {
     out += fmt::format("\nLeft running (not waited for): {} process{}\n", left.size(), left.size() == 1 ? "" : "es");
@@ -163,15 +230,25 @@ Json trace_json(const trace::TraceResult& r) {
                        {"argv", argv_json(e.argv)}});
     }
     o["execs"] = std::move(execs);
+    if (!r.io_events.empty()) {
+      Json files = Json::array(), network = Json::array();
+      for (const auto& c : p.io) (c.kind == events::IoKind::kOpen ? files : network).push_back(io_json(c, r.start_ns));
+      if (asked(r, "file")) o["files"] = std::move(files);
+      if (asked(r, "net")) o["network"] = std::move(network);
+    }
     procs.push_back(std::move(o));
   }
   j["left_running"] = std::move(left);
+  if (!r.io_events.empty()) {
+    j["events"] = r.io_events;
+    j["io_lost"] = r.io_lost;
+  }
   j["processes"] = std::move(procs);
   return j;
 }
 
 Json trace_chrome_json(const trace::TraceResult& r) {
-  Json events = Json::array();
+  Json trace_events = Json::array();
   auto us = [&](uint64_t t) { return static_cast<double>(since(t, r.start_ns)) / 1e3; };
   const auto rows = rows_of(r.processes);
   for (size_t order = 0; order < rows.size(); ++order) {
@@ -184,7 +261,7 @@ Json trace_chrome_json(const trace::TraceResult& r) {
     args["argv"] = p.execs.empty() ? Json::array() : argv_json(p.execs.back().argv);
     args["status"] = status_of(p);
     args["cpu_ms"] = p.cpu_known ? Json(static_cast<double>(p.cpu_ns) / 1e6) : Json(nullptr);
-    events.push_back({{"name", name},
+    trace_events.push_back({{"name", name},
                       {"cat", "process"},
                       {"ph", "X"},
                       {"ts", us(begin)},
@@ -193,17 +270,37 @@ Json trace_chrome_json(const trace::TraceResult& r) {
                       {"tid", p.pid},
                       {"args", std::move(args)}});
     // The track's title and its place: parents above their children.
-    events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", p.pid}, {"args", {{"name", name}}}});
-    events.push_back({{"name", "process_sort_index"}, {"ph", "M"}, {"pid", p.pid}, {"args", {{"sort_index", order}}}});
+    trace_events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", p.pid}, {"args", {{"name", name}}}});
+    trace_events.push_back({{"name", "process_sort_index"}, {"ph", "M"}, {"pid", p.pid}, {"args", {{"sort_index", order}}}});
+    // -e file,net: each call an instant on the process's track.
+    for (const auto& c : p.io) {
+      trace_events.push_back({{"name", to_valid_utf8(call_text(c))},
+                        {"cat", std::string(events::io_category(c.kind))},
+                        {"ph", "i"},
+                        {"s", "t"},
+                        {"ts", us(c.time_ns)},
+                        {"pid", p.pid},
+                        {"tid", p.pid},
+                        {"args", io_json(c, r.start_ns)}});
+    }
   }
   Json j;
-  j["traceEvents"] = std::move(events);
+  j["traceEvents"] = std::move(trace_events);
   j["displayTimeUnit"] = "ms";
   j["otherData"] = {{"schema", "lineage.trace/v1"},
                     {"command", argv_json(r.command)},
                     {"source", r.source},
                     {"status", trace::describe_wait_status(r.wait_status)}};
+  if (!r.io_events.empty()) {
+    j["otherData"]["events"] = r.io_events;
+    j["otherData"]["io_lost"] = r.io_lost;
+  }
   return j;
+}
+
+std::string render_trace_live_io(const events::IoCall& c, uint64_t start_ns) {
+  return fmt::format("{:>9} {:<4} {:>7} {}\n", fmt::format("+{:.3f}s", seconds(since(c.time_ns, start_ns))),
+                     events::io_category(c.kind), c.pid, call_text(c));
 }
 
 std::string render_trace_live(const TracedProcess& p, const core::Event& e, uint64_t start_ns) {

@@ -29,6 +29,9 @@ Json trace_json(const trace::TraceResult& r);
 /// track and order the tracks by fork.
 Json trace_chrome_json(const trace::TraceResult& r);
 
+/// One --live line for a -e call: `+0.020s file   4102 open "/etc/hostname" O_RDONLY = 3`.
+std::string render_trace_live_io(const events::IoCall& c, uint64_t start_ns);
+
 /// One --live line for an exec or exit of a traced process; empty for
 /// other events.
 std::string render_trace_live(const trace::TracedProcess& p, const core::Event& e, uint64_t start_ns);

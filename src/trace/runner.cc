@@ -12,6 +12,7 @@
 
 #include "core/clock.h"
 #include "core/unique_fd.h"
+#include "events/io_trace_bpf.h"
 #include "events/sources.h"
 #include "procfs/reader.h"
 
@@ -113,14 +114,39 @@ std::optional<uint64_t> proc_cpu_ns(const procfs::ProcReader& reader, const Trac
   return (proc->stat.utime_ticks + proc->stat.stime_ticks) * tick;
 }
 
+// -e file,net: the kernel side that reports the traced processes' calls.
+// Loaded only when asked, and only with the bpf process source (the
+// kernel follows the subtree at fork, as bpf's fork events do).
+Result<std::unique_ptr<events::IoTraceBpf>> open_io(const RunOptions& o) {
+  if (!o.trace_files && !o.trace_net) return std::unique_ptr<events::IoTraceBpf>();
+#ifdef LINEAGE_HAVE_BPF
+  auto io = events::IoTraceBpf::open(o.trace_files, o.trace_net);
+  if (!io) {
+    return Error{io.error().kind == ErrorKind::kInternal ? ErrorKind::kInternal : ErrorKind::kPermission,
+                 "cannot trace -e file/net: " + first_line(io.error().message) + " (it needs bpf: root)"};
+  }
+  return io;
+#else
+  return Error{ErrorKind::kPermission, "cannot trace -e file/net: this lineage was built without bpf"};
+#endif
+}
+
 }  // namespace
 
-Result<TraceResult> run_traced(const RunOptions& o, const LiveSink& live) {
+Result<TraceResult> run_traced(const RunOptions& o, const LiveSink& live, const IoLiveSink& live_io) {
   if (o.argv.empty()) return usage_error("no command to trace: lineage trace -- CMD ARGS...");
   auto reader = procfs::ProcReader::open(o.proc_root);
   if (!reader) return reader.error();
-  auto opened = open_events(o.source, *reader);
-  if (!opened) return opened.error();
+  const bool io_asked = o.trace_files || o.trace_net;
+  if (io_asked && o.source == "netlink") return usage_error("-e file/net needs the bpf source, not --source netlink");
+  auto opened = open_events(io_asked ? "bpf" : o.source, *reader);
+  if (!opened) {
+    if (!io_asked) return opened.error();
+    return Error{ErrorKind::kPermission, "cannot trace -e file/net: " + first_line(opened.error().message)};
+  }
+  auto io = open_io(o);
+  if (!io) return io.error();
+  std::vector<events::IoCall> io_calls;
   auto& source = opened->source;
   const bool exit_has_cpu = source->name() == "bpf";
 
@@ -149,6 +175,13 @@ Result<TraceResult> run_traced(const RunOptions& o, const LiveSink& live) {
 
   // The source is running and the pid is known: let the command exec.
   SpawnTree tree(pid, fork_ns, reader->tick_ns());
+  if (*io) {
+    if (auto tracked = (*io)->track(pid); !tracked) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+      return tracked.error();
+    }
+  }
   if (::write(gate_w.get(), "x", 1) != 1) {
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
@@ -196,6 +229,16 @@ Result<TraceResult> run_traced(const RunOptions& o, const LiveSink& live) {
       return polled.error();
     }
     take(batch);
+    if (*io) {
+      size_t before = io_calls.size();
+      if (auto got_io = (*io)->poll(io_calls, 0); !got_io) {
+        if (!reaped) ::waitpid(pid, &status, 0);
+        return got_io.error();
+      }
+      if (live_io) {
+        for (size_t i = before; i < io_calls.size(); ++i) live_io(io_calls[i], tree.root().fork_ns);
+      }
+    }
     if (!batch.empty() && !reaped) {
       // Let the next events gather (the ring holds megabytes) instead of
       // waking for each: on a busy build lineage then costs a few wake-ups
@@ -247,6 +290,7 @@ Result<TraceResult> run_traced(const RunOptions& o, const LiveSink& live) {
   // so far), or gone without an exit event (lost).
   batch.clear();
   if (source->poll(batch, 0)) take(batch);
+  if (*io) (void)(*io)->poll(io_calls, 0);
   for (size_t i : tree.running()) {
     if (i == 0) continue;  // the command itself was reaped: its exit was lost
     auto cpu = proc_cpu_ns(*reader, tree.processes()[i]);
@@ -259,6 +303,11 @@ Result<TraceResult> run_traced(const RunOptions& o, const LiveSink& live) {
   result.start_ns = tree.root().fork_ns;
   result.lost = tree.lost();
   result.processes = tree.processes();
+  if (*io) {
+    if (o.trace_files) result.io_events.push_back("file");
+    if (o.trace_net) result.io_events.push_back("net");
+    result.io_lost = (*io)->lost() + attach_io(result, std::move(io_calls), reader->tick_ns());
+  }
   // The command's own status is waitpid's, whatever the events said.
   TracedProcess& root = result.processes.front();
   root.wait_status = result.wait_status;

@@ -155,6 +155,29 @@ std::optional<size_t> SpawnTree::find_pid(int32_t pid) const {
   return it->second;
 }
 
+size_t attach_io(TraceResult& r, std::vector<events::IoCall> calls, uint64_t tolerance_ns) {
+  std::stable_sort(calls.begin(), calls.end(),
+                   [](const events::IoCall& a, const events::IoCall& b) { return a.time_ns < b.time_ns; });
+  std::unordered_multimap<int32_t, size_t> by_pid;
+  for (size_t i = 0; i < r.processes.size(); ++i) by_pid.emplace(r.processes[i].pid, i);
+  size_t unmatched = 0;
+  for (auto& c : calls) {
+    auto [first, last] = by_pid.equal_range(c.pid);
+    TracedProcess* owner = nullptr;
+    for (auto it = first; it != last; ++it) {
+      TracedProcess& p = r.processes[it->second];
+      uint64_t a = p.start_time_ns, b = c.start_time_ns;
+      if (a == 0 || b == 0 || (a > b ? a - b : b - a) <= tolerance_ns) {
+        owner = &p;
+        break;
+      }
+    }
+    if (owner) owner->io.push_back(std::move(c));
+    else ++unmatched;
+  }
+  return unmatched;
+}
+
 std::string signal_name(int sig) {
   const char* abbrev = ::sigabbrev_np(sig);
   return abbrev ? std::string(abbrev) : std::to_string(sig);

@@ -20,6 +20,7 @@
 
 #include "core/event.h"
 #include "core/process.h"
+#include "events/io_call.h"
 
 namespace lineage::trace {
 
@@ -54,6 +55,7 @@ struct TracedProcess {
   bool cpu_known = false;
   bool cpu_final = false;      // from the exit itself, not from an earlier sighting
   bool backfilled = false;     // its fork event was lost: found in /proc afterwards
+  std::vector<events::IoCall> io;  // -e file,net: its opens and network calls, oldest first
 
   bool alive() const { return ending == Ending::kRunning; }
   /// When it began running its program: its first exec, else its fork.
@@ -111,7 +113,13 @@ struct TraceResult {
   int32_t wait_status = -1;   // the command's, from waitpid
   uint64_t lost = 0;          // events the source lost while tracing
   std::vector<TracedProcess> processes;  // [0] is the command
+  std::vector<std::string> io_events;    // -e: "file", "net" (empty: not asked)
+  uint64_t io_lost = 0;                  // -e: calls lost (no room, or no process to hold them)
 };
+
+/// Gives each call to the traced process that made it (same pid, start
+/// within tolerance_ns), in time order. Returns how many matched none.
+size_t attach_io(TraceResult& r, std::vector<events::IoCall> calls, uint64_t tolerance_ns);
 
 /// "exit 0", "exit 2", "signal TERM", "signal KILL (core dumped)", "unknown".
 std::string describe_wait_status(int32_t wait_status);

@@ -265,6 +265,15 @@ case_trace() {
   run trace trace 3 trace --json -- sh -c "/bin/true; $sleeper 0.1; $sleeper 2 & exit 3"
   [ "$(jq '.left_running | length' "$work/trace.json" 2>/dev/null)" = 1 ] || bad "trace: expected 1 left running"
   run trace-signal trace 143 trace --json -- sh -c 'kill -TERM $$'
+  # -e file,net (bpf): files and network on each process. No bpf: exit 3.
+  lin "$work/trace-io.json" trace --json -e file,net -- sh -c 'cat /etc/hostname /nonexistent >/dev/null 2>&1; exit 0'
+  case $rc in
+    0) valid trace-io trace "$work/trace-io.json"
+       [ "$(jq '[.processes[].files | length] | add > 1' "$work/trace-io.json" 2>/dev/null)" = true ] \
+         || bad "trace -e file: no opens in the document" ;;
+    3) ;;
+    *) bad "trace -e file,net exited $rc" ;;
+  esac
 }
 
 # must_fail WHAT FILE PATTERN: validate.py must reject FILE, saying PATTERN

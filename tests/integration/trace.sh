@@ -19,6 +19,20 @@
 #                 process (5 /bin/true below one sh), ppid in args
 #   live          --live prints each exec and exit on stderr as it happens
 #                 (the first exit before the second exec), the report on stdout
+#   history_chrome  lineage record on a temp database while a small tree runs
+#                 (sh > sh > /bin/true x2, sh > /bin/echo); then history
+#                 --descendants ROOT --format chrome: one "X" event per process,
+#                 named by its argv, each child's track inside its parent's
+#                 (time) and args.ppid its parent's pid
+#   io_file       -e file: cat /etc/hostname's open with O_RDONLY and its fd;
+#                 the open of a missing file with -ENOENT; --json files[]; --live
+#                 prints the open on stderr
+#   io_net        -e net: a traced server's bind, listen (its port) and accept
+#                 (from 127.0.0.1), not the untraced client's connect; a traced
+#                 client's connect to 127.0.0.1:PORT, not the untraced listener
+#   io_subtree    -e file --format chrome while an unrelated loop opens its own
+#                 file: none of its opens appear; the grandchild cat's open is
+#                 an instant on its track
 #   status        exit 7 comes back as 7; a missing command is 127; not root
 #                 is 3 (one line); --output
 #                 refuses a symbolic link and creates the file 0600
@@ -26,7 +40,7 @@
 # did, 77 (with `SKIP: reason`) when the machine cannot run it at all.
 set -uo pipefail
 
-ALL_CASES=(make_bpf make_netlink daemon signal chrome live status)
+ALL_CASES=(make_bpf make_netlink daemon signal chrome history_chrome io_file io_net io_subtree live status)
 
 # shellcheck source-path=SCRIPTDIR source=cases.sh
 . "$(dirname "$0")/cases.sh" "$@"
@@ -198,6 +212,195 @@ EOF
   [ "$verdict" = ok ] || bad "$verdict"
 }
 
+case_history_chrome() {
+  local db=$work/hist/h.db rec root
+  mkdir -p "$work/hist"
+  "$LINEAGE" record --db "$db" </dev/null >"$work/hist/record.out" 2>"$work/hist/record.err" &
+  rec=$!
+  started+=("$rec")
+  local tries=0
+  until [ "$("$LINEAGE" record --status --db "$db" --json 2>/dev/null | jq -r ".running and .pid == $rec")" = true ]; do
+    tries=$((tries + 1))
+    [ $tries -lt 100 ] && kill -0 "$rec" 2>/dev/null || { bad "record did not start: $(head -c 300 "$work/hist/record.err")"; return; }
+    sleep 0.1
+  done
+  sh -c 'sh -c "/bin/true first; /bin/true second"; /bin/echo third >/dev/null; exit 3' &
+  root=$!
+  wait "$root"
+  sleep 0.3  # the recorder writes its batch
+  kill -TERM "$rec"
+  wait "$rec"
+  "$LINEAGE" history --db "$db" --descendants "$root" --format chrome >"$work/hist/chrome.json" 2>"$work/hist/err" ||
+    { bad "history --format chrome exited $?: $(head -c 300 "$work/hist/err")"; return; }
+  "$LINEAGE" history --db "$db" --format chrome >/dev/null 2>&1
+  [ $? = 4 ] || bad "--format chrome without --descendants is not a usage error (4)"
+  local verdict
+  verdict=$(python3 - "$work/hist/chrome.json" "$root" <<'EOF'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+root = int(sys.argv[2])
+xs = {e["pid"]: e for e in doc["traceEvents"] if e.get("ph") == "X"}
+names = {e["name"]: e for e in xs.values()}
+problems = []
+want = ["/bin/true first", "/bin/true second", "/bin/echo third"]
+if len(xs) != 5 or any(w not in names for w in want):
+    problems.append(f"tracks: {sorted(names)}")
+else:
+    top = xs.get(root)
+    inner = [e for e in xs.values() if e["name"].startswith("sh -c /bin/true")]
+    if top is None or not top["name"].startswith("sh -c sh -c"):
+        problems.append(f"root track: {top and top['name']}")
+    elif len(inner) != 1:
+        problems.append("no inner sh")
+    else:
+        parent_of = {want[0]: inner[0], want[1]: inner[0], want[2]: top, inner[0]["name"]: top}
+        for name, parent in parent_of.items():
+            e = names[name]
+            if e["args"]["ppid"] != parent["pid"]:
+                problems.append(f"{name}: ppid {e['args']['ppid']}, not {parent['pid']}")
+            if e["ts"] < parent["ts"] or e["ts"] + e["dur"] > parent["ts"] + parent["dur"] + 1:
+                problems.append(f"{name} is not inside {parent['name']} in time")
+        if top["args"]["status"] != "exit 3":
+            problems.append(f"root status {top['args']['status']}")
+        if names[want[0]]["args"]["argv"] != ["/bin/true", "first"]:
+            problems.append(f"argv {names[want[0]]['args']['argv']}")
+print("; ".join(problems) or "ok")
+EOF
+)
+  [ "$verdict" = ok ] || bad "$verdict"
+}
+
+# io_ready: -e needs bpf; skips the case (and says why) when it cannot load.
+io_ready() {
+  "$LINEAGE" trace -e file -- true >/dev/null 2>"$work/io-probe.err" && return 0
+  skip_case "trace -e does not load here: $(head -c 200 "$work/io-probe.err")"
+  return 1
+}
+
+case_io_file() {
+  io_ready || return
+  local missing=$work/no-such-file
+  "$LINEAGE" trace -e file -w -- sh -c "cat /etc/hostname >/dev/null; cat $missing 2>/dev/null; exit 0" \
+    >"$work/io.txt" 2>"$work/io.err" || { bad "trace -e file exited $?: $(head -c 300 "$work/io.err")"; return; }
+  grep -Eq '^ *\+[0-9.]+s .*open "/etc/hostname" O_RDONLY(\|O_[A-Z]+)* = [0-9]+$' "$work/io.txt" ||
+    bad "no open of /etc/hostname with O_RDONLY and an fd: $(grep hostname "$work/io.txt" | head -3)"
+  grep -Eq "open \"$missing\" O_RDONLY(\\|O_[A-Z]+)* = -ENOENT\$" "$work/io.txt" ||
+    bad "no failing open with -ENOENT: $(grep no-such "$work/io.txt" | head -3)"
+  # --live: each call on stderr as it happens, with its pid.
+  "$LINEAGE" trace --live -e file -- cat /etc/hostname >/dev/null 2>"$work/io-live.err" || bad "trace --live -e file failed"
+  grep -Eq '^ *\+[0-9.]+s file +[0-9]+ open "/etc/hostname" O_RDONLY(\|O_[A-Z]+)* = [0-9]+$' "$work/io-live.err" ||
+    bad "--live: no line for the open of /etc/hostname: $(grep -c . "$work/io-live.err") lines"
+  # Under its own process: the line before the opens of cat is a cat.
+  "$LINEAGE" trace -e file --json -- cat /etc/hostname >"$work/io.json" 2>/dev/null ||
+    { bad "trace -e file --json failed"; return; }
+  local verdict
+  verdict=$(python3 - "$work/io.json" <<'EOF'
+import json, sys
+# cat writes the hostname first: the document is the rest
+text = open(sys.argv[1]).read()
+doc = json.loads(text[text.index("{"):])
+p = doc["processes"][0]
+opens = [f for f in p["files"] if f["path"] == "/etc/hostname"]
+problems = []
+if doc.get("events") != ["file"]:
+    problems.append(f"events {doc.get('events')}")
+if len(opens) != 1 or not opens[0]["flags"].startswith("O_RDONLY") or opens[0]["result"] < 0 or opens[0]["error"]:
+    problems.append(f"opens of /etc/hostname: {opens}")
+if "network" in p:
+    problems.append("network present without -e net")
+print("; ".join(problems) or "ok")
+EOF
+)
+  [ "$verdict" = ok ] || bad "json: $verdict"
+}
+
+case_io_net() {
+  io_ready || return
+  command -v python3 >/dev/null || { skip_case "no python3"; return; }
+  # The server is traced: bind, listen, accept. The client runs outside
+  # the trace (and must not appear); then a traced client connects to a
+  # listener outside the trace.
+  rm -f "$work/port"
+  "$LINEAGE" trace -e net -w -- python3 -c "
+import socket
+s = socket.socket()
+s.bind(('127.0.0.1', 0))
+s.listen(1)
+open('$work/port.tmp', 'w').write(str(s.getsockname()[1]))
+import os; os.rename('$work/port.tmp', '$work/port')
+c, _ = s.accept()
+c.close()
+" >"$work/srv.txt" 2>"$work/srv.err" &
+  local tracer=$! port="" i
+  started+=("$tracer")
+  for i in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
+  port=$(cat "$work/port" 2>/dev/null)
+  [ -n "$port" ] || { bad "the traced server did not listen: $(head -c 300 "$work/srv.err")"; return; }
+  python3 -c "import socket; socket.create_connection(('127.0.0.1', $port)).close()" ||
+    bad "cannot connect to the traced server"
+  wait "$tracer" || bad "trace of the server exited $?"
+  grep -Eq "bind fd [0-9]+ to 127\.0\.0\.1:0 = 0\$" "$work/srv.txt" || bad "no bind: $(grep -c . "$work/srv.txt") lines"
+  grep -Eq "listen fd [0-9]+ on 127\.0\.0\.1:$port = 0\$" "$work/srv.txt" || bad "no listen on :$port"
+  grep -Eq "accept fd [0-9]+ from 127\.0\.0\.1:[0-9]+ = [0-9]+\$" "$work/srv.txt" || bad "no accept"
+  grep -q "connect" "$work/srv.txt" && bad "the untraced client's connect shows in the server's trace"
+
+  python3 -c "
+import socket, os
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)
+open('$work/lport.tmp', 'w').write(str(s.getsockname()[1])); os.rename('$work/lport.tmp', '$work/lport')
+s.settimeout(20); c, _ = s.accept(); c.close()
+" &
+  local listener=$!
+  started+=("$listener")
+  for i in $(seq 100); do [ -s "$work/lport" ] && break; sleep 0.05; done
+  port=$(cat "$work/lport" 2>/dev/null)
+  "$LINEAGE" trace -e net -w -- python3 -c "import socket; socket.create_connection(('127.0.0.1', $port)).close()" \
+    >"$work/cli.txt" 2>"$work/cli.err" || bad "trace of the client exited $?: $(head -c 300 "$work/cli.err")"
+  wait "$listener"
+  grep -Eq "connect fd [0-9]+ to 127\.0\.0\.1:$port = 0\$" "$work/cli.txt" ||
+    bad "no connect to 127.0.0.1:$port: $(grep connect "$work/cli.txt" | head -3)"
+  grep -Eq "(listen|accept) fd" "$work/cli.txt" && bad "the untraced listener shows in the client's trace"
+}
+
+case_io_subtree() {
+  io_ready || return
+  # An unrelated process opens its own file in a loop while the trace runs:
+  # the kernel side must keep it out. The traced cat is a grandchild.
+  echo x >"$work/outsider"
+  (while :; do cat "$work/outsider" >/dev/null; done) &
+  local outsider=$!
+  started+=("$outsider")
+  "$LINEAGE" trace -e file --format chrome -o "$work/sub.json" -- \
+    sh -c 'sleep 0.3; sh -c "cat /etc/hostname >/dev/null"; exit 0' 2>"$work/sub.err" ||
+    bad "trace exited $?: $(head -c 300 "$work/sub.err")"
+  kill "$outsider" 2>/dev/null
+  wait "$outsider" 2>/dev/null
+  local verdict
+  verdict=$(python3 - "$work/sub.json" <<'EOF'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+xs = {e["pid"]: e for e in doc["traceEvents"] if e.get("ph") == "X"}
+inst = [e for e in doc["traceEvents"] if e.get("ph") == "i"]
+problems = []
+if any("outsider" in e["name"] for e in inst):
+    problems.append("the outsider's opens are in the trace")
+# Filtered in the kernel: no call of another process even reached lineage.
+if doc["otherData"].get("io_lost") != 0:
+    problems.append(f"io_lost {doc['otherData'].get('io_lost')}: calls of untraced processes were sent")
+if any(e["pid"] not in xs for e in inst):
+    problems.append("an instant on a pid that is not a traced process")
+cats = [e for e in xs.values() if e["name"] == "cat /etc/hostname"]
+mine = [e for e in inst if cats and e["pid"] == cats[0]["pid"] and '"/etc/hostname"' in e["name"]]
+if len(cats) != 1 or len(mine) != 1:
+    problems.append(f"the traced cat's open: {len(cats)} cats, {len(mine)} opens")
+elif mine[0]["cat"] != "file" or mine[0]["args"]["result"] < 0:
+    problems.append(f"bad instant {mine[0]}")
+print("; ".join(problems) or "ok")
+EOF
+)
+  [ "$verdict" = ok ] || bad "$verdict"
+}
+
 case_live() {
   "$LINEAGE" trace --live -- sh -c '/bin/true; ls -d / >/dev/null; exit 0' >"$work/live.out" 2>"$work/live.err" ||
     { bad "trace exited $?"; return; }
@@ -230,7 +433,18 @@ case_status() {
     rc=$?
     [ $rc = 3 ] || bad "as nobody: exit $rc, not 3"
     [ "$(wc -l <"$work/err")" = 1 ] && grep -q "need root" "$work/err" || bad "as nobody: $(head -c 300 "$work/err")"
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$work/lineage" trace -e file -- true >/dev/null 2>"$work/err"
+    rc=$?
+    [ $rc = 3 ] || bad "-e as nobody: exit $rc, not 3"
+    [ "$(wc -l <"$work/err")" = 1 ] && grep -q -- "-e file/net" "$work/err" || bad "-e as nobody: $(head -c 300 "$work/err")"
   fi
+  # `--` right after -e's value belongs to CMD (CLI11 would end -e's list with it).
+  "$LINEAGE" trace -e file -- sh -c 'exit 5' >/dev/null 2>"$work/err"
+  rc=$?
+  [ $rc = 5 ] || bad "trace -e file -- sh -c 'exit 5' gave $rc: $(head -c 200 "$work/err")"
+  "$LINEAGE" trace --source netlink -e net -- true >/dev/null 2>&1
+  rc=$?
+  [ $rc = 4 ] || bad "-e with --source netlink gave $rc, not 4"
   echo keep >"$work/victim"
   ln -s "$work/victim" "$work/link"
   "$LINEAGE" trace --output "$work/link" -- true >/dev/null 2>"$work/err"

@@ -812,6 +812,24 @@ def trace_schema():
     exec_ = OBJ({"offset_seconds": sec("When, in seconds from CMD's fork (boot clock)."),
                  "exe": S("The path executed."),
                  "argv": ARR({"type": "string"}, "Its arguments.")}, required=["offset_seconds", "exe", "argv"])
+    result = {"result": I("The syscall's result: an fd, 0, or -errno."),
+              "error": S("The errno's name (ENOENT) when result < 0; else null.", nullable=True)}
+    file_ = OBJ({"offset_seconds": sec("When it returned, in seconds from CMD's fork (boot clock)."),
+                 "path": S("The path as the process gave it (relative to dirfd or the cwd when not absolute)."),
+                 "path_truncated": B("Longer than lineage reads (511 bytes), or unreadable."),
+                 "flags": S("The open flags: O_RDONLY|O_CLOEXEC ..."),
+                 "dirfd": I("openat's directory fd; null: AT_FDCWD.", nullable=True),
+                 "mode": U("The mode, with O_CREAT or O_TMPFILE; else null.", nullable=True),
+                 **result}, required=["offset_seconds", "path", "path_truncated", "flags", "dirfd", "mode",
+                                      "result", "error"])
+    net_ = OBJ({"offset_seconds": sec("When it returned, in seconds from CMD's fork (boot clock)."),
+                "call": E(["connect", "bind", "listen", "accept"], "The syscall (accept4 is accept)."),
+                "fd": I("The socket (accept: the listening one; the new one is result)."),
+                "family": S("inet, inet6, unix, or the number; null: unknown.", nullable=True),
+                "address": S("connect/bind: the address given; listen: the socket's own; accept: the peer's. "
+                             "127.0.0.1:80, [::1]:22, a unix path (@name: abstract); null: unknown.",
+                             nullable=True),
+                **result}, required=["offset_seconds", "call", "fd", "family", "address", "result", "error"])
     proc = OBJ({
         "pid": I("Process id."),
         "ppid": I("Its fork parent."),
@@ -830,6 +848,8 @@ def trace_schema():
                       nullable=True),
         "backfilled": B("Its fork was lost: found in /proc afterwards."),
         "execs": ARR(exec_, "Every exec, oldest first."),
+        "files": ARR(file_, "With -e file: its opens, oldest first."),
+        "network": ARR(net_, "With -e net: its connect, bind, listen and accept calls, oldest first."),
     }, required=["pid", "ppid", "comm", "exe", "argv", "start_offset_seconds", "exec_offset_seconds", "state",
                  "duration_seconds", "status", "exit_code", "signal", "cpu_seconds", "cpu_from", "backfilled",
                  "execs"])
@@ -845,6 +865,9 @@ def trace_schema():
                    "events_lost": U("Events lost (> 0: processes may be missing)."),
                    "process_count": U("Processes traced."),
                    "left_running": ARR({"type": "integer"}, "Pids still alive when CMD ended."),
+                   "events": ARR(E(["file", "net"], "A category."),
+                                 "With -e: the call categories traced (each process then has files and/or network)."),
+                   "io_lost": U("With -e: calls lost (the ring buffer was full, or no traced process held them)."),
                    "processes": ARR(proc, "In fork order; [0] is CMD.", minItems=1),
                }, ["command", "source", "started_at", "duration_seconds", "status", "exit_status", "wait_status",
                    "events_lost", "process_count", "left_running", "processes"])
