@@ -291,14 +291,13 @@ case_io_file() {
   grep -Eq '^ *\+[0-9.]+s file +[0-9]+ open "/etc/hostname" O_RDONLY(\|O_[A-Z]+)* = [0-9]+$' "$work/io-live.err" ||
     bad "--live: no line for the open of /etc/hostname: $(grep -c . "$work/io-live.err") lines"
   # Under its own process: the line before the opens of cat is a cat.
-  "$LINEAGE" trace -e file --json -- cat /etc/hostname >"$work/io.json" 2>/dev/null ||
+  # The document to a file: cat's own output is on stdout.
+  "$LINEAGE" trace -e file --json --output "$work/io.json" -- cat /etc/hostname >/dev/null 2>&1 ||
     { bad "trace -e file --json failed"; return; }
   local verdict
   verdict=$(python3 - "$work/io.json" <<'EOF'
 import json, sys
-# cat writes the hostname first: the document is the rest
-text = open(sys.argv[1]).read()
-doc = json.loads(text[text.index("{"):])
+doc = json.load(open(sys.argv[1]))
 p = doc["processes"][0]
 opens = [f for f in p["files"] if f["path"] == "/etc/hostname"]
 problems = []
