@@ -71,7 +71,7 @@ sanitize: deps-test
 	  -DLINEAGE_BENCH=OFF >/dev/null
 	@cmake --build $(SAN_BUILD) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --test-dir $(SAN_BUILD) --output-on-failure -j $(JOBS) -LE cron-wait
+	  ctest --test-dir $(SAN_BUILD) --output-on-failure -j $(JOBS) -LE 'cron-wait|release-only'
 
 fuzz: sanitize
 	bash scripts/fuzz.sh $(SAN_BUILD) $(FUZZ_SECONDS)
