@@ -13,6 +13,8 @@
 // start is briefly in the host's namespaces and the container's cgroup),
 // `docker exec`'d processes (in the container's namespaces), containers with
 // --pid=host (their own mount namespace).
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "audit/classify.h"
@@ -45,13 +47,8 @@ void check_outside_container(const Scene& scene, size_t index, std::vector<Findi
   // The cheap evidence first (the tree and the cgroup the table holds): a
   // shim above, or a container's cgroup. Only such a process has its
   // namespaces read.
-  size_t shim_index = core::ProcessTree::kNone;
-  for (size_t a : tree.ancestors(index)) {
-    if (is_shim(exe_name(tree.at(a)))) {
-      shim_index = a;
-      break;
-    }
-  }
+  const auto up = tree.ancestors(index);
+  const bool below_shim = std::any_of(up.begin(), up.end(), [&](size_t a) { return is_shim(exe_name(tree.at(a))); });
   std::string_view cgroup_id;
   std::string cgroup_line;
   if (p.cgroups) {
@@ -63,7 +60,7 @@ void check_outside_container(const Scene& scene, size_t index, std::vector<Findi
       break;
     }
   }
-  if (shim_index == core::ProcessTree::kNone && cgroup_id.empty()) return;
+  if (!below_shim && cgroup_id.empty()) return;
 
   std::optional<uint64_t> host_pid = scene.reference_pid_ns(), host_mnt = scene.reference_mnt_ns();
   const core::Namespaces& ns = scene.namespaces(index);
@@ -77,7 +74,7 @@ void check_outside_container(const Scene& scene, size_t index, std::vector<Findi
   f.process = p.key;
 
   // The chain: the nearest shim above with a container below it.
-  for (size_t a : tree.ancestors(index)) {
+  for (size_t a : up) {
     const core::Process& shim = tree.at(a);
     if (!is_shim(exe_name(shim))) continue;
     for (size_t c : tree.children(a)) {
