@@ -15,8 +15,19 @@ started=()      # pids this test started; only these are stopped
 test_user=""    # created here, removed on exit
 cleanup_extra=""
 
+# The pids below the given ones, from one ps.
+descendants() {
+  ps -e -o pid=,ppid= | awk -v roots="$*" '
+    { kids[$2] = kids[$2] " " $1 }
+    END { n = split(roots, todo); for (i = 1; i <= n; i++) { m = split(kids[todo[i]], k)
+            for (j = 1; j <= m; j++) { print k[j]; todo[++n] = k[j] } } }'
+}
 cleanup() {
   local pid
+  # With their descendants: a sleep left by a killed strace or su would hold
+  # the test's output open for its 30 s.
+  # shellcheck disable=SC2046
+  [ ${#started[@]} -gt 0 ] && kill -KILL $(descendants "${started[@]}") 2>/dev/null
   for pid in "${started[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
   for pid in "${started[@]}"; do wait "$pid" 2>/dev/null || true; done
   [ -n "$cleanup_extra" ] && eval "$cleanup_extra"
