@@ -188,7 +188,7 @@ TEST(WhyChurn, VanishedMatchesAreSkippedNotFatal) {
   for (int i = 0; i < 3; ++i) churn.push_back(std::make_unique<Group>(std::vector<std::string>{"/bin/bash", "-c", loop}));
   ::usleep(100'000);
   int skipped_runs = 0;
-  for (int run = 0; run < 30; ++run) {
+  for (int run = 0; run < 15; ++run) {
     auto r = run_lineage({"why", name, "--all", "--json"});
     ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << "run " << run << " exited " << r.exit_code << ": " << r.err;
     auto j = nlohmann::json::parse(r.out);
@@ -206,7 +206,7 @@ TEST(WhyChurn, VanishedMatchesAreSkippedNotFatal) {
     }
   }
   // Text: the note goes to stderr, and --short stays one line a report.
-  for (int run = 0; run < 10; ++run) {
+  for (int run = 0; run < 5; ++run) {
     auto r = run_lineage({"why", name, "--all", "--short", "--no-color"});
     ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
     EXPECT_EQ(r.out.find("exited before"), std::string::npos);
