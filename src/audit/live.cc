@@ -67,7 +67,8 @@ void LiveAuditor::judge_exec(const core::LiveTree& tree, const core::LiveProcess
   // view is all there is).
   bool from_proc = false;
   if (reader_) {
-    core::FieldMask fields = fields_for(options_.rules);
+    // Not kFieldExeFile: for one process the rules ask the file system themselves.
+    core::FieldMask fields = fields_for(options_.rules) & ~core::kFieldExeFile;
     if (auto now = reader_->read(lp.key.pid, fields);
         now && core::same_start(now->key.start_time_ns, lp.key.start_time_ns, reader_->tick_ns())) {
       now->key = lp.key;

@@ -24,6 +24,10 @@ std::string dir_of(const std::string& path) {
 
 }  // namespace
 
+bool asks_file_system(std::string_view exe_path) {
+  return exe_path.starts_with('/') && !in_system_dir(exe_path) && writable_by_path(exe_path).empty();
+}
+
 void check_exec_from_writable_dir(const Scene& scene, size_t index, std::vector<Finding>& out) {
   const core::ProcessTree& tree = scene.tree();
   const core::Process& p = tree.at(index);
@@ -35,11 +39,11 @@ void check_exec_from_writable_dir(const Scene& scene, size_t index, std::vector<
   bool system = in_system_dir(path);
   if (!by_path.empty()) {
     why.push_back(memfd ? "the executable is a memfd (it never was a file)" : "the executable is " + by_path);
-  } else if (!system && path.starts_with('/')) {
+  } else if (asks_file_system(path)) {
     // Packages' directories are root's; elsewhere, ask the file system (as
     // the process sees it: a container's paths are its own).
     std::string dir = dir_of(path);
-    if (auto st = scene.stat_in_root(index, dir)) {
+    if (auto st = scene.stat_dir_in_root(index, dir)) {
       std::string r = others_can_write(*st, /*sticky_counts=*/true, {});
       if (!r.empty()) why.push_back(fmt::format("directory {} is {}", dir, r));
     }

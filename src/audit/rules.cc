@@ -20,7 +20,7 @@ const std::array kRules = {
          kFieldStat | kFieldCmdline | kFieldExe, check_web_server_spawned_shell},
     Rule{"exec-from-writable-dir", Severity::kMedium,
          "runs a file from /tmp, /dev/shm, a world-writable or hidden directory, or a deleted file or memfd",
-         kFieldStat | kFieldCmdline | kFieldExe, check_exec_from_writable_dir},
+         kFieldStat | kFieldCmdline | kFieldExe | core::kFieldExeFile, check_exec_from_writable_dir},
     Rule{"cron-runs-writable-script", Severity::kHigh,
          "a cron or at job runs a file that others than the crontab's owner can change",
          kFieldStat | kFieldStatus | kFieldCmdline | kFieldExe, check_cron_runs_writable_script},

@@ -60,6 +60,9 @@ std::vector<Finding> evaluate_process(const Scene& scene, size_t index, std::spa
 // The rules' entry points (one file each).
 void check_web_server_spawned_shell(const Scene&, size_t, std::vector<Finding>&);
 void check_exec_from_writable_dir(const Scene&, size_t, std::vector<Finding>&);
+/// The executables exec-from-writable-dir stats (not a package's, not
+/// judged by their path alone): the scan reads kFieldExeFile for these.
+bool asks_file_system(std::string_view exe_path);
 void check_cron_runs_writable_script(const Scene&, size_t, std::vector<Finding>&);
 void check_reverse_shell(const Scene&, size_t, std::vector<Finding>&);
 void check_unexpected_listener(const Scene&, size_t, std::vector<Finding>&);

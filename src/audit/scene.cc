@@ -173,7 +173,33 @@ std::optional<struct stat> Scene::stat_in_root(size_t i, const std::string& path
   return st;
 }
 
+size_t Scene::DirKeyHash::operator()(const DirKey& k) const {
+  size_t h = std::hash<std::string>()(k.dir);
+  for (uint64_t v : {k.mnt_ns, k.root_dev, k.root_ino}) h = h * 1000003u ^ std::hash<uint64_t>()(v);
+  return h;
+}
+
+std::optional<struct stat> Scene::stat_dir_in_root(size_t i, const std::string& dir) const {
+  const core::Process& p = tree_.at(i);
+  if (!p.exe_file || !p.exe_file->root || !p.exe_file->mnt_ns) return stat_in_root(i, dir);
+  DirKey key{*p.exe_file->mnt_ns, p.exe_file->root->dev, p.exe_file->root->ino, dir};
+  auto it = dir_stats_.find(key);
+  if (it == dir_stats_.end()) it = dir_stats_.emplace(std::move(key), stat_in_root(i, dir)).first;
+  return it->second;
+}
+
 std::optional<struct stat> Scene::stat_exe(size_t i) const {
+  const core::Process& p = tree_.at(i);
+  if (p.exe_file) {  // read by the scan, through the same checked directory
+    if (!p.exe_file->exe) return std::nullopt;
+    struct stat st {};
+    st.st_dev = p.exe_file->exe->dev;
+    st.st_ino = p.exe_file->exe->ino;
+    st.st_mode = p.exe_file->exe->mode;
+    st.st_uid = p.exe_file->exe->uid;
+    st.st_gid = p.exe_file->exe->gid;
+    return st;
+  }
   int dirfd = stat_dirfd(i);
   if (dirfd < 0) return std::nullopt;
   struct stat st {};

@@ -71,6 +71,9 @@ class Scene {
   /// stat of the file process i runs (its exe link, followed: the running
   /// file even when deleted or replaced); nullopt when unknown.
   std::optional<struct stat> stat_exe(size_t i) const;
+  /// stat_in_root(i, dir) of a process whose scan read kFieldExeFile,
+  /// answered once per (mount namespace, root, dir): they resolve alike.
+  std::optional<struct stat> stat_dir_in_root(size_t i, const std::string& dir) const;
 
   /// (audit-b) The host's pid and mount namespaces for outside-container:
   /// pid 1's; where pid 1's links are denied (an init that hides them, as in
@@ -99,6 +102,15 @@ class Scene {
   int stat_dirfd(size_t i) const;
   mutable size_t stat_dir_index_ = static_cast<size_t>(-1);
   mutable UniqueFd stat_dir_;
+  struct DirKey {
+    uint64_t mnt_ns, root_dev, root_ino;
+    std::string dir;
+    bool operator==(const DirKey&) const = default;
+  };
+  struct DirKeyHash {
+    size_t operator()(const DirKey& k) const;
+  };
+  mutable std::unordered_map<DirKey, std::optional<struct stat>, DirKeyHash> dir_stats_;
   mutable std::optional<std::pair<std::optional<uint64_t>, std::optional<uint64_t>>> self_ns_;  // (pid, mnt)
   std::pair<std::optional<uint64_t>, std::optional<uint64_t>> self_namespaces() const;
 };

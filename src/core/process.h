@@ -35,6 +35,7 @@ enum Field : uint32_t {
   kFieldThreads = 1u << 7,
   kFieldEnviron = 1u << 8,
   kFieldLoginUid = 1u << 9,  // loginuid and sessionid (audit)
+  kFieldExeFile = 1u << 10,  // where the executable lives: ExeFile (with kFieldExe)
 };
 using FieldMask = uint32_t;
 
@@ -95,6 +96,21 @@ struct ExeInfo {
   bool deleted = false;  // the kernel appends " (deleted)" to the link
 };
 
+/// What stat(2) says of a file, the part lineage judges by.
+struct FileStat {
+  uint64_t dev = 0, ino = 0;
+  uint32_t mode = 0, uid = 0, gid = 0;
+};
+
+/// The executable and the root directory as the process sees them (through
+/// its own exe and root links), and its mount namespace: two processes with
+/// the same root and mount namespace resolve a path to the same file.
+struct ExeFile {
+  std::optional<FileStat> exe;
+  std::optional<FileStat> root;
+  std::optional<uint64_t> mnt_ns;
+};
+
 inline constexpr uint32_t kPfKthread = 0x00200000;  // PF_KTHREAD in stat flags
 
 /// A process known from recorded history (`lineage record`), not read from
@@ -119,6 +135,7 @@ struct Process {
   std::optional<std::vector<std::string>> argv;
   bool argv_truncated = false;
   std::optional<ExeInfo> exe;
+  std::optional<ExeFile> exe_file;  // kFieldExeFile, for the processes the scan's filter chose
   std::optional<std::string> cwd;
   std::optional<std::vector<CgroupEntry>> cgroups;
   Namespaces ns;

@@ -85,6 +85,22 @@ bool still_exists(int dirfd) {
   return ::fstatat(dirfd, "stat", &st, 0) == 0;
 }
 
+std::optional<core::FileStat> stat_at(int dirfd, const char* name) {
+  struct stat st;
+  if (::fstatat(dirfd, name, &st, 0) != 0) return std::nullopt;
+  return core::FileStat{st.st_dev, st.st_ino, st.st_mode, st.st_uid, st.st_gid};
+}
+
+// The exe and root links followed (the kernel's own references: a user
+// cannot redirect them) and the mount namespace.
+core::ExeFile read_exe_file(int dirfd, std::string& link) {
+  core::ExeFile f;
+  f.exe = stat_at(dirfd, "exe");
+  f.root = stat_at(dirfd, "root");
+  if (read_link_at(dirfd, "ns/mnt", link) == ReadError::kNone) f.mnt_ns = parse_ns_link(link);
+  return f;
+}
+
 void read_threads(int dirfd, int32_t pid, std::vector<core::Thread>& out, std::string& buf) {
   UniqueFd task(::openat(dirfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!task.valid()) return;
@@ -174,7 +190,7 @@ uint32_t ProcReader::pid_max() const {
 }
 
 std::optional<core::Process> ProcReader::read_at(int32_t pid, int dirfd, core::FieldMask fields,
-                                                 std::string& buf) const {
+                                                 std::string& buf, ExeFileFilter exe_file_wanted) const {
   using namespace core;
   if (read_file_at(dirfd, "stat", buf, 4096, nullptr, true) != ReadError::kNone) return std::nullopt;
   auto stat = parse_stat(buf);
@@ -183,12 +199,12 @@ std::optional<core::Process> ProcReader::read_at(int32_t pid, int dirfd, core::F
   p.stat = std::move(*stat);
   p.key = {pid, p.stat.start_ticks * tick_ns_};
   p.read = kFieldStat;
-  if (!read_fields(pid, dirfd, p, fields, buf)) return std::nullopt;
+  if (!read_fields(pid, dirfd, p, fields, buf, exe_file_wanted)) return std::nullopt;
   return p;
 }
 
 bool ProcReader::read_fields(int32_t pid, int dirfd, core::Process& p, core::FieldMask fields,
-                             std::string& buf) const {
+                             std::string& buf, ExeFileFilter exe_file_wanted) const {
   using namespace core;
   bool gone = false;
   // Records the outcome of one field group; returns true when it was read.
@@ -220,6 +236,10 @@ bool ProcReader::read_fields(int32_t pid, int dirfd, core::Process& p, core::Fie
   std::string link;
   if (fields & kFieldExe) {
     if (outcome(kFieldExe, read_link_at(dirfd, "exe", link))) p.exe = parse_exe_link(link);
+  }
+  if ((fields & kFieldExeFile) && p.exe && (!exe_file_wanted || exe_file_wanted(p.exe->path))) {
+    p.exe_file = read_exe_file(dirfd, link);
+    p.read |= kFieldExeFile;
   }
   if (fields & kFieldCwd) {
     if (outcome(kFieldCwd, read_link_at(dirfd, "cwd", link))) p.cwd = link;
@@ -295,6 +315,7 @@ bool ProcReader::read_more(int dirfd, core::Process& p, core::FieldMask fields) 
     p.argv_truncated = more.argv_truncated;
   }
   if (fields & core::kFieldExe) p.exe = std::move(more.exe);
+  if (fields & core::kFieldExeFile) p.exe_file = std::move(more.exe_file);
   if (fields & core::kFieldCwd) p.cwd = std::move(more.cwd);
   if (fields & core::kFieldCgroup) p.cgroups = std::move(more.cgroups);
   if (fields & core::kFieldNamespaces) p.ns = more.ns;
@@ -321,7 +342,8 @@ std::vector<int32_t> ProcReader::list_pids() const {
   return pids;
 }
 
-std::vector<core::Process> ProcReader::scan(core::FieldMask fields, ScanStats* stats) const {
+std::vector<core::Process> ProcReader::scan(core::FieldMask fields, ScanStats* stats,
+                                            ExeFileFilter exe_file_wanted) const {
   const std::vector<int32_t> pids = list_pids();
   // Reading /proc costs microseconds per file in the kernel, and the work
   // per pid is independent: spread it over the cores, in chunks so that a
@@ -345,7 +367,7 @@ std::vector<core::Process> ProcReader::scan(core::FieldMask fields, ScanStats* s
         std::snprintf(name, sizeof name, "%d", pids[i]);
         UniqueFd dirfd(::openat(root_fd_.get(), name, O_PATH | O_DIRECTORY | O_CLOEXEC));
         std::optional<core::Process> p;
-        if (dirfd.valid()) p = read_at(pids[i], dirfd.get(), fields, buf);
+        if (dirfd.valid()) p = read_at(pids[i], dirfd.get(), fields, buf, exe_file_wanted);
         if (!p) {
           ++part.stats.vanished;
           continue;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/process.h"
@@ -14,6 +15,10 @@
 #include "core/unique_fd.h"
 
 namespace lineage::procfs {
+
+/// Which processes kFieldExeFile is read for, by their executable's path
+/// (three more lookups each): nullptr reads it for all.
+using ExeFileFilter = bool (*)(std::string_view exe_path);
 
 struct ScanStats {
   size_t vanished = 0;  // exited between listing and reading
@@ -31,7 +36,8 @@ class ProcReader {
   std::vector<int32_t> list_pids() const;
   /// Every process in the table, with the requested field groups. Large
   /// tables are read by one thread per core.
-  std::vector<core::Process> scan(core::FieldMask fields, ScanStats* stats = nullptr) const;
+  std::vector<core::Process> scan(core::FieldMask fields, ScanStats* stats = nullptr,
+                                  ExeFileFilter exe_file_wanted = nullptr) const;
   /// One process; nullopt when it does not exist (or exited mid-read).
   /// With dirfd, the pid directory stays open there for read_more: it
   /// names this process only, even once the pid is reused.
@@ -66,10 +72,10 @@ class ProcReader {
  private:
   ProcReader(std::string root, UniqueFd fd) : root_(std::move(root)), root_fd_(std::move(fd)) {}
   std::optional<core::Process> read_at(int32_t pid, int dirfd, core::FieldMask fields,
-                                       std::string& buf) const;
+                                       std::string& buf, ExeFileFilter exe_file_wanted = nullptr) const;
   /// The groups of fields other than stat; false when the process is gone.
   bool read_fields(int32_t pid, int dirfd, core::Process& p, core::FieldMask fields,
-                   std::string& buf) const;
+                   std::string& buf, ExeFileFilter exe_file_wanted = nullptr) const;
 
   std::string root_;
   UniqueFd root_fd_;

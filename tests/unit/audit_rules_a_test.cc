@@ -384,6 +384,74 @@ TEST_F(AuditRulesA, ExecFromAWorldWritableDirectorySeenInTheProcessRoot) {
   EXPECT_TRUE(run({proc(1, 0, "/sbin/init", {"/sbin/init"}), in_drop}, check_exec_from_writable_dir, false).empty());
 }
 
+// The whole-table audit: the scan reads where each executable lives
+// (kFieldExeFile) for the paths the rule asks the file system about, and
+// the rule stats a directory once per (mount namespace, root, directory).
+// The files are real, at absolute paths outside the system and temp
+// directories (the rule judges those by their path): under /run.
+TEST_F(AuditRulesA, ScanReadsTheExecutableOnceAndTheDirectoryOncePerRoot) {
+  std::string base = "/run/lineage-unit.XXXXXX";
+  if (::mkdtemp(base.data()) == nullptr) GTEST_SKIP() << "cannot make a directory under /run (not root?)";
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{base};
+  fs::create_directories(base + "/drop");
+  ::chmod((base + "/drop").c_str(), 0777);
+  for (const char* name : {"/drop/a", "/drop/b", "/drop/c"}) {
+    std::ofstream(base + name) << "x";
+    ::chmod((base + name).c_str(), 0755);
+  }
+  auto add = [&](int pid, const std::string& exe, const std::string& mnt) {
+    core::Process p = live(proc(pid, pid == 1 ? 0 : 1, exe, {exe}));
+    fake_.remove(pid, "root");
+    fake_.link(pid, "root", "/");
+    fake_.link(pid, "exe", exe);
+    fake_.link(pid, "ns/mnt", mnt);
+    return p;
+  };
+  add(1, "/sbin/init", "mnt:[4026531840]");
+  add(50, base + "/drop/a", "mnt:[4026531840]");
+  add(51, base + "/drop/b", "mnt:[4026531840]");
+  add(52, base + "/drop/c", "mnt:[4026532999]");  // another mount namespace
+  add(53, "/usr/bin/true", "mnt:[4026531840]");    // a package's: judged by its path
+
+  core::FieldMask fields = core::kFieldStat | core::kFieldCmdline | core::kFieldExe | core::kFieldExeFile;
+  core::ProcessTree tree(reader_.scan(fields, nullptr, asks_file_system));
+  auto at = [&](int32_t pid) -> const core::Process& { return tree.at(tree.find(pid)); };
+  ASSERT_TRUE(at(50).exe_file && at(50).exe_file->exe && at(50).exe_file->root && at(50).exe_file->mnt_ns);
+  EXPECT_EQ(at(50).exe_file->exe->mode & 07777, 0755u);
+  EXPECT_EQ(*at(52).exe_file->mnt_ns, 4026532999u);
+  EXPECT_FALSE(at(53).exe_file) << "a package's executable costs no stat";
+  EXPECT_FALSE(at(1).exe_file);
+
+  Scene scene(tree, sys_, &reader_, &verifier_);
+  std::vector<Finding> out;
+  check_exec_from_writable_dir(scene, tree.find(50), out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(has_evidence(out[0], "directory " + base + "/drop is world-writable directory without sticky bit"))
+      << all_evidence(out[0]);
+  // The directory is not asked again for the same namespace and root: b
+  // gets a's answer though the mode changed since; c, in another mount
+  // namespace, is asked and sees the new mode.
+  ::chmod((base + "/drop").c_str(), 0755);
+  check_exec_from_writable_dir(scene, tree.find(51), out);
+  check_exec_from_writable_dir(scene, tree.find(52), out);
+  ASSERT_EQ(out.size(), 2u) << (out.size() > 2 ? all_evidence(out[2]) : "");
+  EXPECT_EQ(out[1].process.pid, 51);
+  // The executable's mode is the scan's: made world-writable after it, it
+  // is not seen (the scan's stat is the one evidence of the table).
+  ::chmod((base + "/drop/a").c_str(), 0777);
+  out.clear();
+  ::chmod((base + "/drop").c_str(), 0755);
+  Scene fresh(tree, sys_, &reader_, &verifier_);
+  check_exec_from_writable_dir(fresh, tree.find(50), out);
+  EXPECT_TRUE(out.empty()) << all_evidence(out[0]);
+}
+
 // ------------------------------------------------ cron-runs-writable-script
 
 class CronRule : public AuditRulesA {
