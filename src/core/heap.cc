@@ -14,9 +14,10 @@ void prefer_huge_pages(size_t bytes) {
   // Worker threads would each get an arena of their own (mmap'ed 64 MiB
   // heaps, outside the range marked below).
   ::mallopt(M_ARENA_MAX, 1);
-  // The document (tens of MB) and its growth from the heap too, and freed
-  // memory kept for reuse instead of unmapped and faulted in again.
-  ::mallopt(M_MMAP_THRESHOLD, 512 << 20);
+  // Blocks up to 32 MiB (glibc's ceiling for this setting: the 20 MB
+  // document fits) from the heap too, and freed memory kept for reuse
+  // instead of unmapped and faulted in again.
+  ::mallopt(M_MMAP_THRESHOLD, 32 << 20);
   ::mallopt(M_TRIM_THRESHOLD, 1 << 30);
   ::mallopt(M_TOP_PAD, static_cast<int>(bytes));
   auto before = reinterpret_cast<uintptr_t>(::sbrk(0));
