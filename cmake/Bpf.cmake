@@ -119,6 +119,17 @@ if(LINEAGE_BPF)
       VERBATIM)
     list(APPEND _bpf_skels "${_bpf_skel}")
   endforeach()
+  # The holders iterators also as a light skeleton (events/holders_lskel.h:
+  # loaded without parsing the kernel's BTF in userspace).
+  set(_bpf_lskel "${_bpf_out_dir}/holders.lskel.h")
+  add_custom_command(
+    OUTPUT "${_bpf_lskel}"
+    COMMAND sh -c "\"$1\" gen skeleton -L \"$2\" name holders_lbpf > \"$3.tmp\" && mv \"$3.tmp\" \"$3\""
+            sh "${LINEAGE_BPFTOOL}" "${_bpf_out_dir}/holders.bpf.o" "${_bpf_lskel}"
+    DEPENDS "${_bpf_out_dir}/holders.bpf.o"
+    COMMENT "Generating BPF light skeleton holders.lskel.h"
+    VERBATIM)
+  list(APPEND _bpf_skels "${_bpf_lskel}")
   add_custom_target(lineage_bpf_skeleton_gen DEPENDS ${_bpf_skels})
 
   add_library(lineage_bpf_skeleton INTERFACE)

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/unique_fd.h"
+#include "events/holders_lskel.h"
 #include "events/libbpf_util.h"
 #include "holders.h"
 #include "holders.skel.h"
@@ -27,9 +28,48 @@ constexpr const char* kWhat = "bpf holders";
 struct SkeletonDeleter {
   void operator()(holders_bpf* skel) const { holders_bpf__destroy(skel); }
 };
-struct LinkDeleter {
-  void operator()(bpf_link* link) const { bpf_link__destroy(link); }
+struct LightDeleter {
+  void operator()(lineage_holders_lskel* skel) const { lineage_holders_lskel_destroy(skel); }
 };
+
+// The loaded map and programs, from whichever skeleton loaded them.
+struct Loaded {
+  std::unique_ptr<lineage_holders_lskel, LightDeleter> light;
+  std::unique_ptr<holders_bpf, SkeletonDeleter> skel;
+  int wanted = -1;
+  int files = -1, tasks = -1, vmas = -1;  // vmas -1: not loaded
+};
+
+// The light skeleton first (no BTF parsed here); where the kernel cannot
+// run its loader (before 5.17), the libbpf skeleton, whose errors carry
+// libbpf's log.
+Result<Loaded> load(const std::vector<BpfHoldKey>& keys, bool maps, std::string& log) {
+  Loaded l;
+  const bool single = keys.size() == 1;
+  int err = 0;
+  l.light.reset(lineage_holders_lskel_load(single, single ? keys[0].dev : 0, single ? keys[0].ino : 0, &err));
+  if (l.light) {
+    l.wanted = lineage_holders_lskel_wanted_fd(l.light.get());
+    l.files = lineage_holders_lskel_prog_fd(l.light.get(), 0);
+    l.tasks = lineage_holders_lskel_prog_fd(l.light.get(), 1);
+    l.vmas = lineage_holders_lskel_prog_fd(l.light.get(), 2);
+    return l;
+  }
+  l.skel.reset(holders_bpf__open());
+  if (!l.skel) return bpf_load_error(kWhat, "open", errno, log);
+  if (!maps) bpf_program__set_autoload(l.skel->progs.holder_vmas, false);
+  if (single) {
+    l.skel->rodata->single = true;
+    l.skel->rodata->single_dev = keys[0].dev;
+    l.skel->rodata->single_ino = keys[0].ino;
+  }
+  if (err = holders_bpf__load(l.skel.get()); err != 0) return bpf_load_error(kWhat, "load", err, log);
+  l.wanted = bpf_map__fd(l.skel->maps.wanted);
+  l.files = bpf_program__fd(l.skel->progs.holder_files);
+  l.tasks = bpf_program__fd(l.skel->progs.holder_tasks);
+  if (maps) l.vmas = bpf_program__fd(l.skel->progs.holder_vmas);
+  return l;
+}
 
 bool in_initial_pid_ns() {
   struct stat st {};
@@ -39,10 +79,10 @@ bool in_initial_pid_ns() {
 // Runs one iterator program to its end and appends its records. The kernel
 // stops a read() after a million objects with nothing to show (EAGAIN):
 // reading again resumes.
-Result<bool> run_iterator(bpf_program* prog, std::vector<BpfHold>& out, std::string& log) {
-  std::unique_ptr<bpf_link, LinkDeleter> link(bpf_program__attach_iter(prog, nullptr));
-  if (!link) return bpf_load_error(kWhat, "attach", errno, log);
-  UniqueFd iter(bpf_iter_create(bpf_link__fd(link.get())));
+Result<bool> run_iterator(int prog_fd, std::vector<BpfHold>& out, std::string& log) {
+  UniqueFd link(bpf_link_create(prog_fd, 0, BPF_TRACE_ITER, nullptr));
+  if (!link.valid()) return bpf_load_error(kWhat, "attach", errno, log);
+  UniqueFd iter(bpf_iter_create(link.get()));
   if (!iter.valid()) return bpf_load_error(kWhat, "create iterator", errno, log);
   std::string bytes;
   char buf[16 * 1024];
@@ -86,26 +126,17 @@ Result<std::vector<BpfHold>> find_holders_bpf(const std::vector<BpfHoldKey>& key
 
   std::string log;
   LibbpfLogCapture capture(&log);
-  std::unique_ptr<holders_bpf, SkeletonDeleter> skel(holders_bpf__open());
-  if (!skel) return bpf_load_error(kWhat, "open", errno, log);
-  if (!maps) bpf_program__set_autoload(skel->progs.holder_vmas, false);
-  if (keys.size() == 1) {
-    skel->rodata->single = true;
-    skel->rodata->single_dev = keys[0].dev;
-    skel->rodata->single_ino = keys[0].ino;
-  }
-  if (int err = holders_bpf__load(skel.get()); err != 0) return bpf_load_error(kWhat, "load", err, log);
-
+  auto loaded = load(keys, maps, log);
+  if (!loaded) return loaded.error();
   const uint8_t one = 1;
   for (const BpfHoldKey& k : keys) {
     lineage_holder_key key{};
     key.dev = k.dev;
     key.ino = k.ino;
-    if (int err = bpf_map__update_elem(skel->maps.wanted, &key, sizeof key, &one, sizeof one, BPF_ANY);
-        err != 0)
-      return bpf_load_error(kWhat, "fill map", err, log);
+    if (bpf_map_update_elem(loaded->wanted, &key, &one, BPF_ANY) != 0)
+      return bpf_load_error(kWhat, "fill map", errno, log);
   }
-  for (bpf_program* prog : {skel->progs.holder_files, skel->progs.holder_tasks}) {
+  for (int prog : {loaded->files, loaded->tasks}) {
     auto ran = run_iterator(prog, holds, log);
     if (!ran) return ran.error();
   }
@@ -116,7 +147,7 @@ Result<std::vector<BpfHold>> find_holders_bpf(const std::vector<BpfHoldKey>& key
     }
   }
   if (maps) {
-    auto ran = run_iterator(skel->progs.holder_vmas, holds, log);
+    auto ran = run_iterator(loaded->vmas, holds, log);
     if (!ran) return ran.error();
   }
   for (BpfHold& h : holds) h.mode &= 3;

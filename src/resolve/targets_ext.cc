@@ -6,6 +6,7 @@
 #include <charconv>
 #include <filesystem>
 #include <optional>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -87,15 +88,19 @@ std::optional<std::vector<procfs::SocketOwner>> holders_from_bpf(
   for (const auto& s : sockets) inodes.push_back(s.inode);
   auto held = events::find_socket_holders_bpf(inodes);
   if (!held) return std::nullopt;
+  std::unordered_map<uint64_t, std::vector<size_t>> index_of;  // a whole table's sockets: no linear search
+  for (size_t i = 0; i < sockets.size(); ++i) {
+    if (sockets[i].inode != 0) index_of[sockets[i].inode].push_back(i);
+  }
   struct Hit {
     int32_t pid;
     size_t index;
   };
   std::vector<Hit> hits;
   for (const auto& h : *held) {
-    for (size_t i = 0; i < sockets.size(); ++i) {
-      if (sockets[i].inode == h.inode) hits.push_back({h.pid, i});
-    }
+    auto at = index_of.find(h.inode);
+    if (at == index_of.end()) continue;
+    for (size_t i : at->second) hits.push_back({h.pid, i});
   }
   std::sort(hits.begin(), hits.end(), [&](const Hit& a, const Hit& b) {
     bool la = sockets[a.index].listening, lb = sockets[b.index].listening;
@@ -113,6 +118,14 @@ std::optional<std::vector<procfs::SocketOwner>> holders_from_bpf(
 }
 
 }  // namespace
+
+std::vector<procfs::SocketOwner> socket_owners(const procfs::ProcReader& reader,
+                                               const std::vector<procfs::SocketEntry>& sockets,
+                                               procfs::ScanStats* stats) {
+  if (stats) *stats = {};
+  if (auto held = holders_from_bpf(reader, sockets)) return std::move(*held);
+  return procfs::find_socket_owners(reader, sockets, stats);
+}
 
 Result<std::vector<int32_t>> resolve_container(const procfs::ProcReader& reader, const explain::Paths& paths,
                                                const std::string& name_or_id) {
@@ -171,12 +184,7 @@ Result<std::vector<int32_t>> resolve_port(const procfs::ProcReader& reader, cons
   }
   if (wanted.empty()) return not_found(fmt::format("nothing uses port {}", output::escape_text(text)));
   procfs::ScanStats stats;
-  std::vector<procfs::SocketOwner> owners;
-  if (auto held = holders_from_bpf(reader, wanted)) {
-    owners = std::move(*held);
-  } else {
-    owners = procfs::find_socket_owners(reader, wanted, &stats);
-  }
+  std::vector<procfs::SocketOwner> owners = socket_owners(reader, wanted, &stats);
   std::vector<int32_t> pids;
   for (const auto& o : owners) {
     if (std::find(pids.begin(), pids.end(), o.pid) == pids.end()) pids.push_back(o.pid);

@@ -18,6 +18,7 @@
 #include "output/zombies_writer.h"
 #include "procfs/net.h"
 #include "procfs/users.h"
+#include "resolve/targets_ext.h"
 #include "snapshot/chains.h"
 #include "snapshot/snapshot.h"
 #include "store/history.h"
@@ -155,7 +156,7 @@ Result<std::string> build(const procfs::ProcReader& reader, const BuildOptions& 
   // Sockets and their holders, once for the whole table.
   std::vector<procfs::SocketEntry> sockets;
   if (auto all = procfs::list_sockets()) sockets = std::move(*all);
-  std::vector<procfs::SocketOwner> owners = procfs::find_socket_owners(reader, sockets);
+  std::vector<procfs::SocketOwner> owners = resolve::socket_owners(reader, sockets);
   std::unordered_map<int32_t, std::vector<explain::Listener>> listening;
   for (const auto& ow : owners) {
     if (!ow.socket.listening) continue;
@@ -164,18 +165,34 @@ Result<std::string> build(const procfs::ProcReader& reader, const BuildOptions& 
   }
 
   // Each process's why from its chain as scanned: no process is read again.
+  // Siblings are explained one after the other so that their common
+  // ancestors (the whole chain but the last) are copied once per family,
+  // not once per process; each entry is serialised at once, in its place.
   explain::ReportOptions ropts;
-  ropts.want_git = true;
-  std::vector<explain::Report> reports(tree.size());
+  ropts.want_git = false;          // looked up below, once per directory
+  ropts.want_environment = true;   // kept in the chain reused by the siblings (add_why_fields prints none)
   std::map<std::pair<std::string, uint32_t>, std::optional<explain::GitInfo>> git_of;  // by (cwd, uid)
-  ropts.want_git = false;  // looked up below, once per directory
-  Json why = Json::array();
+  std::vector<std::string> summaries(tree.size());
+  std::vector<std::vector<explain::Source>> sources_of(tree.size());
+  std::vector<std::string> why_text(tree.size());
+  std::vector<size_t> order(tree.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return tree.parent(a) < tree.parent(b); });
   ChainMemo chains;  // each ancestor cut once, shared by its descendants
-  for (size_t i = 0; i < tree.size(); ++i) {
-    std::vector<size_t> up = tree.ancestors(i);
-    std::vector<core::Process> chain = chains.chain(tree, i);
+  std::vector<core::Process> family;  // the ancestors of the last process, cut
+  size_t family_parent = core::ProcessTree::kNone;
+  for (size_t i : order) {
+    const size_t parent = tree.parent(i);
+    std::vector<core::Process> chain;
+    if (parent != core::ProcessTree::kNone && parent == family_parent) {
+      chain = std::move(family);
+      chain.push_back(tree.at(i));
+    } else {
+      chain = chains.chain(tree, i);
+    }
     explain::ChainFacts facts;
-    if (!up.empty() || tree.at(i).ppid() != 0) {
+    if (parent != core::ProcessTree::kNone || tree.at(i).ppid() != 0) {
+      std::vector<size_t> up = tree.ancestors(i);
       size_t top = up.empty() ? i : up.back();
       int32_t above = tree.at(top).ppid();
       if (above != 0 && tree.parent(top) == core::ProcessTree::kNone && tree.find(above) != core::ProcessTree::kNone) {
@@ -200,15 +217,19 @@ Result<std::string> build(const procfs::ProcReader& reader, const BuildOptions& 
     for (const auto& p : r.chain.processes) pids.push_back(p.pid());
     entry["chain_pids"] = std::move(pids);
     output::add_why_fields(entry, r, sys, false);
-    why.push_back(std::move(entry));
-    reports[i] = std::move(r);
+    why_text[i] = output::dump_json(entry);
+    summaries[i] = std::move(r.summary);
+    sources_of[i] = std::move(r.sources);
+    family = std::move(r.chain.processes);
+    family.pop_back();
+    family_parent = parent;
   }
 
   // Zombies, with the parents' reports made above.
   explain::ExplainParent parent_why = [&](int32_t pid) -> std::optional<explain::ParentWhy> {
     size_t i = tree.find(pid);
     if (i == core::ProcessTree::kNone) return std::nullopt;
-    return explain::ParentWhy{tree.at(i), reports[i].summary, reports[i].sources};
+    return explain::ParentWhy{tree.at(i), summaries[i], sources_of[i]};
   };
   store::LazyRecall recall(o.db, reader);
   auto factories = explain::find_zombie_factories(tree, parent_why, &recall);
@@ -225,17 +246,25 @@ Result<std::string> build(const procfs::ProcReader& reader, const BuildOptions& 
   head["system"] = {{"boot_ns", sys.boot_ns_now},         {"realtime_ns", sys.realtime_ns_now},
                     {"mem_total_kb", sys.mem_total_kb},  {"ticks_per_second", sys.ticks_per_second},
                     {"page_size", sys.page_size},        {"processes", tree.size()}};
-  Json raw = Json::array();
-  for (const auto& p : tree.processes()) raw.push_back(raw_json(p));
-
+  size_t why_bytes = 0;
+  for (const auto& w : why_text) why_bytes += w.size() + 1;
   std::string out = output::dump_json(head);
+  out.reserve(out.size() + tree_json.size() + why_bytes + 200 * tree.size() + (1 << 20));
   out.pop_back();
   out += ",\"tree\":";
   out += tree_json;
-  out += ",\"raw\":";
-  out += output::dump_json(raw);
-  out += ",\"why\":";
-  out += output::dump_json(why);
+  out += ",\"raw\":[";
+  for (size_t i = 0; i < tree.size(); ++i) {
+    if (i > 0) out += ',';
+    out += output::dump_json(raw_json(tree.at(i)));
+  }
+  out += ']';
+  out += ",\"why\":[";
+  for (size_t i = 0; i < why_text.size(); ++i) {
+    if (i > 0) out += ',';
+    out += why_text[i];
+  }
+  out += ']';
   out += ",\"sockets\":";
   out += output::dump_json(sockets_json(sockets, owners));
   out += ",\"zombies\":";
