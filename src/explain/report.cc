@@ -161,8 +161,25 @@ void add_session_sources(const Context& ctx, Report& report) {
 // A re-parented target: its recorded fork ancestors that exited take the
 // place of the adopter in the chain, above them the live chain of the
 // nearest one still running. Returns whether the chain changed.
-bool splice_history(const procfs::ProcReader& reader, const Recall& recall, Report& report) {
+//
+// `orphan`: the detectors saw a re-parenting to init. Otherwise the target
+// may have been adopted by a child subreaper (PR_SET_CHILD_SUBREAPER:
+// systemd --user, tini, a container shim), which /proc cannot tell from a
+// parent that forked it: the chain changes only when history recorded a
+// fork parent other than the current parent, and nothing is noted when
+// history does not cover the target.
+bool splice_history(const procfs::ProcReader& reader, const Recall& recall, Report& report, bool orphan) {
   Origin o = recall.origin(report.target());
+  if (!orphan) {
+    const auto& ch = report.chain.processes;
+    if (!o.covered || ch.size() < 2) return false;
+    const core::Process& parent = ch[ch.size() - 2];
+    bool forked_by_parent = o.ancestors.empty() &&
+                            (!o.live_ancestor || (o.live_ancestor->pid == parent.pid() &&
+                                                  core::same_start(o.live_ancestor->start_time_ns,
+                                                                   parent.key.start_time_ns, reader.tick_ns())));
+    if (forked_by_parent) return false;
+  }
   if (!o.covered) {
     if (!o.note.empty()) report.history_covered = false, report.history_note = std::move(o.note);
     return false;
@@ -288,7 +305,11 @@ Result<Report> explain_pid(const procfs::ProcReader& reader, const core::SystemI
   report.sources = detect_all(ctx);
   bool orphan = std::any_of(report.sources.begin(), report.sources.end(),
                             [](const Source& s) { return s.kind == "orphan"; });
-  if (orphan && options.recall != nullptr && splice_history(reader, *options.recall, report)) {
+  // Any parent but init may be a subreaper that adopted the target: history
+  // is asked too (one indexed lookup of the target and its fork parent).
+  const auto& procs = report.chain.processes;
+  bool adoptable = procs.size() >= 2 && !report.target().is_kernel_thread() && procs[procs.size() - 2].pid() > 1;
+  if (options.recall != nullptr && (orphan || adoptable) && splice_history(reader, *options.recall, report, orphan)) {
     complete_chain(reader, report.chain);
     for (auto& p : report.chain.processes) users.fill(p);
     report.sources = detect_all(ctx);  // ctx sees the spliced chain (the same vector)
