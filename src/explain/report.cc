@@ -212,6 +212,26 @@ bool splice_history(const procfs::ProcReader& reader, const Recall& recall, Repo
   return true;
 }
 
+// What /proc says of a target that a parent other than init may have
+// adopted rather than forked (a child subreaper: systemd --user, tini, a
+// container shim). A child inherits its session and process group from
+// the process that forked it, so a session or group that is neither the
+// target's own nor its parent's came from a launcher that is gone (a login
+// shell that ran `job &` and exited); a parent younger than the target
+// cannot have forked it; and a few programs are subreapers by trade.
+bool may_be_adopted(const std::vector<core::Process>& chain) {
+  if (chain.size() < 2) return false;
+  const core::Process& t = chain.back();
+  const core::Process& parent = chain[chain.size() - 2];
+  if (t.is_kernel_thread() || parent.pid() <= 1) return false;
+  if (t.stat.sid > 0 && t.stat.sid != t.pid() && t.stat.sid != parent.stat.sid) return true;
+  if (t.stat.pgid > 0 && t.stat.pgid != t.pid() && t.stat.pgid != parent.stat.pgid) return true;
+  if (parent.key.start_time_ns > t.key.start_time_ns) return true;
+  static constexpr std::string_view kSubreapers[] = {"systemd", "tini", "dumb-init", "docker-init", "catatonit",
+                                                     "containerd-shim", "conmon", "s6-svscan", "s6-supervise"};
+  return std::find(std::begin(kSubreapers), std::end(kSubreapers), parent.stat.comm) != std::end(kSubreapers);
+}
+
 }  // namespace
 
 Report explain_recorded(const procfs::ProcReader& reader, const core::SystemInfo& sys, const Paths& paths,
@@ -305,11 +325,12 @@ Result<Report> explain_pid(const procfs::ProcReader& reader, const core::SystemI
   report.sources = detect_all(ctx);
   bool orphan = std::any_of(report.sources.begin(), report.sources.end(),
                             [](const Source& s) { return s.kind == "orphan"; });
-  // Any parent but init may be a subreaper that adopted the target: history
-  // is asked too (one indexed lookup of the target and its fork parent).
-  const auto& procs = report.chain.processes;
-  bool adoptable = procs.size() >= 2 && !report.target().is_kernel_thread() && procs[procs.size() - 2].pid() > 1;
-  if (options.recall != nullptr && (orphan || adoptable) && splice_history(reader, *options.recall, report, orphan)) {
+  // A parent other than init may be a subreaper that adopted the target:
+  // history is asked when /proc hints so (below), not for every target,
+  // so that `why` of a process whose chain is alive stays as fast as
+  // without a database.
+  if (options.recall != nullptr && (orphan || may_be_adopted(report.chain.processes)) &&
+      splice_history(reader, *options.recall, report, orphan)) {
     complete_chain(reader, report.chain);
     for (auto& p : report.chain.processes) users.fill(p);
     report.sources = detect_all(ctx);  // ctx sees the spliced chain (the same vector)

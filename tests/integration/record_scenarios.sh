@@ -660,8 +660,10 @@ case_faults() {
 
 # 8. Adoption by a child subreaper (not init): the detectors see no orphan,
 # yet the parent did not fork the target. python3 makes itself a subreaper
-# with prctl(PR_SET_CHILD_SUBREAPER), then runs a shell that starts a sleep
-# in the background and exits 4: the sleep is re-parented to python3.
+# with prctl(PR_SET_CHILD_SUBREAPER), then runs a shell, leading its own
+# session as a login shell does, that starts a sleep in the background and
+# exits 4: the sleep is re-parented to python3, in a session that is not
+# its parent's (the /proc hint that makes why ask the history).
 case_subreaper() {
   local d=$work/subreaper
   command -v python3 >/dev/null || { skip_case "python3 is not installed"; return; }
@@ -674,6 +676,7 @@ if libc.prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
     sys.exit(3)
 child = os.fork()
 if child == 0:
+    os.setsid()  # a login shell leads its session; the sleep inherits it
     os.execvp("sh", ["sh", "-c", "sleep " + sys.argv[1] + " >/dev/null 2>&1 & exit 4"])
 os.waitpid(child, 0)
 time.sleep(600)
