@@ -144,9 +144,7 @@ Result<int64_t> check(const Db& db) {
                              printable(sqlite3_errmsg(db.get())))};
   }
   auto version = db.scalar("PRAGMA user_version");
-  // Counting the tables tells an empty file from a foreign one; a file
-  // with our application_id is neither (one statement less to parse).
-  auto tables = *app == kApplicationId ? Result<int64_t>(int64_t{1}) : db.scalar("SELECT count(*) FROM sqlite_master");
+  auto tables = db.scalar("SELECT count(*) FROM sqlite_master");
   if (!version || !tables) {
     return Error{ErrorKind::kInternal,
                  fmt::format("{} is not a lineage history database (corrupt: {})", db.path(),
