@@ -867,7 +867,7 @@ TEST(StoreSchema, CurrentVersionFileIsReadAsIs) {
   write_version(path, kSchemaVersion);
   auto db = open_for_read(path);
   ASSERT_TRUE(db) << db.error().message;
-  EXPECT_EQ(count(*db, "SELECT count(*) FROM processes"), 1);
+  EXPECT_EQ(count(db->db, "SELECT count(*) FROM processes"), 1);
 }
 
 struct Snapshot {
@@ -1003,11 +1003,18 @@ TEST(StoreSchema, MalformedSchemaIsAOneLinePrintableError) {
   }
   expect_refused_unchanged(dir, path, "not a lineage history database");
   for (bool write : {false, true}) {
-    auto r = write ? open_for_write(path) : open_for_read(path);
-    ASSERT_FALSE(r);
-    for (char c : r.error().message) {
-      EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "byte " << int(static_cast<unsigned char>(c)) << " in "
-                                         << r.error().message;
+    std::string message;
+    if (write) {
+      auto r = open_for_write(path);
+      ASSERT_FALSE(r);
+      message = r.error().message;
+    } else {
+      auto r = open_for_read(path);
+      ASSERT_FALSE(r);
+      message = r.error().message;
+    }
+    for (char c : message) {
+      EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "byte " << int(static_cast<unsigned char>(c)) << " in " << message;
     }
   }
 }
