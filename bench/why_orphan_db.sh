@@ -26,7 +26,7 @@ RUNS=${RUNS:-50}
 OUT=${OUT:-/tmp/why_orphan_db.json}
 [[ -f $DB ]] || { echo "no database $DB (see the header)" >&2; exit 1; }
 [[ -n $ORPHAN && -d /proc/$ORPHAN ]] || { echo "orphan ${ORPHAN:-?} is not running (see the header)" >&2; exit 1; }
-sleep 100000 </dev/null >/dev/null 2>&1 &
+sleep 100000 >/dev/null 2>&1 &
 live=$!
 trap 'kill $live 2>/dev/null || true' EXIT
 prep="rm -f $DB-wal $DB-shm"
