@@ -75,7 +75,14 @@ Lock try_lock(const std::string& db, bool create) {
   l.fd = UniqueFd(::open(path.c_str(), flags, 0600));
   if (!l.fd.valid() && !create) l.fd = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!l.fd.valid()) return l;
-  if (::flock(l.fd.get(), LOCK_EX | LOCK_NB) == 0) return l;
+  // Readers probe the lock with a LOCK_SH they release at once
+  // (store/schema.cc open_for_read): a recorder starting retries for a
+  // moment, so only another recorder, which keeps it, refuses it.
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    if (::flock(l.fd.get(), LOCK_EX | LOCK_NB) == 0) return l;
+    if (!create || errno != EWOULDBLOCK) break;
+    ::usleep(5000);
+  }
   char buf[16] = {};
   ssize_t n = ::pread(l.fd.get(), buf, sizeof buf - 1, 0);
   l.holder = n > 0 ? std::atoi(buf) : -1;

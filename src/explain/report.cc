@@ -161,8 +161,25 @@ void add_session_sources(const Context& ctx, Report& report) {
 // A re-parented target: its recorded fork ancestors that exited take the
 // place of the adopter in the chain, above them the live chain of the
 // nearest one still running. Returns whether the chain changed.
-bool splice_history(const procfs::ProcReader& reader, const Recall& recall, Report& report) {
+//
+// `orphan`: the detectors saw a re-parenting to init. Otherwise the target
+// may have been adopted by a child subreaper (PR_SET_CHILD_SUBREAPER:
+// systemd --user, tini, a container shim), which /proc cannot tell from a
+// parent that forked it: the chain changes only when history recorded a
+// fork parent other than the current parent, and nothing is noted when
+// history does not cover the target.
+bool splice_history(const procfs::ProcReader& reader, const Recall& recall, Report& report, bool orphan) {
   Origin o = recall.origin(report.target());
+  if (!orphan) {
+    const auto& ch = report.chain.processes;
+    if (!o.covered || ch.size() < 2) return false;
+    const core::Process& parent = ch[ch.size() - 2];
+    bool forked_by_parent = o.ancestors.empty() &&
+                            (!o.live_ancestor || (o.live_ancestor->pid == parent.pid() &&
+                                                  core::same_start(o.live_ancestor->start_time_ns,
+                                                                   parent.key.start_time_ns, reader.tick_ns())));
+    if (forked_by_parent) return false;
+  }
   if (!o.covered) {
     if (!o.note.empty()) report.history_covered = false, report.history_note = std::move(o.note);
     return false;
@@ -193,6 +210,26 @@ bool splice_history(const procfs::ProcReader& reader, const Recall& recall, Repo
   c.truncated = head.truncated;
   c.loop = head.loop;
   return true;
+}
+
+// What /proc says of a target that a parent other than init may have
+// adopted rather than forked (a child subreaper: systemd --user, tini, a
+// container shim). A child inherits its session and process group from
+// the process that forked it, so a session or group that is neither the
+// target's own nor its parent's came from a launcher that is gone (a login
+// shell that ran `job &` and exited); a parent younger than the target
+// cannot have forked it; and a few programs are subreapers by trade.
+bool may_be_adopted(const std::vector<core::Process>& chain) {
+  if (chain.size() < 2) return false;
+  const core::Process& t = chain.back();
+  const core::Process& parent = chain[chain.size() - 2];
+  if (t.is_kernel_thread() || parent.pid() <= 1) return false;
+  if (t.stat.sid > 0 && t.stat.sid != t.pid() && t.stat.sid != parent.stat.sid) return true;
+  if (t.stat.pgid > 0 && t.stat.pgid != t.pid() && t.stat.pgid != parent.stat.pgid) return true;
+  if (parent.key.start_time_ns > t.key.start_time_ns) return true;
+  static constexpr std::string_view kSubreapers[] = {"systemd", "tini", "dumb-init", "docker-init", "catatonit",
+                                                     "containerd-shim", "conmon", "s6-svscan", "s6-supervise"};
+  return std::find(std::begin(kSubreapers), std::end(kSubreapers), parent.stat.comm) != std::end(kSubreapers);
 }
 
 }  // namespace
@@ -288,7 +325,12 @@ Result<Report> explain_pid(const procfs::ProcReader& reader, const core::SystemI
   report.sources = detect_all(ctx);
   bool orphan = std::any_of(report.sources.begin(), report.sources.end(),
                             [](const Source& s) { return s.kind == "orphan"; });
-  if (orphan && options.recall != nullptr && splice_history(reader, *options.recall, report)) {
+  // A parent other than init may be a subreaper that adopted the target:
+  // history is asked when /proc hints so (below), not for every target,
+  // so that `why` of a process whose chain is alive stays as fast as
+  // without a database.
+  if (options.recall != nullptr && (orphan || may_be_adopted(report.chain.processes)) &&
+      splice_history(reader, *options.recall, report, orphan)) {
     complete_chain(reader, report.chain);
     for (auto& p : report.chain.processes) users.fill(p);
     report.sources = detect_all(ctx);  // ctx sees the spliced chain (the same vector)

@@ -156,14 +156,13 @@ std::string describe_status(int32_t status) {
   return name ? fmt::format("signal {} ({})", sig, name) : fmt::format("signal {}", sig);
 }
 
-Result<History> History::open(const std::string& path) {
-  auto db = open_for_read(path);
+Result<History> History::open(const std::string& path, ReadMode mode) {
+  auto db = open_for_read(path, mode);
   if (!db) return db.error();
   History h;
-  h.db_ = std::move(*db);
-  auto version = h.db_.scalar("PRAGMA user_version");
-  if (!version) return version.error();
-  h.version_ = *version;
+  h.db_ = std::move(db->db);
+  h.version_ = db->version;
+  h.immutable_ = db->immutable;
   // A cache big enough for a scan's indexes. Neither writes the file.
   // Reads go through read(), not mmap: with schema 2's indexes a query
   // touches tens of pages, and mapping a 170 MB file, faulting each page
@@ -177,6 +176,10 @@ Result<History> History::open(const std::string& path) {
     (void)h.db_.exec("PRAGMA mmap_size=1073741824");
   }
   return h;
+}
+
+bool History::changed_since_open() const {
+  return immutable_ && stamp_of(db_.path()) != immutable_;
 }
 
 History::Snapshot::Snapshot(const History& h) : h_(h) {

@@ -12,6 +12,7 @@
 
 #include "core/process.h"
 #include "core/result.h"
+#include "store/schema.h"
 #include "store/sqlite.h"
 
 namespace lineage::store {
@@ -96,7 +97,12 @@ class History {
  public:
   /// Opens read-only; kNotFound when there is no file (exit 2 for
   /// `history`, silence for `why`).
-  static Result<History> open(const std::string& path);
+  /// kShared: a normal read-only connection even on an idle file (the
+  /// second try of a reader that saw an immutable file change).
+  static Result<History> open(const std::string& path, ReadMode mode = ReadMode::kAuto);
+  /// Opened immutable (no recorder, empty WAL) and the main file changed
+  /// since: what was read may mix two states; read again with kShared.
+  bool changed_since_open() const;
 
   /// The boot row of a boot id (0: this boot was never recorded).
   int64_t boot_of(const std::string& boot_id) const;
@@ -148,6 +154,7 @@ class History {
 
   Db db_;
   int64_t version_ = 0;
+  std::optional<FileStamp> immutable_;
   mutable int snapshot_depth_ = 0;
   mutable std::shared_ptr<Readers> readers_;
   mutable Stmt by_row_;

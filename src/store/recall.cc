@@ -110,6 +110,24 @@ bool HistoryRecall::alive_now(const RecordedProcess& r) const {
 }
 
 explain::Origin HistoryRecall::origin(const core::Process& p) const {
+  explain::Origin o = walk(p);
+  if (history_.changed_since_open()) {
+    // Read from an immutable file that a writer changed meanwhile (a
+    // recorder started and checkpointed): read again, through the WAL.
+    auto again = History::open(history_.db().path(), ReadMode::kShared);
+    if (!again) {
+      o = explain::Origin{};
+      o.note = again.error().message;
+      return o;
+    }
+    history_ = std::move(*again);
+    boot_ = history_.boot_of(read_boot_id(reader_.root()));
+    o = walk(p);
+  }
+  return o;
+}
+
+explain::Origin HistoryRecall::walk(const core::Process& p) const {
   History::Snapshot snapshot(history_);  // one read lock for the whole walk
   explain::Origin o;
   int64_t first = history_.first_unix_ns();

@@ -34,10 +34,11 @@ class HistoryRecall : public explain::Recall {
   HistoryRecall(History h, const procfs::ProcReader& reader, int64_t boot)
       : history_(std::move(h)), reader_(reader), boot_(boot) {}
   bool alive_now(const RecordedProcess& r) const;
+  explain::Origin walk(const core::Process& p) const;
 
-  History history_;
+  mutable History history_;  // reopened when an immutable read saw a change
   const procfs::ProcReader& reader_;
-  int64_t boot_ = 0;
+  mutable int64_t boot_ = 0;
 };
 
 /// A HistoryRecall opened on the first question: `why` of a process whose

@@ -1,6 +1,9 @@
 #include "store/schema.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <string>
@@ -208,7 +211,40 @@ Result<Db> open_for_write(const std::string& path) {
   return db;
 }
 
-Result<Db> open_for_read(const std::string& path) {
+namespace {
+
+FileStamp stamp(const struct stat& st) {
+  return FileStamp{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino), st.st_size,
+                   st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
+}
+
+// Absent or empty: nothing committed waits in it.
+bool empty_or_absent(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return errno == ENOENT;
+  return S_ISREG(st.st_mode) && st.st_size == 0;
+}
+
+}  // namespace
+
+std::optional<FileStamp> stamp_of(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return stamp(st);
+}
+
+bool recorder_may_write(const std::string& path) {
+  int fd = ::open((path + ".lock").c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return errno != ENOENT;  // no lock file: no recorder ever wrote it
+  // A probe, released at once: a recorder starting now retries its own
+  // LOCK_EX for a moment (record_command.cc), so it is never refused
+  // because of a reader.
+  bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0;
+  ::close(fd);
+  return held;
+}
+
+Result<ReadDb> open_for_read(const std::string& path, ReadMode mode) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return not_found(fmt::format("no history database at {}", path));
@@ -217,14 +253,24 @@ Result<Db> open_for_read(const std::string& path) {
   if (!S_ISREG(st.st_mode)) {
     return Error{ErrorKind::kInternal, fmt::format("{} is not a lineage history database (not a file)", path)};
   }
-  auto db = Db::open(path, Db::Mode::kReadOnly);
+  // Immutable only when no writer can change the file under the reader:
+  // no recorder holds the lock, and neither the WAL nor a rollback journal
+  // holds anything the main file lacks (a recorder killed with -9 leaves
+  // its last commits in the WAL; those need the normal WAL reader).
+  // Then SQLite neither creates nor maps the -shm nor takes locks, which
+  // was most of the cost of `why ORPHAN --db` on an idle database.
+  bool immutable = mode == ReadMode::kAuto && !recorder_may_write(path) && empty_or_absent(path + "-wal") &&
+                   empty_or_absent(path + "-journal");
+  auto db = Db::open(path, immutable ? Db::Mode::kImmutable : Db::Mode::kReadOnly);
   if (!db) return db.error();
   auto version = check(*db);
   if (!version) return version.error();
   if (*version == 0) {
     return Error{ErrorKind::kInternal, fmt::format("{} is not a lineage history database (empty)", path)};
   }
-  return db;
+  ReadDb out{std::move(*db), *version, std::nullopt};
+  if (immutable) out.immutable = stamp(st);
+  return out;
 }
 
 }  // namespace lineage::store

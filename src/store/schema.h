@@ -5,6 +5,7 @@
 // a newer version, another application's database or a corrupt file is
 // refused with a one-line error and never modified.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -48,6 +49,29 @@ Result<Db> open_for_write(const std::string& path);
 /// an older version is read as it is (every version keeps the tables and
 /// columns of version 1; only indexes were added): History picks slower
 /// plans for it. kNotFound when the file does not exist.
-Result<Db> open_for_read(const std::string& path);
+///
+/// When no recorder holds DB.lock and the WAL is empty (every committed
+/// transaction is in the main file), the file is opened immutable: no
+/// -wal/-shm is created or mapped and no lock is taken. `stamp` then
+/// identifies the main file as it was opened: a reader that sees it
+/// changed (a recorder started and checkpointed meanwhile) reads again
+/// through a normal read-only connection.
+struct FileStamp {
+  uint64_t dev = 0, ino = 0;
+  int64_t size = 0, mtime_sec = 0, mtime_nsec = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+struct ReadDb {
+  Db db;
+  int64_t version = 0;
+  std::optional<FileStamp> immutable;  // set when opened immutable
+};
+enum class ReadMode { kAuto, kShared };  // kShared: never immutable
+Result<ReadDb> open_for_read(const std::string& path, ReadMode mode = ReadMode::kAuto);
+/// The stamp of path now (nullopt: cannot be read).
+std::optional<FileStamp> stamp_of(const std::string& path);
+/// Whether a writer may have the database open: a recorder holds an
+/// exclusive flock on DB.lock (cli/record_command.cc) for its whole run.
+bool recorder_may_write(const std::string& path);
 
 }  // namespace lineage::store

@@ -25,11 +25,41 @@ std::string Stmt::text(int col) const {
   return std::string(static_cast<const char*>(p), static_cast<size_t>(n));
 }
 
+namespace {
+
+// A path as an SQLite URI: every byte but the unreserved ones and '/' is
+// percent-encoded ('?', '#' and '%' would end or escape the path).
+std::string file_uri(const std::string& path, std::string_view query) {
+  std::string out = "file:";
+  for (unsigned char c : path) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  out += '?';
+  out += query;
+  return out;
+}
+
+}  // namespace
+
 Result<Db> Db::open(const std::string& path, Mode mode) {
   sqlite3* raw = nullptr;
-  int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW |
-              (mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
+  std::string name = path;
+  if (mode == Mode::kReadWrite) {
+    flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  } else {
+    flags |= SQLITE_OPEN_READONLY;
+  }
+  if (mode == Mode::kImmutable) {
+    flags |= SQLITE_OPEN_URI;
+    name = file_uri(path, "immutable=1");
+  }
+  int rc = sqlite3_open_v2(name.c_str(), &raw, flags, nullptr);
   Db db;
   db.db_.reset(raw);
   db.path_ = path;

@@ -79,7 +79,11 @@ std::string printable(std::string_view message);
 
 class Db {
  public:
-  enum class Mode { kReadOnly, kReadWrite };
+  /// kImmutable: read-only and told the file cannot change while open
+  /// (URI immutable=1): no locks, no WAL, no -shm created or mapped. Only
+  /// for a file no writer has open and whose WAL is empty (store/schema.h
+  /// open_for_read decides).
+  enum class Mode { kReadOnly, kReadWrite, kImmutable };
   static Result<Db> open(const std::string& path, Mode mode);
 
   sqlite3* get() const { return db_.get(); }

@@ -4,7 +4,7 @@
 # `history` must tell what happened (with --json, checked with jq).
 #
 # Usage: record_scenarios.sh LINEAGE_BINARY [CASE...]   (no CASE: all cases)
-# Cases: ssh cron chain reuse kill9 tree_at faults
+# Cases: ssh cron chain reuse kill9 tree_at faults subreaper
 #   ssh      a real sshd on loopback: a session runs `nohup sleep &` and logs
 #            out; why names the exited ancestors and the ssh client and user
 #   cron     a real cron job whose shell double-forks a daemon and exits;
@@ -21,13 +21,16 @@
 #            process dead now
 #   faults   corrupt file, newer schema, read-only directory, full
 #            filesystem, second instance, no database, SIGTERM
+#   subreaper a real child subreaper (prctl PR_SET_CHILD_SUBREAPER from
+#            python3 ctypes) adopts a sleep whose shell exited: why names
+#            the exited shell from history, not the subreaper as the parent
 # Prints `PASS case`, `FAIL case: why` or `SKIP case: why` for each case.
 # Exit 0 when none failed, 1 when one did, 77 (with `SKIP: reason`) when the
 # machine cannot run the test at all, 2 on a usage error.
 # KEEP_OUTPUT=DIR keeps the databases and outputs there.
 set -uo pipefail
 
-ALL_CASES=(ssh cron chain reuse kill9 tree_at faults)
+ALL_CASES=(ssh cron chain reuse kill9 tree_at faults subreaper)
 
 # shellcheck source-path=SCRIPTDIR source=cases.sh
 . "$(dirname "$0")/cases.sh" "$@"
@@ -653,6 +656,55 @@ case_faults() {
   else
     echo "  (faults: full-filesystem part skipped: cannot mount a tmpfs: $(first_line "$d/mount.err"))"
   fi
+}
+
+# 8. Adoption by a child subreaper (not init): the detectors see no orphan,
+# yet the parent did not fork the target. python3 makes itself a subreaper
+# with prctl(PR_SET_CHILD_SUBREAPER), then runs a shell, leading its own
+# session as a login shell does, that starts a sleep in the background and
+# exits 4: the sleep is re-parented to python3, in a session that is not
+# its parent's (the /proc hint that makes why ask the history).
+case_subreaper() {
+  local d=$work/subreaper
+  command -v python3 >/dev/null || { skip_case "python3 is not installed"; return; }
+  start_recorder "$d" || { bad "the recorder did not start: $(first_line "$d/record.err")"; return; }
+  local marker=$((7700000 + RANDOM))
+  python3 -c '
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
+    sys.exit(3)
+child = os.fork()
+if child == 0:
+    os.setsid()  # a login shell leads its session; the sleep inherits it
+    os.execvp("sh", ["sh", "-c", "sleep " + sys.argv[1] + " >/dev/null 2>&1 & exit 4"])
+os.waitpid(child, 0)
+time.sleep(600)
+' "$marker" </dev/null >/dev/null 2>"$d/reaper.err" &
+  local reaper=$!
+  started+=("$reaper")
+  local pid
+  pid=$(find_pid "sleep $marker" 5) || { bad "no sleep $marker: $(first_line "$d/reaper.err")"; return; }
+  started+=("$pid")
+  for _ in $(seq 50); do [ "$(ppid_of "$pid")" = "$reaper" ] && break; sleep 0.1; done
+  [ "$(ppid_of "$pid")" = "$reaper" ] || { bad "sleep $pid was not adopted by the subreaper $reaper (ppid $(ppid_of "$pid"))"; return; }
+  until_json 5 "$d/why.json" '[.chain[] | select(.alive == false)] | length == 1' why "$pid" --db "$d/h.db" --json \
+    || bad "why does not show the exited shell between the subreaper and the sleep within 5 s"
+  local j=$d/why.json
+  check "$j" '.target.ppid' "$reaper" "the sleep's current parent is the subreaper"
+  check "$j" '.chain[-2] | "\(.comm) \(.alive) \(.recorded) \(.exit_code)"' "sh false true 4" \
+    "the exited shell is the recorded parent"
+  check "$j" '.chain[-3].pid' "$reaper" "the subreaper, alive, above the shell"
+  check "$j" '.chain[-3].alive != false' true "the subreaper is alive"
+  check "$j" '[.sources[] | select(.kind == "orphan") | .details.current_parent] | join(",")' "$reaper" \
+    "an orphan source names the subreaper as the current parent"
+  lin "$d/why.txt" why "$pid" --db "$d/h.db"
+  grep -Eq "\\(exited [0-9]{2}:[0-9]{2}:[0-9]{2}, code 4\\)" "$d/why.txt" || bad "why text lacks '(exited HH:MM:SS, code 4)'"
+  # A process its parent did forked is left as it is: the subreaper's own chain.
+  lin "$d/why_reaper.json" why "$reaper" --db "$d/h.db" --json
+  check "$d/why_reaper.json" '[.chain[] | select(.alive == false)] | length' 0 "the subreaper's chain has nothing exited"
+  check "$d/why_reaper.json" '[.sources[] | select(.kind == "orphan")] | length' 0 "no orphan source for the subreaper"
+  stop_recorder
 }
 
 # ---------------------------------------------------------------- main

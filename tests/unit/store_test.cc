@@ -3,6 +3,8 @@
 // fails on a full database, retention, the schema's versions and the files
 // it must refuse (and leave as they were), and the recorder fed synthetic
 // events over a FakeProcfs.
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -688,7 +690,11 @@ TEST(StoreSchema, OpensADatabaseOfEveryEarlierVersion) {
       // The migration to 3 made the findings table (its rows kept when there were some).
       EXPECT_EQ(count(*db, "SELECT count(*) FROM findings"), v >= 3 ? 1 : 0);
     }
-    auto h = History::open(path);
+    // kShared: this reader must see what the writer below commits after it
+    // opened; an idle file is otherwise read immutable, a snapshot of the
+    // moment it was opened (a recorder, unlike this Writer, would also hold
+    // DB.lock, so a reader opened while it runs reads through the WAL).
+    auto h = History::open(path, ReadMode::kShared);
     ASSERT_TRUE(h) << h.error().message;
     EXPECT_EQ(h->version(), kSchemaVersion);
     auto named = h->query({.name = "cro"});
@@ -867,7 +873,45 @@ TEST(StoreSchema, CurrentVersionFileIsReadAsIs) {
   write_version(path, kSchemaVersion);
   auto db = open_for_read(path);
   ASSERT_TRUE(db) << db.error().message;
-  EXPECT_EQ(count(*db, "SELECT count(*) FROM processes"), 1);
+  EXPECT_EQ(count(db->db, "SELECT count(*) FROM processes"), 1);
+}
+
+// An idle database (no recorder holding DB.lock, nothing in a WAL) is read
+// immutable: no -shm or -wal appears next to it. With a recorder's lock
+// held, or commits waiting in the WAL, it is read through the WAL.
+TEST(StoreSchema, AnIdleDatabaseIsReadImmutableWithoutSidecars) {
+  namespace fs = std::filesystem;
+  TempDir dir;
+  const std::string path = dir.file("history.db");
+  write_version(path, kSchemaVersion);
+  ASSERT_FALSE(fs::exists(path + "-wal"));
+  {
+    auto db = open_for_read(path);
+    ASSERT_TRUE(db) << db.error().message;
+    EXPECT_TRUE(db->immutable.has_value());
+    EXPECT_EQ(count(db->db, "SELECT count(*) FROM processes"), 1);
+    EXPECT_FALSE(fs::exists(path + "-shm"));
+    EXPECT_FALSE(fs::exists(path + "-wal"));
+  }
+  int fd = ::open((path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+  {
+    auto db = open_for_read(path);
+    ASSERT_TRUE(db) << db.error().message;
+    EXPECT_FALSE(db->immutable.has_value()) << "a recorder holds the lock";
+    EXPECT_EQ(count(db->db, "SELECT count(*) FROM processes"), 1);
+  }
+  ::close(fd);
+  {
+    auto w = Db::open(path, Db::Mode::kReadWrite);
+    ASSERT_TRUE(w);
+    ASSERT_TRUE(w->exec("PRAGMA wal_autocheckpoint=0; UPDATE processes SET uid=uid+1"));
+    ASSERT_GT(fs::file_size(path + "-wal"), 0u);
+    auto db = open_for_read(path);
+    ASSERT_TRUE(db) << db.error().message;
+    EXPECT_FALSE(db->immutable.has_value()) << "commits wait in the WAL";
+  }
 }
 
 struct Snapshot {
@@ -1003,11 +1047,18 @@ TEST(StoreSchema, MalformedSchemaIsAOneLinePrintableError) {
   }
   expect_refused_unchanged(dir, path, "not a lineage history database");
   for (bool write : {false, true}) {
-    auto r = write ? open_for_write(path) : open_for_read(path);
-    ASSERT_FALSE(r);
-    for (char c : r.error().message) {
-      EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "byte " << int(static_cast<unsigned char>(c)) << " in "
-                                         << r.error().message;
+    std::string message;
+    if (write) {
+      auto r = open_for_write(path);
+      ASSERT_FALSE(r);
+      message = r.error().message;
+    } else {
+      auto r = open_for_read(path);
+      ASSERT_FALSE(r);
+      message = r.error().message;
+    }
+    for (char c : message) {
+      EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "byte " << int(static_cast<unsigned char>(c)) << " in " << message;
     }
   }
 }
