@@ -14,6 +14,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Set by userspace between open and load. */
 const volatile bool include_threads = false; /* fork of a thread (CLONE_THREAD) */
+const volatile bool include_environ = false; /* exec records carry the environment */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -198,7 +199,10 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	struct inode *inode;
 	long n;
 
-	e = reserve(sizeof(*e));
+	if (include_environ)
+		e = reserve(sizeof(*e));
+	else
+		e = reserve(offsetof(struct lineage_exec_event, env_size));
 	if (!e)
 		return 0;
 	/* de_thread() already made the exec'ing thread the leader (pid ==
@@ -239,6 +243,20 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	e->args_len = 0;
 	if (len > 0 && bpf_probe_read_user(e->args, len, (const void *)arg_start) == 0)
 		e->args_len = len;
+	if (include_environ) {
+		/* The environment sits right above argv on the same fresh stack,
+		 * resident too. Userspace keeps only the few context variables. */
+		unsigned long env_start = BPF_CORE_READ(task, mm, env_start);
+		unsigned long env_end = BPF_CORE_READ(task, mm, env_end);
+
+		len = env_end > env_start ? env_end - env_start : 0;
+		e->env_size = len > 0xffffffffUL ? 0xffffffffU : len;
+		if (len > LINEAGE_ENV_LEN)
+			len = LINEAGE_ENV_LEN;
+		e->env_len = 0;
+		if (len > 0 && bpf_probe_read_user(e->env, len, (const void *)env_start) == 0)
+			e->env_len = len;
+	}
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

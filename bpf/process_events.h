@@ -14,6 +14,7 @@
 #define LINEAGE_COMM_LEN 16
 #define LINEAGE_EXE_LEN 512   /* bprm->filename, NUL-terminated, truncated */
 #define LINEAGE_ARGS_LEN 1024 /* argv as the kernel lays it out: NUL-separated */
+#define LINEAGE_ENV_LEN 4096  /* the new image's environment, when asked for */
 
 enum lineage_event_kind {
 	LINEAGE_EVENT_FORK = 1,
@@ -58,6 +59,11 @@ struct lineage_exec_event {
 	char exe[LINEAGE_EXE_LEN];
 	char interp[LINEAGE_EXE_LEN];  /* bprm->interp when it differs from the filename */
 	char args[LINEAGE_ARGS_LEN];
+	/* Only in records of a program loaded with include_environ (the record
+	 * is then sizeof(struct lineage_exec_event); without, it ends at env_size). */
+	__u32 env_size;                /* bytes of the whole environment area */
+	__u32 env_len;                 /* bytes in env: min(env_size, LINEAGE_ENV_LEN) when read, else 0 */
+	char env[LINEAGE_ENV_LEN];     /* KEY=VALUE\0..., as execve gave it */
 };
 
 struct lineage_exit_event {

@@ -1102,6 +1102,24 @@ TEST(RecorderContext, KeepsOnlyTheVariablesDetectorsRead) {
   EXPECT_EQ(context_environment({huge}).size(), 4096u);
 }
 
+TEST(RecorderContext, FromTheEnvironmentAreaOfAnExecEvent) {
+  using namespace std::string_literals;
+  // As execve lays it out: KEY=VALUE, each ended by a NUL.
+  std::string area = "HOME=/root\0SSH_CONNECTION=10.0.0.7 52114 10.0.0.1 22\0SECRET=hunter2\0"
+                     "TMUX=/tmp/tmux-0/default,812,0\0SSH_CONNECTIONX=forged\0INVOCATION_ID=abc123\0"s;
+  EXPECT_EQ(context_environment_area(area),
+            "SSH_CONNECTION=10.0.0.7 52114 10.0.0.1 22\0TMUX=/tmp/tmux-0/default,812,0\0INVOCATION_ID=abc123"s);
+  EXPECT_EQ(context_environment_area(""), "");
+  EXPECT_EQ(context_environment_area("\0\0PATH=/bin\0"s), "");
+  // Cut at the record's bound: the last entry counts as far as it goes.
+  EXPECT_EQ(context_environment_area("PATH=/bin\0STY=12.pts-0"s), "STY=12.pts-0");
+  EXPECT_EQ(context_environment_area("name=api\0pm_id=3\0"s), std::string("pm_id=3\0name=api", 16));
+  // The same as the list form, entry for entry.
+  std::vector<std::string> env = {"SUPERVISOR_PROCESS_NAME=web", "LD_PRELOAD=/tmp/x.so", "container=podman"};
+  EXPECT_EQ(context_environment_area("SUPERVISOR_PROCESS_NAME=web\0LD_PRELOAD=/tmp/x.so\0container=podman\0"s),
+            context_environment(env));
+}
+
 TEST(RecorderContext, LaunchersByBaseName) {
   for (const char* l : {"sshd", "sshd-session", "cron", "crond", "atd", "tmux", "screen", "supervisord", "systemd",
                         "containerd-shim-runc-v2", "conmon"}) {
