@@ -42,6 +42,12 @@ struct Event {
   // environ_complete when that is all of it.
   std::string environ;
   bool has_environ = false, environ_complete = false;
+  // exec: the session evidence as it was at the exec (/proc's stat, status
+  // and loginuid say the same while the process lives), when the source
+  // can say (has_session_ids, has_login_uid).
+  int32_t sid = 0, pgid = 0;
+  uint32_t tty_nr = 0, ruid = 0, login_uid = 0;
+  bool has_session_ids = false, has_login_uid = false;
   // exit: who adopts the exiting process's children (the nearest live
   // child subreaper, else the pid namespace's init); 0 when unknown.
   int32_t reaper_pid = 0;

@@ -162,6 +162,14 @@ void BpfEventSource::handle(const void* data, size_t size) {
       if (e.interpreter.empty() && e.exe_ino) {
         e.interpreter = interpreters_.elf_loader(e, local_filesystem(r->exe_fs_magic));
       }
+      if (r->id_flags & LINEAGE_IDS_SESSION) {
+        e.has_session_ids = true;
+        e.sid = r->sid, e.pgid = r->pgid, e.tty_nr = r->tty_nr, e.ruid = r->ruid;
+      }
+      if (r->id_flags & LINEAGE_IDS_LOGIN) {
+        e.has_login_uid = true;
+        e.login_uid = r->login_uid;
+      }
       if (size >= sizeof(lineage_exec_event)) {
         size_t n = std::min<size_t>(r->env_len, sizeof r->env);
         e.environ.assign(r->env, n);

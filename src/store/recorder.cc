@@ -213,6 +213,7 @@ void Recorder::on_exec(const core::Event& e, bool exited) {
   core::FieldMask fields = kEvidenceFields;
   if (options_.auditor != nullptr) fields |= options_.auditor->fields();
   if (exited) fields = kExitedFields;
+  if (e.has_login_uid) fields &= ~core::kFieldLoginUid;  // and sessionid, which is not kept
   // The environment execve gave, from the event: exact (the process may
   // rewrite its environ area later) and no walk of its memory. Only one cut
   // at the record's bound is read again from /proc, while it is there.
@@ -233,6 +234,16 @@ void Recorder::on_exec(const core::Event& e, bool exited) {
     r.key = p->key;
     r.time_ns = e.time_ns;
   }
+  // Session ids, tty and real uid as they were at the exec, for a process
+  // /proc no longer showed (short-lived ones are gone by now); /proc's
+  // word, read the moment after, stands where there was one. The login uid
+  // is set once, at login, before the session's programs run: the event's
+  // spares reading loginuid and sessionid.
+  if (e.has_session_ids && !r.sid) {
+    r.sid = e.sid, r.pgid = e.pgid, r.tty = static_cast<int32_t>(e.tty_nr);
+  }
+  if (e.has_session_ids && !r.ruid) r.ruid = e.ruid;
+  if (e.has_login_uid) r.login_uid = e.login_uid;
   if (env) {
     r.env = *env;
     if (exec_read_) {
@@ -258,7 +269,7 @@ void Recorder::on_exec(const core::Event& e, bool exited) {
   if (!e.argv.empty()) r.argv = join_nul(e.argv);
   r.interpreter = e.interpreter;
   r.dev = e.exe_dev, r.ino = e.exe_ino, r.ctime_ns = e.exe_ctime_ns;
-  if (!r.ruid) r.uid = e.uid, r.gid = e.gid;
+  if (!exec_read_ || !exec_read_->status) r.uid = e.uid, r.gid = e.gid;
   queue(std::move(r));
 }
 
