@@ -1238,6 +1238,53 @@ class RecorderTest : public ::testing::Test {
 const ProcessKey kRInit{1, 10 * kMs}, kSshd{500, 1 * kS}, kRBash{600, 101 * kS}, kSh{700, 102 * kS},
     kRSleep{800, 103 * kS};
 
+TEST_F(RecorderTest, ExitInTheSameBatchAndEvidenceFromTheEvent) {
+  auto started = recorder_->start(100 * kS);
+  ASSERT_TRUE(started) << started.error().message;
+  add_bash();  // /proc still shows cwd and environ (a real zombie would not)
+  // 1. Netlink-like events (no environment, no ids), the exit in the same
+  // batch: only what a zombie shows is read (no cwd, no environ).
+  recorder_->apply({ev_fork(101 * kS, 600, 500, 1 * kS, "sshd"),
+                    ev_exec(101 * kS + 1 * kMs, 600, 101 * kS, "/usr/bin/bash", {"-bash"}, 1000),
+                    ev_exit(105 * kS, 600, 101 * kS, 0, 1, 10 * kMs)},
+                   106 * kS);
+  recorder_->flush(106 * kS, true);
+  auto h = History::open(path_);
+  ASSERT_TRUE(h) << h.error().message;
+  auto bash = get(*h, kRBash);
+  ASSERT_TRUE(bash && bash->execs.size() == 1u);
+  EXPECT_FALSE(bash->execs[0].cwd);
+  EXPECT_TRUE(bash->execs[0].env.empty());
+  EXPECT_EQ(bash->execs[0].sid, 600);  // stat: a zombie keeps it
+  EXPECT_EQ(bash->execs[0].tty, 34816);
+}
+
+TEST_F(RecorderTest, EnvironmentAndIdsFromTheExecEvent) {
+  auto started = recorder_->start(100 * kS);
+  ASSERT_TRUE(started) << started.error().message;
+  // 2. A bpf exec event with the environment and ids, for a process /proc
+  // does not show (gone): all of them recorded from the event.
+  core::Event ex = ev_exec(101 * kS + 1 * kMs, 650, 101 * kS, "/usr/bin/true", {"true"}, 1000);
+  using namespace std::string_literals;
+  ex.environ = "HOME=/x\0TMUX=/tmp/t,1,0\0SECRET=y\0"s;
+  ex.has_environ = ex.environ_complete = true;
+  ex.has_session_ids = ex.has_login_uid = true;
+  ex.sid = 640, ex.pgid = 645, ex.tty_nr = 34818, ex.ruid = 1000, ex.login_uid = 1000;
+  recorder_->apply({ev_fork(101 * kS, 650, 500, 1 * kS, "sshd"), ex}, 102 * kS);
+  recorder_->flush(102 * kS, true);
+  auto h = History::open(path_);
+  ASSERT_TRUE(h) << h.error().message;
+  auto p = get(*h, ProcessKey{650, 101 * kS});
+  ASSERT_TRUE(p && p->execs.size() == 1u);
+  const RecordedExec& e = p->execs[0];
+  EXPECT_EQ(e.env, std::vector<std::string>{"TMUX=/tmp/t,1,0"});
+  EXPECT_EQ(e.sid, 640);
+  EXPECT_EQ(e.pgid, 645);
+  EXPECT_EQ(e.tty, 34818);
+  EXPECT_EQ(e.login_uid, 1000u);
+  EXPECT_EQ(e.uid, 1000u);
+}
+
 TEST_F(RecorderTest, ChainOfForkExecExitIsRecorded) {
   auto started = recorder_->start(100 * kS);
   ASSERT_TRUE(started) << started.error().message;
