@@ -14,6 +14,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Set by userspace between open and load. */
 const volatile bool include_threads = false; /* fork of a thread (CLONE_THREAD) */
+const volatile bool include_environ = false; /* exec records carry the environment */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -189,6 +190,46 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+/* The number of a struct pid in the initial pid namespace; 0 for none. */
+static __always_inline __s32 global_nr(struct pid *pid)
+{
+	if (!pid)
+		return 0;
+	return BPF_CORE_READ(pid, numbers[0].nr);
+}
+
+/* loginuid moved nowhere, but exists only with CONFIG_AUDITSYSCALL. */
+struct task_struct___login {
+	kuid_t loginuid;
+} __attribute__((preserve_access_index));
+
+static __always_inline void fill_ids(struct lineage_exec_event *e, struct task_struct *task)
+{
+	struct signal_struct *sig = BPF_CORE_READ(task, signal);
+	struct tty_struct *tty = BPF_CORE_READ(sig, tty);
+
+	e->sid = global_nr(BPF_CORE_READ(sig, pids[bpf_core_enum_value(enum pid_type, PIDTYPE_SID)]));
+	e->pgid = global_nr(BPF_CORE_READ(sig, pids[bpf_core_enum_value(enum pid_type, PIDTYPE_PGID)]));
+	e->tty_nr = 0;
+	if (tty) {
+		/* tty_devnum(): MKDEV(driver->major, driver->minor_start) + index,
+		 * then new_encode_dev() as proc_pid_stat() prints it. */
+		__u32 major = BPF_CORE_READ(tty, driver, major);
+		__u32 minor = BPF_CORE_READ(tty, driver, minor_start) + BPF_CORE_READ(tty, index);
+
+		e->tty_nr = (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+	}
+	e->ruid = BPF_CORE_READ(task, cred, uid.val);
+	e->id_flags = LINEAGE_IDS_SESSION;
+	e->login_uid = 0xffffffffu;
+	if (bpf_core_field_exists(struct task_struct___login, loginuid)) {
+		struct task_struct___login *t = (void *)task;
+
+		e->login_uid = BPF_CORE_READ(t, loginuid.val);
+		e->id_flags |= LINEAGE_IDS_LOGIN;
+	}
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -198,7 +239,10 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	struct inode *inode;
 	long n;
 
-	e = reserve(sizeof(*e));
+	if (include_environ)
+		e = reserve(sizeof(*e));
+	else
+		e = reserve(offsetof(struct lineage_exec_event, env_size));
 	if (!e)
 		return 0;
 	/* de_thread() already made the exec'ing thread the leader (pid ==
@@ -207,6 +251,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	fill_header(&e->h, task, LINEAGE_EVENT_EXEC);
 	e->h.tid = old_pid;
 	e->h.cgroup_id = bpf_get_current_cgroup_id();
+	fill_ids(e, task);
 
 	filename = BPF_CORE_READ(bprm, filename);
 	n = bpf_probe_read_kernel_str(e->exe, sizeof(e->exe), filename);
@@ -239,6 +284,20 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	e->args_len = 0;
 	if (len > 0 && bpf_probe_read_user(e->args, len, (const void *)arg_start) == 0)
 		e->args_len = len;
+	if (include_environ) {
+		/* The environment sits right above argv on the same fresh stack,
+		 * resident too. Userspace keeps only the few context variables. */
+		unsigned long env_start = BPF_CORE_READ(task, mm, env_start);
+		unsigned long env_end = BPF_CORE_READ(task, mm, env_end);
+
+		len = env_end > env_start ? env_end - env_start : 0;
+		e->env_size = len > 0xffffffffUL ? 0xffffffffU : len;
+		if (len > LINEAGE_ENV_LEN)
+			len = LINEAGE_ENV_LEN;
+		e->env_len = 0;
+		if (len > 0 && bpf_probe_read_user(e->env, len, (const void *)env_start) == 0)
+			e->env_len = len;
+	}
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #define LINEAGE_COMM_LEN 16
 #define LINEAGE_EXE_LEN 512   /* bprm->filename, NUL-terminated, truncated */
 #define LINEAGE_ARGS_LEN 1024 /* argv as the kernel lays it out: NUL-separated */
+#define LINEAGE_ENV_LEN 4096  /* the new image's environment, when asked for */
 
 enum lineage_event_kind {
 	LINEAGE_EVENT_FORK = 1,
@@ -36,6 +37,9 @@ struct lineage_event_header {
 	char comm[LINEAGE_COMM_LEN];
 };
 
+#define LINEAGE_IDS_SESSION 1u  /* sid, pgid, tty_nr, ruid */
+#define LINEAGE_IDS_LOGIN 2u    /* login_uid (the kernel has CONFIG_AUDITSYSCALL) */
+
 #define LINEAGE_FLAG_THREAD 1u /* fork/exit of one thread (h.tid), not of the process */
 
 struct lineage_fork_event {
@@ -55,9 +59,23 @@ struct lineage_exec_event {
 	__u32 exe_len;                 /* bytes in exe, without the NUL */
 	__u32 args_len;                /* bytes in args; the last argument may be cut */
 	__u32 interp_len;              /* bytes in interp; 0 unless a script's #! changed it */
+	/* The session evidence /proc/PID/stat, status and loginuid show, as
+	 * they are at the exec (a short-lived process is gone before /proc is
+	 * read). Pids in the initial pid namespace. */
+	__s32 sid;
+	__s32 pgid;
+	__u32 tty_nr;                  /* stat's encoding: minor & 0xff | major << 8 | (minor & ~0xff) << 12; 0: none */
+	__u32 ruid;                    /* real uid */
+	__u32 login_uid;               /* audit login uid; 4294967295: unset */
+	__u32 id_flags;                /* LINEAGE_IDS_*: which of the above were read */
 	char exe[LINEAGE_EXE_LEN];
 	char interp[LINEAGE_EXE_LEN];  /* bprm->interp when it differs from the filename */
 	char args[LINEAGE_ARGS_LEN];
+	/* Only in records of a program loaded with include_environ (the record
+	 * is then sizeof(struct lineage_exec_event); without, it ends at env_size). */
+	__u32 env_size;                /* bytes of the whole environment area */
+	__u32 env_len;                 /* bytes in env: min(env_size, LINEAGE_ENV_LEN) when read, else 0 */
+	char env[LINEAGE_ENV_LEN];     /* KEY=VALUE\0..., as execve gave it */
 };
 
 struct lineage_exit_event {

@@ -38,6 +38,8 @@ core::Process process_at(const core::ProcessAt& a) {
 LiveAuditor::LiveAuditor(LiveAuditOptions options, const procfs::ProcReader* reader)
     : options_(std::move(options)), reader_(reader) {
   for (const Rule* r : options_.rules) storms_ |= r->id == "fork-storm";
+  // Not kFieldExeFile: for one process the rules ask the file system themselves.
+  fields_ = fields_for(options_.rules) & ~core::kFieldExeFile;
   if (reader_) {
     init_ = reader_->read(1, core::kFieldStat | core::kFieldNamespaces | core::kFieldExe);
     sys_ = reader_->system_info();
@@ -60,17 +62,17 @@ bool LiveAuditor::first_time(const std::string& rule, const core::ProcessKey& ke
 }
 
 void LiveAuditor::judge_exec(const core::LiveTree& tree, const core::LiveProcess& lp, uint64_t t,
-                             std::vector<AuditEntry>& out) {
+                             std::optional<core::Process>* given, std::vector<AuditEntry>& out) {
   std::vector<core::Process> chain = chain_of(tree, lp.key, t);
   if (chain.empty()) return;
   // What /proc still has of the process itself (gone already: the tree's
   // view is all there is).
   bool from_proc = false;
   if (reader_) {
-    // Not kFieldExeFile: for one process the rules ask the file system themselves.
-    core::FieldMask fields = fields_for(options_.rules) & ~core::kFieldExeFile;
-    if (auto now = reader_->read(lp.key.pid, fields);
-        now && core::same_start(now->key.start_time_ns, lp.key.start_time_ns, reader_->tick_ns())) {
+    std::optional<core::Process> now;
+    if (given != nullptr) now = std::move(*given);
+    else now = reader_->read(lp.key.pid, fields_);
+    if (now && core::same_start(now->key.start_time_ns, lp.key.start_time_ns, reader_->tick_ns())) {
       now->key = lp.key;
       chain.back() = std::move(*now);
       from_proc = true;
@@ -175,10 +177,10 @@ void LiveAuditor::count_fork(const core::LiveTree& tree, const core::LiveProcess
 }
 
 std::vector<AuditEntry> LiveAuditor::on_event(const core::Event& e, const core::LiveTree& tree,
-                                              const core::LiveProcess* p) {
+                                              const core::LiveProcess* p, std::optional<core::Process>* now) {
   std::vector<AuditEntry> out;
   if (p == nullptr || e.thread) return out;
-  if (e.kind == core::EventKind::kExec) judge_exec(tree, *p, e.time_ns, out);
+  if (e.kind == core::EventKind::kExec) judge_exec(tree, *p, e.time_ns, now, out);
   else if (e.kind == core::EventKind::kFork && storms_) count_fork(tree, *p, e.time_ns, out);
   return out;
 }

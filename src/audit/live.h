@@ -33,20 +33,28 @@ class LiveAuditor {
   LiveAuditor(LiveAuditOptions options, const procfs::ProcReader* reader);
 
   /// Findings on event e, already applied to tree; p is its process (null
-  /// when unknown). Each (rule, process) is reported once.
-  std::vector<AuditEntry> on_event(const core::Event& e, const core::LiveTree& tree, const core::LiveProcess* p);
+  /// when unknown). Each (rule, process) is reported once. `now`: what the
+  /// caller already read of an exec'ing process from /proc with fields()
+  /// (an empty optional: it was gone), so it is not read twice (it is
+  /// moved from); null: the auditor reads it.
+  std::vector<AuditEntry> on_event(const core::Event& e, const core::LiveTree& tree, const core::LiveProcess* p,
+                                   std::optional<core::Process>* now = nullptr);
+  /// The /proc field groups the rules read of an exec'ing process.
+  core::FieldMask fields() const { return fields_; }
 
   /// The chain of key at time t as processes, root first, key last.
   static std::vector<core::Process> chain_of(const core::LiveTree& tree, const core::ProcessKey& key, uint64_t t);
 
  private:
-  void judge_exec(const core::LiveTree& tree, const core::LiveProcess& p, uint64_t t, std::vector<AuditEntry>& out);
+  void judge_exec(const core::LiveTree& tree, const core::LiveProcess& p, uint64_t t,
+                  std::optional<core::Process>* now, std::vector<AuditEntry>& out);
   void count_fork(const core::LiveTree& tree, const core::LiveProcess& p, uint64_t t, std::vector<AuditEntry>& out);
   bool first_time(const std::string& rule, const core::ProcessKey& key);
 
   LiveAuditOptions options_;
   const procfs::ProcReader* reader_;
   bool storms_ = false;
+  core::FieldMask fields_ = 0;
   std::optional<core::Process> init_;  // pid 1 with its namespaces, read once
   core::SystemInfo sys_;  // read once; its clocks are brought to now per exec
   std::set<std::pair<std::string, core::ProcessKey>> reported_;

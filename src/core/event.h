@@ -37,6 +37,17 @@ struct Event {
   // identity, so a replaced binary shows; 0 when the source cannot say.
   uint64_t exe_dev = 0, exe_ino = 0, exe_ctime_ns = 0;
   std::string interpreter;     // exec: a script's #! interpreter, an ELF's dynamic loader
+  // exec, from a source asked for it (`record`): the environment execve
+  // gave the new image (KEY=VALUE, NUL-separated), at most its first 4 KiB;
+  // environ_complete when that is all of it.
+  std::string environ;
+  bool has_environ = false, environ_complete = false;
+  // exec: the session evidence as it was at the exec (/proc's stat, status
+  // and loginuid say the same while the process lives), when the source
+  // can say (has_session_ids, has_login_uid).
+  int32_t sid = 0, pgid = 0;
+  uint32_t tty_nr = 0, ruid = 0, login_uid = 0;
+  bool has_session_ids = false, has_login_uid = false;
   // exit: who adopts the exiting process's children (the nearest live
   // child subreaper, else the pid namespace's init); 0 when unknown.
   int32_t reaper_pid = 0;

@@ -80,6 +80,7 @@ Result<std::unique_ptr<BpfEventSource>> BpfEventSource::open(const Options& opti
   process_events_bpf* skel = source->skel_.get();
 
   skel->rodata->include_threads = options.include_threads;
+  skel->rodata->include_environ = options.include_environ;
   if (int err = bpf_map__set_max_entries(skel->maps.events, ring); err != 0)
     return bpf_load_error("bpf", "size ring buffer", err, log);
 
@@ -145,7 +146,8 @@ void BpfEventSource::handle(const void* data, size_t size) {
       return;
     }
     case LINEAGE_EVENT_EXEC: {
-      if (size < sizeof(lineage_exec_event)) break;
+      // Without include_environ the record ends before env_size.
+      if (size < offsetof(lineage_exec_event, env_size)) break;
       // Large record: read it in place instead of copying to the stack.
       const auto* r = static_cast<const lineage_exec_event*>(data);
       core::Event e = from_header(r->h, core::EventKind::kExec);
@@ -159,6 +161,21 @@ void BpfEventSource::handle(const void* data, size_t size) {
       e.exe_ctime_ns = r->exe_ctime_ns;
       if (e.interpreter.empty() && e.exe_ino) {
         e.interpreter = interpreters_.elf_loader(e, local_filesystem(r->exe_fs_magic));
+      }
+      if (r->id_flags & LINEAGE_IDS_SESSION) {
+        e.has_session_ids = true;
+        e.sid = r->sid, e.pgid = r->pgid, e.tty_nr = r->tty_nr, e.ruid = r->ruid;
+      }
+      if (r->id_flags & LINEAGE_IDS_LOGIN) {
+        e.has_login_uid = true;
+        e.login_uid = r->login_uid;
+      }
+      if (size >= sizeof(lineage_exec_event)) {
+        size_t n = std::min<size_t>(r->env_len, sizeof r->env);
+        e.environ.assign(r->env, n);
+        e.has_environ = true;
+        // Read whole, or cut at the record's end (then /proc may say the rest).
+        e.environ_complete = r->env_len > 0 ? n == r->env_size : r->env_size == 0;
       }
       ++stats_.execs;
       sink_->push_back(std::move(e));

@@ -29,6 +29,10 @@ class BpfEventSource : public EventSource {
     /// Also report threads: kFork/kExit with `thread` set for each thread
     /// other than the leader (clone with CLONE_THREAD, pthread_exit).
     bool include_threads = false;
+    /// Exec events carry the new image's environment (its first
+    /// LINEAGE_ENV_LEN bytes): `record` keeps its context variables from it
+    /// instead of reading /proc/PID/environ.
+    bool include_environ = false;
     /// Ring buffer size in bytes: a power of two, a multiple of the page size.
     uint32_t ring_bytes = 16u << 20;
   };

@@ -9,7 +9,7 @@
 namespace lineage::events {
 
 Result<OpenedSource> open_source(const std::string& which, const procfs::ProcReader& reader,
-                                 int poll_interval_ms, bool include_threads) {
+                                 int poll_interval_ms, bool include_threads, bool include_environ) {
   std::string why;
   bool any = which == "auto";
   Error last{ErrorKind::kInternal, "no event source"};
@@ -17,11 +17,13 @@ Result<OpenedSource> open_source(const std::string& which, const procfs::ProcRea
 #ifdef LINEAGE_HAVE_BPF
     BpfEventSource::Options options;
     options.include_threads = include_threads;
+    options.include_environ = include_environ;
     auto bpf = BpfEventSource::open(options);
     if (bpf) return OpenedSource{std::move(*bpf), why + "bpf: loaded"};
     why += "bpf: " + bpf.error().message + "; ";
     last = bpf.error();
 #else
+    (void)include_environ;
     why += "bpf: not built in; ";
     last = Error{ErrorKind::kInternal, "this lineage was built without eBPF support"};
 #endif

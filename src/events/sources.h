@@ -15,7 +15,10 @@ struct OpenedSource {
 };
 
 /// which: auto | bpf | netlink | poll. poll_interval_ms for the poll source.
+/// include_environ: exec events carry the environment where the source can
+/// (bpf; Event::has_environ says which did).
 Result<OpenedSource> open_source(const std::string& which, const procfs::ProcReader& reader,
-                                 int poll_interval_ms = 1000, bool include_threads = false);
+                                 int poll_interval_ms = 1000, bool include_threads = false,
+                                 bool include_environ = false);
 
 }  // namespace lineage::events

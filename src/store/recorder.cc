@@ -16,6 +16,12 @@ constexpr core::FieldMask kEvidenceFields = core::kFieldStat | core::kFieldStatu
                                             core::kFieldCwd | core::kFieldCgroup | core::kFieldEnviron |
                                             core::kFieldLoginUid;
 constexpr core::FieldMask kBackfillFields = kEvidenceFields | core::kFieldCmdline;
+// What /proc still shows of a process that has exited (its exit event is
+// already in hand): do_exit() has run, or is running, exit_mm() (no
+// environ, cmdline or exe link) and exit_fs() (no cwd); a zombie keeps its
+// stat, status, cgroup and login uid until it is reaped.
+constexpr core::FieldMask kExitedFields = core::kFieldStat | core::kFieldStatus | core::kFieldCgroup |
+                                          core::kFieldLoginUid;
 
 std::string join_nul(const std::vector<std::string>& v) {
   std::string out;
@@ -34,25 +40,58 @@ std::string cgroup_text(const std::vector<core::CgroupEntry>& entries) {
 
 }  // namespace
 
-std::string context_environment(const std::vector<std::string>& environ) {
+namespace {
+
+// Calls f(entry) for each KEY=VALUE of the environment, in order.
+template <typename Each, typename F>
+void keep_context(const Each& each, F&& keep) {
   static constexpr std::array<std::string_view, 13> kExact = {
       "SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY",   "TMUX",       "TMUX_PANE", "STY",     "WINDOW",
       "INVOCATION_ID",  "container",  "pm_id",     "PM2_HOME",   "LD_PRELOAD", "JOURNAL_STREAM"};
-  std::vector<std::string> kept;
   bool pm2 = false;
-  for (const auto& kv : environ) {
-    std::string_view key = std::string_view(kv).substr(0, kv.find('='));
+  each([&](std::string_view kv) {
+    std::string_view key = kv.substr(0, kv.find('='));
     if (key == "pm_id") pm2 = true;
     if (std::find(kExact.begin(), kExact.end(), key) != kExact.end() || key.starts_with("SUPERVISOR_")) {
-      kept.push_back(kv.substr(0, 4096));
+      keep(kv.substr(0, 4096));
     }
-  }
+  });
   if (pm2) {  // pm2 names its program in `name`
-    for (const auto& kv : environ) {
-      if (kv.starts_with("name=")) kept.push_back(kv.substr(0, 4096));
-    }
+    each([&](std::string_view kv) {
+      if (kv.starts_with("name=")) keep(kv.substr(0, 4096));
+    });
   }
-  return join_nul(kept);
+}
+
+std::string join_kept(auto each) {
+  std::string out;
+  bool first = true;
+  keep_context(each, [&](std::string_view kv) {
+    if (!first) out += '\0';
+    first = false;
+    out += kv;
+  });
+  return out;
+}
+
+}  // namespace
+
+std::string context_environment(const std::vector<std::string>& environ) {
+  return join_kept([&](auto&& f) {
+    for (const auto& kv : environ) f(std::string_view(kv));
+  });
+}
+
+std::string context_environment_area(std::string_view area) {
+  return join_kept([&](auto&& f) {
+    size_t begin = 0;
+    while (begin < area.size()) {
+      size_t end = area.find('\0', begin);
+      if (end == std::string_view::npos) end = area.size();
+      if (end > begin) f(area.substr(begin, end - begin));
+      begin = end + 1;
+    }
+  });
 }
 
 bool is_launcher(std::string_view exe) {
@@ -157,18 +196,80 @@ void Recorder::on_fork(const core::Event& e) {
   queue(std::move(f));
 }
 
-void Recorder::on_exec(const core::Event& e) {
+bool Recorder::exits_later(const core::Event& exec, size_t i) const {
+  auto it = batch_exits_.find(exec.pid);
+  if (it == batch_exits_.end() || it->second.index <= i) return false;
+  // The last exit of the pid in the batch is this process's only when
+  // their start times agree (the pid may have been reused in between).
+  return exec.start_time_ns != 0 && it->second.start_time_ns == exec.start_time_ns;
+}
+
+void Recorder::on_exec(const core::Event& e, bool exited) {
+  exec_read_.reset();
   const core::LiveProcess* p = tree_.find_pid(e.pid);
   if (p == nullptr) return;
   if (!alive_.count(p->key)) on_fork(e);  // an exec whose fork came before us or was lost
-  ExecRecord r = evidence(p->key, e.time_ns, nullptr);
+  // One read of /proc serves the evidence and the audit rules.
+  core::FieldMask fields = kEvidenceFields;
+  if (options_.auditor != nullptr) fields |= options_.auditor->fields();
+  if (exited) fields = kExitedFields;
+  if (e.has_login_uid) fields &= ~core::kFieldLoginUid;  // and sessionid, which is not kept
+  // The environment execve gave, from the event: exact (the process may
+  // rewrite its environ area later) and no walk of its memory. Only one cut
+  // at the record's bound is read again from /proc, while it is there.
+  std::optional<std::string> env;
+  if (e.has_environ && (e.environ_complete || exited)) {
+    env = context_environment_area(e.environ);
+    fields &= ~core::kFieldEnviron;
+  }
+  exec_read_ = reader_.read(p->key.pid, fields);
+  // The pid may already name a later process: its evidence is not ours.
+  if (exec_read_ && !core::same_start(exec_read_->key.start_time_ns, p->key.start_time_ns, reader_.tick_ns())) {
+    exec_read_.reset();
+  }
+  ExecRecord r;
+  if (exec_read_) {
+    r = evidence(p->key, e.time_ns, &*exec_read_);
+  } else {
+    r.key = p->key;
+    r.time_ns = e.time_ns;
+  }
+  // Session ids, tty and real uid as they were at the exec, for a process
+  // /proc no longer showed (short-lived ones are gone by now); /proc's
+  // word, read the moment after, stands where there was one. The login uid
+  // is set once, at login, before the session's programs run: the event's
+  // spares reading loginuid and sessionid.
+  if (e.has_session_ids && !r.sid) {
+    r.sid = e.sid, r.pgid = e.pgid, r.tty = static_cast<int32_t>(e.tty_nr);
+  }
+  if (e.has_session_ids && !r.ruid) r.ruid = e.ruid;
+  if (e.has_login_uid) r.login_uid = e.login_uid;
+  if (env) {
+    r.env = *env;
+    if (exec_read_) {
+      // The audit rules read LD_PRELOAD alone of the environment (kept
+      // among the context variables): give them those entries.
+      std::vector<std::string> kept;
+      size_t begin = 0;
+      while (!env->empty() && begin <= env->size()) {
+        size_t end = std::min(env->find('\0', begin), env->size());
+        kept.emplace_back(*env, begin, end - begin);
+        begin = end + 1;
+      }
+      exec_read_->environ = std::move(kept);
+      exec_read_->read |= core::kFieldEnviron;
+      exec_read_->unavailable &= ~core::kFieldEnviron;
+    }
+  } else if (e.has_environ && !r.env && !e.environ.empty()) {
+    r.env = context_environment_area(e.environ);  // gone meanwhile: the cut is what there is
+  }
   // What the event says it ran wins over /proc, read later.
   if (!e.comm.empty()) r.comm = e.comm;
   if (!e.exe.empty()) r.exe = e.exe;
   if (!e.argv.empty()) r.argv = join_nul(e.argv);
   r.interpreter = e.interpreter;
   r.dev = e.exe_dev, r.ino = e.exe_ino, r.ctime_ns = e.exe_ctime_ns;
-  if (!r.ruid) r.uid = e.uid, r.gid = e.gid;
+  if (!exec_read_ || !exec_read_->status) r.uid = e.uid, r.gid = e.gid;
   queue(std::move(r));
 }
 
@@ -218,8 +319,8 @@ void Recorder::on_lost(uint64_t now_ns) {
   }
 }
 
-void Recorder::judge(const core::Event& e) {
-  for (auto& entry : options_.auditor->on_event(e, tree_, tree_.find_pid(e.pid))) {
+void Recorder::judge(const core::Event& e, std::optional<core::Process>* read) {
+  for (auto& entry : options_.auditor->on_event(e, tree_, tree_.find_pid(e.pid), read)) {
     FindingRecord f;
     f.key = entry.finding.process;
     f.time_ns = e.time_ns;
@@ -237,7 +338,14 @@ void Recorder::judge(const core::Event& e) {
 
 void Recorder::apply(const std::vector<core::Event>& batch, uint64_t now_ns) {
   using core::EventKind;
-  for (const auto& e : batch) {
+  batch_exits_.clear();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].kind == EventKind::kExit && !batch[i].thread) {
+      batch_exits_[batch[i].pid] = BatchExit{batch[i].start_time_ns, i};
+    }
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const core::Event& e = batch[i];
     ++stats_.events;
     ++rate_events_;
     if (options_.export_to != nullptr) {
@@ -269,9 +377,13 @@ void Recorder::apply(const std::vector<core::Event>& batch, uint64_t now_ns) {
       continue;
     }
     tree_.apply(e);
-    if (e.kind == EventKind::kFork) on_fork(e);
-    else on_exec(e);
-    if (options_.auditor != nullptr) judge(e);
+    if (e.kind == EventKind::kFork) {
+      on_fork(e);
+      if (options_.auditor != nullptr) judge(e, nullptr);
+    } else {
+      on_exec(e, exits_later(e, i));
+      if (options_.auditor != nullptr) judge(e, &exec_read_);
+    }
   }
   // Lost events: bring the tree and the records in line with /proc, at
   // most once a second (a scan reads every process).

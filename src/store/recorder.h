@@ -7,7 +7,9 @@
 // every kBatchRecords records), so a kill -9 loses at most one batch.
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -57,12 +59,15 @@ class Recorder {
 
  private:
   void on_fork(const core::Event& e);
-  void on_exec(const core::Event& e);
+  void on_exec(const core::Event& e, bool exited);
   void on_exit(const core::Event& e, const core::ProcessKey& key, const std::vector<core::ProcessKey>& children);
   void on_lost(uint64_t now_ns);
-  void judge(const core::Event& e);
+  void judge(const core::Event& e, std::optional<core::Process>* read);
   void backfill(const core::Process& p, const core::LiveProcess& live, uint64_t now_ns);
   ExecRecord evidence(const core::ProcessKey& key, uint64_t time_ns, const core::Process* known);
+  /// Whether the exec of pid at index i of the batch is followed there by
+  /// the same process's exit.
+  bool exits_later(const core::Event& exec, size_t i) const;
   void queue(Record r);
 
   Writer& writer_;
@@ -72,6 +77,12 @@ class Recorder {
   RecorderStats stats_;
   std::vector<Record> pending_;
   std::unordered_set<core::ProcessKey, core::KeyHash> alive_;  // recorded, not yet seen to exit
+  struct BatchExit {
+    uint64_t start_time_ns;
+    size_t index;
+  };
+  std::unordered_map<int32_t, BatchExit> batch_exits_;  // pid -> its last exit in the batch being applied
+  std::optional<core::Process> exec_read_;  // the exec'ing process as /proc showed it (evidence and audit)
   uint64_t last_flush_ns_ = 0, last_prune_ns_ = 0, last_reconcile_ns_ = 0;
   bool reconcile_due_ = false;  // events were lost since the last /proc scan
   uint64_t rate_events_ = 0, rate_since_ns_ = 0;
@@ -82,6 +93,9 @@ class Recorder {
 /// The context variables `why`'s detectors read, from a KEY=VALUE list:
 /// nothing else of the environment is ever stored. NUL-separated.
 std::string context_environment(const std::vector<std::string>& environ);
+/// The same from the environment area itself (KEY=VALUE\0..., as an exec
+/// event carries it; a last entry cut without its NUL counts as it is).
+std::string context_environment_area(std::string_view area);
 /// Whether a process running this executable (base name) is a launcher
 /// whose verification the recorder keeps.
 bool is_launcher(std::string_view exe_base);

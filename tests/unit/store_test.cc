@@ -1153,6 +1153,24 @@ TEST(RecorderContext, KeepsOnlyTheVariablesDetectorsRead) {
   EXPECT_EQ(context_environment({huge}).size(), 4096u);
 }
 
+TEST(RecorderContext, FromTheEnvironmentAreaOfAnExecEvent) {
+  using namespace std::string_literals;
+  // As execve lays it out: KEY=VALUE, each ended by a NUL.
+  std::string area = "HOME=/root\0SSH_CONNECTION=10.0.0.7 52114 10.0.0.1 22\0SECRET=hunter2\0"
+                     "TMUX=/tmp/tmux-0/default,812,0\0SSH_CONNECTIONX=forged\0INVOCATION_ID=abc123\0"s;
+  EXPECT_EQ(context_environment_area(area),
+            "SSH_CONNECTION=10.0.0.7 52114 10.0.0.1 22\0TMUX=/tmp/tmux-0/default,812,0\0INVOCATION_ID=abc123"s);
+  EXPECT_EQ(context_environment_area(""), "");
+  EXPECT_EQ(context_environment_area("\0\0PATH=/bin\0"s), "");
+  // Cut at the record's bound: the last entry counts as far as it goes.
+  EXPECT_EQ(context_environment_area("PATH=/bin\0STY=12.pts-0"s), "STY=12.pts-0");
+  EXPECT_EQ(context_environment_area("name=api\0pm_id=3\0"s), std::string("pm_id=3\0name=api", 16));
+  // The same as the list form, entry for entry.
+  std::vector<std::string> env = {"SUPERVISOR_PROCESS_NAME=web", "LD_PRELOAD=/tmp/x.so", "container=podman"};
+  EXPECT_EQ(context_environment_area("SUPERVISOR_PROCESS_NAME=web\0LD_PRELOAD=/tmp/x.so\0container=podman\0"s),
+            context_environment(env));
+}
+
 TEST(RecorderContext, LaunchersByBaseName) {
   for (const char* l : {"sshd", "sshd-session", "cron", "crond", "atd", "tmux", "screen", "supervisord", "systemd",
                         "containerd-shim-runc-v2", "conmon"}) {
@@ -1271,6 +1289,53 @@ class RecorderTest : public ::testing::Test {
 const ProcessKey kRInit{1, 10 * kMs}, kSshd{500, 1 * kS}, kRBash{600, 101 * kS}, kSh{700, 102 * kS},
     kRSleep{800, 103 * kS};
 
+TEST_F(RecorderTest, ExitInTheSameBatchAndEvidenceFromTheEvent) {
+  auto started = recorder_->start(100 * kS);
+  ASSERT_TRUE(started) << started.error().message;
+  add_bash();  // /proc still shows cwd and environ (a real zombie would not)
+  // 1. Netlink-like events (no environment, no ids), the exit in the same
+  // batch: only what a zombie shows is read (no cwd, no environ).
+  recorder_->apply({ev_fork(101 * kS, 600, 500, 1 * kS, "sshd"),
+                    ev_exec(101 * kS + 1 * kMs, 600, 101 * kS, "/usr/bin/bash", {"-bash"}, 1000),
+                    ev_exit(105 * kS, 600, 101 * kS, 0, 1, 10 * kMs)},
+                   106 * kS);
+  recorder_->flush(106 * kS, true);
+  auto h = History::open(path_);
+  ASSERT_TRUE(h) << h.error().message;
+  auto bash = get(*h, kRBash);
+  ASSERT_TRUE(bash && bash->execs.size() == 1u);
+  EXPECT_FALSE(bash->execs[0].cwd);
+  EXPECT_TRUE(bash->execs[0].env.empty());
+  EXPECT_EQ(bash->execs[0].sid, 600);  // stat: a zombie keeps it
+  EXPECT_EQ(bash->execs[0].tty, 34816);
+}
+
+TEST_F(RecorderTest, EnvironmentAndIdsFromTheExecEvent) {
+  auto started = recorder_->start(100 * kS);
+  ASSERT_TRUE(started) << started.error().message;
+  // 2. A bpf exec event with the environment and ids, for a process /proc
+  // does not show (gone): all of them recorded from the event.
+  core::Event ex = ev_exec(101 * kS + 1 * kMs, 650, 101 * kS, "/usr/bin/true", {"true"}, 1000);
+  using namespace std::string_literals;
+  ex.environ = "HOME=/x\0TMUX=/tmp/t,1,0\0SECRET=y\0"s;
+  ex.has_environ = ex.environ_complete = true;
+  ex.has_session_ids = ex.has_login_uid = true;
+  ex.sid = 640, ex.pgid = 645, ex.tty_nr = 34818, ex.ruid = 1000, ex.login_uid = 1000;
+  recorder_->apply({ev_fork(101 * kS, 650, 500, 1 * kS, "sshd"), ex}, 102 * kS);
+  recorder_->flush(102 * kS, true);
+  auto h = History::open(path_);
+  ASSERT_TRUE(h) << h.error().message;
+  auto p = get(*h, ProcessKey{650, 101 * kS});
+  ASSERT_TRUE(p && p->execs.size() == 1u);
+  const RecordedExec& e = p->execs[0];
+  EXPECT_EQ(e.env, std::vector<std::string>{"TMUX=/tmp/t,1,0"});
+  EXPECT_EQ(e.sid, 640);
+  EXPECT_EQ(e.pgid, 645);
+  EXPECT_EQ(e.tty, 34818);
+  EXPECT_EQ(e.login_uid, 1000u);
+  EXPECT_EQ(e.uid, 1000u);
+}
+
 TEST_F(RecorderTest, ChainOfForkExecExitIsRecorded) {
   auto started = recorder_->start(100 * kS);
   ASSERT_TRUE(started) << started.error().message;
@@ -1280,8 +1345,12 @@ TEST_F(RecorderTest, ChainOfForkExecExitIsRecorded) {
                     ev_fork(102 * kS, 700, 600, 101 * kS, "bash"),
                     ev_exec(102 * kS + 1 * kMs, 700, 102 * kS, "/bin/sh", {"sh", "-c", "sleep 999 &"}, 1000),
                     ev_fork(103 * kS, 800, 700, 102 * kS, "sh"),
-                    ev_exec(103 * kS + 1 * kMs, 800, 103 * kS, "/usr/bin/sleep", {"sleep", "999"}, 1000),
-                    ev_exit(104 * kS, 700, 102 * kS, 0, 1, 10 * kMs),
+                    ev_exec(103 * kS + 1 * kMs, 800, 103 * kS, "/usr/bin/sleep", {"sleep", "999"}, 1000)},
+                   104 * kS);
+  // The exits in a later batch: the recorder reads /proc at each exec for
+  // the evidence of a process whose exit it has not seen (one whose exit
+  // came in the same batch is read only for what a zombie still shows).
+  recorder_->apply({ev_exit(104 * kS, 700, 102 * kS, 0, 1, 10 * kMs),
                     ev_exit(105 * kS, 600, 101 * kS, 1 << 8, 1, 10 * kMs)},
                    106 * kS);
   recorder_->flush(106 * kS, true);
