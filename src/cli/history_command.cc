@@ -103,10 +103,20 @@ Result<int> descendants(const store::History& h, const HistoryOptions& o, procfs
   store::History::Snapshot snapshot(h);
   store::HistoryFilter f;
   f.pid = *o.descendants;
-  f.limit = 1;
+  f.limit = 100;
   auto roots = h.query(f);
   if (!roots) return roots.error();
   if (roots->empty()) return not_found(fmt::format("pid {} is not in the recorded history", *o.descendants));
+  // A pid reused in the recorded window names several processes: the tree
+  // drawn is the newest holder's (the query's order), and the user is told.
+  if (roots->size() > 1) {
+    std::fprintf(stderr,
+                 "lineage history: pid %d was held by %s%zu processes in the recorded history; showing the "
+                 "newest, started %s (`lineage history %d` lists them all)\n",
+                 *o.descendants, roots->size() >= f.limit ? "at least " : "", roots->size(),
+                 core::format_time(roots->front().unix_ns(roots->front().key.start_time_ns), false).c_str(),
+                 *o.descendants);
+  }
   // Depth first, children oldest first: the order `strace -f` would print.
   struct Item {
     int64_t row;

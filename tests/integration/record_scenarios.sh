@@ -400,6 +400,13 @@ C
   # And now, without --at: the second.
   lin "$d/now.json" why "$first" --db "$d/h.db" --json
   check "$d/now.json" '.target.cmdline | join(" ")' "sleep $m2" "why without --at explains the current holder"
+  # history --descendants of the reused pid: the newest holder's tree, and
+  # a note that says so.
+  lin "$d/desc.txt" history --descendants "$first" --db "$d/h.db"
+  { grep -qE "sleep $m2\$" "$d/desc.txt" && ! grep -qE "sleep $m1\$" "$d/desc.txt"; } ||
+    bad "history --descendants $first does not draw the newest holder alone: $(cat "$d/desc.txt")"
+  grep -q "pid $first was held by 2 processes in the recorded history; showing the newest" "$d/desc.txt.err" ||
+    bad "history --descendants $first does not say which holder it drew: $(first_line "$d/desc.txt.err")"
   stop_recorder
 }
 
