@@ -112,7 +112,8 @@ EOF
   printf '# lineage audit integration test\nSHELL=/bin/sh\nMAILTO=""\n* * * * * root %s\n* * * * * root %s\n' \
     "$work/w/job.sh" "$ok_job" > "/etc/cron.d/$tag"
   chmod 644 "/etc/cron.d/$tag"
-  if ! pgrep -x cron >/dev/null; then
+  # The daemon (argv cron), not a job's CRON child outliving a daemon now gone.
+  if ! pgrep -f '^(/usr/sbin/)?cron( |$)' >/dev/null; then
     /usr/sbin/cron -f </dev/null >/dev/null 2>&1 &
     started+=($!)
   fi

@@ -229,7 +229,8 @@ cron_start() {
   printf '# lineage record integration test\nSHELL=/bin/sh\n* * * * * root ( sleep %s >/dev/null 2>&1 & ) ; exit 0\n' \
     "$cron_marker" > "$cron_file"
   chmod 644 "$cron_file"
-  if ! pgrep -x cron >/dev/null; then
+  # The daemon (argv cron), not a job's CRON child outliving a daemon now gone.
+  if ! pgrep -f '^(/usr/sbin/)?cron( |$)' >/dev/null; then
     /usr/sbin/cron -f </dev/null >/dev/null 2>&1 &
     started+=($!)
   fi

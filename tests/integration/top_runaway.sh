@@ -164,7 +164,8 @@ cron_start() {
   cron_dir=$job_dir
   printf '# lineage top integration test\nSHELL=/bin/sh\n* * * * * root %s/runaway.sh %s\n' "$work" "$cron_dir" > "$crontab_file"
   chmod 644 "$crontab_file"
-  if ! pgrep -x cron >/dev/null; then
+  # The daemon (argv cron), not a job's CRON child outliving a daemon now gone.
+  if ! pgrep -f '^(/usr/sbin/)?cron( |$)' >/dev/null; then
     /usr/sbin/cron -f </dev/null >/dev/null 2>&1 &
     started+=($!)
   fi

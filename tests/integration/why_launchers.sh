@@ -169,7 +169,8 @@ cron_start() {
   printf '# lineage integration test\nSHELL=/bin/sh\n%s\n' "$entry" > /etc/cron.d/lineage-it
   chmod 644 /etc/cron.d/lineage-it
   cleanup_extra="rm -f /etc/cron.d/lineage-it"
-  if ! pgrep -x cron >/dev/null; then
+  # The daemon (argv cron), not a job's CRON child outliving a daemon now gone.
+  if ! pgrep -f '^(/usr/sbin/)?cron( |$)' >/dev/null; then
     /usr/sbin/cron -f </dev/null >/dev/null 2>&1 &
     started+=($!)
   fi
