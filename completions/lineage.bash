@@ -21,7 +21,7 @@ _lineage() {
   local files_opts="--pid --name --exact -t --type -i --net --deleted -m --maps --no-peers --wide"
   local file_types="reg dir chr blk fifo pipe lnk sock inet ipv4 ipv6 tcp udp unix netlink anon eventfd epoll signalfd timerfd inotify fanotify pidfd bpf bpf-map bpf-prog bpf-link io_uring userfaultfd perf_event memfd a_inode"
   local who_opts="--dir --mount --wide"
-  local kill_opts="--tree --children --group --session --signal -s --timeout --yes -y --dry-run -n --force --pid --name --exact --ascii"
+  local kill_opts="--tree --children --group --session --signal -s --timeout --yes -y --dry-run -n --force --no-freeze --pid --name --exact --ascii"
   local zombies_opts="--min --db --wide --from"
   local snapshot_opts="-o --output --force --history --db"
   local audit_opts="--rule --skip --min-severity --fail-on --allow --list-rules --wide"

@@ -81,6 +81,7 @@ complete -c lineage -n '__fish_seen_subcommand_from kill' -l timeout -x -a '1s 5
 complete -c lineage -n '__fish_seen_subcommand_from kill' -s y -l yes -d 'do not ask'
 complete -c lineage -n '__fish_seen_subcommand_from kill' -s n -l dry-run -d 'show the plan only'
 complete -c lineage -n '__fish_seen_subcommand_from kill' -l force -d 'also init, kernel threads, own ancestors'
+complete -c lineage -n '__fish_seen_subcommand_from kill' -l no-freeze -d 'SIGSTOP, not the cgroup freezer'
 complete -c lineage -n '__fish_seen_subcommand_from kill' -a '(__fish_complete_pids)'
 complete -c lineage -n __fish_use_subcommand -a zombies -d 'zombies grouped by the parent that fails to reap them'
 complete -c lineage -n '__fish_seen_subcommand_from zombies' -l min -x -d 'exit 1 when a parent has at least N'

@@ -6,6 +6,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
+#include <unordered_set>
+
+#include <fmt/format.h>
 
 namespace lineage::act {
 
@@ -26,6 +30,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+constexpr size_t kMaxCgroupProcs = 1 << 20;
+
 class Killer {
  public:
   Killer(const procfs::ProcReader& reader, const Anchor& anchor, const KillSettings& settings)
@@ -33,27 +39,31 @@ class Killer {
 
   KillReport run(std::vector<core::Process> plan) {
     hold_anchor();
-    for (auto& p : plan) hold_and_stop(std::move(p), false);
+    for (auto& p : plan) {
+      Member& m = hold(std::move(p), false);
+      if (settings_.cgroup == nullptr) stop(m);  // top-down, each as it is held
+    }
+    if (settings_.cgroup != nullptr && !freeze()) {
+      for (Member& m : report_.members) stop(m);
+    }
     catch_forks();
     for (Member& m : report_.members) {
       if (m.outcome == Outcome::kPending) send(m, settings_.signal);
     }
-    if (settings_.signal != SIGKILL) {
-      for (Member& m : report_.members) {
-        if (m.outcome == Outcome::kPending) m.fd.send_signal(SIGCONT);
-      }
-    }
+    if (freezer_) freezer_->thaw();  // the signal is delivered as they thaw
+    if (settings_.signal != SIGKILL) continue_stopped();
     wait_for_exit(settings_.timeout_ns, Outcome::kSignalled);
     if (any_pending()) {
-      // Survivors may have forked from a handler since the CONT: stop them,
-      // catch what they forked, then KILL.
-      for (Member& m : report_.members) {
-        if (m.outcome == Outcome::kPending) send(m, SIGSTOP);
+      // Survivors may have forked from a handler since they went on: stop
+      // them, catch what they forked, then KILL.
+      if (!freezer_ || !refreeze()) {
+        for (Member& m : report_.members) stop(m);
       }
       catch_forks();
       for (Member& m : report_.members) {
         if (m.outcome == Outcome::kPending) send(m, SIGKILL);
       }
+      if (freezer_) freezer_->thaw();
       wait_for_exit(settings_.kill_wait_ns, Outcome::kKilled);
       for (Member& m : report_.members) {
         if (m.outcome == Outcome::kPending) m.outcome = Outcome::kSurvived;
@@ -74,8 +84,8 @@ class Killer {
     report_.anchor_held = true;
   }
 
-  // Opens the pidfd, checks the start time, then stops the process.
-  void hold_and_stop(core::Process p, bool joined) {
+  // Opens the pidfd and checks the start time: a member from now on.
+  Member& hold(core::Process p, bool joined) {
     Member m;
     m.joined = joined;
     Identity id{p.pid(), p.stat.start_ticks};
@@ -87,10 +97,75 @@ class Killer {
     } else if (status != HoldStatus::kHeld) {
       m.outcome = Outcome::kSkipped;
       m.reason = to_string(status);
-    } else {
-      send(m, SIGSTOP);
     }
     report_.members.push_back(std::move(m));
+    return report_.members.back();
+  }
+
+  void stop(Member& m) {
+    if (m.outcome != Outcome::kPending || m.stopped) return;
+    send(m, SIGSTOP);
+    m.stopped = m.outcome == Outcome::kPending;
+  }
+
+  void continue_stopped() {
+    for (Member& m : report_.members) {
+      if (m.outcome == Outcome::kPending && m.stopped) m.fd.send_signal(SIGCONT);
+      m.stopped = false;
+    }
+  }
+
+  // Freezes the plan's cgroup and holds what was forked into it before the
+  // freeze; false (thawed, with the reason noted) to fall back to SIGSTOP.
+  bool freeze() {
+    report_.cgroup = settings_.cgroup->path;
+    std::string error;
+    auto freezer = Freezer::open(*settings_.cgroup, &error);
+    if (freezer && freezer->freeze(settings_.freeze_timeout_ns, &error)) {
+      freezer_.emplace(std::move(*freezer));
+      if (join_cgroup(&error)) {
+        report_.frozen = true;
+        return true;
+      }
+      freezer_.reset();  // thaws
+    }
+    report_.freezer_note = error;
+    return false;
+  }
+
+  // The survivors' second stop, before KILL: the same cgroup frozen again.
+  bool refreeze() {
+    std::string error;
+    if (freezer_->freeze(settings_.freeze_timeout_ns, &error) && join_cgroup(&error)) return true;
+    freezer_->thaw();
+    return false;
+  }
+
+  // While frozen nothing in the cgroup forks, so one read of its processes
+  // is all of them: each not held yet joins when it is a member's child or
+  // started after the plan was scanned (forked meanwhile, its parent gone).
+  // Any other was in the cgroup already and someone else's: false.
+  bool join_cgroup(std::string* error) {
+    auto pids = freezer_->procs(kMaxCgroupProcs);
+    if (!pids) {
+      *error = "the frozen cgroup's processes could not be read";
+      return false;
+    }
+    std::unordered_set<int32_t> member_pids;
+    for (const Member& m : report_.members) member_pids.insert(m.process.pid());
+    for (int32_t pid : *pids) {
+      auto p = reader_.read(pid, settings_.fields);
+      if (!p) continue;  // exited since
+      Identity id{pid, p->stat.start_ticks};
+      if (std::find(held_.begin(), held_.end(), id) != held_.end()) continue;
+      if (!forked_since(reader_, pid, member_pids, settings_.plan_scanned_ns)) {
+        *error = fmt::format("pid {} ({}) is in the cgroup and not to be ended", pid, p->stat.comm);
+        return false;
+      }
+      member_pids.insert(pid);
+      hold(std::move(*p), true);
+    }
+    return true;
   }
 
   // Sends sig through the member's pidfd; records ESRCH and EPERM.
@@ -119,7 +194,7 @@ class Killer {
         // The command line for the report, when it is still the same process.
         auto full = reader_.read(seen.pid(), settings_.fields);
         bool same = full && full->stat.start_ticks == seen.stat.start_ticks;
-        hold_and_stop(same ? std::move(*full) : seen, true);
+        stop(hold(same ? std::move(*full) : seen, true));
       }
     }
   }
@@ -161,6 +236,7 @@ class Killer {
   KillReport report_;
   std::vector<Identity> held_;
   PidFd anchor_fd_;
+  std::optional<Freezer> freezer_;
 };
 
 }  // namespace

@@ -4,12 +4,15 @@
 // signal (a reused pid is never signalled), the set is stopped top-down and
 // rescanned until a scan finds no process forked meanwhile, and only then is
 // the signal sent; what outlives the timeout is stopped, rescanned and killed.
+// When the set is exactly one cgroup (cgroup_freezer.h), the cgroup is frozen
+// instead of each process stopped: the same sequence, without a SIGSTOP.
 #include <signal.h>
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "act/cgroup_freezer.h"
 #include "act/kill_plan.h"
 #include "act/pidfd.h"
 #include "core/process.h"
@@ -34,6 +37,7 @@ struct Member {
   bool joined = false;    // found by a rescan during the kill, not in the plan
   Outcome outcome = Outcome::kPending;
   std::string reason;     // why skipped or denied
+  bool stopped = false;   // SIGSTOP sent (continued after the signal)
   PidFd fd;
 };
 
@@ -48,12 +52,24 @@ struct KillSettings {
   /// init, a kernel thread or lineage's ancestor.
   bool stop_anchor = true;
   core::FieldMask fields = core::kFieldStat | core::kFieldStatus | core::kFieldCmdline;
+  /// The cgroup the plan is exactly (find_whole_cgroup): frozen instead of
+  /// SIGSTOP. Null, or when freezing fails: SIGSTOP top-down.
+  const FreezableCgroup* cgroup = nullptr;
+  uint64_t freeze_timeout_ns = 2'000'000'000;
+  /// Boot-relative ns when the plan was scanned: a process found in the
+  /// frozen cgroup that is no member's descendant joins only when it
+  /// started after this (forked meanwhile, its parent gone); an older one
+  /// was put there by someone else, and the freezer is given up.
+  uint64_t plan_scanned_ns = 0;
 };
 
 struct KillReport {
   std::vector<Member> members;  // plan order, then joiners in the order found
   size_t rescans = 0;           // scans after the first stop
   bool anchor_held = false;     // --children: the target was stopped and continued
+  bool frozen = false;          // stopped by freezing `cgroup`, not by SIGSTOP
+  std::string cgroup;           // the cgroup frozen (or tried)
+  std::string freezer_note;     // why the freezer was tried and given up for SIGSTOP
 };
 
 /// Runs the whole sequence on `plan` (top-down, from select_members).

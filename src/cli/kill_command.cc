@@ -14,6 +14,7 @@
 #include "act/kill_plan.h"
 #include "act/killer.h"
 #include "cli/cli11.h"
+#include "core/clock.h"
 #include "core/time_spec.h"
 #include "output/columns.h"
 #include "output/format.h"
@@ -154,6 +155,12 @@ std::string report_text(const act::KillReport& report, const std::string& signal
   if (c.denied) out += fmt::format("; {} denied", c.denied);
   if (c.survived) out += fmt::format("; {} survived", c.survived);
   if (c.joined) out += fmt::format(" ({} forked during the kill, caught)", c.joined);
+  out += report.frozen ? fmt::format("; stopped by freezing cgroup {}", output::escape_text(report.cgroup))
+                       : std::string("; stopped by SIGSTOP");
+  if (!report.frozen && !report.freezer_note.empty()) {
+    out += fmt::format(" (freezing cgroup {} failed: {})", output::escape_text(report.cgroup),
+                       output::escape_text(report.freezer_note));
+  }
   out += fmt::format("\n{:>7}  {:<28}  {}\n", "PID", "OUTCOME", "COMMAND");
   for (const auto& m : report.members) {
     std::string cmd = output::escape_text(m.process.command_line());
@@ -163,9 +170,27 @@ std::string report_text(const act::KillReport& report, const std::string& signal
   return out;
 }
 
+// How the set is (or would be) stopped before the signal.
+struct StopPlan {
+  std::optional<act::FreezableCgroup> cgroup;  // the whole cgroup: frozen
+  std::string why_not;                         // why SIGSTOP (empty: --no-freeze)
+};
+
+output::Json stop_json(const StopPlan& stop, const act::KillReport* report) {
+  output::Json j;
+  bool frozen = report != nullptr ? report->frozen : stop.cgroup.has_value();
+  j["method"] = frozen ? "freezer" : "sigstop";
+  std::string cgroup = report != nullptr ? report->cgroup : stop.cgroup ? stop.cgroup->path : "";
+  j["cgroup"] = cgroup.empty() ? output::Json() : output::Json(output::to_valid_utf8(cgroup));
+  std::string why = report != nullptr && !report->freezer_note.empty() ? "freezing failed: " + report->freezer_note
+                                                                       : (frozen ? "" : stop.why_not);
+  j["why_not_freezer"] = why.empty() ? output::Json() : output::Json(output::to_valid_utf8(why));
+  return j;
+}
+
 output::Json report_json(const core::ProcessTree& tree, const core::SystemInfo& sys, size_t target, act::Scope scope,
                          int sig, uint64_t timeout_ns, bool dry_run, const std::vector<size_t>& members,
-                         const act::KillReport* report) {
+                         const act::KillReport* report, const StopPlan& stop) {
   output::Json j;
   j["schema"] = "lineage.kill/v1";
   j["target"] = output::process_json(tree.at(target), sys);
@@ -202,6 +227,7 @@ output::Json report_json(const core::ProcessTree& tree, const core::SystemInfo& 
   }
   // --dry-run: nothing was signalled, so nothing was rescanned.
   j["rescans"] = report != nullptr ? report->rescans : 0;
+  j["stop"] = stop_json(stop, report);
   return j;
 }
 
@@ -265,6 +291,7 @@ Result<int> run_kill(const KillOptions& options) {
   // A name needs command lines to match; a pid, stat alone (ppid, pgid,
   // sid, start, flags): on a big machine most of the scan's cost.
   const bool by_pid = resolve::is_pid_target(*spec);
+  const uint64_t scanned_ns = core::boot_now_ns();
   std::vector<core::Process> processes = reader->scan(by_pid ? core::kFieldStat : kFields);
   procfs::UserNames users;
   core::ProcessTree tree(std::move(processes));
@@ -290,9 +317,15 @@ Result<int> run_kill(const KillOptions& options) {
   Shown shown = read_shown(*reader, tree, members, *target, by_pid, users);
 
   std::string signal = act::signal_name(*sig);
+  std::vector<core::Process> planned;
+  planned.reserve(shown.members.size());
+  for (size_t i : shown.members) planned.push_back(shown.tree.at(i));
+  StopPlan stop;
+  if (options.no_freeze) stop.why_not = "--no-freeze";
+  else if (!planned.empty()) stop.cgroup = act::find_whole_cgroup(*reader, planned, scanned_ns, &stop.why_not);
   if (shown.members.empty()) {
     if (options.common.json) {
-      return write_out(output::dump_json(report_json(shown.tree, sys, shown.target, *scope, *sig, *timeout, options.dry_run, shown.members, nullptr)) + "\n");
+      return write_out(output::dump_json(report_json(shown.tree, sys, shown.target, *scope, *sig, *timeout, options.dry_run, shown.members, nullptr, stop)) + "\n");
     }
     return write_out(fmt::format("nothing to end: {} has no {} to end\n", describe_process(shown.tree.at(shown.target)),
                                  *scope == act::Scope::kChildren ? "descendants" : "processes"));
@@ -303,11 +336,15 @@ Result<int> run_kill(const KillOptions& options) {
                                    shown.members.size(), shown.members.size() == 1 ? "process" : "processes", scope_words(*scope),
                                    describe_process(shown.tree.at(shown.target)), signal,
                                    *sig == SIGKILL ? "" : fmt::format(" (KILL after {})", options.timeout));
+  if (stop.cgroup) {
+    header += fmt::format("(they are all of cgroup {}: it is frozen instead of each stopped by SIGSTOP)\n",
+                          output::escape_text(stop.cgroup->path));
+  }
   std::string plan = header + plan_text(shown.tree, sys, shown.members, options, term.color);
 
   if (options.dry_run) {
     if (options.common.json) {
-      return write_out(output::dump_json(report_json(shown.tree, sys, shown.target, *scope, *sig, *timeout, true, shown.members, nullptr)) + "\n");
+      return write_out(output::dump_json(report_json(shown.tree, sys, shown.target, *scope, *sig, *timeout, true, shown.members, nullptr, stop)) + "\n");
     }
     return write_out(plan);
   }
@@ -326,9 +363,6 @@ Result<int> run_kill(const KillOptions& options) {
     if (int rc = write_out(plan); rc != 0) return rc;
   }
 
-  std::vector<core::Process> planned;
-  planned.reserve(shown.members.size());
-  for (size_t i : shown.members) planned.push_back(shown.tree.at(i));
   if (options.expect_start) {
     // Test hook: as if the scan had seen the target start then.
     anchor.target.start_ticks = *options.expect_start;
@@ -349,6 +383,8 @@ Result<int> run_kill(const KillOptions& options) {
   }
   settings.stop_anchor = !target_refused && !target_is_ancestor && shown.tree.at(shown.target).pid() != 1;
   settings.fields = kFields;
+  settings.cgroup = stop.cgroup ? &*stop.cgroup : nullptr;
+  settings.plan_scanned_ns = scanned_ns;
   // Ctrl-C, a hang-up or a TERM now would leave stopped processes behind:
   // they wait until the sequence has continued what it stopped.
   sigset_t deferred, previous;
@@ -361,7 +397,7 @@ Result<int> run_kill(const KillOptions& options) {
 
   int rc = 0;
   if (options.common.json) {
-    rc = write_out(output::dump_json(report_json(shown.tree, sys, shown.target, *scope, *sig, *timeout, false, shown.members, &report)) + "\n");
+    rc = write_out(output::dump_json(report_json(shown.tree, sys, shown.target, *scope, *sig, *timeout, false, shown.members, &report, stop)) + "\n");
   } else {
     rc = write_out(report_text(report, signal, options.timeout));
   }
@@ -381,8 +417,10 @@ Command add_kill_command(CLI::App& app) {
       "  lineage kill --session 4242 --json --yes\n"
       "Every process is held by a pidfd checked against its start time, the set is stopped\n"
       "(SIGSTOP, top down) and rescanned until nothing new was forked, then signalled; what is\n"
-      "left after --timeout gets KILL. Refuses pid 1, kernel threads and lineage's own\n"
-      "ancestors unless --force.\n"
+      "left after --timeout gets KILL. When the set is exactly the processes of one cgroup (a\n"
+      "service, a container), the cgroup is frozen instead of each process stopped (cgroup v2\n"
+      "cgroup.freeze or the v1 freezer; --no-freeze: SIGSTOP anyway). Refuses pid 1, kernel\n"
+      "threads and lineage's own ancestors unless --force.\n"
       "Exit: 0 all ended, 1 something survived or was skipped (or the answer was no), 2 not found,\n"
       "3 permission denied, 4 usage (unknown signal, refused target, no terminal without --yes).");
   add_common(*cmd, options->common);
@@ -402,6 +440,7 @@ Command add_kill_command(CLI::App& app) {
   cmd->add_flag("-n,--dry-run", options->dry_run, "Show what would be ended, signal nothing");
   cmd->add_flag("--force", options->force, "Also end init, kernel threads or lineage's own ancestors");
   cmd->add_flag("--ascii", options->ascii, "ASCII line art instead of Unicode");
+  cmd->add_flag("--no-freeze", options->no_freeze, "Stop with SIGSTOP even when the set is one whole cgroup");
   cmd->add_option("--expect-start", options->expect_start, "Take the target to have started at TICKS (testing)")
       ->group("");  // hidden
   return Command{cmd, [options] { return finish(run_kill(*options)); }};

@@ -18,6 +18,7 @@ struct KillOptions {
   bool dry_run = false;
   bool force = false;
   bool ascii = false;
+  bool no_freeze = false;  // SIGSTOP even when the set is one whole cgroup
   /// Hidden, for tests of the pidfd check: the target is taken to have
   /// started at these clock ticks, whatever the scan read.
   std::optional<uint64_t> expect_start;

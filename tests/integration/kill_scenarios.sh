@@ -19,10 +19,16 @@
 #   term_ignored  a child that ignores TERM is KILLed after --timeout 1s and
 #               reported so; its siblings end by TERM.
 #   confirm     on a terminal (script(1)): "n" ends nothing, "y" ends the tree.
+#   cgroup_freezer  a forking tree alone in a cgroup v2 of its own (one of
+#               its shells ignores TERM): the kill freezes the cgroup instead
+#               of SIGSTOP, ends everything (KILL for the one ignoring TERM,
+#               after refreezing), and leaves the cgroup thawed; with a
+#               process of someone else in the same cgroup it falls back to
+#               SIGSTOP and that process lives; --no-freeze is SIGSTOP too.
 # Prints PASS/FAIL/SKIP per case; exit 0 none failed, 1 one did, 77 skipped.
 set -uo pipefail
 
-ALL_CASES=(fork_loop pid_reuse refusals term_ignored confirm)
+ALL_CASES=(fork_loop pid_reuse refusals term_ignored confirm cgroup_freezer)
 
 # shellcheck source-path=SCRIPTDIR source=cases.sh
 . "$(dirname "$0")/cases.sh" "$@"
@@ -61,8 +67,15 @@ stop_marked() {
   done
   wait 2>/dev/null
 }
-after_case() { stop_marked; }
-cleanup() { stop_marked; rm -rf "$work"; }
+test_cgroup=""  # cgroup_freezer's cgroup: thawed, emptied and removed after it
+remove_test_cgroup() {
+  [ -n "$test_cgroup" ] && [ -d "$test_cgroup" ] || return 0
+  echo 0 > "$test_cgroup/cgroup.freeze" 2>/dev/null
+  stop_marked
+  for _ in $(seq 20); do rmdir "$test_cgroup" 2>/dev/null && break; sleep 0.1; done
+}
+after_case() { stop_marked; remove_test_cgroup; }
+cleanup() { stop_marked; remove_test_cgroup; rm -rf "$work"; }
 trap cleanup EXIT
 
 # Waits until at least $1 marked processes live, up to 5 s.
@@ -214,6 +227,61 @@ case_confirm() {
   [ "$rc" = 0 ] || bad "answer y: exit $rc, expected 0: $(head -c 300 "$work/yes.out")"
   wait "$victim" 2>/dev/null
   [ -z "$(state_of "$victim")" ] || bad "answer y: the victim is still there"
+}
+
+case_cgroup_freezer() {
+  local mnt cg rc=0 root other
+  mnt=$(awk '$9 == "cgroup2" && $4 == "/" { print $5; exit }' /proc/self/mountinfo)
+  [ -n "$mnt" ] || { skip_case "no cgroup v2 hierarchy is mounted"; return; }
+  cg=$mnt/lineage-kill-test-$$
+  mkdir "$cg" 2>/dev/null || { skip_case "cannot make a cgroup under $mnt"; return; }
+  test_cgroup=$cg
+  [ -w "$cg/cgroup.freeze" ] || { rmdir "$cg"; skip_case "no cgroup.freeze (kernel before 5.2)"; return; }
+  # The tree moves itself into the cgroup before it forks: every descendant
+  # is born there. A loop keeps forking; one shell ignores TERM.
+  LINEAGE_KILL_MARK=$MARK CG=$cg bash -c '
+    echo $$ > "$CG/cgroup.procs"
+    bash -c "trap \"\" TERM; sleep 61; :" &
+    for _ in $(seq 40); do ( for _ in $(seq 10); do sleep 30 & sleep 0.02; done; wait ) & sleep 0.02; done
+    wait' &
+  root=$!
+  wait_marked 30
+  "$LINEAGE" kill "$root" --dry-run --json > "$work/cg-dry.json" || bad "dry run exited $?"
+  [ "$(jq -r .stop.method "$work/cg-dry.json")" = freezer ] ||
+    bad "dry run: not the freezer: $(jq -c .stop "$work/cg-dry.json")"
+  "$LINEAGE" kill "$root" --yes --timeout 1s --json > "$work/cg.json" 2> "$work/cg.err" || rc=$?
+  [ "$rc" = 0 ] || bad "kill exited $rc: $(cat "$work/cg.err")"
+  [ "$(jq -r .stop.method "$work/cg.json")" = freezer ] || bad "stopped by $(jq -c .stop "$work/cg.json"), not the freezer"
+  [ "$(jq -r .stop.cgroup "$work/cg.json")" = "/lineage-kill-test-$$" ] || bad "cgroup: $(jq -r .stop.cgroup "$work/cg.json")"
+  local outcome
+  outcome=$(jq -r '[.processes[] | select((.cmdline // []) | join(" ") | startswith("sleep 61")) | .outcome] | join(",")' "$work/cg.json")
+  [ "$outcome" = killed ] || bad "sleep 61 under a shell ignoring TERM: '$outcome', expected killed"
+  for _ in $(seq 20); do [ -z "$(marked)" ] && break; sleep 0.1; done
+  [ -z "$(marked)" ] || bad "left alive: $(marked | wc -l) marked processes"
+  grep -q "frozen 0" "$cg/cgroup.events" || bad "the cgroup was left frozen: $(cat "$cg/cgroup.events")"
+  [ -z "$(cat "$cg/cgroup.procs")" ] || bad "the cgroup still has processes: $(cat "$cg/cgroup.procs" | head -5)"
+  echo "  cgroup_freezer: $(jq '.processes | length' "$work/cg.json") processes ended, $(jq .summary.joined "$work/cg.json") forked during the kill"
+  wait "$root" 2>/dev/null
+
+  # Someone else's process in the same cgroup: never frozen with the tree,
+  # never signalled; the kill says why it used SIGSTOP.
+  LINEAGE_KILL_MARK=$MARK CG=$cg bash -c 'echo $$ > "$CG/cgroup.procs"; exec sleep 300' &
+  other=$!
+  LINEAGE_KILL_MARK=$MARK CG=$cg bash -c 'echo $$ > "$CG/cgroup.procs"; sleep 301 & wait' &
+  root=$!
+  wait_marked 3
+  rc=0
+  "$LINEAGE" kill "$root" --yes --json > "$work/cg2.json" 2> "$work/cg2.err" || rc=$?
+  [ "$rc" = 0 ] || bad "kill (shared cgroup) exited $rc: $(cat "$work/cg2.err")"
+  [ "$(jq -r .stop.method "$work/cg2.json")" = sigstop ] || bad "shared cgroup: $(jq -c .stop "$work/cg2.json")"
+  jq -r .stop.why_not_freezer "$work/cg2.json" | grep -q "not to be ended" ||
+    bad "shared cgroup: why not the freezer: $(jq -r .stop.why_not_freezer "$work/cg2.json")"
+  [ "$(state_of "$other")" = S ] || bad "the other process in the cgroup was touched: state $(state_of "$other")"
+  # --no-freeze on a tree alone in its cgroup: SIGSTOP.
+  "$LINEAGE" kill "$other" --dry-run --no-freeze --json > "$work/cg3.json"
+  [ "$(jq -r .stop.method "$work/cg3.json")" = sigstop ] || bad "--no-freeze: $(jq -c .stop "$work/cg3.json")"
+  kill -KILL "$other" 2>/dev/null
+  wait 2>/dev/null
 }
 
 for c in "${cases[@]}"; do run_case "$c"; done

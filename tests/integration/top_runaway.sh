@@ -6,7 +6,8 @@
 #   tmux   a detached session on a private server: the group is the session
 #   cron   a line in /etc/cron.d (cron is started when it is not running):
 #          the group names the crontab file and line that started the job
-# The cron case first runs the tmux one, then waits for cron's minute.
+# The cron case then runs the tmux one, after the cron job has been checked
+# and ended: two runaways of 20 loops at once would race for the top spot.
 # Usage: top_runaway.sh CASE LINEAGE_BINARY
 # Exit 0 pass, 1 fail, 77 skip (with the reason printed).
 set -euo pipefail
@@ -195,8 +196,10 @@ case "$case_name" in
 tmux) run_tmux ;;
 cron)
   cron_start
-  run_tmux  # while cron's minute comes
   cron_check
+  stop_runaway "$cron_dir"
+  rm -f "$crontab_file"
+  run_tmux
   ;;
 *) echo "unknown case $case_name" >&2; exit 2 ;;
 esac

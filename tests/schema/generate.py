@@ -546,8 +546,16 @@ def kill_schema():
                    "processes": ARR(member, "Each process and its outcome."),
                    "summary": summary,
                    "rescans": U("Rescans for processes forked during the kill (0 with --dry-run)."),
+                   "stop": OBJ({
+                       "method": E(["freezer", "sigstop"], "freezer: the set is exactly one cgroup, which was (or "
+                                   "would be) frozen; sigstop: each process stopped by SIGSTOP, top-down."),
+                       "cgroup": S("The cgroup frozen or tried (as /proc/PID/cgroup names it).", nullable=True),
+                       "why_not_freezer": S("With sigstop: why the freezer was not used (or failed).",
+                                            nullable=True),
+                   }, required=["method", "cgroup", "why_not_freezer"],
+                       desc="How the set is stopped before the signal, so nothing it forks meanwhile escapes."),
                }, ["target", "scope", "signal", "signal_number", "timeout_ms", "dry_run", "plan", "processes",
-                   "rescans"],
+                   "rescans", "stop"],
                defs=process_defs())
 
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "act/cgroup_freezer.h"
 #include "fake_procfs.h"
 #include "procfs/reader.h"
 
@@ -194,6 +195,34 @@ TEST(Signals, NamesAndNumbers) {
   EXPECT_EQ(signal_name(SIGABRT), "ABRT");
   EXPECT_EQ(signal_name(SIGRTMIN + 2), "RTMIN+2");
 }
+
+
+// ---- the cgroup freezer's path of a process --------------------------------
+
+namespace freezer {
+
+core::CgroupEntry line(uint32_t hierarchy, std::string controllers, std::string path) {
+  return core::CgroupEntry{hierarchy, std::move(controllers), std::move(path)};
+}
+
+TEST(FreezerPath, V2IsTheUnifiedLine) {
+  std::vector<core::CgroupEntry> hybrid = {line(6, "freezer", "/docker/abc"), line(4, "memory", "/m"),
+                                          line(0, "", "/system.slice/nginx.service")};
+  EXPECT_EQ(freezer_path(hybrid, true), "/system.slice/nginx.service");
+  EXPECT_EQ(freezer_path(hybrid, false), "/docker/abc");
+}
+
+TEST(FreezerPath, V1NeedsTheFreezerController) {
+  // A hierarchy naming freezer among others counts; one without it does not,
+  // nor a controller whose name merely contains "freezer".
+  EXPECT_EQ(freezer_path({line(3, "cpu,freezer", "/job")}, false), "/job");
+  EXPECT_EQ(freezer_path({line(3, "cpu,cpuacct", "/job")}, false), "");
+  EXPECT_EQ(freezer_path({line(3, "name=notfreezer", "/job")}, false), "");
+  // A v1-only system has no unified line.
+  EXPECT_EQ(freezer_path({line(6, "freezer", "/x")}, true), "");
+}
+
+}  // namespace freezer
 
 }  // namespace
 }  // namespace lineage::act
