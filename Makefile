@@ -53,15 +53,17 @@ install: build
 deb: build
 	@cd $(BUILD) && cpack -G DEB >/dev/null && ls $(CURDIR)/$(BUILD)/lineage_*.deb
 
-# The whole suite: the integration tests against the release build, then
-# unit + integration tests under ASan+UBSan (clang), then every fuzz target
-# for FUZZ_SECONDS each. The unit tests are pure logic: they run once, in
-# the sanitizer build. The package test's Debian root is made in the
-# background meanwhile (scripts/test-root.sh; it waits on the network).
+# The whole suite, each test once. First the release binary alone and the
+# tests that are about it or mostly wait (labels release-only: the package,
+# the JSON schemas, kill and top on real trees; cron-wait: cron's minute
+# tick), then everything else, unit and integration tests, under ASan+UBSan
+# (clang), then every fuzz target for FUZZ_SECONDS each. The package test's
+# Debian root is made in the background meanwhile (scripts/test-root.sh; it
+# waits on the network).
 test: deps-test
 	@(bash scripts/test-root.sh >/dev/null 2>&1 &)
-	@$(MAKE) build UNIT=OFF
-	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	@$(MAKE) lineage UNIT=OFF
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L 'release-only|cron-wait'
 	$(MAKE) sanitize fuzz
 
 sanitize: deps-test
