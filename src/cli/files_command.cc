@@ -1,6 +1,7 @@
 #include "cli/files_command.h"
 
 #include <fcntl.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include "cli/cli11.h"
 #include "explain/report.h"
 #include "output/sanitize.h"
+#include "procfs/holders.h"
 #include "procfs/net.h"
 #include "procfs/reader.h"
 #include "procfs/unix_diag.h"
@@ -132,17 +134,58 @@ void describe_sockets(const procfs::ProcReader& reader, std::vector<output::File
   }
 }
 
-// The other end of every pipe and unix socket: one pass over every
-// process's fd links, then each holder's one-line why.
+// A named FIFO (mkfifo) of the report: the file, not a pipefs inode.
+bool named_fifo(const output::FileRow& row) {
+  return row.file.kind == procfs::LinkKind::kPath && row.file.type == "FIFO" && row.file.dev_major &&
+         row.file.dev_minor && row.file.inode != 0;
+}
+uint64_t fifo_dev(const output::FileRow& row) { return makedev(*row.file.dev_major, *row.file.dev_minor); }
+
+// The fds of every process that has one of the report's named FIFOs open:
+// one /proc scan for each (a process rarely has more than one).
+std::vector<std::pair<size_t, procfs::Hold>> named_fifo_holds(const procfs::ProcReader& reader,
+                                                              const output::FilesReport& report,
+                                                              procfs::ScanStats& stats) {
+  std::vector<std::pair<size_t, procfs::Hold>> out;
+  std::vector<std::pair<uint64_t, uint64_t>> done;
+  for (size_t i = 0; i < report.rows.size(); ++i) {
+    const auto& row = report.rows[i];
+    if (!named_fifo(row)) continue;
+    std::pair<uint64_t, uint64_t> id{fifo_dev(row), row.file.inode};
+    if (std::find(done.begin(), done.end(), id) != done.end()) continue;
+    done.push_back(id);
+    procfs::HoldQuery q;
+    q.kind = procfs::HoldQuery::Kind::kFile;
+    q.dev = id.first;
+    q.ino = id.second;
+    q.maps = false;
+    for (auto& h : procfs::scan_holders(reader, q, &stats)) {
+      if (h.kind == procfs::HoldKind::kFd) out.emplace_back(i, std::move(h));
+    }
+  }
+  return out;
+}
+
+// The other end of every pipe, named FIFO and unix socket: one pass over
+// every process's fd links (and one more per named FIFO), then each
+// holder's one-line why.
 void find_peers(const procfs::ProcReader& reader, const core::SystemInfo& sys, output::FilesReport& report) {
   std::unordered_set<uint64_t> pipes, sockets;
+  bool fifos = false;
   for (const auto& row : report.rows) {
     if (row.file.kind == procfs::LinkKind::kPipe) pipes.insert(row.file.inode);
     if (row.socket && row.socket->peer_inode != 0) sockets.insert(row.socket->peer_inode);
+    fifos |= named_fifo(row);
   }
-  if (pipes.empty() && sockets.empty()) return;
+  if (pipes.empty() && sockets.empty() && !fifos) return;
   procfs::ScanStats stats;
-  auto holders = procfs::find_holders(reader, pipes, sockets, &stats);
+  auto holders = pipes.empty() && sockets.empty() ? std::vector<procfs::Holder>{}
+                                                  : procfs::find_holders(reader, pipes, sockets, &stats);
+  // A named FIFO's holders join as pipe holders of the row they match.
+  std::vector<std::pair<size_t, procfs::Holder>> fifo_holders;
+  for (auto& [row, h] : named_fifo_holds(reader, report, stats)) {
+    fifo_holders.emplace_back(row, procfs::Holder{h.pid, h.fd, true, h.inode, h.mode});
+  }
   report.peer_scan = true;
   report.peer_scan_denied = stats.denied;
 
@@ -160,7 +203,12 @@ void find_peers(const procfs::ProcReader& reader, const core::SystemInfo& sys, o
   // lineage itself holds what it inherited (its caller's pipes): not a peer.
   const int32_t self = static_cast<int32_t>(::getpid());
   std::erase_if(holders, [&](const procfs::Holder& h) { return h.pid == self && self != report.pid; });
-  for (const auto& h : holders) {
+  std::erase_if(fifo_holders, [&](const auto& rh) { return rh.second.pid == self && self != report.pid; });
+  std::vector<const procfs::Holder*> all;
+  for (const auto& h : holders) all.push_back(&h);
+  for (const auto& rh : fifo_holders) all.push_back(&rh.second);
+  for (const procfs::Holder* hp : all) {
+    const procfs::Holder& h = *hp;
     if (who.contains(h.pid)) continue;
     Who w;
     if (h.pid == report.pid) {
@@ -176,20 +224,30 @@ void find_peers(const procfs::ProcReader& reader, const core::SystemInfo& sys, o
     }
     who.emplace(h.pid, std::move(w));
   }
-  for (auto& row : report.rows) {
+  auto add_peer = [&](output::FileRow& row, const procfs::Holder& h) {
+    if (h.pid == report.pid && h.fd == row.file.fd) return;  // this fd itself
+    if (row.peers.size() >= kMaxPeersListed) {
+      ++row.peers_omitted;
+      return;
+    }
+    const Who& w = who[h.pid];
+    row.peers.push_back({h.pid, w.comm, h.fd, h.mode, w.why});
+  };
+  for (size_t i = 0; i < report.rows.size(); ++i) {
+    auto& row = report.rows[i];
+    if (named_fifo(row)) {
+      row.peers_searched = true;
+      for (const auto& [r, h] : fifo_holders) {
+        if (r == i) add_peer(row, h);
+      }
+      continue;
+    }
     bool pipe = row.file.kind == procfs::LinkKind::kPipe;
     uint64_t wanted = pipe ? row.file.inode : row.socket ? row.socket->peer_inode : 0;
     if (wanted == 0) continue;
     row.peers_searched = true;
     for (const auto& h : holders) {
-      if (h.pipe != pipe || h.inode != wanted) continue;
-      if (pipe && h.pid == report.pid && h.fd == row.file.fd) continue;  // this fd itself
-      if (row.peers.size() >= kMaxPeersListed) {
-        ++row.peers_omitted;
-        continue;
-      }
-      const Who& w = who[h.pid];
-      row.peers.push_back({h.pid, w.comm, h.fd, h.mode, w.why});
+      if (h.pipe == pipe && h.inode == wanted) add_peer(row, h);
     }
   }
 }

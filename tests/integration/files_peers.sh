@@ -3,7 +3,7 @@
 # same moment, and the other end of its pipe and unix socket pair.
 #
 # Usage: files_peers.sh LINEAGE_BINARY [CASE...]   (no CASE: all cases)
-# Cases: lsof_match maps_match peers filters bad_type vanished not_readable
+# Cases: lsof_match maps_match peers named_fifo filters bad_type vanished not_readable
 # Prints `PASS case`, `FAIL case: why` or `SKIP case: why` for each case.
 # Exit 0 when none failed, 1 when one did, 77 (with `SKIP: reason`) when the
 # machine cannot run the test at all, 2 on a usage error.
@@ -15,7 +15,7 @@
 # an eventfd and a memfd.
 set -uo pipefail
 
-ALL_CASES=(lsof_match maps_match peers filters bad_type vanished not_readable)
+ALL_CASES=(lsof_match maps_match peers named_fifo filters bad_type vanished not_readable)
 
 # shellcheck source-path=SCRIPTDIR source=cases.sh
 . "$(dirname "$0")/cases.sh" "$@"
@@ -180,6 +180,37 @@ case_peers() {
   # Text: the peer line names the child.
   "$LINEAGE" files "$holder_pid" --type unix,pipe --no-color > "$work/peers.txt" 2>&1
   grep -q -- "-> lfiles-holder (pid $child_pid) fd" "$work/peers.txt" || bad "text output has no peer line for $child_pid"
+}
+
+case_named_fifo() {
+  # A FIFO made by mkfifo: a reader and a writer that opened it by its path.
+  # Each one's fd names the other as its peer (pid, fd, mode), by the file's
+  # (device, inode): a second FIFO with no one at the other end has none.
+  mkfifo "$work/fifo" "$work/lonely" || { bad "mkfifo failed"; return; }
+  local reader writer lonely
+  # The reader's open blocks until a writer opens: both run when both are in.
+  bash -c 'exec 4< "$1"; exec sleep 300' _ "$work/fifo" & reader=$!
+  bash -c 'exec 5> "$1"; exec sleep 301' _ "$work/fifo" & writer=$!
+  # Opening read-write never blocks: the one holder of this FIFO.
+  bash -c 'exec 6<> "$1"; exec sleep 302' _ "$work/lonely" & lonely=$!
+  local deadline=$((SECONDS + 5))
+  until [ -e "/proc/$reader/fd/4" ] && [ -e "/proc/$writer/fd/5" ] && [ -e "/proc/$lonely/fd/6" ]; do
+    [ $SECONDS -lt $deadline ] || { bad "the FIFO's ends did not open"; kill -KILL $reader $writer $lonely 2>/dev/null; return; }
+    sleep 0.05
+  done
+  "$LINEAGE" files "$writer" --type fifo --json > "$work/fifo-w.json" 2>/dev/null
+  jq -e --argjson r "$reader" '.files[] | select(.fd == 5) | .type == "FIFO" and (.peers | any(.pid == $r and .fd == 4 and .mode == "r"))' \
+    "$work/fifo-w.json" >/dev/null || bad "writer $writer fd 5: the reader $reader fd 4 is not its peer: $(jq -c '.files[] | select(.fd == 5)' "$work/fifo-w.json")"
+  "$LINEAGE" files "$reader" --type fifo --json > "$work/fifo-r.json" 2>/dev/null
+  jq -e --argjson w "$writer" '.files[] | select(.fd == 4) | .peers | any(.pid == $w and .fd == 5 and .mode == "w")' \
+    "$work/fifo-r.json" >/dev/null || bad "reader $reader fd 4: the writer $writer fd 5 is not its peer"
+  "$LINEAGE" files "$lonely" --type fifo --json > "$work/fifo-l.json" 2>/dev/null
+  jq -e '.files[] | select(.fd == 6) | .peers == []' "$work/fifo-l.json" >/dev/null ||
+    bad "a FIFO nobody else holds has peers: $(jq -c '.files[] | select(.fd == 6) | .peers' "$work/fifo-l.json")"
+  "$LINEAGE" files "$writer" --type fifo --no-color > "$work/fifo.txt" 2>&1
+  grep -q -- "-> sleep (pid $reader) fd 4" "$work/fifo.txt" || bad "text: no peer line for the reader: $(cat "$work/fifo.txt")"
+  kill -KILL "$reader" "$writer" "$lonely" 2>/dev/null
+  wait "$reader" "$writer" "$lonely" 2>/dev/null
 }
 
 case_filters() {
