@@ -30,6 +30,9 @@ add_custom_command(OUTPUT ${PROJECT_BINARY_DIR}/lineage.1.gz ${PROJECT_BINARY_DI
   COMMAND gzip -9n -c ${PROJECT_BINARY_DIR}/changelog > ${PROJECT_BINARY_DIR}/changelog.gz
   DEPENDS ${PROJECT_SOURCE_DIR}/docs/lineage.1 ${PROJECT_BINARY_DIR}/changelog)
 add_custom_target(compressed_docs ALL DEPENDS ${PROJECT_BINARY_DIR}/lineage.1.gz ${PROJECT_BINARY_DIR}/changelog.gz)
+# Built with the binary: installing (and cpack) does not build first
+# (CMAKE_SKIP_INSTALL_ALL_DEPENDENCY), and `make lineage` builds only this.
+add_dependencies(lineage compressed_docs)
 install(FILES ${PROJECT_BINARY_DIR}/lineage.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 install(FILES ${PROJECT_BINARY_DIR}/changelog.gz ${PROJECT_SOURCE_DIR}/dist/debian/copyright
         DESTINATION ${CMAKE_INSTALL_DOCDIR})

@@ -387,7 +387,7 @@ Command add_files_command(CLI::App& app) {
   cmd->add_flag("-i,--net", o->net, "Only sockets");
   cmd->add_flag("--deleted", o->deleted, "Only files deleted while open");
   cmd->add_flag("-m,--maps", o->maps, "Also memory-mapped files (mem rows)");
-  cmd->add_flag("--no-peers", o->no_peers, "Do not look for the other end of pipes and unix sockets");
+  cmd->add_flag("--no-peers", o->no_peers, "Do not look for the other end of pipes, FIFOs and unix sockets");
   cmd->add_flag("-w,--wide", o->wide, "Do not cut lines to the terminal width");
   return Command{cmd, [o] { return finish(run_files(*o)); }};
 }
