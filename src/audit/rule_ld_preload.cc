@@ -60,6 +60,8 @@ size_t inheritors(const core::ProcessTree& tree, size_t index, const std::string
 
 }  // namespace
 
+bool env_wanted(std::string_view entry) { return entry.starts_with("LD_PRELOAD="); }
+
 void check_ld_preload(const Scene& scene, size_t index, std::vector<Finding>& out) {
   const core::ProcessTree& tree = scene.tree();
   const core::Process& p = tree.at(index);

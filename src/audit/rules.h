@@ -63,6 +63,9 @@ void check_exec_from_writable_dir(const Scene&, size_t, std::vector<Finding>&);
 /// The executables exec-from-writable-dir stats (not a package's, not
 /// judged by their path alone): the scan reads kFieldExeFile for these.
 bool asks_file_system(std::string_view exe_path);
+/// The one environment entry the rules read (LD_PRELOAD=...): a scan for
+/// them keeps no other (procfs::ScanFilters).
+bool env_wanted(std::string_view entry);
 void check_cron_runs_writable_script(const Scene&, size_t, std::vector<Finding>&);
 void check_reverse_shell(const Scene&, size_t, std::vector<Finding>&);
 void check_unexpected_listener(const Scene&, size_t, std::vector<Finding>&);

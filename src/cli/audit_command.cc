@@ -205,7 +205,7 @@ Result<int> run_audit(const AuditOptions& o) {
   auto reader = procfs::ProcReader::open(o.common.proc_root);
   if (!reader) return reader.error();
   core::SystemInfo sys = reader->system_info();
-  core::ProcessTree tree(reader->scan(audit::fields_for(*rules), nullptr, audit::asks_file_system));
+  core::ProcessTree tree(reader->scan(audit::fields_for(*rules), nullptr, {audit::asks_file_system, audit::env_wanted}));
   audit::Scene scene(tree, sys, &*reader);
   std::vector<audit::Finding> findings = audit::evaluate(scene, *rules);
   result.processes = tree.size();

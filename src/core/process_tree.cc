@@ -10,8 +10,12 @@ bool plausible_parent(const Process& parent, const Process& child) {
 }
 
 ProcessTree::ProcessTree(std::vector<Process> processes) : processes_(std::move(processes)) {
-  std::sort(processes_.begin(), processes_.end(),
-            [](const Process& a, const Process& b) { return a.key < b.key; });
+  // A scan lists /proc in pid order already: sorting anyway would move
+  // every (large) Process several times.
+  auto by_key = [](const Process& a, const Process& b) { return a.key < b.key; };
+  if (!std::is_sorted(processes_.begin(), processes_.end(), by_key)) {
+    std::sort(processes_.begin(), processes_.end(), by_key);
+  }
   const size_t n = processes_.size();
   by_pid_.reserve(n * 2);
   for (size_t i = 0; i < n; ++i) by_pid_.emplace(processes_[i].pid(), i);

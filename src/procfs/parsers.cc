@@ -1,5 +1,6 @@
 #include "procfs/parsers.h"
 
+#include <algorithm>
 #include <charconv>
 
 namespace lineage::procfs {
@@ -128,6 +129,9 @@ std::optional<core::StatusInfo> parse_status(std::string_view text) {
 
 std::vector<std::string> parse_cmdline(std::string_view text) {
   std::vector<std::string> argv;
+  // One allocation for the vector (an environment has dozens of entries,
+  // and every regrowth moved them all), counted before parsing.
+  argv.reserve(static_cast<size_t>(std::count(text.begin(), text.end(), '\0')) + 1);
   while (!text.empty()) {
     size_t nul = text.find('\0');
     argv.emplace_back(text.substr(0, nul));
@@ -135,6 +139,19 @@ std::vector<std::string> parse_cmdline(std::string_view text) {
     text.remove_prefix(nul + 1);
   }
   return argv;
+}
+
+std::vector<std::string> parse_cmdline(std::string_view text, bool (*keep)(std::string_view entry)) {
+  if (keep == nullptr) return parse_cmdline(text);
+  std::vector<std::string> kept;
+  while (!text.empty()) {
+    size_t nul = text.find('\0');
+    std::string_view entry = text.substr(0, nul);
+    if (keep(entry)) kept.emplace_back(entry);
+    if (nul == std::string_view::npos) break;
+    text.remove_prefix(nul + 1);
+  }
+  return kept;
 }
 
 std::optional<uint32_t> parse_decimal_u32(std::string_view text) {
@@ -146,6 +163,7 @@ std::optional<uint32_t> parse_decimal_u32(std::string_view text) {
 
 std::vector<core::CgroupEntry> parse_cgroup(std::string_view text) {
   std::vector<core::CgroupEntry> entries;
+  entries.reserve(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   while (!text.empty()) {
     size_t eol = text.find('\n');
     std::string_view line = text.substr(0, eol);

@@ -20,6 +20,9 @@ std::optional<core::StatusInfo> parse_status(std::string_view text);
 
 /// /proc/PID/cmdline: NUL-separated arguments (a trailing NUL is optional).
 std::vector<std::string> parse_cmdline(std::string_view text);
+/// The entries `keep` says yes to (an environment: "NAME=value"); all when
+/// keep is null.
+std::vector<std::string> parse_cmdline(std::string_view text, bool (*keep)(std::string_view entry));
 
 /// A file holding one decimal number (loginuid, sessionid).
 std::optional<uint32_t> parse_decimal_u32(std::string_view text);

@@ -190,7 +190,7 @@ uint32_t ProcReader::pid_max() const {
 }
 
 std::optional<core::Process> ProcReader::read_at(int32_t pid, int dirfd, core::FieldMask fields,
-                                                 std::string& buf, ExeFileFilter exe_file_wanted) const {
+                                                 std::string& buf, const ScanFilters& filters) const {
   using namespace core;
   if (read_file_at(dirfd, "stat", buf, 4096, nullptr, true) != ReadError::kNone) return std::nullopt;
   auto stat = parse_stat(buf);
@@ -199,12 +199,12 @@ std::optional<core::Process> ProcReader::read_at(int32_t pid, int dirfd, core::F
   p.stat = std::move(*stat);
   p.key = {pid, p.stat.start_ticks * tick_ns_};
   p.read = kFieldStat;
-  if (!read_fields(pid, dirfd, p, fields, buf, exe_file_wanted)) return std::nullopt;
+  if (!read_fields(pid, dirfd, p, fields, buf, filters)) return std::nullopt;
   return p;
 }
 
 bool ProcReader::read_fields(int32_t pid, int dirfd, core::Process& p, core::FieldMask fields,
-                             std::string& buf, ExeFileFilter exe_file_wanted) const {
+                             std::string& buf, const ScanFilters& filters) const {
   using namespace core;
   bool gone = false;
   // Records the outcome of one field group; returns true when it was read.
@@ -237,7 +237,7 @@ bool ProcReader::read_fields(int32_t pid, int dirfd, core::Process& p, core::Fie
   if (fields & kFieldExe) {
     if (outcome(kFieldExe, read_link_at(dirfd, "exe", link))) p.exe = parse_exe_link(link);
   }
-  if ((fields & kFieldExeFile) && p.exe && (!exe_file_wanted || exe_file_wanted(p.exe->path))) {
+  if ((fields & kFieldExeFile) && p.exe && (!filters.exe_file || filters.exe_file(p.exe->path))) {
     p.exe_file = read_exe_file(dirfd, link);
     p.read |= kFieldExeFile;
   }
@@ -273,7 +273,7 @@ bool ProcReader::read_fields(int32_t pid, int dirfd, core::Process& p, core::Fie
   }
   if (fields & kFieldEnviron) {
     if (outcome(kFieldEnviron, read_file_at(dirfd, "environ", buf, kMaxCmdlineBytes, nullptr, true))) {
-      p.environ = parse_cmdline(buf);  // the same NUL-separated layout
+      p.environ = parse_cmdline(buf, filters.environ);  // the same NUL-separated layout
     }
   }
   if (fields & kFieldLoginUid) {
@@ -343,7 +343,7 @@ std::vector<int32_t> ProcReader::list_pids() const {
 }
 
 std::vector<core::Process> ProcReader::scan(core::FieldMask fields, ScanStats* stats,
-                                            ExeFileFilter exe_file_wanted) const {
+                                            ScanFilters filters) const {
   const std::vector<int32_t> pids = list_pids();
   // Reading /proc costs microseconds per file in the kernel, and the work
   // per pid is independent: spread it over the cores, in chunks so that a
@@ -353,12 +353,14 @@ std::vector<core::Process> ProcReader::scan(core::FieldMask fields, ScanStats* s
   size_t workers = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
   workers = std::min(workers, std::max<size_t>(1, pids.size() / kMinPidsPerWorker));
   std::atomic<size_t> next{0};
-  struct Part {
-    std::vector<core::Process> processes;
-    ScanStats stats;
-  };
-  std::vector<Part> parts(workers);
-  auto work = [&](Part& part) {
+  // One slot per listed pid, filled in place by whichever worker reads it:
+  // the table comes out in /proc's (pid) order, so the tree need not sort
+  // it, and each Process (768 bytes) is written once into memory touched
+  // once, where per-worker vectors merged after cost a second copy of all.
+  std::vector<core::Process> table(pids.size());
+  std::vector<uint8_t> present(pids.size(), 0);
+  std::vector<ScanStats> part_stats(workers);
+  auto work = [&](ScanStats& part) {
     std::string buf;
     buf.reserve(8192);
     char name[16];
@@ -367,37 +369,44 @@ std::vector<core::Process> ProcReader::scan(core::FieldMask fields, ScanStats* s
         std::snprintf(name, sizeof name, "%d", pids[i]);
         UniqueFd dirfd(::openat(root_fd_.get(), name, O_PATH | O_DIRECTORY | O_CLOEXEC));
         std::optional<core::Process> p;
-        if (dirfd.valid()) p = read_at(pids[i], dirfd.get(), fields, buf, exe_file_wanted);
+        if (dirfd.valid()) p = read_at(pids[i], dirfd.get(), fields, buf, filters);
         if (!p) {
-          ++part.stats.vanished;
+          ++part.vanished;
           continue;
         }
-        if (p->unavailable) ++part.stats.denied;
-        part.processes.push_back(std::move(*p));
+        if (p->unavailable) ++part.denied;
+        table[i] = std::move(*p);
+        present[i] = 1;
       }
     }
   };
   std::vector<std::thread> threads;
   for (size_t w = 1; w < workers; ++w) {
     try {
-      threads.emplace_back(work, std::ref(parts[w]));
+      threads.emplace_back(work, std::ref(part_stats[w]));
     } catch (const std::system_error&) {
       break;  // no thread to spare: the chunks left are read below
     }
   }
-  work(parts[0]);
+  work(part_stats[0]);
   for (auto& t : threads) t.join();
 
-  std::vector<core::Process> out = std::move(parts[0].processes);
-  ScanStats total = parts[0].stats;
-  for (size_t w = 1; w < workers; ++w) {
-    out.insert(out.end(), std::make_move_iterator(parts[w].processes.begin()),
-               std::make_move_iterator(parts[w].processes.end()));
-    total.vanished += parts[w].stats.vanished;
-    total.denied += parts[w].stats.denied;
+  if (stats) {
+    *stats = {};
+    for (const ScanStats& part : part_stats) {
+      stats->vanished += part.vanished;
+      stats->denied += part.denied;
+    }
   }
-  if (stats) *stats = total;
-  return out;
+  // Close the gaps the processes that exited meanwhile left (few).
+  size_t kept = 0;
+  for (size_t i = 0; i < table.size(); ++i) {
+    if (!present[i]) continue;
+    if (kept != i) table[kept] = std::move(table[i]);
+    ++kept;
+  }
+  table.resize(kept);
+  return table;
 }
 
 }  // namespace lineage::procfs

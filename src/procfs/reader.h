@@ -19,6 +19,16 @@ namespace lineage::procfs {
 /// Which processes kFieldExeFile is read for, by their executable's path
 /// (three more lookups each): nullptr reads it for all.
 using ExeFileFilter = bool (*)(std::string_view exe_path);
+/// Which entries ("NAME=value") of an environment kFieldEnviron keeps:
+/// nullptr keeps all. A scan that needs one variable of every process
+/// (audit's LD_PRELOAD) saves an allocation per entry of the others.
+using EnvFilter = bool (*)(std::string_view entry);
+
+/// What a scan reads for only some processes, or keeps of some fields.
+struct ScanFilters {
+  ExeFileFilter exe_file = nullptr;
+  EnvFilter environ = nullptr;
+};
 
 struct ScanStats {
   size_t vanished = 0;  // exited between listing and reading
@@ -37,7 +47,7 @@ class ProcReader {
   /// Every process in the table, with the requested field groups. Large
   /// tables are read by one thread per core.
   std::vector<core::Process> scan(core::FieldMask fields, ScanStats* stats = nullptr,
-                                  ExeFileFilter exe_file_wanted = nullptr) const;
+                                  ScanFilters filters = {}) const;
   /// One process; nullopt when it does not exist (or exited mid-read).
   /// With dirfd, the pid directory stays open there for read_more: it
   /// names this process only, even once the pid is reused.
@@ -72,10 +82,10 @@ class ProcReader {
  private:
   ProcReader(std::string root, UniqueFd fd) : root_(std::move(root)), root_fd_(std::move(fd)) {}
   std::optional<core::Process> read_at(int32_t pid, int dirfd, core::FieldMask fields,
-                                       std::string& buf, ExeFileFilter exe_file_wanted = nullptr) const;
+                                       std::string& buf, const ScanFilters& filters = {}) const;
   /// The groups of fields other than stat; false when the process is gone.
   bool read_fields(int32_t pid, int dirfd, core::Process& p, core::FieldMask fields,
-                   std::string& buf, ExeFileFilter exe_file_wanted = nullptr) const;
+                   std::string& buf, const ScanFilters& filters = {}) const;
 
   std::string root_;
   UniqueFd root_fd_;

@@ -420,7 +420,7 @@ TEST_F(AuditRulesA, ScanReadsTheExecutableOnceAndTheDirectoryOncePerRoot) {
   add(53, "/usr/bin/true", "mnt:[4026531840]");    // a package's: judged by its path
 
   core::FieldMask fields = core::kFieldStat | core::kFieldCmdline | core::kFieldExe | core::kFieldExeFile;
-  core::ProcessTree tree(reader_.scan(fields, nullptr, asks_file_system));
+  core::ProcessTree tree(reader_.scan(fields, nullptr, {asks_file_system}));
   auto at = [&](int32_t pid) -> const core::Process& { return tree.at(tree.find(pid)); };
   ASSERT_TRUE(at(50).exe_file && at(50).exe_file->exe && at(50).exe_file->root && at(50).exe_file->mnt_ns);
   EXPECT_EQ(at(50).exe_file->exe->mode & 07777, 0755u);
