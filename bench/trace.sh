@@ -11,7 +11,11 @@
 #   untraced   make -s -j2
 #   trace      $LINEAGE trace -- make -s -j2          (report to stdout, discarded)
 #   strace     strace -f -e trace=process -o /dev/null make -s -j2
-# Needs root (lineage trace's event sources), gcc, make, strace, hyperfine.
+# Then RUNS more pairs measure CPU, not wall time (perf stat): the tracer's
+# own CPU (lineage alone, --no-inherit) against the untraced build's; the
+# wall times' spread is wider than the few percent the tracer costs.
+# Needs root (lineage trace's event sources), gcc, make, strace, hyperfine
+# (and perf for the CPU part).
 #
 #   MODE=io bash bench/trace.sh         # OPENS=20000 RUNS=10
 # instead times `lineage trace -e file` against `strace -f -e trace=file` on a
@@ -146,3 +150,30 @@ for r in res:
           f"{r['median'] / med['untraced']:.3f}x |")
 print(f"\nload average before: {sys.argv[4]}; after: {sys.argv[5]}")
 PY
+
+# What the wall times above cannot resolve (a few percent inside their
+# spread): the tracer's own CPU, against the CPU of the build it traces.
+# perf stat --no-inherit counts the lineage process alone (its threads, not
+# make and the compilers); the untraced build's task-clock counts everything
+# it ran. On a machine the build keeps busy, the tracer's share of the CPU
+# is what it adds to the wall time. RUNS pairs, medians. Needs perf.
+if command -v perf >/dev/null; then
+    cpu_ms() { perf stat -x, -e task-clock "$@" 2>&1 >/dev/null | awk -F, '/task-clock/ { print $1 }'; }
+    tracer=() build=()
+    for ((r = 0; r < RUNS; r++)); do
+        make -s -C "$proj" clean
+        build+=("$(cpu_ms -- make -s -C "$proj" -j"$JOBS")")
+        make -s -C "$proj" clean
+        tracer+=("$(cpu_ms --no-inherit -- "$LINEAGE" trace -- make -s -C "$proj" -j"$JOBS")")
+    done
+    python3 - "${build[*]}" "${tracer[*]}" <<'PY' | tee -a "$RESULTS_DIR/trace-$FILES.md"
+import statistics, sys
+build = [float(x) for x in sys.argv[1].split()]
+tracer = [float(x) for x in sys.argv[2].split()]
+b, t = statistics.median(build), statistics.median(tracer)
+print(f"\ntracer CPU (lineage itself, perf stat --no-inherit): median {t:.0f} ms; "
+      f"the untraced build's CPU: median {b:.0f} ms; tracer / build: {100 * t / b:.2f} %")
+PY
+else
+    log "perf not installed: the tracer's CPU share is not measured"
+fi

@@ -38,6 +38,8 @@ test=(
 )
 bench=(
   hyperfine libbenchmark-dev procps psmisc lsof iproute2 time
+  # bench/trace.sh: the tracer's own CPU (perf stat --no-inherit)
+  linux-perf
 )
 
 purposes=("$@")
