@@ -23,6 +23,7 @@
 #include "procfs/users.h"
 #include "resolve/targets.h"
 #include "resolve/targets_ext.h"
+#include "resolve/who.h"
 
 namespace lineage::cli {
 namespace {
@@ -169,7 +170,8 @@ std::vector<std::pair<size_t, procfs::Hold>> named_fifo_holds(const procfs::Proc
 // The other end of every pipe, named FIFO and unix socket: one pass over
 // every process's fd links (and one more per named FIFO), then each
 // holder's one-line why.
-void find_peers(const procfs::ProcReader& reader, const core::SystemInfo& sys, output::FilesReport& report) {
+void find_peers(const procfs::ProcReader& reader, const core::SystemInfo& sys, resolve::Method method,
+                output::FilesReport& report) {
   std::unordered_set<uint64_t> pipes, sockets;
   bool fifos = false;
   for (const auto& row : report.rows) {
@@ -179,8 +181,7 @@ void find_peers(const procfs::ProcReader& reader, const core::SystemInfo& sys, o
   }
   if (pipes.empty() && sockets.empty() && !fifos) return;
   procfs::ScanStats stats;
-  auto holders = pipes.empty() && sockets.empty() ? std::vector<procfs::Holder>{}
-                                                  : procfs::find_holders(reader, pipes, sockets, &stats);
+  auto holders = resolve::peer_holders(reader, pipes, sockets, method, stats, report.peer_method);
   // A named FIFO's holders join as pipe holders of the row they match.
   std::vector<std::pair<size_t, procfs::Holder>> fifo_holders;
   for (auto& [row, h] : named_fifo_holds(reader, report, stats)) {
@@ -310,6 +311,8 @@ bool matches_file_type(const output::FileRow& row, const std::vector<std::string
 }
 
 Result<int> run_files(const FilesOptions& o) {
+  auto method = resolve::parse_method(o.method);
+  if (!method) return usage_error("--method takes auto, bpf or proc");
   std::vector<std::string> types;
   if (!o.types.empty()) {
     auto parsed = parse_file_types(o.types);
@@ -351,7 +354,7 @@ Result<int> run_files(const FilesOptions& o) {
     if (o.deleted && !row.file.deleted) return true;
     return !types.empty() && !matches_file_type(row, types);
   });
-  if (!o.no_peers) find_peers(*reader, reader->system_info(), report);
+  if (!o.no_peers) find_peers(*reader, reader->system_info(), *method, report);
 
   int rc = report.not_readable.empty() ? 0 : 1;
   if (o.common.json) {
@@ -387,6 +390,7 @@ Command add_files_command(CLI::App& app) {
   cmd->add_flag("-i,--net", o->net, "Only sockets");
   cmd->add_flag("--deleted", o->deleted, "Only files deleted while open");
   cmd->add_flag("-m,--maps", o->maps, "Also memory-mapped files (mem rows)");
+  cmd->add_option("--method", o->method, "The peer search: auto, bpf or proc (testing)")->group("");
   cmd->add_flag("--no-peers", o->no_peers, "Do not look for the other end of pipes, FIFOs and unix sockets");
   cmd->add_flag("-w,--wide", o->wide, "Do not cut lines to the terminal width");
   return Command{cmd, [o] { return finish(run_files(*o)); }};

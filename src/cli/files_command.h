@@ -18,6 +18,7 @@ struct FilesOptions {
   bool deleted = false;
   bool maps = false;
   bool no_peers = false;
+  std::string method = "auto";  // the peer search: auto, bpf, proc (hidden; tests)
   bool wide = false;
 };
 

@@ -192,6 +192,7 @@ Json files_json(const FilesReport& r) {
   Json scan;
   scan["done"] = r.peer_scan;
   scan["processes_not_readable"] = r.peer_scan_denied;
+  scan["method"] = r.peer_method.empty() ? Json() : Json(r.peer_method);
   doc["peer_scan"] = std::move(scan);
   return doc;
 }

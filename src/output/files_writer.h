@@ -55,6 +55,7 @@ struct FilesReport {
   /// there is not shown); whether a search was made at all.
   bool peer_scan = false;
   size_t peer_scan_denied = 0;
+  std::string peer_method;  // "bpf" (the file iterator) or "proc" (every fd link); empty: none
 };
 
 /// The table; width 0: lines are not cut.

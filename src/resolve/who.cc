@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -290,6 +291,54 @@ Result<WhoAnswer> path_holders(const procfs::ProcReader& reader, const Resource&
   return a;
 }
 
+#ifdef LINEAGE_HAVE_BPF
+// The other ends from the BPF file iterator. A pipe and a socket pair of
+// this process's own are looked for too, and must come back: they prove the
+// st_dev -> kernel dev_t translation of pipefs and sockfs. nullopt: /proc.
+std::optional<std::vector<procfs::Holder>> peer_holders_bpf(const std::unordered_set<uint64_t>& pipes,
+                                                            const std::unordered_set<uint64_t>& sockets) {
+  int p[2], sp[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) return std::nullopt;
+  UniqueFd pipe_r(p[0]), pipe_w(p[1]);
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) return std::nullopt;
+  UniqueFd sock_a(sp[0]), sock_b(sp[1]);
+  struct stat pst {}, sst {};
+  if (::fstat(pipe_r.get(), &pst) != 0 || ::fstat(sock_a.get(), &sst) != 0) return std::nullopt;
+  const uint32_t pipe_dev = events::kernel_dev(pst.st_dev), sock_dev = events::kernel_dev(sst.st_dev);
+  std::vector<events::BpfHoldKey> keys;
+  keys.push_back({pipe_dev, pst.st_ino});
+  keys.push_back({sock_dev, sst.st_ino});
+  for (uint64_t ino : pipes) keys.push_back({pipe_dev, ino});
+  for (uint64_t ino : sockets) keys.push_back({sock_dev, ino});
+  auto found = events::find_holders_bpf(keys, false);
+  if (!found) return std::nullopt;
+  const auto self = static_cast<int32_t>(::getpid());
+  bool pipe_seen = false, sock_seen = false;
+  std::vector<procfs::Holder> out;
+  for (const auto& f : *found) {
+    if (f.fd < 0) continue;  // cwd, root, exe: not an end of a pipe or socket
+    if (f.pid == self && (f.fd == pipe_r.get() || f.fd == pipe_w.get())) {
+      pipe_seen = true;
+      continue;
+    }
+    if (f.pid == self && (f.fd == sock_a.get() || f.fd == sock_b.get())) {
+      sock_seen = true;
+      continue;
+    }
+    const bool is_pipe = f.dev == pipe_dev;
+    if (is_pipe ? !pipes.contains(f.inode) : (f.dev != sock_dev || !sockets.contains(f.inode))) continue;
+    const uint32_t access = f.mode & 3;  // 1 read, 2 write, 3 both
+    std::string mode = access == 3 ? "rw" : access == 2 ? "w" : access == 1 ? "r" : "";
+    out.push_back({f.pid, f.fd, is_pipe, f.inode, std::move(mode)});
+  }
+  if (!pipe_seen || !sock_seen) return std::nullopt;
+  std::sort(out.begin(), out.end(), [](const procfs::Holder& a, const procfs::Holder& b) {
+    return a.pid != b.pid ? a.pid < b.pid : a.fd < b.fd;
+  });
+  return out;
+}
+#endif
+
 }  // namespace
 
 Result<Resource> parse_resource(std::string_view text, bool dir, bool mount) {
@@ -387,6 +436,23 @@ std::vector<Hold> socket_holds(const procfs::ProcReader& reader, const std::vect
                    [](const Hold& a, const Hold& b) { return a.pid != b.pid ? a.pid < b.pid : a.fd < b.fd; });
   drop_self(holds);
   return holds;
+}
+
+std::vector<procfs::Holder> peer_holders(const procfs::ProcReader& reader, const std::unordered_set<uint64_t>& pipes,
+                                         const std::unordered_set<uint64_t>& sockets, [[maybe_unused]] Method method,
+                                         procfs::ScanStats& stats, std::string& used) {
+  if (pipes.empty() && sockets.empty()) return {};
+#ifdef LINEAGE_HAVE_BPF
+  if (reader.root() == "/proc" &&
+      choose_bpf(method, method == Method::kAuto ? count_processes(reader, kBpfMinProcesses) : 0)) {
+    if (auto found = peer_holders_bpf(pipes, sockets)) {
+      used = "bpf";
+      return std::move(*found);
+    }
+  }
+#endif
+  used = "proc";
+  return procfs::find_holders(reader, pipes, sockets, &stats);
 }
 
 Result<WhoAnswer> find_holders(const procfs::ProcReader& reader, const Resource& resource, Method method) {

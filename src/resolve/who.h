@@ -7,9 +7,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "core/result.h"
+#include "procfs/fds.h"
 #include "procfs/holders.h"
 #include "procfs/net.h"
 #include "procfs/reader.h"
@@ -74,5 +76,14 @@ Result<WhoAnswer> find_holders(const procfs::ProcReader& reader, const Resource&
 /// to one hold per (pid, socket) as the BPF socket iterator reports them.
 std::vector<procfs::Hold> socket_holds(const procfs::ProcReader& reader, const std::vector<uint64_t>& inodes,
                                        Method method, procfs::ScanStats& stats, std::string& used);
+
+/// The holders of pipes (pipefs inodes) and sockets (sockfs inodes), as
+/// `files` looks for the other ends: the BPF file iterator where the cost
+/// rule says so (every task's files matched in the kernel, in one pass),
+/// else one readlink per fd of every process (procfs::find_holders). By
+/// pid, then fd. `used` says which ("bpf" or "proc").
+std::vector<procfs::Holder> peer_holders(const procfs::ProcReader& reader, const std::unordered_set<uint64_t>& pipes,
+                                         const std::unordered_set<uint64_t>& sockets, Method method,
+                                         procfs::ScanStats& stats, std::string& used);
 
 }  // namespace lineage::resolve

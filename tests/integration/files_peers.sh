@@ -177,6 +177,22 @@ case_peers() {
              fd = $4; sub(/[rwu]$/, "", fd)
              for (i = 9; i <= NF; i++) if ($i ~ /^[0-9]+,[^,]+,[0-9]+[rwu]$/) print fd, $i }' "$work/peers.lsofE")
   [ "$n" -ge 2 ] || bad "lsof +E named only $n endpoints"
+  # The kernel's file iterator (what auto uses at 3,000 processes and more)
+  # finds the same other ends as the /proc scan, with the same fds and ends.
+  local m
+  for m in proc bpf; do
+    "$LINEAGE" files "$holder_pid" --method "$m" --json > "$work/peers-$m.json" 2>/dev/null
+    jq -c --argjson a "$pipe_fd" --argjson b "$sp_fd" \
+      '[.files[] | select(.fd == $a or .fd == $b) | {fd, peers: [.peers[] | {pid, fd, mode}] | sort}]' \
+      "$work/peers-$m.json" > "$work/peers-$m.cmp"
+  done
+  if [ "$(jq -r .peer_scan.method "$work/peers-bpf.json")" = bpf ]; then
+    cmp -s "$work/peers-proc.cmp" "$work/peers-bpf.cmp" ||
+      bad "the BPF peer search differs from /proc's: $(cat "$work/peers-bpf.cmp") vs $(cat "$work/peers-proc.cmp")"
+    grep -q "\"pid\":$child_pid" "$work/peers-bpf.cmp" || bad "the BPF peer search does not name child $child_pid"
+  else
+    echo "  note: BPF peer search unavailable here: /proc only ($(jq -r .peer_scan.method "$work/peers-bpf.json"))"
+  fi
   # Text: the peer line names the child.
   "$LINEAGE" files "$holder_pid" --type unix,pipe --no-color > "$work/peers.txt" 2>&1
   grep -q -- "-> lfiles-holder (pid $child_pid) fd" "$work/peers.txt" || bad "text output has no peer line for $child_pid"

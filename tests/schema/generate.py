@@ -467,8 +467,11 @@ def files_schema():
         "files": ARR(f, "Its open files, cwd/rtd/txt first, then fds in order, then maps (--maps)."),
         "not_readable": ARR({"type": "string"}, "What could not be read (\"fd table\", \"cwd\", \"fd 7\" ...)."),
         "peer_scan": OBJ({"done": B("Other processes were searched for the other ends."),
-                          "processes_not_readable": U("Processes whose fds could not be read.")},
-                         required=["done", "processes_not_readable"],
+                          "processes_not_readable": U("Processes whose fds could not be read."),
+                          "method": E(["bpf", "proc"], "How the pipes' and sockets' other ends were looked "
+                                      "for: bpf, the file iterator in the kernel; proc, every fd link of "
+                                      "every process (named FIFOs: always proc).", nullable=True)},
+                         required=["done", "processes_not_readable", "method"],
                          desc="The search of every process for the other ends of pipes and unix sockets."),
     }, ["process", "files", "not_readable", "peer_scan"])
 
