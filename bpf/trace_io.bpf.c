@@ -28,6 +28,7 @@ const volatile bool trace_net = false;
 const volatile long nr_open = -1;
 const volatile long nr_openat = -1;
 const volatile long nr_openat2 = -1;
+const volatile long nr_creat = -1;
 const volatile long nr_connect = -1;
 const volatile long nr_bind = -1;
 const volatile long nr_listen = -1;
@@ -102,7 +103,7 @@ int BPF_PROG(io_enter, struct pt_regs *regs, long id)
 	__u64 pid_tgid;
 	__u32 tgid, tid;
 
-	if (trace_files && (id == nr_openat || id == nr_openat2 || id == nr_open))
+	if (trace_files && (id == nr_openat || id == nr_openat2 || id == nr_open || id == nr_creat))
 		p.kind = LINEAGE_IO_OPEN;
 	else if (trace_net && id == nr_connect)
 		p.kind = LINEAGE_IO_CONNECT;
@@ -126,6 +127,12 @@ int BPF_PROG(io_enter, struct pt_regs *regs, long id)
 			p.ptr = PT_REGS_PARM1_CORE_SYSCALL(regs);
 			p.flags = PT_REGS_PARM2_CORE_SYSCALL(regs);
 			p.mode = PT_REGS_PARM3_CORE_SYSCALL(regs);
+		} else if (id == nr_creat) {
+			/* creat(path, mode) is open(path, O_CREAT|O_WRONLY|O_TRUNC, mode) */
+			p.fd = -100;
+			p.ptr = PT_REGS_PARM1_CORE_SYSCALL(regs);
+			p.flags = 01101;
+			p.mode = PT_REGS_PARM2_CORE_SYSCALL(regs);
 		} else {
 			p.fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
 			p.ptr = PT_REGS_PARM2_CORE_SYSCALL(regs);

@@ -31,6 +31,9 @@ void set_syscall_numbers(trace_io_bpf* skel) {
   ro->nr_open = SYS_open;
 #endif
   ro->nr_openat = SYS_openat;
+#ifdef SYS_creat
+  ro->nr_creat = SYS_creat;
+#endif
 #ifdef SYS_openat2
   ro->nr_openat2 = SYS_openat2;
 #else

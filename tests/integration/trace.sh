@@ -286,6 +286,14 @@ case_io_file() {
     bad "no open of /etc/hostname with O_RDONLY and an fd: $(grep hostname "$work/io.txt" | head -3)"
   grep -Eq "open \"$missing\" O_RDONLY(\\|O_[A-Z]+)* = -ENOENT\$" "$work/io.txt" ||
     bad "no failing open with -ENOENT: $(grep no-such "$work/io.txt" | head -3)"
+  # creat(2) (the syscall, not openat: glibc calls it where the kernel has
+  # it) is an open with O_WRONLY|O_CREAT|O_TRUNC.
+  if grep -q '^#define __NR_creat ' /usr/include/x86_64-linux-gnu/asm/unistd_64.h 2>/dev/null; then
+    "$LINEAGE" trace -e file -w -- python3 -c "import ctypes; ctypes.CDLL(None).creat(b'$work/created', 0o640)" \
+      >"$work/io-creat.txt" 2>&1 || bad "trace -e file of creat exited $?"
+    grep -Eq "open \"$work/created\" O_WRONLY\\|O_CREAT\\|O_TRUNC 0640 = [0-9]+\$" "$work/io-creat.txt" ||
+      bad "no open line for creat(2): $(grep -c . "$work/io-creat.txt") lines: $(grep created "$work/io-creat.txt" | head -2)"
+  fi
   # --live: each call on stderr as it happens, with its pid.
   "$LINEAGE" trace --live -e file -- cat /etc/hostname >/dev/null 2>"$work/io-live.err" || bad "trace --live -e file failed"
   grep -Eq '^ *\+[0-9.]+s file +[0-9]+ open "/etc/hostname" O_RDONLY(\|O_[A-Z]+)* = [0-9]+$' "$work/io-live.err" ||
