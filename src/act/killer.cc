@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstring>
 #include <optional>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -153,11 +154,12 @@ class Killer {
     }
     std::unordered_set<int32_t> member_pids;
     for (const Member& m : report_.members) member_pids.insert(m.process.pid());
+    std::unordered_map<int32_t, uint64_t> held_start;  // pid -> start ticks of what is held
+    for (const Identity& id : held_) held_start[id.pid] = id.start_ticks;
     for (int32_t pid : *pids) {
       auto p = reader_.read(pid, settings_.fields);
       if (!p) continue;  // exited since
-      Identity id{pid, p->stat.start_ticks};
-      if (std::find(held_.begin(), held_.end(), id) != held_.end()) continue;
+      if (auto h = held_start.find(pid); h != held_start.end() && h->second == p->stat.start_ticks) continue;
       if (!forked_since(reader_, pid, member_pids, settings_.plan_scanned_ns)) {
         *error = fmt::format("pid {} ({}) is in the cgroup and not to be ended", pid, p->stat.comm);
         return false;
