@@ -115,6 +115,9 @@ bool is_dir(const std::string& path) {
 
 bool forked_since(const procfs::ProcReader& reader, int32_t pid, const std::unordered_set<int32_t>& members,
                   uint64_t scanned_ns) {
+  // lineage itself (its shell may be a member with --force): never frozen
+  // with the set, it would never thaw them.
+  if (pid == static_cast<int32_t>(::getpid())) return false;
   auto p = reader.read(pid, core::kFieldStat);
   if (!p) return true;  // exited: nothing to end, nothing to spare
   if (members.count(p->ppid())) return true;

@@ -36,7 +36,7 @@ std::optional<FreezableCgroup> find_whole_cgroup(const procfs::ProcReader& reade
 /// A process found beside the members that a kill under way may take as
 /// forked meanwhile: a member's child, or started after the scan (its parent
 /// may have exited already), or exited. Anything else was there before and
-/// is someone else's.
+/// is someone else's; lineage itself never counts as forked meanwhile.
 bool forked_since(const procfs::ProcReader& reader, int32_t pid, const std::unordered_set<int32_t>& members,
                   uint64_t scanned_ns);
 

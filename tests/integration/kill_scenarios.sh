@@ -277,6 +277,27 @@ case_cgroup_freezer() {
   jq -r .stop.why_not_freezer "$work/cg2.json" | grep -q "not to be ended" ||
     bad "shared cgroup: why not the freezer: $(jq -r .stop.why_not_freezer "$work/cg2.json")"
   [ "$(state_of "$other")" = S ] || bad "the other process in the cgroup was touched: state $(state_of "$other")"
+  # lineage inside the cgroup, below the shell it ends (--force: its own
+  # ancestor): never frozen with them (it could not thaw them again). Its
+  # document is complete within 20 s, or it froze itself.
+  LINEAGE_KILL_MARK=$MARK CG=$cg L=$LINEAGE OUT=$work/cg-self.json bash -c '
+    echo $$ > "$CG/cgroup.procs"
+    sleep 303 &
+    "$L" kill $$ --force --yes --json > "$OUT" 2>/dev/null
+    sleep 1' &
+  local shell=$! done_in_time=""
+  for _ in $(seq 100); do
+    jq -e .stop "$work/cg-self.json" >/dev/null 2>&1 && { done_in_time=1; break; }
+    sleep 0.2
+  done
+  if [ -z "$done_in_time" ]; then
+    bad "lineage inside the cgroup of the shell it ends did not finish in 20 s (frozen with them?)"
+    echo 0 > "$cg/cgroup.freeze" 2>/dev/null
+  else
+    [ "$(jq -r .stop.method "$work/cg-self.json")" = sigstop ] ||
+      bad "lineage inside the cgroup: $(jq -c .stop "$work/cg-self.json")"
+  fi
+  wait "$shell" 2>/dev/null
   # --no-freeze on a tree alone in its cgroup: SIGSTOP.
   "$LINEAGE" kill "$other" --dry-run --no-freeze --json > "$work/cg3.json"
   [ "$(jq -r .stop.method "$work/cg3.json")" = sigstop ] || bad "--no-freeze: $(jq -c .stop "$work/cg3.json")"
