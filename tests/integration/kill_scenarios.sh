@@ -287,7 +287,8 @@ case_cgroup_freezer() {
     sleep 1' &
   local shell=$! done_in_time=""
   for _ in $(seq 100); do
-    jq -e .stop "$work/cg-self.json" >/dev/null 2>&1 && { done_in_time=1; break; }
+    # (jq -e succeeds on an empty file: the shell creates it before lineage writes)
+    [ -n "$(jq -r '.stop.method // empty' "$work/cg-self.json" 2>/dev/null)" ] && { done_in_time=1; break; }
     sleep 0.2
   done
   if [ -z "$done_in_time" ]; then
