@@ -35,20 +35,11 @@ bool has_dotdot(const std::string& path) {
   return false;
 }
 
-// Reads a small file relative to dirfd (no symlink followed).
+// A whole small file relative to dirfd (procfs's bounded reader); a file
+// longer than the bound is a failure, never a cut list of pids.
 bool read_at(int dirfd, const char* name, std::string& out) {
-  UniqueFd fd(::openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd.valid()) return false;
-  out.clear();
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    if (n == 0) return true;
-    if (out.size() + static_cast<size_t>(n) > kMaxFileBytes) return false;
-    out.append(buf, static_cast<size_t>(n));
-  }
+  bool truncated = false;
+  return procfs::read_file_at(dirfd, name, out, kMaxFileBytes, &truncated) == procfs::ReadError::kNone && !truncated;
 }
 
 bool on_cgroup_fs(int fd) {
