@@ -392,15 +392,18 @@ Result<int> run_kill(const KillOptions& options) {
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP}) sigaddset(&deferred, s);
   ::sigprocmask(SIG_BLOCK, &deferred, &previous);
   act::KillReport report = act::kill_processes(*reader, anchor, std::move(planned), settings);
-  ::sigprocmask(SIG_SETMASK, &previous, nullptr);
   for (auto& m : report.members) users.fill(m.process);
 
+  // Still deferred while the report is written: what was signalled must be
+  // told, even when the kill itself brings a hang-up (the shell lineage runs
+  // in, ended with --force) or Ctrl-C came meanwhile. They act after it.
   int rc = 0;
   if (options.common.json) {
     rc = write_out(output::dump_json(report_json(shown.tree, sys, shown.target, *scope, *sig, *timeout, false, shown.members, &report, stop)) + "\n");
   } else {
     rc = write_out(report_text(report, signal, options.timeout));
   }
+  ::sigprocmask(SIG_SETMASK, &previous, nullptr);
   return rc != 0 ? rc : exit_code(report);
 }
 

@@ -279,20 +279,34 @@ case_cgroup_freezer() {
   [ "$(state_of "$other")" = S ] || bad "the other process in the cgroup was touched: state $(state_of "$other")"
   # lineage inside the cgroup, below the shell it ends (--force: its own
   # ancestor): never frozen with them (it could not thaw them again). Its
-  # document is complete within 20 s, or it froze itself.
-  LINEAGE_KILL_MARK=$MARK CG=$cg L=$LINEAGE OUT=$work/cg-self.json bash -c '
+  # document is complete within 60 s, or it froze itself (or hung).
+  LINEAGE_KILL_MARK=$MARK CG=$cg L=$LINEAGE OUT=$work/cg-self.json ERR=$work/cg-self.err PIDF=$work/cg-self.pid bash -c '
     echo $$ > "$CG/cgroup.procs"
     sleep 303 &
-    "$L" kill $$ --force --yes --json > "$OUT" 2>/dev/null
+    "$L" kill $$ --force --yes --json > "$OUT" 2> "$ERR" &
+    echo $! > "$PIDF"
+    wait $!
     sleep 1' &
-  local shell=$! done_in_time=""
-  for _ in $(seq 100); do
+  local shell=$! done_in_time="" lpid
+  for _ in $(seq 300); do
     # (jq -e succeeds on an empty file: the shell creates it before lineage writes)
     [ -n "$(jq -r '.stop.method // empty' "$work/cg-self.json" 2>/dev/null)" ] && { done_in_time=1; break; }
     sleep 0.2
   done
   if [ -z "$done_in_time" ]; then
-    bad "lineage inside the cgroup of the shell it ends did not finish in 20 s (frozen with them?)"
+    lpid=$(cat "$work/cg-self.pid" 2>/dev/null)
+    bad "lineage (pid ${lpid:-?}) inside the cgroup of the shell it ends wrote no document in 60 s: stderr '$(head -c 500 "$work/cg-self.err" 2>/dev/null)'"
+    # What it is doing, for the log: state, where it sleeps, pending signals.
+    if [ -n "$lpid" ] && [ -d "/proc/$lpid" ]; then
+      echo "  lineage: $(cat "/proc/$lpid/stat" 2>/dev/null)"
+      echo "  wchan: $(cat "/proc/$lpid/wchan" 2>/dev/null)"
+      grep -E '^(State|SigPnd|ShdPnd|SigBlk|SigIgn)' "/proc/$lpid/status" 2>/dev/null | sed 's/^/  /'
+      sed 's/^/  stack: /' "/proc/$lpid/stack" 2>/dev/null | head -20
+    else
+      echo "  lineage has exited"
+    fi
+    echo "  cgroup.events: $(tr '\n' ' ' < "$cg/cgroup.events")"
+    echo "  shell $shell: state '$(state_of "$shell")'"
     echo 0 > "$cg/cgroup.freeze" 2>/dev/null
   else
     [ "$(jq -r .stop.method "$work/cg-self.json")" = sigstop ] ||
