@@ -279,8 +279,10 @@ case_cgroup_freezer() {
   [ "$(state_of "$other")" = S ] || bad "the other process in the cgroup was touched: state $(state_of "$other")"
   # lineage inside the cgroup, below the shell it ends (--force: its own
   # ancestor): never frozen with them (it could not thaw them again). Its
-  # document is complete within 60 s, or it froze itself (or hung).
-  LINEAGE_KILL_MARK=$MARK CG=$cg L=$LINEAGE OUT=$work/cg-self.json ERR=$work/cg-self.err PIDF=$work/cg-self.pid bash -c '
+  # document is complete within 60 s, or it froze itself (or hung). The
+  # binary itself: ctest's JSON-keeping launcher would be a process between
+  # them, ended with the shell, and lineage's document with it.
+  LINEAGE_KILL_MARK=$MARK CG=$cg L=$LINEAGE_BIN OUT=$work/cg-self.json ERR=$work/cg-self.err PIDF=$work/cg-self.pid bash -c '
     echo $$ > "$CG/cgroup.procs"
     sleep 303 &
     "$L" kill $$ --force --yes --json > "$OUT" 2> "$ERR" &
