@@ -278,7 +278,7 @@ void Recorder::on_exit(const core::Event& e, const core::ProcessKey& key,
   ExitRecord x;
   x.key = key;
   x.time_ns = e.time_ns;
-  x.status = e.exit_code;
+  if (e.exit_code >= 0) x.status = e.exit_code;  // -1: a poll saw it gone, the status is its parent's to know
   queue(x);
   alive_.erase(key);
   for (const auto& child : children) {

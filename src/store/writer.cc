@@ -216,7 +216,8 @@ Result<bool> Writer::put(const ExitRecord& r) {
   auto p = row(r.key);
   if (!p) return p.error();
   Stmt& s = s_.exit_process;
-  s.bind(1, *p).bind(2, static_cast<int64_t>(r.time_ns)).bind(3, int64_t{r.status});
+  s.bind(1, *p).bind(2, static_cast<int64_t>(r.time_ns));
+  s.bind(3, r.status ? std::optional<int64_t>(*r.status) : std::nullopt);
   s.bind(4, r.unseen ? kFlagExitUnseen : int64_t{0});
   auto res = sql(s, "write");
   rows_.erase(r.key);

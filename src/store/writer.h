@@ -48,7 +48,7 @@ struct ExecRecord {
 struct ExitRecord {
   core::ProcessKey key;
   uint64_t time_ns = 0;
-  int32_t status = 0;
+  std::optional<int32_t> status;  // the wait status; none when unknown (seen gone by a /proc poll)
   bool unseen = false;
 };
 

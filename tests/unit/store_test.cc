@@ -1310,6 +1310,26 @@ TEST_F(RecorderTest, ExitInTheSameBatchAndEvidenceFromTheEvent) {
   EXPECT_EQ(bash->execs[0].tty, 34816);
 }
 
+TEST_F(RecorderTest, ExitSeenByAPollHasNoStatus) {
+  auto started = recorder_->start(100 * kS);
+  ASSERT_TRUE(started) << started.error().message;
+  // The poll source saw 660 gone (exit code -1: only its parent's wait()
+  // knows); the kernel told 670's status (killed by signal 9).
+  recorder_->apply({ev_fork(101 * kS, 660, 500, 1 * kS, "sshd"), ev_fork(101 * kS, 670, 500, 1 * kS, "sshd"),
+                    ev_exit(103 * kS, 660, 101 * kS, -1), ev_exit(103 * kS, 670, 101 * kS, 9)},
+                   104 * kS);
+  recorder_->flush(104 * kS, true);
+  auto h = History::open(path_);
+  ASSERT_TRUE(h) << h.error().message;
+  auto polled = get(*h, ProcessKey{660, 101 * kS});
+  ASSERT_TRUE(polled);
+  EXPECT_EQ(polled->exit_ns, std::optional<uint64_t>(103 * kS));
+  EXPECT_FALSE(polled->status) << "not a signal 127: " << *polled->status;
+  auto killed = get(*h, ProcessKey{670, 101 * kS});
+  ASSERT_TRUE(killed);
+  EXPECT_EQ(killed->status, std::optional<int32_t>(9));
+}
+
 TEST_F(RecorderTest, EnvironmentAndIdsFromTheExecEvent) {
   auto started = recorder_->start(100 * kS);
   ASSERT_TRUE(started) << started.error().message;
