@@ -15,6 +15,11 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by userspace between open and load. */
 const volatile bool include_threads = false; /* fork of a thread (CLONE_THREAD) */
 const volatile bool include_environ = false; /* exec records carry the environment */
+/* The pid namespace (its inode) whose numbers the reader's /proc shows; 0
+ * for the initial one. Set when lineage runs in a container: every pid in
+ * a record is then that namespace's number for the task (pid_nr_ns()), 0
+ * for a task outside it, and a task outside it is not reported at all. */
+const volatile __u32 view_pidns = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -58,7 +63,45 @@ static __always_inline void *reserve(__u64 size)
 	return rec;
 }
 
-static __always_inline void fill_header(struct lineage_event_header *h, struct task_struct *task,
+/* Deepest pid namespace level searched for view_pidns: a container in a
+ * container in a container is three. */
+#define LINEAGE_MAX_VIEW_LEVEL 8
+
+/* The number of a struct pid in view_pidns (pid_nr_ns()): the global one
+ * when no view is set, 0 when the pid has no number there. */
+static __always_inline __s32 view_nr(struct pid *pid)
+{
+	unsigned int level;
+
+	if (!pid)
+		return 0;
+	if (!view_pidns)
+		return BPF_CORE_READ(pid, numbers[0].nr);
+	level = BPF_CORE_READ(pid, level);
+	for (unsigned int i = 1; i <= LINEAGE_MAX_VIEW_LEVEL; i++) {
+		struct upid upid = {};
+
+		if (i > level)
+			break;
+		if (bpf_probe_read_kernel(&upid, sizeof(upid), &pid->numbers[i]))
+			return 0;
+		if (BPF_CORE_READ(upid.ns, ns.inum) == view_pidns)
+			return upid.nr;
+	}
+	return 0;
+}
+
+/* A task's process (tgid) in view_pidns. */
+static __always_inline __s32 view_tgid(struct task_struct *task)
+{
+	if (!view_pidns)
+		return BPF_CORE_READ(task, tgid);
+	return view_nr(BPF_CORE_READ(task, group_leader, thread_pid));
+}
+
+/* Fills the header; false when the task has no number in view_pidns (it
+ * is outside the reader's container): the record is then discarded. */
+static __always_inline bool fill_header(struct lineage_event_header *h, struct task_struct *task,
 					__u32 kind)
 {
 	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
@@ -69,8 +112,15 @@ static __always_inline void fill_header(struct lineage_event_header *h, struct t
 	h->time_ns = bpf_ktime_get_boot_ns();
 	h->start_time_ns = BPF_CORE_READ(leader, start_boottime);
 	h->kind = kind;
-	h->pid = BPF_CORE_READ(task, tgid);
-	h->tid = BPF_CORE_READ(task, pid);
+	if (view_pidns) {
+		h->pid = view_nr(BPF_CORE_READ(leader, thread_pid));
+		h->tid = view_nr(pid);
+		if (h->pid == 0 || h->tid == 0)
+			return false;
+	} else {
+		h->pid = BPF_CORE_READ(task, tgid);
+		h->tid = BPF_CORE_READ(task, pid);
+	}
 	h->uid = BPF_CORE_READ(task, cred, euid.val);
 	h->gid = BPF_CORE_READ(task, cred, egid.val);
 	/* The innermost level is the task's own namespace; numbers[] is a
@@ -81,6 +131,7 @@ static __always_inline void fill_header(struct lineage_event_header *h, struct t
 	h->ns_pid = upid.nr;
 	h->reserved = 0;
 	BPF_CORE_READ_STR_INTO(&h->comm, task, comm);
+	return true;
 }
 
 /* The namespace pid of the process (tgid), not of the thread. */
@@ -174,7 +225,10 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	e = reserve(sizeof(*e));
 	if (!e)
 		return 0;
-	fill_header(&e->h, child, LINEAGE_EVENT_FORK);
+	if (!fill_header(&e->h, child, LINEAGE_EVENT_FORK)) {
+		bpf_ringbuf_discard(e, 0);
+		return 0;
+	}
 	if (thread)
 		e->h.ns_pid = leader_ns_pid(child, e->h.ns_pid);
 	/* Runs in the parent after copy_process(), which already placed the
@@ -182,20 +236,12 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	 * parent's), so read the child's own. */
 	e->h.cgroup_id = BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id);
 	parent_leader = BPF_CORE_READ(parent, group_leader);
-	e->ppid = BPF_CORE_READ(parent, tgid);
+	e->ppid = view_tgid(parent);
 	e->parent_start_time_ns = BPF_CORE_READ(parent_leader, start_boottime);
 	e->thread_start_time_ns = BPF_CORE_READ(child, start_boottime);
 	e->flags = thread ? LINEAGE_FLAG_THREAD : 0;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
-}
-
-/* The number of a struct pid in the initial pid namespace; 0 for none. */
-static __always_inline __s32 global_nr(struct pid *pid)
-{
-	if (!pid)
-		return 0;
-	return BPF_CORE_READ(pid, numbers[0].nr);
 }
 
 /* loginuid moved nowhere, but exists only with CONFIG_AUDITSYSCALL. */
@@ -208,8 +254,8 @@ static __always_inline void fill_ids(struct lineage_exec_event *e, struct task_s
 	struct signal_struct *sig = BPF_CORE_READ(task, signal);
 	struct tty_struct *tty = BPF_CORE_READ(sig, tty);
 
-	e->sid = global_nr(BPF_CORE_READ(sig, pids[bpf_core_enum_value(enum pid_type, PIDTYPE_SID)]));
-	e->pgid = global_nr(BPF_CORE_READ(sig, pids[bpf_core_enum_value(enum pid_type, PIDTYPE_PGID)]));
+	e->sid = view_nr(BPF_CORE_READ(sig, pids[bpf_core_enum_value(enum pid_type, PIDTYPE_SID)]));
+	e->pgid = view_nr(BPF_CORE_READ(sig, pids[bpf_core_enum_value(enum pid_type, PIDTYPE_PGID)]));
 	e->tty_nr = 0;
 	if (tty) {
 		/* tty_devnum(): MKDEV(driver->major, driver->minor_start) + index,
@@ -248,8 +294,14 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	/* de_thread() already made the exec'ing thread the leader (pid ==
 	 * tgid) and gave it the leader's start time; old_pid is the tid it
 	 * had, which differs from tgid for exec from a non-leader thread. */
-	fill_header(&e->h, task, LINEAGE_EVENT_EXEC);
-	e->h.tid = old_pid;
+	if (!fill_header(&e->h, task, LINEAGE_EVENT_EXEC)) {
+		bpf_ringbuf_discard(e, 0);
+		return 0;
+	}
+	/* old_pid is a global number: in a view it cannot be translated, and
+	 * the thread that exec'd is the leader now anyway. */
+	if (!view_pidns)
+		e->h.tid = old_pid;
 	e->h.cgroup_id = bpf_get_current_cgroup_id();
 	fill_ids(e, task);
 
@@ -331,7 +383,10 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	e = reserve(sizeof(*e));
 	if (!e)
 		return 0;
-	fill_header(&e->h, task, LINEAGE_EVENT_EXIT);
+	if (!fill_header(&e->h, task, LINEAGE_EVENT_EXIT)) {
+		bpf_ringbuf_discard(e, 0);
+		return 0;
+	}
 	if (e->h.pid != e->h.tid)
 		e->h.ns_pid = leader_ns_pid(task, e->h.ns_pid);
 	e->h.cgroup_id = bpf_get_current_cgroup_id();
@@ -350,11 +405,11 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 		e->cpu_ns = BPF_CORE_READ(task, se.sum_exec_runtime) +
 			    BPF_CORE_READ(task, signal, sum_sched_runtime);
 		parent = BPF_CORE_READ(task, real_parent);
-		e->ppid = BPF_CORE_READ(parent, tgid);
+		e->ppid = view_tgid(parent);
 		e->parent_start_time_ns = BPF_CORE_READ(parent, group_leader, start_boottime);
 		reaper = find_reaper(task);
 		if (reaper) {
-			e->reaper = BPF_CORE_READ(reaper, tgid);
+			e->reaper = view_tgid(reaper);
 			e->reaper_start_time_ns = BPF_CORE_READ(reaper, group_leader, start_boottime);
 		}
 	}

@@ -14,6 +14,7 @@
 
 #include "core/clock.h"
 #include "events/libbpf_util.h"
+#include "procfs/reader.h"
 #include "process_events.h"
 #include "process_events.skel.h"
 
@@ -81,6 +82,9 @@ Result<std::unique_ptr<BpfEventSource>> BpfEventSource::open(const Options& opti
 
   skel->rodata->include_threads = options.include_threads;
   skel->rodata->include_environ = options.include_environ;
+  if (options.view_pidns != procfs::ProcReader::kInitialPidNamespace) {
+    skel->rodata->view_pidns = static_cast<uint32_t>(options.view_pidns);
+  }
   if (int err = bpf_map__set_max_entries(skel->maps.events, ring); err != 0)
     return bpf_load_error("bpf", "size ring buffer", err, log);
 

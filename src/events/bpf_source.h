@@ -33,6 +33,10 @@ class BpfEventSource : public EventSource {
     /// LINEAGE_ENV_LEN bytes): `record` keeps its context variables from it
     /// instead of reading /proc/PID/environ.
     bool include_environ = false;
+    /// The pid namespace (inode) whose pids the records carry, that of the
+    /// /proc lineage reads; 0 or the initial one: global pids. Tasks outside
+    /// it are not reported (lineage runs in a container and sees its own).
+    uint64_t view_pidns = 0;
     /// Ring buffer size in bytes: a power of two, a multiple of the page size.
     uint32_t ring_bytes = 16u << 20;
   };

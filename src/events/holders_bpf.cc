@@ -2,7 +2,6 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -22,7 +21,6 @@ namespace lineage::events {
 namespace {
 
 constexpr size_t kMaxRecords = 1u << 22;  // 96 MiB: far above any real answer
-constexpr uint64_t kInitPidNs = 0xEFFFFFFCu;  // PROC_PID_INIT_INO
 constexpr const char* kWhat = "bpf holders";
 
 struct SkeletonDeleter {
@@ -69,11 +67,6 @@ Result<Loaded> load(const std::vector<BpfHoldKey>& keys, bool maps, std::string&
   l.tasks = bpf_program__fd(l.skel->progs.holder_tasks);
   if (maps) l.vmas = bpf_program__fd(l.skel->progs.holder_vmas);
   return l;
-}
-
-bool in_initial_pid_ns() {
-  struct stat st {};
-  return ::stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == kInitPidNs;
 }
 
 // Runs one iterator program to its end and appends its records. The kernel

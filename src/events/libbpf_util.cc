@@ -1,6 +1,7 @@
 #include "events/libbpf_util.h"
 
 #include <linux/capability.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -9,6 +10,8 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+
+#include "procfs/reader.h"
 
 namespace lineage::events {
 namespace {
@@ -57,6 +60,11 @@ Error bpf_load_error(std::string_view what, std::string_view step, int err, cons
     message += "\n" + tail;
   }
   return {permission ? ErrorKind::kPermission : ErrorKind::kInternal, std::move(message)};
+}
+
+bool in_initial_pid_ns() {
+  struct stat st {};
+  return ::stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == procfs::ProcReader::kInitialPidNamespace;
 }
 
 }  // namespace lineage::events

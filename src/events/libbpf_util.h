@@ -29,4 +29,8 @@ class LibbpfLogCapture {
 /// tracing programs (EACCES is also the verifier rejecting a program).
 Error bpf_load_error(std::string_view what, std::string_view step, int err, const std::string& log);
 
+/// Whether lineage runs in the initial pid namespace, where the pids an
+/// iterator program reports (global ones) are the pids /proc shows.
+bool in_initial_pid_ns();
+
 }  // namespace lineage::events

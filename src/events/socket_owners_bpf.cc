@@ -3,7 +3,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/capability.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -26,7 +25,6 @@ namespace {
 // A holder record per (task, fd) on a wanted socket: even a pre-forked
 // server with every worker holding every socket stays far below this.
 constexpr size_t kMaxRecords = 1u << 20;
-constexpr uint64_t kInitPidNs = 0xEFFFFFFCu;  // PROC_PID_INIT_INO
 
 struct SkeletonDeleter {
   void operator()(socket_owners_bpf* skel) const { socket_owners_bpf__destroy(skel); }
@@ -34,11 +32,6 @@ struct SkeletonDeleter {
 struct LinkDeleter {
   void operator()(bpf_link* link) const { bpf_link__destroy(link); }
 };
-
-bool in_initial_pid_ns() {
-  struct stat st {};
-  return ::stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == kInitPidNs;
-}
 
 // Reads the iterator to its end. The kernel stops a read() after a million
 // objects with nothing to show and answers EAGAIN: reading again resumes.

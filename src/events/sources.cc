@@ -12,15 +12,23 @@ Result<OpenedSource> open_source(const std::string& which, const procfs::ProcRea
                                  int poll_interval_ms, bool include_threads, bool include_environ) {
   std::string why;
   bool any = which == "auto";
+  // In a container's pid namespace /proc shows the container's pids: eBPF
+  // translates to them, the proc connector serves only the initial one.
+  const uint64_t pidns = reader.pid_namespace();
+  const bool own_pidns = pidns != procfs::ProcReader::kInitialPidNamespace;
   Error last{ErrorKind::kInternal, "no event source"};
   if (any || which == "bpf") {
 #ifdef LINEAGE_HAVE_BPF
     BpfEventSource::Options options;
     options.include_threads = include_threads;
     options.include_environ = include_environ;
+    options.view_pidns = pidns;
     auto bpf = BpfEventSource::open(options);
-    if (bpf) return OpenedSource{std::move(*bpf), why + "bpf: loaded"};
-    why += "bpf: " + bpf.error().message + "; ";
+    if (bpf) {
+      return OpenedSource{std::move(*bpf),
+                          why + (own_pidns ? "bpf: loaded, pids of this pid namespace only" : "bpf: loaded")};
+    }
+    why += bpf.error().message + "; ";  // "bpf: STEP: ..."
     last = bpf.error();
 #else
     (void)include_environ;
@@ -29,7 +37,13 @@ Result<OpenedSource> open_source(const std::string& which, const procfs::ProcRea
 #endif
     if (!any) return last;
   }
-  if (any || which == "netlink") {
+  if ((any || which == "netlink") && own_pidns) {
+    // The kernel ignores a subscription from outside the initial pid
+    // namespace: the socket would stay silent and nothing be recorded.
+    const char* no = "the proc connector reports nothing to a process outside the initial pid namespace";
+    why += std::string("netlink: ") + no + "; ";
+    if (!any) return Error{ErrorKind::kUsage, std::string("netlink: ") + no + " (this one is in a container's)"};
+  } else if (any || which == "netlink") {
     auto nl = NetlinkEventSource::open(reader, include_threads);
     if (nl) return OpenedSource{std::move(*nl), why + "netlink: proc connector"};
     why += "netlink: " + nl.error().message + "; ";

@@ -2,7 +2,6 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,7 +17,6 @@
 namespace lineage::events {
 namespace {
 
-constexpr uint64_t kInitPidNs = 0xEFFFFFFCu;  // PROC_PID_INIT_INO
 // Far above any pid_max (4 million): a bound on what one read may hold.
 constexpr size_t kMaxRecords = 1u << 23;
 constexpr int32_t kMaxPid = 1 << 22;  // PID_MAX_LIMIT on 64-bit
@@ -29,11 +27,6 @@ struct SkeletonDeleter {
 struct LinkDeleter {
   void operator()(bpf_link* link) const { bpf_link__destroy(link); }
 };
-
-bool in_initial_pid_ns() {
-  struct stat st {};
-  return ::stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == kInitPidNs;
-}
 
 }  // namespace
 

@@ -180,6 +180,12 @@ uint64_t ProcReader::initial_user_namespace() const {
   return parse_ns_link(link).value_or(kInitialUserNamespace);
 }
 
+uint64_t ProcReader::pid_namespace() const {
+  std::string link;
+  if (read_link_at(root_fd_.get(), "self/ns/pid", link) != ReadError::kNone) return kInitialPidNamespace;
+  return parse_ns_link(link).value_or(kInitialPidNamespace);
+}
+
 uint32_t ProcReader::pid_max() const {
   std::string buf;
   if (read_file_at(root_fd_.get(), "sys/kernel/pid_max", buf, 64, nullptr, true) != ReadError::kNone) {

@@ -70,6 +70,13 @@ class ProcReader {
   /// PROC_USER_INIT_INO (include/linux/proc_ns.h, fixed since Linux 3.8):
   /// other namespaces' inodes are allocated from 0xF0000000 up.
   static constexpr uint64_t kInitialUserNamespace = 0xEFFFFFFD;
+  /// The pid namespace whose numbers this root shows: the one of the
+  /// process reading it (its self/ns/pid). kInitialPidNamespace when that
+  /// cannot be read. Inside a container it is the container's: the kernel's
+  /// global pids (eBPF, the proc connector) are not the ones /proc shows.
+  uint64_t pid_namespace() const;
+  /// PROC_PID_INIT_INO (include/linux/proc_ns.h).
+  static constexpr uint64_t kInitialPidNamespace = 0xEFFFFFFC;
   static constexpr uint32_t kPidMaxLimit = 4194304;  // PID_MAX_LIMIT on 64-bit
   /// <root>/sys/kernel/pid_max: no chain of live processes is longer.
   /// kPidMaxLimit when it cannot be read. Reads the file on every call.

@@ -3,6 +3,7 @@
 // the identity (pid, start time) /proc gives them.
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -535,6 +536,93 @@ TEST_F(BpfSourceTest, GroupDeathIsOneExit) {
     if (e.kind == core::EventKind::kExit && !e.thread) ++exits[e.pid];
   }
   for (pid_t p : pids) EXPECT_EQ(exits[p], 1) << "pid " << p;
+}
+
+}  // namespace
+}  // namespace lineage::events
+
+namespace lineage::events {
+namespace {
+
+// lineage in a container: a source given the container's pid namespace
+// reports the processes in it only, with that namespace's pids (the ones
+// its /proc shows), and a parent outside it as 0.
+TEST_F(BpfSourceTest, ViewOfAPidNamespaceReportsItsOwnPidsOnly) {
+  int ready[2], go[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  ASSERT_EQ(::pipe(go), 0);
+  pid_t outer = ::fork();
+  ASSERT_GE(outer, 0);
+  if (outer == 0) {
+    ::close(ready[0]);
+    ::close(go[1]);  // only the test holds it: an early return closes it, and init ends
+    // Its children are born in a new pid namespace: the first is its pid 1
+    // (until then the namespace has no init and cannot be named).
+    if (::unshare(CLONE_NEWPID) != 0) ::_exit(2);
+    pid_t init = ::fork();
+    if (init == 0) {
+      char c;
+      if (::read(go[0], &c, 1) != 1) ::_exit(3);
+      int status;
+      pid_t child = spawn_true();  // pid 2 there
+      ::_exit(::waitpid(child, &status, 0) == child ? 0 : 4);
+    }
+    (void)!::write(ready[1], "x", 1);
+    int status;
+    ::_exit(init > 0 && ::waitpid(init, &status, 0) == init && WIFEXITED(status) ? WEXITSTATUS(status) : 5);
+  }
+  ::close(ready[1]);
+  ::close(go[0]);
+  UniqueFd ready_r(ready[0]), go_w(go[1]);
+  char c;
+  ASSERT_EQ(::read(ready_r.get(), &c, 1), 1);
+  const uint64_t ns = pidns_inode(("/proc/" + std::to_string(outer) + "/ns/pid_for_children").c_str());
+  ASSERT_NE(ns, 0u);
+  ASSERT_NE(ns, kInitPidNs);
+  BpfEventSource::Options options;
+  options.view_pidns = ns;
+  auto view = BpfEventSource::open(options);
+  ASSERT_TRUE(view.ok()) << view.error().message;
+
+  pid_t outside = spawn_true();  // in the test's namespace: not in the view
+  ASSERT_EQ(::write(go_w.get(), "x", 1), 1);
+  int status;
+  ASSERT_EQ(::waitpid(outer, &status, 0), outer);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+  ASSERT_EQ(::waitpid(outside, &status, 0), outside);
+
+  std::vector<core::Event> events;
+  auto seen_exit_of_init = [&] {
+    for (const auto& e : events)
+      if (e.kind == core::EventKind::kExit && e.pid == 1) return true;
+    return false;
+  };
+  auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (!seen_exit_of_init() && Clock::now() < deadline) {
+    auto r = view.value()->poll(events, 50);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+  (void)view.value()->poll(events, 100);  // anything late, from outside
+
+  std::map<std::string, const core::Event*> got;  // "fork 2", "exec 2", ...
+  for (const auto& e : events) {
+    ASSERT_TRUE(e.pid == 1 || e.pid == 2) << "an event about pid " << e.pid << " (" << e.comm
+                                          << ") outside the namespace, or not translated";
+    EXPECT_EQ(e.pidns, ns) << "pid " << e.pid;
+    const char* kind = e.kind == core::EventKind::kFork ? "fork" : e.kind == core::EventKind::kExec ? "exec" : "exit";
+    EXPECT_EQ(got.count(kind + std::string(" ") + std::to_string(e.pid)), 0u) << "twice: " << kind << " " << e.pid;
+    got[kind + std::string(" ") + std::to_string(e.pid)] = &e;
+  }
+  // (init was forked before the source was opened.)
+  for (const char* key : {"fork 2", "exec 2", "exit 2", "exit 1"}) {
+    ASSERT_EQ(got.count(key), 1u) << "missing: " << key << " (" << events.size() << " events)";
+  }
+  EXPECT_EQ(got.size(), 4u);
+  EXPECT_EQ(got["exit 1"]->ppid, 0) << "init's parent is outside the namespace";
+  EXPECT_EQ(got["fork 2"]->ppid, 1);
+  EXPECT_EQ(got["exec 2"]->exe, "/bin/true");
+  EXPECT_EQ(got["exit 2"]->ppid, 1);
+  EXPECT_EQ(got["exec 2"]->tid, 2);
 }
 
 }  // namespace
