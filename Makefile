@@ -59,10 +59,12 @@ deb: build
 # tick), while the sanitizer build compiles beside them (those tests mostly
 # wait for cron, the compiler wants the CPU); then everything else, unit and
 # integration tests, under ASan+UBSan (clang); then every fuzz target for
-# FUZZ_SECONDS each. The package test's Debian root is made in the
-# background meanwhile (scripts/test-root.sh; it waits on the network).
+# FUZZ_SECONDS each. The Debian roots of the package test and of the
+# systemd test are made in the background meanwhile (scripts/test-root.sh;
+# it waits on the network).
 test: deps-test
 	@(bash scripts/test-root.sh >/dev/null 2>&1 &)
+	@(bash scripts/test-root.sh systemd >/dev/null 2>&1 &)
 	@$(MAKE) lineage UNIT=OFF
 	@mkdir -p $(SAN_BUILD)
 	@echo "compiling the sanitizer build meanwhile (log: $(SAN_BUILD)/compile.log)"
