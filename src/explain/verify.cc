@@ -9,12 +9,12 @@
 
 #include <memory>
 #include <mutex>
-#include <sstream>
 
 #include <fmt/format.h>
 
 #include "core/unique_fd.h"
 #include "explain/file_read.h"
+#include "procfs/holders.h"
 #include "procfs/users.h"
 
 namespace lineage::explain {
@@ -199,18 +199,9 @@ std::string ProcExeVerifier::cgroup_mount(const core::CgroupEntry& entry) const 
     cgroup_mounts_.emplace();
     std::string text;
     if (read_bounded(proc_root_ + "/self/mountinfo", 1 << 20, text) == FileStatus::kOk) {
-      std::istringstream in(text);
-      std::string line;
-      while (std::getline(in, line)) {
-        // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPER_OPTS
-        std::istringstream f(line);
-        std::string id, parent, dev, root, point, field;
-        f >> id >> parent >> dev >> root >> point;
-        while (f >> field && field != "-") {}
-        std::string fstype, source, super;
-        f >> fstype >> source >> super;
-        if (root == "/" && (fstype == "cgroup" || fstype == "cgroup2")) {
-          cgroup_mounts_->emplace_back(point, fstype, "," + super + ",");
+      for (auto& m : procfs::parse_mountinfo(text)) {
+        if (m.root == "/" && (m.fstype == "cgroup" || m.fstype == "cgroup2")) {
+          cgroup_mounts_->emplace_back(std::move(m.mount_point), std::move(m.fstype), "," + m.super_options + ",");
         }
       }
     }

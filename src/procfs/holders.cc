@@ -345,12 +345,13 @@ std::optional<MountEntry> parse_mountinfo_line(std::string_view line) {
     if (f.empty()) return std::nullopt;
     if (f == "-") break;
   }
-  std::string_view fstype = next_field(rest), source = next_field(rest);
+  std::string_view fstype = next_field(rest), source = next_field(rest), super_options = next_field(rest);
   if (fstype.empty()) return std::nullopt;
   e.root = unescape_octal(root);
   e.mount_point = unescape_octal(mount_point);
   e.fstype = unescape_octal(fstype);
   e.source = unescape_octal(source);
+  e.super_options = unescape_octal(super_options);
   return e;
 }
 

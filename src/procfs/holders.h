@@ -78,6 +78,7 @@ struct MountEntry {
   std::string mount_point;        // octal escapes (\040) undone
   std::string fstype;
   std::string source;
+  std::string super_options;      // "rw,freezer": a cgroup v1 mount's controllers are among them
 };
 std::optional<MountEntry> parse_mountinfo_line(std::string_view line);
 std::vector<MountEntry> parse_mountinfo(std::string_view text);

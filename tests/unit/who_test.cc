@@ -110,17 +110,20 @@ constexpr const char* kMountinfo =
     "43 42 0:41 / /mnt/usb/inner rw master:3 - tmpfs inner rw\n"
     "44 42 0:42 / /mnt/usb/inner rw - tmpfs over rw\n"
     "garbage line\n"
-    "45 22 0:43 / /bad rw no-separator tmpfs x rw\n";
+    "45 22 0:43 / /bad rw no-separator tmpfs x rw\n"
+    "46 22 0:44 / /sys/fs/cgroup/freezer rw,nosuid - cgroup cgroup rw,freezer\n";
 
 TEST(WhoParsers, Mountinfo) {
   auto mounts = procfs::parse_mountinfo(kMountinfo);
-  ASSERT_EQ(mounts.size(), 6u);
+  ASSERT_EQ(mounts.size(), 7u);
   EXPECT_EQ(mounts[0].major, 254u);
   EXPECT_EQ(mounts[0].minor, 0u);
   EXPECT_EQ(mounts[0].fstype, "ext4");
   EXPECT_EQ(mounts[0].source, "/dev/vda");
   EXPECT_EQ(mounts[2].mount_point, "/mnt/usb stick");  // \040 undone
   EXPECT_EQ(mounts[2].fstype, "vfat");
+  EXPECT_EQ(mounts[6].fstype, "cgroup");
+  EXPECT_EQ(mounts[6].super_options, "rw,freezer");  // a v1 hierarchy's controllers
 }
 
 TEST(WhoParsers, MountOfAPath) {
