@@ -34,10 +34,14 @@ ALL_CASES=(unit)
 [ "$(id -u)" = 0 ] || skip_all "needs root (docker, debootstrap)"
 command -v jq >/dev/null || skip_all "jq is not installed"
 command -v docker >/dev/null || skip_all "docker is not installed"
-unit_file=${LINEAGE_UNIT:-$(dirname "$LINEAGE")/lineage-record.service}
-[ -f "$unit_file" ] || skip_all "no generated unit file at $unit_file (LINEAGE_UNIT names it)"
+# The binary itself, not ctest's JSON-keeping launcher (a script that needs
+# the build tree): it runs in the container, where the unit names it.
+unit_file=${LINEAGE_UNIT:-$(dirname "$LINEAGE_BIN")/lineage-record.service}
+# CMake writes it at configure time: missing is a broken build, not a machine
+# that cannot run the test.
+[ -f "$unit_file" ] || { echo "FAIL unit: no generated unit file at $unit_file (LINEAGE_UNIT names it)"; exit 1; }
 # The container has Debian's libraries, not a sanitizer's runtime.
-if ldd "$LINEAGE" 2>/dev/null | grep -qE 'lib(a|ub|t)san'; then
+if ldd "$LINEAGE_BIN" 2>/dev/null | grep -qE 'lib(a|ub|t)san'; then
   skip_all "a sanitizer build cannot run in the container (no sanitizer runtime there)"
 fi
 
@@ -121,6 +125,8 @@ why_orphan() {
     "$y true string" "$1: the exited shell, from the history"
   check "$out" '.sources[] | select(.kind == "systemd") | "\(.details.unit) \(.details.description)"' \
     "$1.service lineage probe $1" "$1: the unit, with its description from systemd over D-Bus"
+  check "$out" '.sources[] | select(.kind == "systemd") | .verified' true \
+    "$1: the unit's cgroup verified (made by root on a cgroup mount)"
   check "$out" '.sources[] | select(.kind == "orphan") | .details.original_parent' "$y" "$1: original_parent"
   # A poll does not see how it ended (only its parent's wait() does).
   check "$out" '[.chain[] | select(.alive == false)][0] | .exit_signal' null "$1: no invented signal"
@@ -152,7 +158,7 @@ case_unit() {
       --cap-add DAC_READ_SEARCH --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
       --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
       -v /sys/fs/cgroup:/sys/fs/cgroup:ro \
-      -v "$LINEAGE:/usr/local/bin/lineage:ro" \
+      -v "$LINEAGE_BIN:/usr/local/bin/lineage:ro" \
       -v "$unit_file:/etc/systemd/system/lineage-record.service:ro" \
       "$image" /sbin/init > "$work/run.out" 2>&1; then
     bad "the systemd container did not start: $(tail -n 2 "$work/run.out")"
