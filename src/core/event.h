@@ -33,6 +33,7 @@ struct Event {
   std::string comm;            // fork: the child's (inherited) comm; exec: the new comm
   std::string exe;             // exec: the executable path
   std::vector<std::string> argv;  // exec
+  bool argv_complete = false;     // exec: argv is all of it (a source's record may cut it)
   // exec: the file the kernel runs (for a script, its interpreter) by
   // identity, so a replaced binary shows; 0 when the source cannot say.
   uint64_t exe_dev = 0, exe_ino = 0, exe_ctime_ns = 0;

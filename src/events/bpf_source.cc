@@ -158,6 +158,7 @@ void BpfEventSource::handle(const void* data, size_t size) {
       e.exe = bounded(r->exe, sizeof r->exe, r->exe_len);
       e.interpreter = bounded(r->interp, sizeof r->interp, r->interp_len);
       e.argv = split_args(r->args, std::min<size_t>(r->args_len, sizeof r->args));
+      e.argv_complete = r->args_len < sizeof r->args;  // a full record may have been cut
       // The kernel's dev_t (major << 20 | minor) in stat(2)'s encoding (the
       // filesystem's device: a btrfs subvolume's st_dev differs).
       e.exe_dev = r->exe_ino ? ::makedev(r->exe_dev >> 20, r->exe_dev & 0xfffff) : 0;

@@ -257,7 +257,7 @@ void NetlinkDecoder::read_exec_details(Batch& b) {
     e.ppid = p->stat.ppid;
     e.comm = std::move(p->stat.comm);
     if (p->exe) e.exe = std::move(p->exe->path);
-    if (p->argv) e.argv = std::move(*p->argv);
+    if (p->argv) e.argv = std::move(*p->argv), e.argv_complete = !p->argv_truncated;
     ExeIdentity id = exe_identity(reader_.root(), e.pid);
     e.exe_dev = id.dev;
     e.exe_ino = id.ino;

@@ -102,7 +102,7 @@ size_t PollEventSource::diff(std::vector<core::Process>& now, Table& table,
     core::Event exec = fork;
     exec.kind = core::EventKind::kExec;
     exec.ppid = fork.ppid;
-    if (p->argv) exec.argv = std::move(*p->argv);
+    if (p->argv) exec.argv = std::move(*p->argv), exec.argv_complete = !p->argv_truncated;
     out.push_back(std::move(exec));
     ++stats_.execs;
   }

@@ -217,6 +217,10 @@ void Recorder::on_exec(const core::Event& e, bool exited) {
   // The environment execve gave, from the event: exact (the process may
   // rewrite its environ area later) and no walk of its memory. Only one cut
   // at the record's bound is read again from /proc, while it is there.
+  // The kernel's argv, from the event: not read again from the process's
+  // memory (a walk of its pages) for the audit rules.
+  const bool argv_from_event = !e.argv.empty() && e.argv_complete;
+  if (argv_from_event) fields &= ~core::kFieldCmdline;
   std::optional<std::string> env;
   if (e.has_environ && (e.environ_complete || exited)) {
     env = context_environment_area(e.environ);
@@ -226,6 +230,12 @@ void Recorder::on_exec(const core::Event& e, bool exited) {
   // The pid may already name a later process: its evidence is not ours.
   if (exec_read_ && !core::same_start(exec_read_->key.start_time_ns, p->key.start_time_ns, reader_.tick_ns())) {
     exec_read_.reset();
+  }
+  if (exec_read_ && argv_from_event) {
+    exec_read_->argv = e.argv;
+    exec_read_->argv_truncated = false;
+    exec_read_->read |= core::kFieldCmdline;
+    exec_read_->unavailable &= ~core::kFieldCmdline;
   }
   ExecRecord r;
   if (exec_read_) {
