@@ -99,6 +99,13 @@ static __always_inline __s32 view_tgid(struct task_struct *task)
 	return view_nr(BPF_CORE_READ(task, group_leader, thread_pid));
 }
 
+/* Whether the task's process has a number in view_pidns: checked before a
+ * record is reserved, so the host's other processes cost no ring space. */
+static __always_inline bool in_view(struct task_struct *task)
+{
+	return !view_pidns || view_tgid(task) != 0;
+}
+
 /* Fills the header; false when the task has no number in view_pidns (it
  * is outside the reader's container): the record is then discarded. */
 static __always_inline bool fill_header(struct lineage_event_header *h, struct task_struct *task,
@@ -222,6 +229,8 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 
 	if (thread && !include_threads)
 		return 0;
+	if (!in_view(child))
+		return 0;
 	e = reserve(sizeof(*e));
 	if (!e)
 		return 0;
@@ -285,6 +294,8 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	struct inode *inode;
 	long n;
 
+	if (!in_view(task))
+		return 0;
 	if (include_environ)
 		e = reserve(sizeof(*e));
 	else
@@ -379,6 +390,8 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 			thread = true;
 	}
 	if (thread && (!include_threads || BPF_CORE_READ(task, pid) == BPF_CORE_READ(task, tgid)))
+		return 0;
+	if (!in_view(task))
 		return 0;
 	e = reserve(sizeof(*e));
 	if (!e)

@@ -1,5 +1,7 @@
 #include "events/sources.h"
 
+#include <sys/stat.h>
+
 #include "events/netlink_source.h"
 #include "events/poll_source.h"
 #ifdef LINEAGE_HAVE_BPF
@@ -16,6 +18,9 @@ Result<OpenedSource> open_source(const std::string& which, const procfs::ProcRea
   // translates to them, the proc connector serves only the initial one.
   const uint64_t pidns = reader.pid_namespace();
   const bool own_pidns = pidns != procfs::ProcReader::kInitialPidNamespace;
+  struct stat user_ns {};
+  const bool own_userns = ::stat("/proc/self/ns/user", &user_ns) == 0 &&
+                          user_ns.st_ino != procfs::ProcReader::kInitialUserNamespace;
   Error last{ErrorKind::kInternal, "no event source"};
   if (any || which == "bpf") {
 #ifdef LINEAGE_HAVE_BPF
@@ -37,12 +42,13 @@ Result<OpenedSource> open_source(const std::string& which, const procfs::ProcRea
 #endif
     if (!any) return last;
   }
-  if ((any || which == "netlink") && own_pidns) {
-    // The kernel ignores a subscription from outside the initial pid
-    // namespace: the socket would stay silent and nothing be recorded.
-    const char* no = "the proc connector reports nothing to a process outside the initial pid namespace";
-    why += std::string("netlink: ") + no + "; ";
-    if (!any) return Error{ErrorKind::kUsage, std::string("netlink: ") + no + " (this one is in a container's)"};
+  if ((any || which == "netlink") && (own_pidns || own_userns)) {
+    // The kernel ignores a subscription from outside the initial pid and
+    // user namespaces: the socket would stay silent, nothing be recorded.
+    const std::string no = std::string("the proc connector reports nothing to a process outside the initial ") +
+                           (own_pidns ? "pid" : "user") + " namespace";
+    why += "netlink: " + no + "; ";
+    if (!any) return Error{ErrorKind::kUsage, "netlink: " + no + " (this one is in a container's)"};
   } else if (any || which == "netlink") {
     auto nl = NetlinkEventSource::open(reader, include_threads);
     if (nl) return OpenedSource{std::move(*nl), why + "netlink: proc connector"};

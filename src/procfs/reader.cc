@@ -181,9 +181,15 @@ uint64_t ProcReader::initial_user_namespace() const {
 }
 
 uint64_t ProcReader::pid_namespace() const {
+  // Pid 1 of this mount is its namespace's init (the link takes ptrace
+  // access); lineage's own namespace is the same unless /proc was not
+  // remounted after an unshare.
   std::string link;
-  if (read_link_at(root_fd_.get(), "self/ns/pid", link) != ReadError::kNone) return kInitialPidNamespace;
-  return parse_ns_link(link).value_or(kInitialPidNamespace);
+  for (const char* path : {"1/ns/pid", "self/ns/pid"}) {
+    if (read_link_at(root_fd_.get(), path, link) != ReadError::kNone) continue;
+    if (auto ns = parse_ns_link(link)) return *ns;
+  }
+  return kInitialPidNamespace;
 }
 
 uint32_t ProcReader::pid_max() const {

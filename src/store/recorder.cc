@@ -221,6 +221,7 @@ void Recorder::on_exec(const core::Event& e, bool exited) {
   // memory (a walk of its pages) for the audit rules.
   const bool argv_from_event = !e.argv.empty() && e.argv_complete;
   if (argv_from_event) fields &= ~core::kFieldCmdline;
+  else if (!e.argv.empty()) fields |= core::kFieldCmdline;  // cut: the rest is in /proc
   std::optional<std::string> env;
   if (e.has_environ && (e.environ_complete || exited)) {
     env = context_environment_area(e.environ);
@@ -276,7 +277,12 @@ void Recorder::on_exec(const core::Event& e, bool exited) {
   // What the event says it ran wins over /proc, read later.
   if (!e.comm.empty()) r.comm = e.comm;
   if (!e.exe.empty()) r.exe = e.exe;
-  if (!e.argv.empty()) r.argv = join_nul(e.argv);
+  // A cut eBPF argv (its 1 KiB record) loses to /proc's longer one when
+  // that begins with it (the same exec, not a later one).
+  if (!e.argv.empty()) {
+    std::string cut = join_nul(e.argv);
+    if (e.argv_complete || r.argv.size() <= cut.size() || r.argv.compare(0, cut.size(), cut) != 0) r.argv = std::move(cut);
+  }
   r.interpreter = e.interpreter;
   r.dev = e.exe_dev, r.ino = e.exe_ino, r.ctime_ns = e.exe_ctime_ns;
   if (!exec_read_ || !exec_read_->status) r.uid = e.uid, r.gid = e.gid;

@@ -20,8 +20,8 @@ LINEAGE=$(readlink -f "$LINEAGE")
 # LINEAGE_BIN.
 LINEAGE_BIN=$LINEAGE
 if [ "$(head -c 2 "$LINEAGE")" = "#!" ]; then
-  LINEAGE_BIN=$(sed -n "s/^LINEAGE_REAL='\(.*\)'$/\1/p" "$LINEAGE")
-  [ -x "$LINEAGE_BIN" ] || { echo "$script: $LINEAGE names no LINEAGE_REAL binary" >&2; exit 2; }
+  lineage_real=$(sed -n "s/^LINEAGE_REAL='\(.*\)'$/\1/p" "$LINEAGE")
+  [ -n "$lineage_real" ] && [ -x "$lineage_real" ] && LINEAGE_BIN=$lineage_real  # another wrapper: used as it is
 fi
 for c in "$@"; do
   case " ${ALL_CASES[*]} " in *" $c "*) ;; *) echo "$script: unknown case $c (cases: ${ALL_CASES[*]})" >&2; exit 2 ;; esac

@@ -310,6 +310,9 @@ case_cgroup_freezer() {
     echo "  cgroup.events: $(tr '\n' ' ' < "$cg/cgroup.events")"
     echo "  shell $shell: state '$(state_of "$shell")'"
     echo 0 > "$cg/cgroup.freeze" 2>/dev/null
+    # A hung lineage keeps its shell waiting: end both, or the wait below hangs.
+    [ -n "$lpid" ] && kill -KILL "$lpid" 2>/dev/null
+    kill -KILL "$shell" 2>/dev/null
   else
     [ "$(jq -r .stop.method "$work/cg-self.json")" = sigstop ] ||
       bad "lineage inside the cgroup: $(jq -c .stop "$work/cg-self.json")"

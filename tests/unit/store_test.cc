@@ -1330,6 +1330,30 @@ TEST_F(RecorderTest, ExitSeenByAPollHasNoStatus) {
   EXPECT_EQ(killed->status, std::optional<int32_t>(9));
 }
 
+TEST_F(RecorderTest, CutArgvFromTheEventGivesWayToTheWholeOneInProc) {
+  auto started = recorder_->start(100 * kS);
+  ASSERT_TRUE(started) << started.error().message;
+  const std::string script(3000, 'x');
+  // 680: /proc has the whole command line, the event its first bytes.
+  fs_.add({.pid = 680, .ppid = 500, .comm = "python3", .start_ticks = 10100, .argv = {"python3", "-c", script}});
+  // 690: /proc shows another command line (a later exec): the event's stays.
+  fs_.add({.pid = 690, .ppid = 500, .comm = "other", .start_ticks = 10100, .argv = {"other"}});
+  core::Event cut680 = ev_exec(101 * kS + 1 * kMs, 680, 101 * kS, "/usr/bin/python3", {"python3", "-c", script.substr(0, 900)});
+  core::Event cut690 = ev_exec(101 * kS + 1 * kMs, 690, 101 * kS, "/usr/bin/python3", {"python3", "-c", script.substr(0, 900)});
+  cut680.argv_complete = cut690.argv_complete = false;
+  recorder_->apply({ev_fork(101 * kS, 680, 500, 1 * kS, "sshd"), ev_fork(101 * kS, 690, 500, 1 * kS, "sshd"), cut680, cut690},
+                   102 * kS);
+  recorder_->flush(102 * kS, true);
+  auto h = History::open(path_);
+  ASSERT_TRUE(h) << h.error().message;
+  auto whole = get(*h, ProcessKey{680, 101 * kS});
+  ASSERT_TRUE(whole && whole->execs.size() == 1u);
+  EXPECT_EQ(whole->execs[0].argv, (std::vector<std::string>{"python3", "-c", script}));
+  auto kept = get(*h, ProcessKey{690, 101 * kS});
+  ASSERT_TRUE(kept && kept->execs.size() == 1u);
+  EXPECT_EQ(kept->execs[0].argv, (std::vector<std::string>{"python3", "-c", script.substr(0, 900)}));
+}
+
 TEST_F(RecorderTest, EnvironmentAndIdsFromTheExecEvent) {
   auto started = recorder_->start(100 * kS);
   ASSERT_TRUE(started) << started.error().message;
