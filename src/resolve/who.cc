@@ -77,6 +77,17 @@ void drop_self(std::vector<Hold>& holds) {
 }
 
 #ifdef LINEAGE_HAVE_BPF
+// How an fd holds its file, from an iterator record's mode (1 read, 2
+// write, 3 both; the bit above says the file is also mapped).
+std::string fd_access(uint32_t mode) {
+  switch (mode & 3) {
+    case 3: return "rw";
+    case 2: return "w";
+    case 1: return "r";
+    default: return "";
+  }
+}
+
 // The holds of a (dev, ino) or of a whole device from the BPF iterators.
 // `marker` is an O_PATH fd this process holds on a file the query matches:
 // the kernel must report it back, which proves the st_dev -> kernel dev_t
@@ -113,7 +124,7 @@ std::optional<std::vector<Hold>> holds_from_bpf(const HoldQuery& q, int marker) 
       case events::kHoldMmap: h.kind = HoldKind::kMmap; break;
       default:
         h.kind = HoldKind::kFd;
-        h.mode = f.mode == 3 ? "rw" : f.mode == 2 ? "w" : f.mode == 1 ? "r" : "";
+        h.mode = fd_access(f.mode);
     }
     if (h.kind != HoldKind::kFd) h.fd = -1;
     if (h.kind == HoldKind::kExe) exes.emplace_back(h.pid, h.inode);
@@ -327,9 +338,7 @@ std::optional<std::vector<procfs::Holder>> peer_holders_bpf(const std::unordered
     }
     const bool is_pipe = f.dev == pipe_dev;
     if (is_pipe ? !pipes.contains(f.inode) : (f.dev != sock_dev || !sockets.contains(f.inode))) continue;
-    const uint32_t access = f.mode & 3;  // 1 read, 2 write, 3 both
-    std::string mode = access == 3 ? "rw" : access == 2 ? "w" : access == 1 ? "r" : "";
-    out.push_back({f.pid, f.fd, is_pipe, f.inode, std::move(mode)});
+    out.push_back({f.pid, f.fd, is_pipe, f.inode, fd_access(f.mode)});
   }
   if (!pipe_seen || !sock_seen) return std::nullopt;
   std::sort(out.begin(), out.end(), [](const procfs::Holder& a, const procfs::Holder& b) {
