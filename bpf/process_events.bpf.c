@@ -106,9 +106,9 @@ static __always_inline bool in_view(struct task_struct *task)
 	return !view_pidns || view_tgid(task) != 0;
 }
 
-/* Fills the header; false when the task has no number in view_pidns (it
- * is outside the reader's container): the record is then discarded. */
-static __always_inline bool fill_header(struct lineage_event_header *h, struct task_struct *task,
+/* Fills the header. With a view, the caller checked in_view(): a thread's
+ * number lives in the same namespace as its leader's. */
+static __always_inline void fill_header(struct lineage_event_header *h, struct task_struct *task,
 					__u32 kind)
 {
 	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
@@ -122,8 +122,6 @@ static __always_inline bool fill_header(struct lineage_event_header *h, struct t
 	if (view_pidns) {
 		h->pid = view_nr(BPF_CORE_READ(leader, thread_pid));
 		h->tid = view_nr(pid);
-		if (h->pid == 0 || h->tid == 0)
-			return false;
 	} else {
 		h->pid = BPF_CORE_READ(task, tgid);
 		h->tid = BPF_CORE_READ(task, pid);
@@ -138,7 +136,6 @@ static __always_inline bool fill_header(struct lineage_event_header *h, struct t
 	h->ns_pid = upid.nr;
 	h->reserved = 0;
 	BPF_CORE_READ_STR_INTO(&h->comm, task, comm);
-	return true;
 }
 
 /* The namespace pid of the process (tgid), not of the thread. */
@@ -234,10 +231,7 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	e = reserve(sizeof(*e));
 	if (!e)
 		return 0;
-	if (!fill_header(&e->h, child, LINEAGE_EVENT_FORK)) {
-		bpf_ringbuf_discard(e, 0);
-		return 0;
-	}
+	fill_header(&e->h, child, LINEAGE_EVENT_FORK);
 	if (thread)
 		e->h.ns_pid = leader_ns_pid(child, e->h.ns_pid);
 	/* Runs in the parent after copy_process(), which already placed the
@@ -305,10 +299,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	/* de_thread() already made the exec'ing thread the leader (pid ==
 	 * tgid) and gave it the leader's start time; old_pid is the tid it
 	 * had, which differs from tgid for exec from a non-leader thread. */
-	if (!fill_header(&e->h, task, LINEAGE_EVENT_EXEC)) {
-		bpf_ringbuf_discard(e, 0);
-		return 0;
-	}
+	fill_header(&e->h, task, LINEAGE_EVENT_EXEC);
 	/* old_pid is a global number: in a view it cannot be translated, and
 	 * the thread that exec'd is the leader now anyway. */
 	if (!view_pidns)
@@ -396,10 +387,7 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	e = reserve(sizeof(*e));
 	if (!e)
 		return 0;
-	if (!fill_header(&e->h, task, LINEAGE_EVENT_EXIT)) {
-		bpf_ringbuf_discard(e, 0);
-		return 0;
-	}
+	fill_header(&e->h, task, LINEAGE_EVENT_EXIT);
 	if (e->h.pid != e->h.tid)
 		e->h.ns_pid = leader_ns_pid(task, e->h.ns_pid);
 	e->h.cgroup_id = bpf_get_current_cgroup_id();
