@@ -20,6 +20,9 @@ const volatile bool include_environ = false; /* exec records carry the environme
  * a record is then that namespace's number for the task (pid_nr_ns()), 0
  * for a task outside it, and a task outside it is not reported at all. */
 const volatile __u32 view_pidns = 0;
+/* The hierarchy id of the cgroup v1 hierarchy "name=systemd" (a hybrid or
+ * legacy host), whose path exec records then carry; 0: none. */
+const volatile __u32 systemd_hierarchy = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -50,6 +53,28 @@ struct {
 	__type(key, struct exit_key);
 	__type(value, __u8);
 } exited SEC(".maps");
+
+/* Deepest path sent: components, and mount points crossed on the way up. */
+#define LINEAGE_PATH_DEPTH 64 /* a power of 2 */
+#define LINEAGE_MOUNT_DEPTH 16
+
+/* Per-CPU room to build a path in: the component names, leaf first, then
+ * the text, written left to right. Twice the path bound, so a write at any
+ * offset below the bound has the whole bound to fill. */
+struct path_scratch {
+	const void *names[LINEAGE_PATH_DEPTH];
+	/* How many names: kept here, not in a register, so the verifier does
+	 * not follow every count separately (it would give up on the size). */
+	__u32 n;
+	__u32 pad;
+	char buf[2 * LINEAGE_PATH_LEN];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct path_scratch);
+} scratch SEC(".maps");
 
 static __always_inline void *reserve(__u64 size)
 {
@@ -247,6 +272,215 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+/* Writes "/" and the s->n names of s->names, root-most (the last) first,
+ * into s->buf, NUL-terminated: a path as d_path() and /proc print it.
+ * Returns its length, or -1 when the names were not all collected (ok
+ * false), the path does not fit in LINEAGE_PATH_LEN or a name cannot be
+ * read. */
+static __noinline int join_names(struct path_scratch *s, bool ok)
+{
+	__u32 pos = 0, off, n = s->n;
+
+	if (!ok || n > LINEAGE_PATH_DEPTH)
+		return -1;
+	if (n == 0) {
+		s->buf[0] = '/';
+		s->buf[1] = '\0';
+		return 1;
+	}
+	for (int i = LINEAGE_PATH_DEPTH - 1; i >= 0; i--) {
+		long r;
+
+		if (i >= n)
+			continue;
+		if (pos >= LINEAGE_PATH_LEN - 1)
+			return -1;
+		s->buf[pos] = '/';
+		pos++;
+		off = pos;
+		barrier_var(off); /* keep the mask: the verifier needs it, the compiler thinks not */
+		off &= LINEAGE_PATH_LEN - 1;
+		r = bpf_probe_read_kernel_str(&s->buf[off], LINEAGE_PATH_LEN, s->names[i]);
+		if (r <= 1)
+			return -1; /* unreadable, or an empty name */
+		pos += r - 1;
+	}
+	if (pos >= LINEAGE_PATH_LEN)
+		return -1;
+	return pos;
+}
+
+/* The component names of a path (a mount and a dentry) into s->names,
+ * leaf first, as prepend_path() walks them: up the dentries to the mount's
+ * root, then from the mount point in the parent mount, up to the root of
+ * the mount namespace. False for a path deeper than the bounds or not
+ * reachable that way (a pseudo file such as a memfd, a disconnected
+ * dentry): /proc then says. */
+static __noinline bool collect_dentries(struct path_scratch *s, struct vfsmount *vfsmnt, struct dentry *dentry)
+{
+	struct mount *mnt = (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt);
+
+	s->n = 0;
+
+	for (int i = 0; i < LINEAGE_PATH_DEPTH + LINEAGE_MOUNT_DEPTH; i++) {
+		struct dentry *root = BPF_CORE_READ(vfsmnt, mnt_root);
+		struct dentry *parent;
+
+		__u32 n;
+
+		if (!dentry || !vfsmnt)
+			return false;
+		if (dentry == root) {
+			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+			if (up == mnt || !up)
+				return true; /* the namespace's root mount */
+			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = up;
+			vfsmnt = (void *)up + bpf_core_field_offset(struct mount, mnt);
+			continue;
+		}
+		parent = BPF_CORE_READ(dentry, d_parent);
+		n = s->n;
+		if (parent == dentry || n >= LINEAGE_PATH_DEPTH)
+			return false;
+		s->names[n] = BPF_CORE_READ(dentry, d_name.name);
+		s->n = n + 1;
+		dentry = parent;
+	}
+	return false;
+}
+
+/* d_unlinked(): removed from its directory (d_path() adds " (deleted)"). */
+static __always_inline bool dentry_unlinked(struct dentry *d)
+{
+	return BPF_CORE_READ(d, d_hash.pprev) == NULL && BPF_CORE_READ(d, d_parent) != d;
+}
+
+/* kernfs_node's parent became __parent (RCU) in 6.15. */
+struct kernfs_node___parent {
+	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+struct kernfs_node___rcu_parent {
+	struct kernfs_node *__parent;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
+{
+	if (bpf_core_field_exists(struct kernfs_node___rcu_parent, __parent))
+		return BPF_CORE_READ((struct kernfs_node___rcu_parent *)kn, __parent);
+	return BPF_CORE_READ((struct kernfs_node___parent *)kn, parent);
+}
+
+/* A cgroup's path in its hierarchy, as /proc/PID/cgroup prints it from the
+ * initial cgroup namespace: the kernfs names up to the hierarchy's root.
+ * False when it is deeper than the bound. */
+static __noinline bool collect_kernfs(struct path_scratch *s, struct kernfs_node *kn)
+{
+	s->n = 0;
+	for (int i = 0; i < LINEAGE_PATH_DEPTH; i++) {
+		struct kernfs_node *parent;
+		__u32 n;
+
+		if (!kn)
+			return false;
+		parent = kn_parent(kn);
+		if (!parent)
+			return true; /* the root cgroup */
+		n = s->n;
+		if (n >= LINEAGE_PATH_DEPTH)
+			return false;
+		s->names[n] = BPF_CORE_READ(kn, name);
+		s->n = n + 1;
+		kn = parent;
+	}
+	return false;
+}
+
+/* The cgroup of the name=systemd hierarchy among the task's css_set links. */
+static __always_inline struct kernfs_node *systemd_kn(struct task_struct *task)
+{
+	struct css_set *cset = BPF_CORE_READ(task, cgroups);
+	struct list_head *head, *pos;
+
+	if (!systemd_hierarchy || !cset)
+		return NULL;
+	head = (void *)cset + bpf_core_field_offset(struct css_set, cgrp_links);
+	pos = BPF_CORE_READ(cset, cgrp_links.next);
+	for (int i = 0; i < 32 && pos && pos != head; i++) {
+		/* A css_set's links hang by cgrp_link (the names say the other end). */
+		struct cgrp_cset_link *link = (void *)pos - bpf_core_field_offset(struct cgrp_cset_link, cgrp_link);
+		struct cgroup *cgrp = BPF_CORE_READ(link, cgrp);
+
+		if (BPF_CORE_READ(cgrp, root, hierarchy_id) == (int)systemd_hierarchy)
+			return BPF_CORE_READ(cgrp, kn);
+		pos = BPF_CORE_READ(link, cgrp_link.next);
+	}
+	return NULL;
+}
+
+/* Copies the built path (length len, -1: none) into a record's field;
+ * returns whether it was sent. */
+static __always_inline bool put_path(struct path_scratch *s, int len, char *dst, __u32 *dst_len)
+{
+	*dst_len = 0;
+	dst[0] = '\0';
+	if (len <= 0 || len >= LINEAGE_PATH_LEN)
+		return false;
+	if (bpf_probe_read_kernel(dst, LINEAGE_PATH_LEN, s->buf))
+		return false;
+	*dst_len = len;
+	return true;
+}
+
+/* The paths /proc would show of the process at its exec: the file that
+ * runs, the working directory, the cgroups systemd and container runtimes
+ * name units and containers by. */
+static __always_inline void fill_paths(struct lineage_exec_event *e, struct task_struct *task,
+				       struct linux_binprm *bprm)
+{
+	__u32 zero = 0;
+	struct path_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+	struct file *file = BPF_CORE_READ(bprm, file);
+	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	struct dentry *d;
+	int len;
+
+	e->path_flags = 0;
+	e->exe_path_len = e->cwd_len = e->cgroup_len = e->systemd_cgroup_len = 0;
+	e->exe_path[0] = e->cwd[0] = e->cgroup[0] = e->systemd_cgroup[0] = '\0';
+	if (!s)
+		return;
+	d = BPF_CORE_READ(file, f_path.dentry);
+	len = join_names(s, collect_dentries(s, BPF_CORE_READ(file, f_path.mnt), d));
+	if (put_path(s, len, e->exe_path, &e->exe_path_len)) {
+		e->path_flags |= LINEAGE_PATH_EXE;
+		if (dentry_unlinked(d))
+			e->path_flags |= LINEAGE_PATH_EXE_DELETED;
+	}
+	if (fs) {
+		d = BPF_CORE_READ(fs, pwd.dentry);
+		len = join_names(s, collect_dentries(s, BPF_CORE_READ(fs, pwd.mnt), d));
+		if (put_path(s, len, e->cwd, &e->cwd_len)) {
+			e->path_flags |= LINEAGE_PATH_CWD;
+			if (dentry_unlinked(d))
+				e->path_flags |= LINEAGE_PATH_CWD_DELETED;
+		}
+	}
+	len = join_names(s, collect_kernfs(s, BPF_CORE_READ(task, cgroups, dfl_cgrp, kn)));
+	if (put_path(s, len, e->cgroup, &e->cgroup_len))
+		e->path_flags |= LINEAGE_PATH_CGROUP;
+	if (systemd_hierarchy) {
+		struct kernfs_node *kn = systemd_kn(task);
+
+		if (kn) {
+			len = join_names(s, collect_kernfs(s, kn));
+			if (put_path(s, len, e->systemd_cgroup, &e->systemd_cgroup_len))
+				e->path_flags |= LINEAGE_PATH_SYSTEMD_CGROUP;
+		}
+	}
+}
+
 /* loginuid moved nowhere, but exists only with CONFIG_AUDITSYSCALL. */
 struct task_struct___login {
 	kuid_t loginuid;
@@ -270,6 +504,23 @@ static __always_inline void fill_ids(struct lineage_exec_event *e, struct task_s
 	}
 	e->ruid = BPF_CORE_READ(task, cred, uid.val);
 	e->id_flags = LINEAGE_IDS_SESSION;
+	{
+		const struct cred *cred = BPF_CORE_READ(task, cred);
+		struct task_struct *tracer;
+
+		e->suid = BPF_CORE_READ(cred, suid.val);
+		e->fsuid = BPF_CORE_READ(cred, fsuid.val);
+		e->rgid = BPF_CORE_READ(cred, gid.val);
+		e->sgid = BPF_CORE_READ(cred, sgid.val);
+		e->fsgid = BPF_CORE_READ(cred, fsgid.val);
+		/* kernel_cap_t: a u64 since 6.3, two u32 (low first) before. */
+		e->cap_effective = 0;
+		bpf_probe_read_kernel(&e->cap_effective, sizeof(e->cap_effective), &cred->cap_effective);
+		/* ptrace_parent(): the tracer while the task is traced. */
+		tracer = BPF_CORE_READ(task, ptrace) ? BPF_CORE_READ(task, parent) : NULL;
+		e->tracer_pid = tracer ? view_nr(BPF_CORE_READ(tracer, thread_pid)) : 0;
+		e->id_flags |= LINEAGE_IDS_CREDS;
+	}
 	e->login_uid = 0xffffffffu;
 	if (bpf_core_field_exists(struct task_struct___login, loginuid)) {
 		struct task_struct___login *t = (void *)task;
@@ -306,6 +557,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 		e->h.tid = old_pid;
 	e->h.cgroup_id = bpf_get_current_cgroup_id();
 	fill_ids(e, task);
+	fill_paths(e, task, bprm);
 
 	filename = BPF_CORE_READ(bprm, filename);
 	n = bpf_probe_read_kernel_str(e->exe, sizeof(e->exe), filename);

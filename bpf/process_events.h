@@ -15,6 +15,7 @@
 #define LINEAGE_EXE_LEN 512   /* bprm->filename, NUL-terminated, truncated */
 #define LINEAGE_ARGS_LEN 1024 /* argv as the kernel lays it out: NUL-separated */
 #define LINEAGE_ENV_LEN 4096  /* the new image's environment, when asked for */
+#define LINEAGE_PATH_LEN 512  /* a path the kernel resolved; longer ones are not sent (power of 2) */
 
 enum lineage_event_kind {
 	LINEAGE_EVENT_FORK = 1,
@@ -39,6 +40,18 @@ struct lineage_event_header {
 
 #define LINEAGE_IDS_SESSION 1u  /* sid, pgid, tty_nr, ruid */
 #define LINEAGE_IDS_LOGIN 2u    /* login_uid (the kernel has CONFIG_AUDITSYSCALL) */
+#define LINEAGE_IDS_CREDS 4u    /* suid .. fsgid, cap_effective, tracer_pid */
+
+/* Which resolved paths of an exec record are whole (the kernel's own
+ * structures, read in the exec: what /proc would show at that moment). A
+ * path that is too long or too deep, or not reachable by a plain walk (a
+ * memfd, a detached dentry), is not sent: its bit is clear. */
+#define LINEAGE_PATH_EXE 1u              /* exe_path: the file that runs, as /proc/PID/exe */
+#define LINEAGE_PATH_EXE_DELETED 2u      /* ... and it was unlinked (" (deleted)") */
+#define LINEAGE_PATH_CWD 4u              /* cwd, as /proc/PID/cwd */
+#define LINEAGE_PATH_CWD_DELETED 8u
+#define LINEAGE_PATH_CGROUP 16u          /* cgroup: the unified (v2) hierarchy's path */
+#define LINEAGE_PATH_SYSTEMD_CGROUP 32u  /* systemd_cgroup: the name=systemd hierarchy's */
 
 #define LINEAGE_FLAG_THREAD 1u /* fork/exit of one thread (h.tid), not of the process */
 
@@ -68,6 +81,19 @@ struct lineage_exec_event {
 	__u32 ruid;                    /* real uid */
 	__u32 login_uid;               /* audit login uid; 4294967295: unset */
 	__u32 id_flags;                /* LINEAGE_IDS_*: which of the above were read */
+	__u32 suid, fsuid, rgid, sgid, fsgid; /* the rest of status's Uid: and Gid: */
+	__s32 tracer_pid;              /* status's TracerPid: the ptrace tracer thread, 0: none */
+	__u64 cap_effective;           /* status's CapEff */
+	__u32 path_flags;              /* LINEAGE_PATH_*: which paths below are whole */
+	__u32 exe_path_len;            /* bytes, without the NUL */
+	__u32 cwd_len;
+	__u32 cgroup_len;
+	__u32 systemd_cgroup_len;
+	__u32 reserved2;
+	char exe_path[LINEAGE_PATH_LEN];
+	char cwd[LINEAGE_PATH_LEN];
+	char cgroup[LINEAGE_PATH_LEN];
+	char systemd_cgroup[LINEAGE_PATH_LEN];
 	char exe[LINEAGE_EXE_LEN];
 	char interp[LINEAGE_EXE_LEN];  /* bprm->interp when it differs from the filename */
 	char args[LINEAGE_ARGS_LEN];

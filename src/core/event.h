@@ -3,10 +3,24 @@
 // src/events delivers them and the live tree consumes them. One clock:
 // boot-relative nanoseconds (CLOCK_BOOTTIME), the clock of /proc start times.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/process.h"
+
 namespace lineage::core {
+
+// exec, from a source that reads them in the exec itself (eBPF): parts of
+// the process as /proc would show them at that moment, so a later read of
+// /proc (of a process that may be gone, its pid reused) is not needed.
+// Each part is set only when the source had it whole.
+struct AtExec {
+  std::optional<StatusInfo> status;  // uid and gid (all four), CapEff, TracerPid
+  std::optional<ExeInfo> exe;        // the file that runs, its path resolved
+  std::optional<std::string> cwd;    // " (deleted)" appended as /proc does
+  std::optional<std::vector<CgroupEntry>> cgroups;  // the unified and name=systemd hierarchies
+};
 
 enum class EventKind : uint8_t {
   kFork,  // pid (a new process) forked from ppid; with `thread`, thread tid started in pid
@@ -56,8 +70,16 @@ struct Event {
   // exit: CPU time the whole process used (every thread, user and system,
   // the scheduler's runtime in ns); 0 when the source cannot say.
   uint64_t cpu_ns = 0;
+  std::optional<AtExec> at_exec;  // exec
   uint64_t lost = 0;           // kLost
   bool from_proc = false;      // details filled from /proc after the event (may be late)
 };
+
+/// The process an exec event shows, as a read of /proc at that moment
+/// would have: stat's fields from the event (ppid and the key from the
+/// caller's tree), and each part of at_exec it carries; `read` names what
+/// is there. The argv when the event holds all of it, never the
+/// environment (a caller keeps what it needs of that).
+Process process_at_exec(const Event& e, const ProcessKey& key, int32_t ppid, uint64_t tick_ns);
 
 }  // namespace lineage::core

@@ -44,6 +44,44 @@ core::Event from_header(const lineage_event_header& h, core::EventKind kind) {
   return e;
 }
 
+// What the exec record says of the process that /proc would: the ids of
+// status, the resolved paths of exe and cwd, the cgroup lines. A part the
+// record does not hold whole is left unset (the reader of /proc says).
+core::AtExec at_exec_of(const lineage_exec_event& r, const BpfEventSource::Options& o) {
+  constexpr uint32_t kIds = LINEAGE_IDS_SESSION | LINEAGE_IDS_CREDS;
+  core::AtExec a;
+  if ((r.id_flags & kIds) == kIds) {
+    core::StatusInfo st;
+    st.uid = {r.ruid, r.h.uid, r.suid, r.fsuid};
+    st.gid = {r.rgid, r.h.gid, r.sgid, r.fsgid};
+    st.cap_effective = r.cap_effective;
+    st.tracer_pid = r.tracer_pid;
+    a.status = std::move(st);
+  }
+  auto path = [](const char* s, uint32_t len) { return bounded(s, LINEAGE_PATH_LEN, len); };
+  if (r.path_flags & LINEAGE_PATH_EXE) {
+    a.exe = core::ExeInfo{path(r.exe_path, r.exe_path_len), (r.path_flags & LINEAGE_PATH_EXE_DELETED) != 0};
+  }
+  if (r.path_flags & LINEAGE_PATH_CWD) {
+    a.cwd = path(r.cwd, r.cwd_len);
+    if (r.path_flags & LINEAGE_PATH_CWD_DELETED) *a.cwd += " (deleted)";
+  }
+  if (o.cgroup_paths) {
+    std::vector<core::CgroupEntry> lines;  // in /proc's order: the highest hierarchy first
+    bool whole = true;
+    if (o.systemd_hierarchy != 0) {
+      whole &= (r.path_flags & LINEAGE_PATH_SYSTEMD_CGROUP) != 0;
+      lines.push_back({o.systemd_hierarchy, "name=systemd", path(r.systemd_cgroup, r.systemd_cgroup_len)});
+    }
+    if (o.unified_hierarchy) {
+      whole &= (r.path_flags & LINEAGE_PATH_CGROUP) != 0;
+      lines.push_back({0, "", path(r.cgroup, r.cgroup_len)});
+    }
+    if (whole && !lines.empty()) a.cgroups = std::move(lines);
+  }
+  return a;
+}
+
 }  // namespace
 
 std::vector<std::string> split_args(const char* data, size_t len) {
@@ -85,6 +123,8 @@ Result<std::unique_ptr<BpfEventSource>> BpfEventSource::open(const Options& opti
   if (options.view_pidns != procfs::ProcReader::kInitialPidNamespace) {
     skel->rodata->view_pidns = static_cast<uint32_t>(options.view_pidns);
   }
+  skel->rodata->systemd_hierarchy = options.cgroup_paths ? options.systemd_hierarchy : 0;
+  source->options_ = options;
   if (int err = bpf_map__set_max_entries(skel->maps.events, ring); err != 0)
     return bpf_load_error("bpf", "size ring buffer", err, log);
 
@@ -175,6 +215,7 @@ void BpfEventSource::handle(const void* data, size_t size) {
         e.has_login_uid = true;
         e.login_uid = r->login_uid;
       }
+      e.at_exec = at_exec_of(*r, options_);
       if (size >= sizeof(lineage_exec_event)) {
         size_t n = std::min<size_t>(r->env_len, sizeof r->env);
         e.environ.assign(r->env, n);

@@ -37,6 +37,14 @@ class BpfEventSource : public EventSource {
     /// /proc lineage reads; 0 or the initial one: global pids. Tasks outside
     /// it are not reported (lineage runs in a container and sees its own).
     uint64_t view_pidns = 0;
+    /// The cgroup lines exec events carry (Event::at_exec), as lineage's own
+    /// /proc/self/cgroup shows the hierarchies: the id of "name=systemd"
+    /// (0: none), whether the unified one ("0::") is shown. Not when
+    /// lineage runs in a cgroup namespace of its own (cgroup_paths false):
+    /// the kernel's paths are the initial namespace's, not those /proc shows.
+    uint32_t systemd_hierarchy = 0;
+    bool unified_hierarchy = true;
+    bool cgroup_paths = true;
     /// Ring buffer size in bytes: a power of two, a multiple of the page size.
     uint32_t ring_bytes = 16u << 20;
   };
@@ -71,6 +79,7 @@ class BpfEventSource : public EventSource {
   SourceStats stats_;
   uint64_t lost_reported_ = 0;  // kernel count already reported as kLost
   uint64_t malformed_ = 0;      // records too short for their kind
+  Options options_;
   InterpreterCache interpreters_;  // ELF loaders by file identity
 };
 

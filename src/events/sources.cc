@@ -1,14 +1,46 @@
 #include "events/sources.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
+#include "core/unique_fd.h"
 #include "events/netlink_source.h"
 #include "events/poll_source.h"
+#include "procfs/parsers.h"
 #ifdef LINEAGE_HAVE_BPF
 #include "events/bpf_source.h"
 #endif
 
 namespace lineage::events {
+namespace {
+
+#ifdef LINEAGE_HAVE_BPF
+// The initial cgroup namespace's inode (PROC_CGROUP_INIT_INO).
+constexpr uint64_t kInitialCgroupNamespace = 0xEFFFFFFB;
+
+// Which cgroup lines exec records carry, as lineage's own /proc/self/cgroup
+// names the hierarchies: "name=systemd" (a hybrid or legacy host) and the
+// unified one. In a cgroup namespace of its own lineage's /proc shows paths
+// below that namespace's root, not the kernel's: then none.
+void cgroup_view(const procfs::ProcReader& reader, BpfEventSource::Options& o) {
+  struct stat ns {};
+  o.cgroup_paths = ::stat("/proc/self/ns/cgroup", &ns) != 0 || ns.st_ino == kInitialCgroupNamespace;
+  UniqueFd self(::open((reader.root() + "/self").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  std::string text;
+  if (!self.valid() ||
+      procfs::read_file_at(self.get(), "cgroup", text, 64 * 1024, nullptr, true) != procfs::ReadError::kNone) {
+    o.cgroup_paths = false;
+    return;
+  }
+  o.unified_hierarchy = false;
+  for (const auto& line : procfs::parse_cgroup(text)) {
+    if (line.controllers == "name=systemd") o.systemd_hierarchy = line.hierarchy;
+    if (line.hierarchy == 0 && line.controllers.empty()) o.unified_hierarchy = true;
+  }
+}
+#endif
+
+}  // namespace
 
 Result<OpenedSource> open_source(const std::string& which, const procfs::ProcReader& reader,
                                  int poll_interval_ms, bool include_threads, bool include_environ) {
@@ -28,6 +60,7 @@ Result<OpenedSource> open_source(const std::string& which, const procfs::ProcRea
     options.include_threads = include_threads;
     options.include_environ = include_environ;
     options.view_pidns = pidns;
+    cgroup_view(reader, options);
     auto bpf = BpfEventSource::open(options);
     if (bpf) {
       return OpenedSource{std::move(*bpf),

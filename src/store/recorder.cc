@@ -110,7 +110,8 @@ void Recorder::queue(Record r) {
   pending_.push_back(std::move(r));
 }
 
-ExecRecord Recorder::evidence(const core::ProcessKey& key, uint64_t time_ns, const core::Process* known) {
+ExecRecord Recorder::evidence(const core::ProcessKey& key, uint64_t time_ns, const core::Process* known,
+                              bool may_check_exe) {
   ExecRecord r;
   r.key = key;
   r.time_ns = time_ns;
@@ -141,7 +142,8 @@ ExecRecord Recorder::evidence(const core::ProcessKey& key, uint64_t time_ns, con
   r.tty = p.stat.tty_nr;
   r.login_uid = p.login_uid;
   if (p.exe && is_launcher(explain::base_name(p.exe->path))) {
-    explain::Verification v = explain::default_verifier(reader_.root()).check_exe(p);
+    explain::Verification v{false, "gone before its executable could be checked"};
+    if (may_check_exe) v = explain::default_verifier(reader_.root()).check_exe(p);
     r.verified = v.verified;
     if (!v.verified) r.unverified_reason = v.text;
   }
@@ -204,6 +206,28 @@ bool Recorder::exits_later(const core::Event& exec, size_t i) const {
   return exec.start_time_ns != 0 && it->second.start_time_ns == exec.start_time_ns;
 }
 
+bool Recorder::fill_from_proc(core::Process& seen, core::FieldMask missing) const {
+  auto read = reader_.read(seen.key.pid, missing | core::kFieldStat);
+  // The pid may already name a later process: its evidence is not ours.
+  if (!read || !core::same_start(read->key.start_time_ns, seen.key.start_time_ns, reader_.tick_ns())) return false;
+  core::Process& r = *read;
+  if ((missing & core::kFieldStat) && (r.read & core::kFieldStat)) {
+    std::string comm = std::move(seen.stat.comm);  // the event's: what the exec named
+    seen.stat = std::move(r.stat);
+    if (!comm.empty()) seen.stat.comm = std::move(comm);
+  }
+  if (missing & core::kFieldStatus) seen.status = std::move(r.status);
+  if (missing & core::kFieldCmdline) seen.argv = std::move(r.argv), seen.argv_truncated = r.argv_truncated;
+  if (missing & core::kFieldExe) seen.exe = std::move(r.exe);
+  if (missing & core::kFieldCwd) seen.cwd = std::move(r.cwd);
+  if (missing & core::kFieldCgroup) seen.cgroups = std::move(r.cgroups);
+  if (missing & core::kFieldEnviron) seen.environ = std::move(r.environ);
+  if (missing & core::kFieldLoginUid) seen.login_uid = r.login_uid, seen.session_id = r.session_id;
+  seen.read = (seen.read & ~missing) | (r.read & missing);
+  seen.unavailable |= r.unavailable & missing;
+  return true;
+}
+
 void Recorder::on_exec(const core::Event& e, bool exited) {
   exec_read_.reset();
   const core::LiveProcess* p = tree_.find_pid(e.pid);
@@ -212,35 +236,54 @@ void Recorder::on_exec(const core::Event& e, bool exited) {
   // One read of /proc serves the evidence and the audit rules.
   core::FieldMask fields = kEvidenceFields;
   if (options_.auditor != nullptr) fields |= options_.auditor->fields();
-  if (exited) fields = kExitedFields;
   if (e.has_login_uid) fields &= ~core::kFieldLoginUid;  // and sessionid, which is not kept
   // The environment execve gave, from the event: exact (the process may
   // rewrite its environ area later) and no walk of its memory. Only one cut
   // at the record's bound is read again from /proc, while it is there.
-  // The kernel's argv, from the event: not read again from the process's
-  // memory (a walk of its pages) for the audit rules.
-  const bool argv_from_event = !e.argv.empty() && e.argv_complete;
-  if (argv_from_event) fields &= ~core::kFieldCmdline;
-  else if (!e.argv.empty()) fields |= core::kFieldCmdline;  // cut: the rest is in /proc
   std::optional<std::string> env;
   if (e.has_environ && (e.environ_complete || exited)) {
     env = context_environment_area(e.environ);
     fields &= ~core::kFieldEnviron;
   }
-  exec_read_ = reader_.read(p->key.pid, fields);
-  // The pid may already name a later process: its evidence is not ours.
-  if (exec_read_ && !core::same_start(exec_read_->key.start_time_ns, p->key.start_time_ns, reader_.tick_ns())) {
-    exec_read_.reset();
-  }
-  if (exec_read_ && argv_from_event) {
-    exec_read_->argv = e.argv;
-    exec_read_->argv_truncated = false;
-    exec_read_->read |= core::kFieldCmdline;
-    exec_read_->unavailable &= ~core::kFieldCmdline;
+  bool may_check_exe = true;
+  if (e.at_exec) {
+    // The kernel's own word at the exec (eBPF): /proc is read only for
+    // what the event lacks, and for a launcher's executable, which is
+    // checked against the file this very process runs.
+    const core::ProcessKey* parent = p->parent.latest();
+    core::Process seen = core::process_at_exec(e, p->key, parent ? parent->pid : e.ppid, reader_.tick_ns());
+    core::FieldMask missing = fields & ~seen.read;
+    if (seen.exe && is_launcher(explain::base_name(seen.exe->path))) missing |= core::kFieldExe;
+    if (exited) missing &= kExitedFields;  // the rest is gone with its memory
+    if (missing != 0) {
+      may_check_exe = fill_from_proc(seen, missing);
+    }
+    exec_read_ = std::move(seen);
+  } else {
+    if (exited) {
+      fields = kExitedFields;
+      if (e.has_login_uid) fields &= ~core::kFieldLoginUid;
+    }
+    // The kernel's argv, from the event: not read again from the process's
+    // memory (a walk of its pages) for the audit rules.
+    const bool argv_from_event = !e.argv.empty() && e.argv_complete;
+    if (argv_from_event) fields &= ~core::kFieldCmdline;
+    else if (!e.argv.empty()) fields |= core::kFieldCmdline;  // cut: the rest is in /proc
+    exec_read_ = reader_.read(p->key.pid, fields);
+    // The pid may already name a later process: its evidence is not ours.
+    if (exec_read_ && !core::same_start(exec_read_->key.start_time_ns, p->key.start_time_ns, reader_.tick_ns())) {
+      exec_read_.reset();
+    }
+    if (exec_read_ && argv_from_event) {
+      exec_read_->argv = e.argv;
+      exec_read_->argv_truncated = false;
+      exec_read_->read |= core::kFieldCmdline;
+      exec_read_->unavailable &= ~core::kFieldCmdline;
+    }
   }
   ExecRecord r;
   if (exec_read_) {
-    r = evidence(p->key, e.time_ns, &*exec_read_);
+    r = evidence(p->key, e.time_ns, &*exec_read_, may_check_exe);
   } else {
     r.key = p->key;
     r.time_ns = e.time_ns;

@@ -627,3 +627,184 @@ TEST_F(BpfSourceTest, ViewOfAPidNamespaceReportsItsOwnPidsOnly) {
 
 }  // namespace
 }  // namespace lineage::events
+
+#include <sys/mman.h>
+
+#include <filesystem>
+
+#include "procfs/parsers.h"
+
+namespace lineage::events {
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+std::string read_link(const std::string& path) {
+  std::string buf(8192, '\0');
+  ssize_t n = ::readlink(path.c_str(), buf.data(), buf.size());
+  return n > 0 ? buf.substr(0, size_t(n)) : std::string();
+}
+
+// How this host's /proc/self/cgroup names the hierarchies exec records carry.
+BpfEventSource::Options host_cgroup_options() {
+  BpfEventSource::Options o;
+  o.unified_hierarchy = false;
+  for (const auto& line : procfs::parse_cgroup(read_text("/proc/self/cgroup"))) {
+    if (line.controllers == "name=systemd") o.systemd_hierarchy = line.hierarchy;
+    if (line.hierarchy == 0 && line.controllers.empty()) o.unified_hierarchy = true;
+  }
+  return o;
+}
+
+// A child that enters `dir` (removing it after, with remove_dir) and execs
+// `exe` (argv[0] `arg0`), or a memfd copy of /bin/sleep with memfd; it
+// sleeps until killed.
+pid_t spawn_sleeper(const std::string& dir, bool remove_dir, const std::string& exe, bool memfd = false) {
+  pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  if (!dir.empty() && ::chdir(dir.c_str()) != 0) ::_exit(120);
+  if (remove_dir && ::rmdir(dir.c_str()) != 0) ::_exit(121);
+  char* const argv[] = {const_cast<char*>("sleep"), const_cast<char*>("30"), nullptr};
+  if (memfd) {
+    int fd = int(::syscall(SYS_memfd_create, "lineage-test", 0));
+    int in = ::open("/bin/sleep", O_RDONLY);
+    char buf[65536];
+    ssize_t n;
+    while ((n = ::read(in, buf, sizeof buf)) > 0) {
+      if (::write(fd, buf, size_t(n)) != n) ::_exit(122);
+    }
+    char* const envp[] = {nullptr};
+    ::fexecve(fd, argv, envp);
+    ::_exit(123);
+  }
+  ::execv(exe.c_str(), argv);
+  ::_exit(127);
+}
+
+class ExecViewTest : public BpfSourceTest {
+ protected:
+  void SetUp() override {
+    BpfSourceTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    source_.reset();
+    auto opened = BpfEventSource::open(host_cgroup_options());
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    source_ = std::move(opened.value());
+  }
+  void TearDown() override {
+    for (pid_t p : children_) {
+      ::kill(p, SIGKILL);
+      int status;
+      ::waitpid(p, &status, 0);
+    }
+  }
+  // The exec event of pid, once its new image runs (then /proc shows it).
+  const core::Event* exec_of(pid_t pid) {
+    children_.push_back(pid);
+    const core::Event* found = nullptr;
+    poll_until(
+        [&] {
+          for (const auto& e : events_)
+            if (e.kind == core::EventKind::kExec && e.pid == pid) found = &e;
+          return found != nullptr;
+        },
+        std::chrono::seconds(5));
+    // /proc's comm changes in the exec, before the tracepoint: wait for it.
+    for (int i = 0; i < 200 && read_text("/proc/" + std::to_string(pid) + "/comm").rfind("sleep", 0) != 0; ++i)
+      ::usleep(10000);
+    return found;
+  }
+  std::vector<pid_t> children_;
+};
+
+// What an exec record says of the process is what /proc says of it while
+// it runs: the executable through a symlink and across mounts, the working
+// directory (also a removed one), the cgroup lines and status's ids. A path
+// the kernel's walk cannot give whole is left to /proc, not guessed.
+TEST_F(ExecViewTest, ExecCarriesWhatProcShows) {
+  namespace fs = std::filesystem;
+  char tmpl[] = "/dev/shm/lineage-view-XXXXXX";  // a tmpfs: the walk crosses a mount
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string top = tmpl;
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } cleanup{top};
+  const std::string deep = top + "/a b/c\nd/e";
+  fs::create_directories(deep);
+  fs::create_directories(top + "/gone");
+  fs::create_symlink("/bin/sleep", top + "/sleep-link");
+  std::string long_dir = top;  // past the record's 512 bytes
+  while (long_dir.size() < 600) long_dir += "/" + std::string(60, 'x');
+  fs::create_directories(long_dir);
+
+  struct Case {
+    const char* name;
+    pid_t pid;
+    bool whole_cwd;
+    bool whole_exe;
+  };
+  std::vector<Case> cases = {
+      {"nested cwd, exe through a symlink", spawn_sleeper(deep, false, top + "/sleep-link"), true, true},
+      {"removed cwd", spawn_sleeper(top + "/gone", true, "/bin/sleep"), true, true},
+      {"cwd past the bound", spawn_sleeper(long_dir, false, "/bin/sleep"), false, true},
+      {"memfd executable", spawn_sleeper("/", false, "", true), true, false},
+  };
+  const auto host = host_cgroup_options();
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    ASSERT_GT(c.pid, 0);
+    const core::Event* e = exec_of(c.pid);
+    ASSERT_NE(e, nullptr) << "no exec event";
+    ASSERT_TRUE(e->at_exec.has_value());
+    const core::AtExec& a = *e->at_exec;
+    const std::string proc = "/proc/" + std::to_string(c.pid);
+    if (c.whole_cwd) {
+      ASSERT_TRUE(a.cwd.has_value());
+      EXPECT_EQ(*a.cwd, read_link(proc + "/cwd"));
+    } else {
+      EXPECT_FALSE(a.cwd.has_value()) << *a.cwd;
+    }
+    const core::ExeInfo exe = procfs::parse_exe_link(read_link(proc + "/exe"));
+    if (c.whole_exe) {
+      ASSERT_TRUE(a.exe.has_value());
+      EXPECT_EQ(a.exe->path, exe.path);
+      EXPECT_EQ(a.exe->deleted, exe.deleted);
+    } else {
+      EXPECT_FALSE(a.exe.has_value()) << a.exe->path << " (/proc: " << exe.path << ")";
+    }
+    auto status = procfs::parse_status(read_text(proc + "/status"));
+    ASSERT_TRUE(status && a.status);
+    EXPECT_EQ(a.status->uid.real, status->uid.real);
+    EXPECT_EQ(a.status->uid.effective, status->uid.effective);
+    EXPECT_EQ(a.status->uid.saved, status->uid.saved);
+    EXPECT_EQ(a.status->uid.filesystem, status->uid.filesystem);
+    EXPECT_EQ(a.status->gid.real, status->gid.real);
+    EXPECT_EQ(a.status->gid.saved, status->gid.saved);
+    EXPECT_EQ(a.status->cap_effective, status->cap_effective);
+    EXPECT_EQ(a.status->tracer_pid, status->tracer_pid);
+    // The lines the record carries, each as /proc prints it.
+    ASSERT_TRUE(a.cgroups.has_value());
+    size_t expected = (host.systemd_hierarchy ? 1 : 0) + (host.unified_hierarchy ? 1 : 0);
+    EXPECT_EQ(a.cgroups->size(), expected);
+    auto lines = procfs::parse_cgroup(read_text(proc + "/cgroup"));
+    for (const auto& got : *a.cgroups) {
+      auto it = std::find_if(lines.begin(), lines.end(), [&](const core::CgroupEntry& l) {
+        return l.hierarchy == got.hierarchy && l.controllers == got.controllers;
+      });
+      ASSERT_NE(it, lines.end()) << got.hierarchy << ":" << got.controllers;
+      EXPECT_EQ(got.path, it->path) << got.hierarchy << ":" << got.controllers;
+    }
+  }
+  EXPECT_NE(read_link("/proc/" + std::to_string(cases[1].pid) + "/cwd").find(" (deleted)"), std::string::npos)
+      << "the removed directory's case tests nothing";
+}
+
+}  // namespace
+}  // namespace lineage::events

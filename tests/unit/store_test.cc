@@ -1380,6 +1380,74 @@ TEST_F(RecorderTest, EnvironmentAndIdsFromTheExecEvent) {
   EXPECT_EQ(e.uid, 1000u);
 }
 
+// An exec event that carries what the kernel saw (eBPF's at_exec): the
+// record needs no /proc, and /proc's word about a pid that names another
+// process by now does not replace it.
+core::Event ev_exec_seen(uint64_t t, int pid, uint64_t start, const std::string& exe, const std::string& cwd) {
+  core::Event e = ev_exec(t, pid, start, exe, {exe}, 1000);
+  e.argv_complete = true;
+  e.has_session_ids = e.has_login_uid = true;
+  e.sid = pid, e.pgid = pid, e.ruid = 1000, e.login_uid = 1000;
+  core::AtExec a;
+  a.status = core::StatusInfo{};
+  a.status->uid = {1000, 1000, 1000, 1000};
+  a.status->gid = {100, 100, 100, 100};
+  a.exe = core::ExeInfo{exe, false};
+  a.cwd = cwd;
+  a.cgroups = std::vector<core::CgroupEntry>{{0, "", "/user.slice/user-1000.slice/session-4.scope"}};
+  e.at_exec = std::move(a);
+  return e;
+}
+
+TEST_F(RecorderTest, WhatTheKernelSawAtTheExecNeedsNoProc) {
+  auto started = recorder_->start(100 * kS);
+  ASSERT_TRUE(started) << started.error().message;
+  // 656's pid names a later process in /proc (another start): not read.
+  fs_.add({.pid = 656, .ppid = 1, .comm = "other", .start_ticks = 20000, .argv = {"other"}});
+  fs_.link(656, "cwd", "/elsewhere");
+  fs_.link(656, "exe", "/usr/bin/other");
+  // 657: the event lacks its cwd (too long for the record): /proc says.
+  fs_.add({.pid = 657, .ppid = 500, .comm = "true", .start_ticks = 10100, .argv = {"/usr/bin/true"}});
+  fs_.link(657, "cwd", "/srv/a/very/long/path");
+  fs_.link(657, "exe", "/usr/bin/true");
+  core::Event gone = ev_exec_seen(101 * kS + 1 * kMs, 655, 101 * kS, "/usr/bin/true", "/home/ann/src (deleted)");
+  core::Event reused = ev_exec_seen(101 * kS + 1 * kMs, 656, 101 * kS, "/usr/bin/true", "/home/ann");
+  core::Event partial = ev_exec_seen(101 * kS + 1 * kMs, 657, 101 * kS, "/usr/bin/true", "");
+  partial.at_exec->cwd.reset();
+  // 658 runs sshd by the kernel's word, and is gone: a launcher is checked
+  // against its own running file only, so it is not checked at all.
+  core::Event launcher = ev_exec_seen(101 * kS + 1 * kMs, 658, 101 * kS, "/usr/sbin/sshd", "/");
+  recorder_->apply({ev_fork(101 * kS, 655, 500, 1 * kS, "sshd"), ev_fork(101 * kS, 656, 500, 1 * kS, "sshd"),
+                    ev_fork(101 * kS, 657, 500, 1 * kS, "sshd"), ev_fork(101 * kS, 658, 500, 1 * kS, "sshd"), gone,
+                    reused, partial, launcher},
+                   102 * kS);
+  recorder_->flush(102 * kS, true);
+  auto h = History::open(path_);
+  ASSERT_TRUE(h) << h.error().message;
+  for (int pid : {655, 656}) {
+    SCOPED_TRACE(pid);
+    auto p = get(*h, ProcessKey{pid, 101 * kS});
+    ASSERT_TRUE(p && p->execs.size() == 1u);
+    const RecordedExec& e = p->execs[0];
+    EXPECT_EQ(e.cwd, pid == 655 ? "/home/ann/src (deleted)" : "/home/ann");
+    EXPECT_EQ(e.cgroup, "0::/user.slice/user-1000.slice/session-4.scope\n");
+    EXPECT_EQ(e.uid, 1000u);
+    EXPECT_EQ(e.gid, 100u);
+    EXPECT_EQ(e.ruid, std::optional<uint32_t>(1000));
+    EXPECT_EQ(e.sid, pid);
+    EXPECT_EQ(e.argv, std::vector<std::string>{"/usr/bin/true"});
+    EXPECT_FALSE(e.verified) << "not a launcher";
+  }
+  auto p = get(*h, ProcessKey{657, 101 * kS});
+  ASSERT_TRUE(p && p->execs.size() == 1u);
+  EXPECT_EQ(p->execs[0].cwd, "/srv/a/very/long/path");
+  EXPECT_EQ(p->execs[0].cgroup, "0::/user.slice/user-1000.slice/session-4.scope\n") << "the event's, not /proc's";
+  auto sshd = get(*h, ProcessKey{658, 101 * kS});
+  ASSERT_TRUE(sshd && sshd->execs.size() == 1u);
+  EXPECT_EQ(sshd->execs[0].verified, std::optional<bool>(false));
+  EXPECT_EQ(sshd->execs[0].unverified_reason, "gone before its executable could be checked");
+}
+
 TEST_F(RecorderTest, ChainOfForkExecExitIsRecorded) {
   auto started = recorder_->start(100 * kS);
   ASSERT_TRUE(started) << started.error().message;
