@@ -14,15 +14,15 @@ constexpr size_t kMaxReported = 100'000;
 constexpr size_t kMaxWindows = 50'000;
 constexpr size_t kStormDepth = 8;  // ancestors a fork is counted at
 
-core::Process process_at(const core::ProcessAt& a) {
+core::Process process_at(core::ProcessAt&& a) {
   core::Process p;
   p.key = a.key;
   p.stat.pid = a.key.pid;
   p.stat.ppid = a.parent.pid;
-  p.stat.comm = a.comm;
+  p.stat.comm = std::move(a.comm);
   p.stat.state = a.alive ? 'S' : 'X';
-  if (!a.exe.empty()) p.exe = core::ExeInfo{a.exe, false};
-  if (!a.argv.empty()) p.argv = a.argv;
+  if (!a.exe.empty()) p.exe = core::ExeInfo{std::move(a.exe), false};
+  if (!a.argv.empty()) p.argv = std::move(a.argv);
   core::StatusInfo st;
   st.uid.real = st.uid.effective = st.uid.saved = st.uid.filesystem = a.uid;
   st.gid.real = st.gid.effective = st.gid.saved = st.gid.filesystem = a.gid;
@@ -47,12 +47,13 @@ LiveAuditor::LiveAuditor(LiveAuditOptions options, const procfs::ProcReader* rea
 }
 
 std::vector<core::Process> LiveAuditor::chain_of(const core::LiveTree& tree, const core::ProcessKey& key, uint64_t t) {
-  std::vector<core::Process> chain;
   auto up = tree.lineage(key, t, 4096, false);
+  std::vector<core::Process> chain;
+  chain.reserve(up.size() + 1);
   for (auto it = up.rbegin(); it != up.rend(); ++it) {
-    if (auto a = tree.at(*it, t)) chain.push_back(process_at(*a));
+    if (auto a = tree.at(*it, t)) chain.push_back(process_at(std::move(*a)));
   }
-  if (auto a = tree.at(key, t)) chain.push_back(process_at(*a));
+  if (auto a = tree.at(key, t)) chain.push_back(process_at(std::move(*a)));
   return chain;
 }
 
@@ -83,7 +84,12 @@ void LiveAuditor::judge_exec(const core::LiveTree& tree, const core::LiveProcess
     chain.front().ns = init_->ns;
     chain.front().read |= init_->read & core::kFieldNamespaces;
   }
-  core::ProcessTree scene_tree(chain);
+  // The chain as findings name it (pids and comms: short strings), then
+  // the chain itself is the scene's (not copied).
+  std::vector<std::pair<int32_t, std::string>> links;
+  links.reserve(chain.size());
+  for (const auto& c : chain) links.emplace_back(c.pid(), c.stat.comm);
+  core::ProcessTree scene_tree(std::move(chain));
   size_t index = scene_tree.find(lp.key.pid);
   if (index == core::ProcessTree::kNone) return;
   // Memory size and tick rate do not change; only the clocks are read per
@@ -101,9 +107,9 @@ void LiveAuditor::judge_exec(const core::LiveTree& tree, const core::LiveProcess
     if (i != core::ProcessTree::kNone) {
       e.process = scene_tree.at(i);
       e.process_from_proc = from_proc && i == index;
-      for (const auto& c : chain) {
-        e.chain.push_back({c.pid(), c.stat.comm});
-        if (c.pid() == f.process.pid) break;
+      for (const auto& [pid, comm] : links) {
+        e.chain.push_back({pid, comm});
+        if (pid == f.process.pid) break;
       }
     }
     e.finding = std::move(f);

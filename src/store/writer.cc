@@ -26,6 +26,7 @@ Result<Writer> Writer::open(const std::string& path, const RunInfo& run) {
   Writer w;
   w.db_ = std::move(*db);
   w.tick_ns_ = run.tick_ns;
+  w.run_start_ns_ = run.now_ns;
   const Db& d = w.db_;
   struct {
     Stmt* stmt;
@@ -160,7 +161,12 @@ Result<bool> Writer::put(const ForkRecord& r) {
     if (!p) return p.error();
     parent = *p;
   }
-  auto existing = row(r.key, false);
+  // A process forked after this run began has no row yet unless this run
+  // wrote one (then rows_ knows it): no lookup, unless a failed batch made
+  // rows_ forget some (a placeholder committed earlier keeps its row).
+  const bool fresh = rows_whole_ && (r.flags & kFlagBackfilled) == 0 && r.key.start_time_ns > run_start_ns_ + tick_ns_;
+  auto known = rows_.find(r.key);
+  auto existing = fresh ? Result<int64_t>(known != rows_.end() ? known->second : 0) : row(r.key, false);
   if (!existing) return existing.error();
   if (*existing != 0) {
     // Seen before as a placeholder (or recorded by an earlier run): fill in.
@@ -259,6 +265,7 @@ Result<bool> Writer::write(const std::vector<Record>& records) {
     // Rows and strings inserted by the failed transaction are gone: forget
     // their ids (they are found again, or inserted, on the next try).
     rows_.clear();
+    rows_whole_ = false;
     comms_.clear(), paths_.clear(), argvs_.clear(), envs_.clear();
     return e;
   };

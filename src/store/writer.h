@@ -136,6 +136,8 @@ class Writer {
   Db db_;
   int64_t boot_ = 0, run_ = 0, offset_ = 0;
   uint64_t tick_ns_ = 10'000'000;
+  uint64_t run_start_ns_ = 0;  // boot ns this run began
+  bool rows_whole_ = true;     // rows_ holds every row this run wrote (no failed batch yet)
   uint64_t events_ = 0, lost_ = 0, updated_ns_ = 0;
   double rate_ = 0;
   struct Stmts {
