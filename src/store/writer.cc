@@ -39,6 +39,9 @@ Result<Writer> Writer::open(const std::string& path, const RunInfo& run) {
       {&w.s_.insert_process,
        "INSERT INTO processes(boot,pid,start_ns,parent,ppid,fork_ns,flags,comm,uid,gid) "
        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"},
+      {&w.s_.insert_ended,
+       "INSERT INTO processes(boot,pid,start_ns,parent,ppid,fork_ns,flags,comm,uid,gid,exit_ns,status) "
+       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"},
       {&w.s_.exit_process, "UPDATE processes SET exit_ns=?2, status=?3, flags=flags|?4 WHERE id=?1"},
       {&w.s_.insert_exec,
        "INSERT OR REPLACE INTO execs(process,time_ns,comm,exe,argv,interpreter,dev,ino,ctime_ns,uid,gid,ruid,"
@@ -179,11 +182,28 @@ Result<bool> Writer::put(const ForkRecord& r) {
     upd->bind(6, comm_id(r.comm)).bind(7, int64_t{r.uid}).bind(8, int64_t{r.gid});
     return sql(*upd, "write");
   }
-  Stmt& ins = s_.insert_process;
+  // Its exec and exit later in this batch go into the same row now.
+  Fold* fold = nullptr;
+  if (auto f = folds_.find(r.key); f != folds_.end()) fold = &f->second;
+  const ExitRecord* ended = fold != nullptr ? fold->exit : nullptr;
+  int64_t flags = r.flags;
+  if (fold != nullptr && fold->exec) {
+    flags |= kFlagExeced;
+    fold->exec_marked = true;
+  }
+  if (ended != nullptr) {
+    if (ended->unseen) flags |= kFlagExitUnseen;
+    fold->exit_written = true;
+  }
+  Stmt& ins = ended != nullptr ? s_.insert_ended : s_.insert_process;
   ins.bind(1, boot_).bind(2, int64_t{r.key.pid}).bind(3, static_cast<int64_t>(r.key.start_time_ns));
   if (parent) ins.bind(4, parent);
-  ins.bind(5, int64_t{r.parent.pid}).bind(6, static_cast<int64_t>(r.fork_ns)).bind(7, r.flags);
+  ins.bind(5, int64_t{r.parent.pid}).bind(6, static_cast<int64_t>(r.fork_ns)).bind(7, flags);
   ins.bind(8, comm_id(r.comm)).bind(9, int64_t{r.uid}).bind(10, int64_t{r.gid});
+  if (ended != nullptr) {
+    ins.bind(11, static_cast<int64_t>(ended->time_ns));
+    ins.bind(12, ended->status ? std::optional<int64_t>(*ended->status) : std::nullopt);
+  }
   if (auto res = sql(ins, "write"); !res) return res;
   rows_[r.key] = db_.last_insert_rowid();
   return true;
@@ -213,12 +233,17 @@ Result<bool> Writer::put(const ExecRecord& r) {
   }
   if (r.exe_deleted) s.bind(22, int64_t{1});
   if (auto res = sql(s, "write"); !res) return res;
+  if (auto f = folds_.find(r.key); f != folds_.end() && f->second.exec_marked) return true;
   // Out of processes_forked: its name is now its exec's comm.
   s_.mark_execed.bind(1, *p);
   return sql(s_.mark_execed, "write");
 }
 
 Result<bool> Writer::put(const ExitRecord& r) {
+  if (auto f = folds_.find(r.key); f != folds_.end() && f->second.exit_written) {
+    rows_.erase(r.key);
+    return true;
+  }
   auto p = row(r.key);
   if (!p) return p.error();
   Stmt& s = s_.exit_process;
@@ -265,14 +290,21 @@ Result<bool> Writer::write(const std::vector<Record>& records) {
     // Rows and strings inserted by the failed transaction are gone: forget
     // their ids (they are found again, or inserted, on the next try).
     rows_.clear();
+    folds_.clear();
     rows_whole_ = false;
     comms_.clear(), paths_.clear(), argvs_.clear(), envs_.clear();
     return e;
   };
+  folds_.clear();
+  for (const Record& rec : records) {
+    if (const auto* x = std::get_if<ExecRecord>(&rec)) folds_[x->key].exec = true;
+    if (const auto* x = std::get_if<ExitRecord>(&rec)) folds_[x->key].exit = x;
+  }
   for (const Record& rec : records) {
     auto r = std::visit([&](const auto& x) { return put(x); }, rec);
     if (!r) return fail(r.error());
   }
+  folds_.clear();
   s_.run_counters.bind(1, run_).bind(2, static_cast<int64_t>(events_)).bind(3, static_cast<int64_t>(lost_));
   s_.run_counters.bind(4, static_cast<int64_t>(updated_ns_));
   s_.run_counters.bind(5, rate_);

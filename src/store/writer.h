@@ -141,11 +141,21 @@ class Writer {
   uint64_t events_ = 0, lost_ = 0, updated_ns_ = 0;
   double rate_ = 0;
   struct Stmts {
-    Stmt find_process, insert_process, exit_process, insert_exec, mark_execed, insert_change, run_counters;
+    Stmt find_process, insert_process, insert_ended, exit_process, insert_exec, mark_execed, insert_change,
+        run_counters;
     Stmt insert_finding;
     Stmt find_comm, insert_comm, find_path, insert_path, find_argv, insert_argv, find_env, insert_env;
   } s_;
   std::unordered_map<core::ProcessKey, int64_t, core::KeyHash> rows_;  // processes recorded alive
+  // A process forked, exec'd and ended within one batch (most are) gets
+  // one INSERT that holds its exit and exec'd flag, not an INSERT and two
+  // UPDATEs: what this batch holds of each process, and what was folded.
+  struct Fold {
+    const ExitRecord* exit = nullptr;
+    bool exec = false;
+    bool exit_written = false, exec_marked = false;
+  };
+  std::unordered_map<core::ProcessKey, Fold, core::KeyHash> folds_;
   std::unordered_map<std::string, int64_t> comms_, paths_, argvs_, envs_;  // bounded caches
   int64_t pruned_since_gc_ = 0;
   int intern_rc_ = 0;  // a failed string insert, reported by the next statement

@@ -1308,6 +1308,11 @@ TEST_F(RecorderTest, ExitInTheSameBatchAndEvidenceFromTheEvent) {
   EXPECT_TRUE(bash->execs[0].env.empty());
   EXPECT_EQ(bash->execs[0].sid, 600);  // stat: a zombie keeps it
   EXPECT_EQ(bash->execs[0].tty, 34816);
+  // Forked, exec'd and ended in one batch: one row holds all three.
+  EXPECT_EQ(bash->exit_ns, std::optional<uint64_t>(105 * kS));
+  EXPECT_EQ(bash->status, std::optional<int32_t>(0));
+  EXPECT_EQ(bash->flags & (kFlagExeced | kFlagExitUnseen), kFlagExeced);
+  EXPECT_EQ(bash->parent_row, get(*h, kSshd)->row);
 }
 
 TEST_F(RecorderTest, ExitSeenByAPollHasNoStatus) {
