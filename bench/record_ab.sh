@@ -15,7 +15,8 @@
 # records every process of the machine, not only the storm's).
 #
 # Environment: BASELINE, LINEAGE (binaries), RATE (default 0), SECONDS_PER_RUN
-# (default 10), REPEAT (default 3), READY_TIMEOUT (s, default 120).
+# (default 10), REPEAT (default 3), READY_TIMEOUT (s, default 120), ARGS
+# (more `record` options for both, e.g. --no-audit).
 # Needs root, gcc, python3 with sqlite3.  stdout: a markdown table.
 set -euo pipefail
 
@@ -26,6 +27,7 @@ RATE=${RATE:-0}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
 REPEAT=${REPEAT:-3}
 READY_TIMEOUT=${READY_TIMEOUT:-120}
+ARGS=${ARGS:-}
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "record_ab.sh: $*"; exit 1; }
@@ -66,7 +68,8 @@ for ((r = 1; r <= REPEAT; r++)); do
     i=0
     for bin in "$BASELINE" "$LINEAGE"; do
         rm -f "$work/$i.db"*
-        "$bin" record --db "$work/$i.db" --source bpf 2>"$work/$i.err" &
+        # shellcheck disable=SC2086 # ARGS: extra words for both recorders
+        "$bin" record --db "$work/$i.db" --source bpf $ARGS 2>"$work/$i.err" &
         pids+=($!)
         i=$((i + 1))
     done

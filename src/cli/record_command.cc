@@ -270,10 +270,11 @@ Result<int> run_record(const RecordOptions& o) {
   // notifies a consumer that has caught up). Waiting min_poll_gap_ns between
   // polls that found events takes them in batches instead: far fewer
   // wake-ups, one lost-count read per poll, and a commit every second
-  // anyway. The 16 MiB ring holds ~7,000 exec records: 20 ms of 350,000
-  // exec/s. Only for bpf: the netlink source reads /proc as it receives
-  // each event, and waiting would find more processes gone.
-  const uint64_t min_poll_gap_ns = source->name() == "bpf" ? 20'000'000 : 0;
+  // anyway (a wake-up costs as much CPU as recording a process or two). The
+  // 16 MiB ring holds ~2,000 exec records with their environment (8 KiB
+  // each): 50 ms of 40,000 exec/s. Only for bpf: the netlink source reads
+  // /proc as it receives each event, and waiting would find more gone.
+  const uint64_t min_poll_gap_ns = source->name() == "bpf" ? 50'000'000 : 0;
   uint64_t last_poll_ns = 0;
   bool busy = false;
   while (!g_stop) {
