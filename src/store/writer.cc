@@ -102,11 +102,9 @@ Result<bool> Writer::sql(Stmt& s, std::string_view what) {
   return true;
 }
 
-int64_t Writer::intern(Stmt& find, Stmt& insert, std::unordered_map<std::string, int64_t>& cache, std::string_view s,
-                       bool hashed) {
+int64_t Writer::intern(Stmt& find, Stmt& insert, TextCache& cache, std::string_view s, bool hashed) {
   if (intern_rc_ != 0) return 0;  // the batch has failed: write nothing more
-  std::string key(s);
-  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  if (auto it = cache.find(s); it != cache.end()) return it->second;
   int64_t id = 0;
   int64_t h = text_hash(s);
   if (hashed) find.bind(1, h);
@@ -128,7 +126,7 @@ int64_t Writer::intern(Stmt& find, Stmt& insert, std::unordered_map<std::string,
     id = db_.last_insert_rowid();
   }
   if (cache.size() >= kCacheMax) cache.clear();
-  cache.emplace(std::move(key), id);
+  cache.emplace(std::string(s), id);
   return id;
 }
 

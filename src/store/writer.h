@@ -4,8 +4,10 @@
 // that fails (disk full) is rolled back whole and can be written again
 // later: nothing already committed is touched.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <unordered_map>
 #include <variant>
@@ -122,8 +124,13 @@ class Writer {
  private:
   Writer() = default;
   Result<int64_t> row(const core::ProcessKey& key, bool create = true);
-  int64_t intern(Stmt& find, Stmt& insert, std::unordered_map<std::string, int64_t>& cache, std::string_view s,
-                 bool hashed);
+  // Interned strings' ids by text; looked up by a string_view, no copy.
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  using TextCache = std::unordered_map<std::string, int64_t, TextHash, std::equal_to<>>;
+  int64_t intern(Stmt& find, Stmt& insert, TextCache& cache, std::string_view s, bool hashed);
   int64_t comm_id(std::string_view s);
   int64_t path_id(std::string_view s);
   Result<bool> put(const ForkRecord& r);
@@ -156,7 +163,7 @@ class Writer {
     bool exit_written = false, exec_marked = false;
   };
   std::unordered_map<core::ProcessKey, Fold, core::KeyHash> folds_;
-  std::unordered_map<std::string, int64_t> comms_, paths_, argvs_, envs_;  // bounded caches
+  TextCache comms_, paths_, argvs_, envs_;  // bounded caches
   int64_t pruned_since_gc_ = 0;
   int intern_rc_ = 0;  // a failed string insert, reported by the next statement
 };
