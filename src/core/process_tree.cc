@@ -14,7 +14,14 @@ ProcessTree::ProcessTree(std::vector<Process> processes) : processes_(std::move(
   // every (large) Process several times.
   auto by_key = [](const Process& a, const Process& b) { return a.key < b.key; };
   if (!std::is_sorted(processes_.begin(), processes_.end(), by_key)) {
-    std::sort(processes_.begin(), processes_.end(), by_key);
+    // Sort their order, then move each once (a chain comes root first).
+    std::vector<size_t> order(processes_.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return processes_[a].key < processes_[b].key; });
+    std::vector<Process> sorted;
+    sorted.reserve(processes_.size());
+    for (size_t i : order) sorted.push_back(std::move(processes_[i]));
+    processes_ = std::move(sorted);
   }
   const size_t n = processes_.size();
   by_pid_.reserve(n * 2);
