@@ -15,6 +15,7 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by userspace between open and load. */
 const volatile bool include_threads = false; /* fork of a thread (CLONE_THREAD) */
 const volatile bool include_environ = false; /* exec records carry the environment */
+const volatile bool include_paths = false;   /* exec records carry the resolved paths (fill_paths) */
 /* The pid namespace (its inode) whose numbers the reader's /proc shows; 0
  * for the initial one. Set when lineage runs in a container: every pid in
  * a record is then that namespace's number for the task (pid_nr_ns()), 0
@@ -557,7 +558,10 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 		e->h.tid = old_pid;
 	e->h.cgroup_id = bpf_get_current_cgroup_id();
 	fill_ids(e, task);
-	fill_paths(e, task, bprm);
+	if (include_paths)
+		fill_paths(e, task, bprm);
+	else
+		e->path_flags = 0;
 
 	filename = BPF_CORE_READ(bprm, filename);
 	n = bpf_probe_read_kernel_str(e->exe, sizeof(e->exe), filename);

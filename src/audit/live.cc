@@ -4,6 +4,7 @@
 
 #include "audit/scene.h"
 #include "core/clock.h"
+#include "procfs/complete.h"
 
 namespace lineage::audit {
 namespace {
@@ -62,8 +63,31 @@ bool LiveAuditor::first_time(const std::string& rule, const core::ProcessKey& ke
   return reported_.emplace(rule, key).second;
 }
 
-void LiveAuditor::judge_exec(const core::LiveTree& tree, const core::LiveProcess& lp, uint64_t t,
+core::Process LiveAuditor::seen_at_exec(const core::LiveProcess& lp, const core::Event& e) const {
+  const core::ProcessKey* parent = lp.parent.latest();
+  core::Process seen = core::process_at_exec(e, lp.key, parent ? parent->pid : e.ppid, reader_->tick_ns());
+  core::FieldMask missing = fields_ & ~seen.read;
+  if (e.has_environ && e.environ_complete) {
+    // The rules read LD_PRELOAD alone of the environment: nothing else of
+    // it is kept.
+    std::vector<std::string> wanted;
+    std::string_view area = e.environ;
+    while (!area.empty()) {
+      size_t end = std::min(area.find('\0'), area.size());
+      if (env_wanted(area.substr(0, end))) wanted.emplace_back(area.substr(0, end));
+      area.remove_prefix(std::min(end + 1, area.size()));
+    }
+    seen.environ = std::move(wanted);
+    seen.read |= core::kFieldEnviron;
+    missing &= ~core::kFieldEnviron;
+  }
+  if (missing != 0) procfs::complete_from_proc(*reader_, seen, missing);
+  return seen;
+}
+
+void LiveAuditor::judge_exec(const core::LiveTree& tree, const core::LiveProcess& lp, const core::Event& e,
                              std::optional<core::Process>* given, std::vector<AuditEntry>& out) {
+  const uint64_t t = e.time_ns;
   std::vector<core::Process> chain = chain_of(tree, lp.key, t);
   if (chain.empty()) return;
   // What /proc still has of the process itself (gone already: the tree's
@@ -72,6 +96,7 @@ void LiveAuditor::judge_exec(const core::LiveTree& tree, const core::LiveProcess
   if (reader_) {
     std::optional<core::Process> now;
     if (given != nullptr) now = std::move(*given);
+    else if (e.at_exec) now = seen_at_exec(lp, e);  // the kernel's word at the exec
     else now = reader_->read(lp.key.pid, fields_);
     if (now && core::same_start(now->key.start_time_ns, lp.key.start_time_ns, reader_->tick_ns())) {
       now->key = lp.key;
@@ -186,7 +211,7 @@ std::vector<AuditEntry> LiveAuditor::on_event(const core::Event& e, const core::
                                               const core::LiveProcess* p, std::optional<core::Process>* now) {
   std::vector<AuditEntry> out;
   if (p == nullptr || e.thread) return out;
-  if (e.kind == core::EventKind::kExec) judge_exec(tree, *p, e.time_ns, now, out);
+  if (e.kind == core::EventKind::kExec) judge_exec(tree, *p, e, now, out);
   else if (e.kind == core::EventKind::kFork && storms_) count_fork(tree, *p, e.time_ns, out);
   return out;
 }

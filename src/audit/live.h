@@ -46,8 +46,11 @@ class LiveAuditor {
   static std::vector<core::Process> chain_of(const core::LiveTree& tree, const core::ProcessKey& key, uint64_t t);
 
  private:
-  void judge_exec(const core::LiveTree& tree, const core::LiveProcess& p, uint64_t t,
+  void judge_exec(const core::LiveTree& tree, const core::LiveProcess& p, const core::Event& e,
                   std::optional<core::Process>* now, std::vector<AuditEntry>& out);
+  // The exec'ing process as its event shows it (eBPF's at_exec, the
+  // environment's LD_PRELOAD), /proc read only for the rest.
+  core::Process seen_at_exec(const core::LiveProcess& p, const core::Event& e) const;
   void count_fork(const core::LiveTree& tree, const core::LiveProcess& p, uint64_t t, std::vector<AuditEntry>& out);
   bool first_time(const std::string& rule, const core::ProcessKey& key);
 

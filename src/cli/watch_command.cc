@@ -71,7 +71,10 @@ Result<int> run_watch(const WatchOptions& o) {
     auditor.emplace(audit::LiveAuditOptions{std::move(*rules), *min, o.storm_rate}, &*reader);
   }
   if (o.max_processes < 16) return usage_error("--max-processes must be at least 16");
-  auto opened = events::open_source(o.source, *reader, o.poll_interval_ms, o.threads);
+  // With --audit the exec events carry the environment (eBPF): the rules
+  // judge LD_PRELOAD as execve gave it, of a process gone by now too. It is
+  // neither printed nor kept.
+  auto opened = events::open_source(o.source, *reader, o.poll_interval_ms, o.threads, o.audit);
   if (!opened) return opened.error();
   auto& source = opened->source;
 

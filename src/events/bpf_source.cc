@@ -120,6 +120,7 @@ Result<std::unique_ptr<BpfEventSource>> BpfEventSource::open(const Options& opti
 
   skel->rodata->include_threads = options.include_threads;
   skel->rodata->include_environ = options.include_environ;
+  skel->rodata->include_paths = options.include_paths;
   if (options.view_pidns != procfs::ProcReader::kInitialPidNamespace) {
     skel->rodata->view_pidns = static_cast<uint32_t>(options.view_pidns);
   }
@@ -215,7 +216,7 @@ void BpfEventSource::handle(const void* data, size_t size) {
         e.has_login_uid = true;
         e.login_uid = r->login_uid;
       }
-      e.at_exec = at_exec_of(*r, options_);
+      if (options_.include_paths) e.at_exec = at_exec_of(*r, options_);
       if (size >= sizeof(lineage_exec_event)) {
         size_t n = std::min<size_t>(r->env_len, sizeof r->env);
         e.environ.assign(r->env, n);

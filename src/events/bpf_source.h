@@ -33,6 +33,10 @@ class BpfEventSource : public EventSource {
     /// LINEAGE_ENV_LEN bytes): `record` keeps its context variables from it
     /// instead of reading /proc/PID/environ.
     bool include_environ = false;
+    /// Exec events carry Event::at_exec: the resolved executable and
+    /// working directory, the cgroup lines, status's ids (the kernel walks
+    /// the paths in the exec; not done for consumers that do not use them).
+    bool include_paths = true;
     /// The pid namespace (inode) whose pids the records carry, that of the
     /// /proc lineage reads; 0 or the initial one: global pids. Tasks outside
     /// it are not reported (lineage runs in a container and sees its own).

@@ -43,7 +43,7 @@ void cgroup_view(const procfs::ProcReader& reader, BpfEventSource::Options& o) {
 }  // namespace
 
 Result<OpenedSource> open_source(const std::string& which, const procfs::ProcReader& reader,
-                                 int poll_interval_ms, bool include_threads, bool include_environ) {
+                                 int poll_interval_ms, bool include_threads, bool exec_evidence) {
   std::string why;
   bool any = which == "auto";
   // In a container's pid namespace /proc shows the container's pids: eBPF
@@ -58,7 +58,8 @@ Result<OpenedSource> open_source(const std::string& which, const procfs::ProcRea
 #ifdef LINEAGE_HAVE_BPF
     BpfEventSource::Options options;
     options.include_threads = include_threads;
-    options.include_environ = include_environ;
+    options.include_environ = exec_evidence;
+    options.include_paths = exec_evidence;
     options.view_pidns = pidns;
     cgroup_view(reader, options);
     auto bpf = BpfEventSource::open(options);
@@ -69,7 +70,7 @@ Result<OpenedSource> open_source(const std::string& which, const procfs::ProcRea
     why += bpf.error().message + "; ";  // "bpf: STEP: ..."
     last = bpf.error();
 #else
-    (void)include_environ;
+    (void)exec_evidence;
     why += "bpf: not built in; ";
     last = Error{ErrorKind::kInternal, "this lineage was built without eBPF support"};
 #endif

@@ -15,10 +15,13 @@ struct OpenedSource {
 };
 
 /// which: auto | bpf | netlink | poll. poll_interval_ms for the poll source.
-/// include_environ: exec events carry the environment where the source can
-/// (bpf; Event::has_environ says which did).
+/// exec_evidence: exec events carry what /proc would show of the process
+/// at that moment where the source can (bpf): the environment
+/// (Event::has_environ) and Event::at_exec. For the consumers that judge
+/// or keep an exec's evidence (record, watch --audit); the others save the
+/// kernel the work.
 Result<OpenedSource> open_source(const std::string& which, const procfs::ProcReader& reader,
                                  int poll_interval_ms = 1000, bool include_threads = false,
-                                 bool include_environ = false);
+                                 bool exec_evidence = false);
 
 }  // namespace lineage::events

@@ -8,6 +8,7 @@
 #include "events/event_json.h"
 #include "explain/context.h"
 #include "explain/verify.h"
+#include "procfs/complete.h"
 
 namespace lineage::store {
 namespace {
@@ -206,28 +207,6 @@ bool Recorder::exits_later(const core::Event& exec, size_t i) const {
   return exec.start_time_ns != 0 && it->second.start_time_ns == exec.start_time_ns;
 }
 
-bool Recorder::fill_from_proc(core::Process& seen, core::FieldMask missing) const {
-  auto read = reader_.read(seen.key.pid, missing | core::kFieldStat);
-  // The pid may already name a later process: its evidence is not ours.
-  if (!read || !core::same_start(read->key.start_time_ns, seen.key.start_time_ns, reader_.tick_ns())) return false;
-  core::Process& r = *read;
-  if ((missing & core::kFieldStat) && (r.read & core::kFieldStat)) {
-    std::string comm = std::move(seen.stat.comm);  // the event's: what the exec named
-    seen.stat = std::move(r.stat);
-    if (!comm.empty()) seen.stat.comm = std::move(comm);
-  }
-  if (missing & core::kFieldStatus) seen.status = std::move(r.status);
-  if (missing & core::kFieldCmdline) seen.argv = std::move(r.argv), seen.argv_truncated = r.argv_truncated;
-  if (missing & core::kFieldExe) seen.exe = std::move(r.exe);
-  if (missing & core::kFieldCwd) seen.cwd = std::move(r.cwd);
-  if (missing & core::kFieldCgroup) seen.cgroups = std::move(r.cgroups);
-  if (missing & core::kFieldEnviron) seen.environ = std::move(r.environ);
-  if (missing & core::kFieldLoginUid) seen.login_uid = r.login_uid, seen.session_id = r.session_id;
-  seen.read = (seen.read & ~missing) | (r.read & missing);
-  seen.unavailable |= r.unavailable & missing;
-  return true;
-}
-
 void Recorder::on_exec(const core::Event& e, bool exited) {
   exec_read_.reset();
   const core::LiveProcess* p = tree_.find_pid(e.pid);
@@ -255,9 +234,7 @@ void Recorder::on_exec(const core::Event& e, bool exited) {
     core::FieldMask missing = fields & ~seen.read;
     if (seen.exe && is_launcher(explain::base_name(seen.exe->path))) missing |= core::kFieldExe;
     if (exited) missing &= kExitedFields;  // the rest is gone with its memory
-    if (missing != 0) {
-      may_check_exe = fill_from_proc(seen, missing);
-    }
+    if (missing != 0) may_check_exe = procfs::complete_from_proc(reader_, seen, missing);
     exec_read_ = std::move(seen);
   } else {
     if (exited) {

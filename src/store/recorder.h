@@ -66,10 +66,6 @@ class Recorder {
   void backfill(const core::Process& p, const core::LiveProcess& live, uint64_t now_ns);
   ExecRecord evidence(const core::ProcessKey& key, uint64_t time_ns, const core::Process* known,
                       bool may_check_exe = true);
-  // Reads the `missing` fields of the exec'ing process from /proc into
-  // `seen` (what its exec event said); false when /proc no longer shows
-  // that process (gone, its pid reused), `seen` then unchanged.
-  bool fill_from_proc(core::Process& seen, core::FieldMask missing) const;
   /// Whether the exec of pid at index i of the batch is followed there by
   /// the same process's exit.
   bool exits_later(const core::Event& exec, size_t i) const;

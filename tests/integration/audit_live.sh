@@ -5,6 +5,8 @@
 #             python's http.server runs for a few ms (`/bin/sh -c true`):
 #             a web-server-spawned-shell finding whose chain names the
 #             server, though the shell is gone before anyone could scan.
+#   preload   (bpf) `watch --audit` flags a program that runs a millisecond
+#             with LD_PRELOAD, from the environment its exec event carries.
 #   history   `record` stores that finding; `audit --since` reads it back
 #             with its chain and time.
 #   cli       a scan with a program run from /dev/shm: --allow suppresses it
@@ -79,6 +81,33 @@ else
 fi
 kill -TERM "$watcher" "$recorder"; wait "$watcher" "$recorder" 2>/dev/null
 grep -q 'findings' "$work/rec.err" || fail "record's summary has no findings count: $(tail -1 "$work/rec.err")"
+
+# ---- live, bpf: a program that runs a millisecond with LD_PRELOAD is judged
+# on the environment its exec event carries (gone before /proc is read)
+if "$LINEAGE" watch --source bpf --duration 0.1 >/dev/null 2>&1; then
+  "$LINEAGE" watch --audit --json --rule ld-preload --source bpf --duration 20 >"$work/pre.jsonl" 2>"$work/pre.err" &
+  watcher=$!
+  started+=("$watcher")
+  if wait_for "$work/pre.err" 'Ctrl-C' 20; then
+    lib=/dev/shm/lineage-al.$$.inject.so
+    sh -c 'echo $$ > "$1"; exec env LD_PRELOAD="$2" /bin/true' sh "$work/pre.pid" "$lib" 2>/dev/null
+    pre=$(cat "$work/pre.pid")
+    if wait_for "$work/pre.jsonl" '"ld-preload"' 10; then
+      line=$(grep -m1 '"ld-preload"' "$work/pre.jsonl")
+      jq -e --argjson p "$pre" --arg e "LD_PRELOAD=$lib" '.pid == $p and (.evidence | index($e) != null)' <<<"$line" >/dev/null ||
+        fail "preload: the finding is not about pid $pre with its LD_PRELOAD: $line"
+      jq -e '.severity == "high"' <<<"$line" >/dev/null || fail "preload: a library in /dev/shm is not high: $line"
+      echo "preload: ok"
+    else
+      fail "watch --audit saw no ld-preload finding for pid $pre: $(cat "$work/pre.err"; head -c 600 "$work/pre.jsonl")"
+    fi
+  else
+    fail "watch --audit --source bpf did not start: $(cat "$work/pre.err")"
+  fi
+  kill -TERM "$watcher"; wait "$watcher" 2>/dev/null
+else
+  echo "preload: skipped (no eBPF source here)"
+fi
 
 # ---- history: audit --since reads the recorded finding
 out=$("$LINEAGE" audit --json --since "$t0" --db "$work/h.db" --rule web-server-spawned-shell); rc=$?

@@ -3,7 +3,7 @@
 # comparison made at the same moment: lsof FILE, lsof +D DIR, fuser -m MOUNT
 # (on a tmpfs mounted here) and ss -tanp (a listener and a connected client
 # in another process). Holders are reached through an fd, a mapping (its fd
-# closed), a cwd and an exe; every holder a peer lists must be listed by
+# closed), both at once, a cwd and an exe; every holder a peer lists must be listed by
 # lineage with the same pid, and lineage must name how each holds it. Both
 # ways of finding holders are checked: the BPF iterators and the /proc scan.
 # Also: a unix socket path, a missing path and a file nobody holds (exit 2),
@@ -44,6 +44,7 @@ printf 'mapped\n' > "$work/mnt/d/m"
 cp "$(command -v sleep)" "$work/mnt/lwho-sleep"
 printf 'plain\n' > "$work/plain.txt"
 printf 'nobody\n' > "$work/unheld.txt"
+printf 'both\n' > "$work/fdmap.bin"
 chmod 644 "$work"/*.txt
 
 # Each holder writes its ready line to its own file once it holds what it holds.
@@ -67,6 +68,11 @@ with open(sys.argv[1], "r+b") as f:
     m = mmap.mmap(f.fileno(), 0)
 print("ready", flush=True)
 time.sleep(3600)'
+hold_fd_map='import mmap, sys, time
+f = open(sys.argv[1], "r+b")
+m = mmap.mmap(f.fileno(), 0)
+print("ready", flush=True)
+time.sleep(3600)'
 listen='import socket, time
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
@@ -87,6 +93,7 @@ time.sleep(3600)'
 
 start fd python3 -c "$hold_fd" "$work/mnt/d/f" "r+"
 start map python3 -c "$hold_map" "$work/mnt/d/m"
+start fdmap python3 -c "$hold_fd_map" "$work/fdmap.bin"
 start cwd sh -c 'cd "$1" && echo ready && exec sleep 3600' sh "$work/mnt/d"
 start plain python3 -c "$hold_fd" "$work/plain.txt" "r"
 start server python3 -c "$listen"
@@ -153,6 +160,14 @@ for method in proc bpf; do
   ours=$(who $method "$work/mnt/d/m")
   compare "$m lsof FILE (mapped)" "$peer" "$ours" "$pid_map"
   expect_how "$m who FILE (mapped)" "$pid_map" "mmap"
+
+  # An fd open for reading and writing on a file the same process maps:
+  # both holds, the fd with its mode.
+  peer=$(lsof -t "$work/fdmap.bin" 2>/dev/null | sort -n || true)
+  ours=$(who $method "$work/fdmap.bin")
+  compare "$m lsof FILE (fd and mapping)" "$peer" "$ours" "$pid_fdmap"
+  expect_how "$m who FILE (fd and mapping)" "$pid_fdmap" "fd:rw"
+  expect_how "$m who FILE (fd and mapping)" "$pid_fdmap" "mmap"
 
   peer=$(lsof -t "$work/mnt/lwho-sleep" 2>/dev/null | sort -n || true)
   ours=$(who $method "$work/mnt/lwho-sleep")

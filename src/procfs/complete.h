@@ -1,0 +1,16 @@
+#pragma once
+// Completing what an exec event said of a process (core::process_at_exec)
+// with what /proc says of it, for the parts the event could not hold.
+#include "core/process.h"
+#include "procfs/reader.h"
+
+namespace lineage::procfs {
+
+/// Reads the `missing` field groups of seen's process from /proc into
+/// `seen`: stat (the event's comm stays: what the exec named), status,
+/// cmdline, exe, cwd, cgroup, environ, login uid. False, and `seen`
+/// unchanged, when /proc no longer shows that process (gone, or its pid
+/// held by a later one: its evidence is not ours).
+bool complete_from_proc(const ProcReader& reader, core::Process& seen, core::FieldMask missing);
+
+}  // namespace lineage::procfs
