@@ -320,13 +320,11 @@ static __noinline int join_names(struct path_scratch *s, bool ok)
 static __noinline bool collect_dentries(struct path_scratch *s, struct vfsmount *vfsmnt, struct dentry *dentry)
 {
 	struct mount *mnt = (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt);
+	struct dentry *root = BPF_CORE_READ(vfsmnt, mnt_root); /* read once a mount */
 
 	s->n = 0;
-
 	for (int i = 0; i < LINEAGE_PATH_DEPTH + LINEAGE_MOUNT_DEPTH; i++) {
-		struct dentry *root = BPF_CORE_READ(vfsmnt, mnt_root);
 		struct dentry *parent;
-
 		__u32 n;
 
 		if (!dentry || !vfsmnt)
@@ -339,6 +337,7 @@ static __noinline bool collect_dentries(struct path_scratch *s, struct vfsmount 
 			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
 			mnt = up;
 			vfsmnt = (void *)up + bpf_core_field_offset(struct mount, mnt);
+			root = BPF_CORE_READ(vfsmnt, mnt_root);
 			continue;
 		}
 		parent = BPF_CORE_READ(dentry, d_parent);
@@ -542,10 +541,14 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 
 	if (!in_view(task))
 		return 0;
+	/* Only what is filled: the ring's pages are written, and on a busy
+	 * machine its space is the budget. */
 	if (include_environ)
 		e = reserve(sizeof(*e));
-	else
+	else if (include_paths)
 		e = reserve(offsetof(struct lineage_exec_event, env_size));
+	else
+		e = reserve(offsetof(struct lineage_exec_event, exe_path));
 	if (!e)
 		return 0;
 	/* de_thread() already made the exec'ing thread the leader (pid ==
@@ -558,10 +561,9 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 		e->h.tid = old_pid;
 	e->h.cgroup_id = bpf_get_current_cgroup_id();
 	fill_ids(e, task);
-	if (include_paths)
+	e->path_flags = 0;
+	if (include_paths || include_environ)
 		fill_paths(e, task, bprm);
-	else
-		e->path_flags = 0;
 
 	filename = BPF_CORE_READ(bprm, filename);
 	n = bpf_probe_read_kernel_str(e->exe, sizeof(e->exe), filename);

@@ -90,15 +90,18 @@ struct lineage_exec_event {
 	__u32 cgroup_len;
 	__u32 systemd_cgroup_len;
 	__u32 reserved2;
+	char exe[LINEAGE_EXE_LEN];
+	char interp[LINEAGE_EXE_LEN];  /* bprm->interp when it differs from the filename */
+	char args[LINEAGE_ARGS_LEN];
+	/* Only in records of a program loaded with include_paths (without, the
+	 * record ends at exe_path): path_flags says which are whole. */
 	char exe_path[LINEAGE_PATH_LEN];
 	char cwd[LINEAGE_PATH_LEN];
 	char cgroup[LINEAGE_PATH_LEN];
 	char systemd_cgroup[LINEAGE_PATH_LEN];
-	char exe[LINEAGE_EXE_LEN];
-	char interp[LINEAGE_EXE_LEN];  /* bprm->interp when it differs from the filename */
-	char args[LINEAGE_ARGS_LEN];
-	/* Only in records of a program loaded with include_environ (the record
-	 * is then sizeof(struct lineage_exec_event); without, it ends at env_size). */
+	/* Only in records of a program loaded with include_environ (and
+	 * include_paths: the record is then sizeof(struct lineage_exec_event);
+	 * without include_environ, it ends at env_size). */
 	__u32 env_size;                /* bytes of the whole environment area */
 	__u32 env_len;                 /* bytes in env: min(env_size, LINEAGE_ENV_LEN) when read, else 0 */
 	char env[LINEAGE_ENV_LEN];     /* KEY=VALUE\0..., as execve gave it */

@@ -191,8 +191,9 @@ void BpfEventSource::handle(const void* data, size_t size) {
       return;
     }
     case LINEAGE_EVENT_EXEC: {
-      // Without include_environ the record ends before env_size.
-      if (size < offsetof(lineage_exec_event, env_size)) break;
+      // Without include_paths the record ends at exe_path, without
+      // include_environ at env_size.
+      if (size < offsetof(lineage_exec_event, exe_path)) break;
       // Large record: read it in place instead of copying to the stack.
       const auto* r = static_cast<const lineage_exec_event*>(data);
       core::Event e = from_header(r->h, core::EventKind::kExec);
@@ -216,7 +217,7 @@ void BpfEventSource::handle(const void* data, size_t size) {
         e.has_login_uid = true;
         e.login_uid = r->login_uid;
       }
-      if (options_.include_paths) e.at_exec = at_exec_of(*r, options_);
+      if (size >= offsetof(lineage_exec_event, env_size)) e.at_exec = at_exec_of(*r, options_);
       if (size >= sizeof(lineage_exec_event)) {
         size_t n = std::min<size_t>(r->env_len, sizeof r->env);
         e.environ.assign(r->env, n);

@@ -35,7 +35,8 @@ class BpfEventSource : public EventSource {
     bool include_environ = false;
     /// Exec events carry Event::at_exec: the resolved executable and
     /// working directory, the cgroup lines, status's ids (the kernel walks
-    /// the paths in the exec; not done for consumers that do not use them).
+    /// the paths in the exec, and the record is 2 KiB longer: not for
+    /// consumers that do not use them). Implied by include_environ.
     bool include_paths = true;
     /// The pid namespace (inode) whose pids the records carry, that of the
     /// /proc lineage reads; 0 or the initial one: global pids. Tasks outside

@@ -72,8 +72,9 @@ class ProcReader {
   static constexpr uint64_t kInitialUserNamespace = 0xEFFFFFFD;
   /// The pid namespace whose numbers this root shows: that of its pid 1
   /// (else of the process reading it, when pid 1's link is denied).
-  /// kInitialPidNamespace when neither can be read. Inside a container it is the container's: the kernel's
-  /// global pids (eBPF, the proc connector) are not the ones /proc shows.
+  /// kInitialPidNamespace when neither can be read. Inside a container it
+  /// is the container's: the kernel's global pids (eBPF, the proc
+  /// connector) are not the ones /proc shows.
   uint64_t pid_namespace() const;
   /// PROC_PID_INIT_INO (include/linux/proc_ns.h).
   static constexpr uint64_t kInitialPidNamespace = 0xEFFFFFFC;

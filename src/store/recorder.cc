@@ -301,7 +301,8 @@ void Recorder::on_exec(const core::Event& e, bool exited) {
   // that begins with it (the same exec, not a later one).
   if (!e.argv.empty()) {
     std::string cut = join_nul(e.argv);
-    if (e.argv_complete || r.argv.size() <= cut.size() || r.argv.compare(0, cut.size(), cut) != 0) r.argv = std::move(cut);
+    const bool longer_in_proc = r.argv.size() > cut.size() && r.argv.compare(0, cut.size(), cut) == 0;
+    if (e.argv_complete || !longer_in_proc) r.argv = std::move(cut);
   }
   r.interpreter = e.interpreter;
   r.dev = e.exe_dev, r.ino = e.exe_ino, r.ctime_ns = e.exe_ctime_ns;
