@@ -67,9 +67,10 @@ core::Process LiveAuditor::seen_at_exec(const core::LiveProcess& lp, const core:
   const core::ProcessKey* parent = lp.parent.latest();
   core::Process seen = core::process_at_exec(e, lp.key, parent ? parent->pid : e.ppid, reader_->tick_ns());
   core::FieldMask missing = fields_ & ~seen.read;
-  if (e.has_environ && e.environ_complete) {
+  if (e.has_environ) {
     // The rules read LD_PRELOAD alone of the environment: nothing else of
-    // it is kept.
+    // it is kept. An environment cut at the event's bound is judged on
+    // what it holds unless /proc, read for the rest, gives all of it.
     std::vector<std::string> wanted;
     std::string_view area = e.environ;
     while (!area.empty()) {
@@ -78,8 +79,10 @@ core::Process LiveAuditor::seen_at_exec(const core::LiveProcess& lp, const core:
       area.remove_prefix(std::min(end + 1, area.size()));
     }
     seen.environ = std::move(wanted);
-    seen.read |= core::kFieldEnviron;
-    missing &= ~core::kFieldEnviron;
+    if (e.environ_complete) {
+      seen.read |= core::kFieldEnviron;
+      missing &= ~core::kFieldEnviron;
+    }
   }
   if (missing != 0) procfs::complete_from_proc(*reader_, seen, missing);
   return seen;

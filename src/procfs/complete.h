@@ -8,9 +8,10 @@ namespace lineage::procfs {
 
 /// Reads the `missing` field groups of seen's process from /proc into
 /// `seen`: stat (the event's comm stays: what the exec named), status,
-/// cmdline, exe, cwd, cgroup, environ, login uid. False, and `seen`
-/// unchanged, when /proc no longer shows that process (gone, or its pid
-/// held by a later one: its evidence is not ours).
+/// cmdline, exe, cwd, cgroup, environ, login uid. A group /proc did not
+/// give keeps what `seen` had. False, and `seen` unchanged, when /proc no
+/// longer shows that process (gone, or its pid held by a later one: its
+/// evidence is not ours).
 bool complete_from_proc(const ProcReader& reader, core::Process& seen, core::FieldMask missing);
 
 }  // namespace lineage::procfs

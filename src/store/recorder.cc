@@ -226,6 +226,7 @@ void Recorder::on_exec(const core::Event& e, bool exited) {
   }
   bool may_check_exe = true;
   if (e.at_exec) {
+    if (!e.argv.empty() && !e.argv_complete) fields |= core::kFieldCmdline;  // cut: the rest is in /proc
     // The kernel's own word at the exec (eBPF): /proc is read only for
     // what the event lacks, and for a launcher's executable, which is
     // checked against the file this very process runs.
@@ -234,7 +235,11 @@ void Recorder::on_exec(const core::Event& e, bool exited) {
     core::FieldMask missing = fields & ~seen.read;
     if (seen.exe && is_launcher(explain::base_name(seen.exe->path))) missing |= core::kFieldExe;
     if (exited) missing &= kExitedFields;  // the rest is gone with its memory
-    if (missing != 0) may_check_exe = procfs::complete_from_proc(reader_, seen, missing);
+    // A launcher is checked through /proc's links of this very process:
+    // only while /proc shows it (its start time verified), never by pid
+    // alone, and not once it has exited.
+    const bool same = missing != 0 && procfs::complete_from_proc(reader_, seen, missing);
+    may_check_exe = same && !exited;
     exec_read_ = std::move(seen);
   } else {
     if (exited) {

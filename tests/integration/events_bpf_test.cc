@@ -628,7 +628,9 @@ TEST_F(BpfSourceTest, ViewOfAPidNamespaceReportsItsOwnPidsOnly) {
 }  // namespace
 }  // namespace lineage::events
 
+#include <grp.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 
 #include <filesystem>
 
@@ -684,6 +686,20 @@ pid_t spawn_sleeper(const std::string& dir, bool remove_dir, const std::string& 
   ::_exit(127);
 }
 
+// A child whose real and effective ids differ (execve makes the saved
+// ones, like the filesystem ones, the effective ones) that asks to be
+// traced by the test and execs sleep: it stops at the exec, traced.
+pid_t spawn_traced_with_ids() {
+  pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  if (::setgroups(0, nullptr) != 0 || ::setresgid(65531, 65532, 65533) != 0) ::_exit(124);
+  if (::setresuid(65531, 65532, 65533) != 0) ::_exit(125);
+  if (::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) ::_exit(126);
+  char* const argv[] = {const_cast<char*>("sleep"), const_cast<char*>("30"), nullptr};
+  ::execv("/bin/sleep", argv);
+  ::_exit(127);
+}
+
 class ExecViewTest : public BpfSourceTest {
  protected:
   void SetUp() override {
@@ -698,7 +714,9 @@ class ExecViewTest : public BpfSourceTest {
     for (pid_t p : children_) {
       ::kill(p, SIGKILL);
       int status;
-      ::waitpid(p, &status, 0);
+      // A traced child reports its stops first.
+      while (::waitpid(p, &status, 0) == p && !WIFEXITED(status) && !WIFSIGNALED(status)) {
+      }
     }
   }
   // The exec event of pid, once its new image runs (then /proc shows it).
@@ -755,6 +773,7 @@ TEST_F(ExecViewTest, ExecCarriesWhatProcShows) {
       {"removed cwd", spawn_sleeper(top + "/gone", true, "/bin/sleep"), true, true},
       {"cwd past the bound", spawn_sleeper(long_dir, false, "/bin/sleep"), false, true},
       {"memfd executable", spawn_sleeper("/", false, "", true), true, false},
+      {"distinct ids, traced", spawn_traced_with_ids(), true, true},
   };
   const auto host = host_cgroup_options();
   for (const Case& c : cases) {
@@ -788,6 +807,8 @@ TEST_F(ExecViewTest, ExecCarriesWhatProcShows) {
     EXPECT_EQ(a.status->gid.real, status->gid.real);
     EXPECT_EQ(a.status->gid.saved, status->gid.saved);
     EXPECT_EQ(a.status->cap_effective, status->cap_effective);
+    EXPECT_EQ(a.status->gid.effective, status->gid.effective);
+    EXPECT_EQ(a.status->gid.filesystem, status->gid.filesystem);
     EXPECT_EQ(a.status->tracer_pid, status->tracer_pid);
     // The lines the record carries, each as /proc prints it.
     ASSERT_TRUE(a.cgroups.has_value());
@@ -804,6 +825,15 @@ TEST_F(ExecViewTest, ExecCarriesWhatProcShows) {
   }
   EXPECT_NE(read_link("/proc/" + std::to_string(cases[1].pid) + "/cwd").find(" (deleted)"), std::string::npos)
       << "the removed directory's case tests nothing";
+  // The ids case: all of them distinct in /proc, and the test its tracer.
+  auto traced = procfs::parse_status(read_text("/proc/" + std::to_string(cases[4].pid) + "/status"));
+  ASSERT_TRUE(traced);
+  EXPECT_EQ(traced->tracer_pid, ::getpid());
+  EXPECT_EQ(traced->uid.real, 65531u);
+  EXPECT_EQ(traced->uid.effective, 65532u);
+  EXPECT_EQ(traced->uid.saved, 65532u);  // execve sets the saved ids to the effective ones
+  EXPECT_EQ(traced->gid.real, 65531u);
+  EXPECT_EQ(traced->gid.effective, 65532u);
 }
 
 }  // namespace

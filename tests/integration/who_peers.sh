@@ -63,9 +63,16 @@ hold_fd='import sys, time
 f = open(sys.argv[1], sys.argv[2])
 print("ready", flush=True)
 time.sleep(3600)'
-hold_map='import mmap, sys, time
-with open(sys.argv[1], "r+b") as f:
-    m = mmap.mmap(f.fileno(), 0)
+# A mapping whose fd is closed: mmap(2) through ctypes (CPython's mmap
+# module keeps a duplicate of the fd).
+hold_map='import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+fd = os.open(sys.argv[1], os.O_RDWR)
+if libc.mmap(None, 4096, 3, 1, fd, 0) in (None, ctypes.c_void_p(-1).value):
+    sys.exit("mmap failed")
+os.close(fd)
 print("ready", flush=True)
 time.sleep(3600)'
 hold_fd_map='import mmap, sys, time
@@ -160,6 +167,7 @@ for method in proc bpf; do
   ours=$(who $method "$work/mnt/d/m")
   compare "$m lsof FILE (mapped)" "$peer" "$ours" "$pid_map"
   expect_how "$m who FILE (mapped)" "$pid_map" "mmap"
+  case " $(how "$pid_map")" in *" fd"*) bad "$m who FILE (mapped): pid $pid_map holds no fd on it, lineage says: $(how "$pid_map")" ;; esac
 
   # An fd open for reading and writing on a file the same process maps:
   # both holds, the fd with its mode.

@@ -1411,6 +1411,8 @@ TEST_F(RecorderTest, WhatTheKernelSawAtTheExecNeedsNoProc) {
   fs_.add({.pid = 656, .ppid = 1, .comm = "other", .start_ticks = 20000, .argv = {"other"}});
   fs_.link(656, "cwd", "/elsewhere");
   fs_.link(656, "exe", "/usr/bin/other");
+  using namespace std::string_literals;
+  fs_.write(656, "environ", "SSH_CONNECTION=10.9.9.9 1 10.0.0.1 22\0"s);
   // 657: the event lacks its cwd (too long for the record): /proc says.
   fs_.add({.pid = 657, .ppid = 500, .comm = "true", .start_ticks = 10100, .argv = {"/usr/bin/true"}});
   fs_.link(657, "cwd", "/srv/a/very/long/path");
@@ -1442,6 +1444,7 @@ TEST_F(RecorderTest, WhatTheKernelSawAtTheExecNeedsNoProc) {
     EXPECT_EQ(e.sid, pid);
     EXPECT_EQ(e.argv, std::vector<std::string>{"/usr/bin/true"});
     EXPECT_FALSE(e.verified) << "not a launcher";
+    EXPECT_TRUE(e.env.empty()) << "the later process's environment: " << e.env.front();
   }
   auto p = get(*h, ProcessKey{657, 101 * kS});
   ASSERT_TRUE(p && p->execs.size() == 1u);
@@ -1451,6 +1454,27 @@ TEST_F(RecorderTest, WhatTheKernelSawAtTheExecNeedsNoProc) {
   ASSERT_TRUE(sshd && sshd->execs.size() == 1u);
   EXPECT_EQ(sshd->execs[0].verified, std::optional<bool>(false));
   EXPECT_EQ(sshd->execs[0].unverified_reason, "gone before its executable could be checked");
+}
+
+// A launcher whose exit came with its exec: /proc may still show the pid
+// (a zombie, or a later process), but its executable is not checked there.
+TEST_F(RecorderTest, ALauncherThatExitedIsNotCheckedByItsPid) {
+  auto started = recorder_->start(100 * kS);
+  ASSERT_TRUE(started) << started.error().message;
+  fs_.add({.pid = 659, .ppid = 500, .comm = "sshd", .start_ticks = 10100, .argv = {"/usr/sbin/sshd"}});
+  fs_.link(659, "exe", "/usr/sbin/sshd");
+  recorder_->apply({ev_fork(101 * kS, 659, 500, 1 * kS, "sshd"),
+                    ev_exec_seen(101 * kS + 1 * kMs, 659, 101 * kS, "/usr/sbin/sshd", "/"),
+                    ev_exit(101 * kS + 2 * kMs, 659, 101 * kS, 0)},
+                   102 * kS);
+  recorder_->flush(102 * kS, true);
+  auto h = History::open(path_);
+  ASSERT_TRUE(h) << h.error().message;
+  auto sshd = get(*h, ProcessKey{659, 101 * kS});
+  ASSERT_TRUE(sshd && sshd->execs.size() == 1u);
+  EXPECT_EQ(sshd->execs[0].verified, std::optional<bool>(false));
+  EXPECT_EQ(sshd->execs[0].unverified_reason, "gone before its executable could be checked");
+  EXPECT_EQ(sshd->execs[0].cwd, "/") << "the event's evidence is kept";
 }
 
 TEST_F(RecorderTest, ChainOfForkExecExitIsRecorded) {
