@@ -4,6 +4,25 @@
 
 namespace lineage::procfs {
 
+void take_fields(core::Process& to, core::Process&& from, core::FieldMask fields) {
+  if (fields & core::kFieldStatus) to.status = std::move(from.status);
+  if (fields & core::kFieldCmdline) {
+    to.argv = std::move(from.argv);
+    to.argv_truncated = from.argv_truncated;
+  }
+  if (fields & core::kFieldExe) to.exe = std::move(from.exe);
+  if (fields & core::kFieldExeFile) to.exe_file = std::move(from.exe_file);
+  if (fields & core::kFieldCwd) to.cwd = std::move(from.cwd);
+  if (fields & core::kFieldCgroup) to.cgroups = std::move(from.cgroups);
+  if (fields & core::kFieldNamespaces) to.ns = from.ns;
+  if (fields & core::kFieldThreads) to.threads = std::move(from.threads);
+  if (fields & core::kFieldEnviron) to.environ = std::move(from.environ);
+  if (fields & core::kFieldLoginUid) {
+    to.login_uid = from.login_uid;
+    to.session_id = from.session_id;
+  }
+}
+
 bool complete_from_proc(const ProcReader& reader, core::Process& seen, core::FieldMask missing) {
   auto read = reader.read(seen.key.pid, missing | core::kFieldStat);
   if (!read || !core::same_start(read->key.start_time_ns, seen.key.start_time_ns, reader.tick_ns())) return false;
@@ -16,19 +35,7 @@ bool complete_from_proc(const ProcReader& reader, core::Process& seen, core::Fie
     seen.stat = std::move(r.stat);
     if (!comm.empty()) seen.stat.comm = std::move(comm);
   }
-  if (got & core::kFieldStatus) seen.status = std::move(r.status);
-  if (got & core::kFieldCmdline) {
-    seen.argv = std::move(r.argv);
-    seen.argv_truncated = r.argv_truncated;
-  }
-  if (got & core::kFieldExe) seen.exe = std::move(r.exe);
-  if (got & core::kFieldCwd) seen.cwd = std::move(r.cwd);
-  if (got & core::kFieldCgroup) seen.cgroups = std::move(r.cgroups);
-  if (got & core::kFieldEnviron) seen.environ = std::move(r.environ);
-  if (got & core::kFieldLoginUid) {
-    seen.login_uid = r.login_uid;
-    seen.session_id = r.session_id;
-  }
+  take_fields(seen, std::move(r), got & ~core::kFieldStat);
   seen.read |= got;
   seen.unavailable |= r.unavailable & missing & ~seen.read;
   return true;

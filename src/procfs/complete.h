@@ -6,6 +6,11 @@
 
 namespace lineage::procfs {
 
+/// Moves the field groups `fields` (all but stat, which callers merge their
+/// own way) from `from` into `to`; their read and unavailable bits are the
+/// caller's to set.
+void take_fields(core::Process& to, core::Process&& from, core::FieldMask fields);
+
 /// Reads the `missing` field groups of seen's process from /proc into
 /// `seen`: stat (the event's comm stays: what the exec named), status,
 /// cmdline, exe, cwd, cgroup, environ, login uid. A group /proc did not

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "core/clock.h"
+#include "procfs/complete.h"
 #include "procfs/parsers.h"
 
 namespace lineage::procfs {
@@ -321,24 +322,10 @@ bool ProcReader::read_more(int dirfd, core::Process& p, core::FieldMask fields) 
   core::Process more;
   std::string buf;
   if (!read_fields(p.pid(), dirfd, more, fields, buf)) return false;
-  if (fields & core::kFieldStatus) p.status = std::move(more.status);
-  if (fields & core::kFieldCmdline) {
-    p.argv = std::move(more.argv);
-    p.argv_truncated = more.argv_truncated;
-  }
-  if (fields & core::kFieldExe) p.exe = std::move(more.exe);
-  if (fields & core::kFieldExeFile) p.exe_file = std::move(more.exe_file);
-  if (fields & core::kFieldCwd) p.cwd = std::move(more.cwd);
-  if (fields & core::kFieldCgroup) p.cgroups = std::move(more.cgroups);
-  if (fields & core::kFieldNamespaces) p.ns = more.ns;
-  if (fields & core::kFieldThreads) p.threads = std::move(more.threads);
-  if (fields & core::kFieldEnviron) p.environ = std::move(more.environ);
-  if (fields & core::kFieldLoginUid) {
-    p.login_uid = more.login_uid;
-    p.session_id = more.session_id;
-  }
-  p.read |= more.read & fields;
-  p.unavailable |= more.unavailable & fields;
+  const core::FieldMask more_read = more.read, more_unavailable = more.unavailable;
+  take_fields(p, std::move(more), fields);
+  p.read |= more_read & fields;
+  p.unavailable |= more_unavailable & fields;
   return true;
 }
 
