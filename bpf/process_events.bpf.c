@@ -30,13 +30,11 @@ struct {
 	__uint(max_entries, 16 * 1024 * 1024); /* userspace may resize before load */
 } events SEC(".maps");
 
-/* Records that did not fit in the ring buffer: userspace reports them. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} lost SEC(".maps");
+/* Records that did not fit in the ring buffer: userspace reports them. A
+ * global (.bss, memory-mapped by userspace): read with a load, not a
+ * bpf() call on every poll. Lost records are rare, so one shared counter
+ * costs no contention. */
+__u64 lost_records = 0;
 
 /* Processes whose exit was reported, by (tgid, start): when a whole group
  * dies at once (exit_group, SIGKILL), several threads on several CPUs can
@@ -80,12 +78,8 @@ struct {
 static __always_inline void *reserve(__u64 size)
 {
 	void *rec = bpf_ringbuf_reserve(&events, size, 0);
-	if (!rec) {
-		__u32 zero = 0;
-		__u64 *n = bpf_map_lookup_elem(&lost, &zero);
-		if (n)
-			*n += 1; /* per-CPU slot: no other writer */
-	}
+	if (!rec)
+		__sync_fetch_and_add(&lost_records, 1);
 	return rec;
 }
 

@@ -225,7 +225,7 @@ Result<int> run_record(const RecordOptions& o) {
   }
   ro.export_to = export_file;
 
-  auto opened = events::open_source(o.source, *reader, o.poll_interval_ms, false, true);
+  auto opened = events::open_source(o.source, *reader, o.poll_interval_ms, false, true, store::may_be_context);
   if (!opened) return opened.error();
   auto& source = opened->source;
   uint64_t now = core::boot_now_ns();

@@ -74,7 +74,7 @@ Result<int> run_watch(const WatchOptions& o) {
   // With --audit the exec events carry the environment (eBPF): the rules
   // judge LD_PRELOAD as execve gave it, of a process gone by now too. It is
   // neither printed nor kept.
-  auto opened = events::open_source(o.source, *reader, o.poll_interval_ms, o.threads, o.audit);
+  auto opened = events::open_source(o.source, *reader, o.poll_interval_ms, o.threads, o.audit, audit::env_wanted);
   if (!opened) return opened.error();
   auto& source = opened->source;
 

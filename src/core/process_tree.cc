@@ -24,23 +24,25 @@ ProcessTree::ProcessTree(std::vector<Process> processes) : processes_(std::move(
     processes_ = std::move(sorted);
   }
   const size_t n = processes_.size();
-  by_pid_.reserve(n * 2);
-  for (size_t i = 0; i < n; ++i) by_pid_.emplace(processes_[i].pid(), i);
+  // Sorted by key is sorted by pid: find() searches this array, one
+  // allocation where a hash map made one per process.
+  pids_.resize(n);
+  for (size_t i = 0; i < n; ++i) pids_[i] = processes_[i].pid();
 
   parent_.assign(n, kNone);
-  std::vector<size_t> counts(n + 1, 0);
+  child_begin_.assign(n + 1, 0);  // first the child counts, shifted by one
   for (size_t i = 0; i < n; ++i) {
     const Process& p = processes_[i];
     if (p.ppid() <= 0) continue;
     size_t candidate = find(p.ppid());
     if (candidate != kNone && plausible_parent(processes_[candidate], p)) {
       parent_[i] = candidate;
-      ++counts[candidate];
+      ++child_begin_[candidate + 1];
     }
   }
-  child_begin_.assign(n + 1, 0);
-  std::partial_sum(counts.begin(), counts.end() - 1, child_begin_.begin() + 1);
+  std::partial_sum(child_begin_.begin(), child_begin_.end(), child_begin_.begin());
   child_list_.resize(child_begin_[n]);
+  roots_.reserve(n - child_begin_[n]);
   std::vector<size_t> fill(child_begin_.begin(), child_begin_.end() - 1);
   // Walking in key order keeps every child list sorted by pid.
   for (size_t i = 0; i < n; ++i) {
@@ -53,8 +55,10 @@ ProcessTree::ProcessTree(std::vector<Process> processes) : processes_(std::move(
 }
 
 size_t ProcessTree::find(int32_t pid) const {
-  auto it = by_pid_.find(pid);
-  return it == by_pid_.end() ? kNone : it->second;
+  // The first of equal pids: the earliest started, as a hash map's first
+  // insertion was.
+  auto it = std::lower_bound(pids_.begin(), pids_.end(), pid);
+  return it == pids_.end() || *it != pid ? kNone : static_cast<size_t>(it - pids_.begin());
 }
 
 std::span<const size_t> ProcessTree::children(size_t index) const {

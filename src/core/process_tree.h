@@ -4,7 +4,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
-#include <unordered_map>
 #include <vector>
 
 #include "core/process.h"
@@ -34,7 +33,7 @@ class ProcessTree {
 
  private:
   std::vector<Process> processes_;
-  std::unordered_map<int32_t, size_t> by_pid_;
+  std::vector<int32_t> pids_;  // processes_' pids, in their (key) order: find's index
   std::vector<size_t> parent_;
   // Children of every process in one array (CSR layout): the children of i
   // are child_list_[child_begin_[i] .. child_begin_[i + 1]).

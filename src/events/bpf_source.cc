@@ -84,6 +84,20 @@ core::AtExec at_exec_of(const lineage_exec_event& r, const BpfEventSource::Optio
 
 }  // namespace
 
+std::string kept_entries(std::string_view area, const std::function<bool(std::string_view)>& keep) {
+  std::string out;
+  while (!area.empty()) {
+    size_t end = std::min(area.find('\0'), area.size());
+    std::string_view entry = area.substr(0, end);
+    if (!entry.empty() && keep(entry)) {
+      if (!out.empty()) out += '\0';
+      out += entry;
+    }
+    area.remove_prefix(std::min(end + 1, area.size()));
+  }
+  return out;
+}
+
 std::vector<std::string> split_args(const char* data, size_t len) {
   std::vector<std::string> args;
   size_t begin = 0;
@@ -220,7 +234,8 @@ void BpfEventSource::handle(const void* data, size_t size) {
       if (size >= offsetof(lineage_exec_event, env_size)) e.at_exec = at_exec_of(*r, options_);
       if (size >= sizeof(lineage_exec_event)) {
         size_t n = std::min<size_t>(r->env_len, sizeof r->env);
-        e.environ.assign(r->env, n);
+        if (options_.keep_environ) e.environ = kept_entries(std::string_view(r->env, n), options_.keep_environ);
+        else e.environ.assign(r->env, n);
         e.has_environ = true;
         // Read whole, or cut at the record's end (then /proc may say the rest).
         e.environ_complete = r->env_len > 0 ? n == r->env_size : r->env_size == 0;
@@ -256,16 +271,8 @@ void BpfEventSource::handle(const void* data, size_t size) {
 }
 
 uint64_t BpfEventSource::kernel_lost() const {
-  int cpus = libbpf_num_possible_cpus();
-  if (cpus <= 0) return 0;
-  std::vector<uint64_t> per_cpu(size_t(cpus), 0);
-  uint32_t key = 0;
-  if (bpf_map__lookup_elem(skel_->maps.lost, &key, sizeof key, per_cpu.data(),
-                           per_cpu.size() * sizeof(uint64_t), 0) != 0)
-    return 0;
-  uint64_t total = 0;
-  for (uint64_t n : per_cpu) total += n;
-  return total;
+  // The program's .bss, mapped into this process by libbpf: no syscall.
+  return __atomic_load_n(&skel_->bss->lost_records, __ATOMIC_RELAXED);
 }
 
 }  // namespace lineage::events

@@ -9,6 +9,7 @@
 // Records that do not fit in the ring buffer are counted in the kernel and
 // reported as kLost events at the next poll().
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -33,6 +34,9 @@ class BpfEventSource : public EventSource {
     /// LINEAGE_ENV_LEN bytes): `record` keeps its context variables from it
     /// instead of reading /proc/PID/environ.
     bool include_environ = false;
+    /// Which KEY=VALUE entries of that environment the event keeps (the
+    /// others are not copied out of the ring); empty: every one.
+    std::function<bool(std::string_view entry)> keep_environ;
     /// Exec events carry Event::at_exec: the resolved executable and
     /// working directory, the cgroup lines, status's ids (the kernel walks
     /// the paths in the exec, and the record is 2 KiB longer: not for
@@ -91,5 +95,8 @@ class BpfEventSource : public EventSource {
 /// Splits the kernel's argv area (arguments separated by NUL, the last one
 /// possibly cut without one) into arguments. Exposed for tests.
 std::vector<std::string> split_args(const char* data, size_t len);
+/// The entries of an environment area (KEY=VALUE separated by NUL) that
+/// `keep` accepts, NUL-separated, in order. Exposed for tests.
+std::string kept_entries(std::string_view area, const std::function<bool(std::string_view)>& keep);
 
 }  // namespace lineage::events

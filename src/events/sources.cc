@@ -43,7 +43,8 @@ void cgroup_view(const procfs::ProcReader& reader, BpfEventSource::Options& o) {
 }  // namespace
 
 Result<OpenedSource> open_source(const std::string& which, const procfs::ProcReader& reader,
-                                 int poll_interval_ms, bool include_threads, bool exec_evidence) {
+                                 int poll_interval_ms, bool include_threads, bool exec_evidence,
+                                 std::function<bool(std::string_view)> keep_environ) {
   std::string why;
   bool any = which == "auto";
   // In a container's pid namespace /proc shows the container's pids: eBPF
@@ -59,6 +60,7 @@ Result<OpenedSource> open_source(const std::string& which, const procfs::ProcRea
     BpfEventSource::Options options;
     options.include_threads = include_threads;
     options.include_environ = exec_evidence;
+    options.keep_environ = std::move(keep_environ);
     options.include_paths = exec_evidence;
     options.view_pidns = pidns;
     cgroup_view(reader, options);
@@ -71,6 +73,7 @@ Result<OpenedSource> open_source(const std::string& which, const procfs::ProcRea
     last = bpf.error();
 #else
     (void)exec_evidence;
+    (void)keep_environ;
     why += "bpf: not built in; ";
     last = Error{ErrorKind::kInternal, "this lineage was built without eBPF support"};
 #endif

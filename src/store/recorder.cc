@@ -43,19 +43,23 @@ std::string cgroup_text(const std::vector<core::CgroupEntry>& entries) {
 
 namespace {
 
+constexpr std::array<std::string_view, 13> kContextKeys = {
+    "SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY",   "TMUX",       "TMUX_PANE", "STY",     "WINDOW",
+    "INVOCATION_ID",  "container",  "pm_id",     "PM2_HOME",   "LD_PRELOAD", "JOURNAL_STREAM"};
+
+bool context_key(std::string_view key) {
+  return std::find(kContextKeys.begin(), kContextKeys.end(), key) != kContextKeys.end() ||
+         key.starts_with("SUPERVISOR_");
+}
+
 // Calls f(entry) for each KEY=VALUE of the environment, in order.
 template <typename Each, typename F>
 void keep_context(const Each& each, F&& keep) {
-  static constexpr std::array<std::string_view, 13> kExact = {
-      "SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY",   "TMUX",       "TMUX_PANE", "STY",     "WINDOW",
-      "INVOCATION_ID",  "container",  "pm_id",     "PM2_HOME",   "LD_PRELOAD", "JOURNAL_STREAM"};
   bool pm2 = false;
   each([&](std::string_view kv) {
     std::string_view key = kv.substr(0, kv.find('='));
     if (key == "pm_id") pm2 = true;
-    if (std::find(kExact.begin(), kExact.end(), key) != kExact.end() || key.starts_with("SUPERVISOR_")) {
-      keep(kv.substr(0, 4096));
-    }
+    if (context_key(key)) keep(kv.substr(0, 4096));
   });
   if (pm2) {  // pm2 names its program in `name`
     each([&](std::string_view kv) {
@@ -93,6 +97,10 @@ std::string context_environment_area(std::string_view area) {
       begin = end + 1;
     }
   });
+}
+
+bool may_be_context(std::string_view entry) {
+  return context_key(entry.substr(0, entry.find('='))) || entry.starts_with("name=");
 }
 
 bool is_launcher(std::string_view exe) {

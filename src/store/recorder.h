@@ -97,6 +97,10 @@ std::string context_environment(const std::vector<std::string>& environ);
 /// The same from the environment area itself (KEY=VALUE\0..., as an exec
 /// event carries it; a last entry cut without its NUL counts as it is).
 std::string context_environment_area(std::string_view area);
+/// Whether context_environment could keep this KEY=VALUE entry (pm2's
+/// `name` is kept only beside a `pm_id`, which this alone cannot see): what
+/// an event source needs to copy of an exec's environment.
+bool may_be_context(std::string_view entry);
 /// Whether a process running this executable (base name) is a launcher
 /// whose verification the recorder keeps.
 bool is_launcher(std::string_view exe_base);

@@ -148,6 +148,17 @@ TEST(SplitArgs, KernelLayout) {
   EXPECT_TRUE(split_args("", 0).empty());
 }
 
+TEST(KeptEntries, OnlyTheAcceptedEntriesInOrder) {
+  using namespace std::string_literals;
+  auto ssh = [](std::string_view kv) { return kv.starts_with("SSH_") || kv.starts_with("TMUX="); };
+  EXPECT_EQ(kept_entries("HOME=/root\0SSH_TTY=/dev/pts/1\0SECRET=x\0TMUX=/tmp/t,1,0\0"s, ssh),
+            "SSH_TTY=/dev/pts/1\0TMUX=/tmp/t,1,0"s);
+  // Empty entries, nothing kept, a last entry cut without its NUL.
+  EXPECT_EQ(kept_entries("\0\0PATH=/bin\0"s, ssh), "");
+  EXPECT_EQ(kept_entries("", ssh), "");
+  EXPECT_EQ(kept_entries("PATH=/bin\0SSH_CONNECTION=10.0.0.7 5"s, ssh), "SSH_CONNECTION=10.0.0.7 5");
+}
+
 TEST_F(BpfSourceTest, SeesEveryForkExecExitOfShortLivedProcesses) {
   const pid_t self = ::getpid();
   const auto started = Clock::now();

@@ -1153,6 +1153,29 @@ TEST(RecorderContext, KeepsOnlyTheVariablesDetectorsRead) {
   EXPECT_EQ(context_environment({huge}).size(), 4096u);
 }
 
+TEST(RecorderContext, WhatASourceMustCopyKeepsEveryContextEntry) {
+  using namespace std::string_literals;
+  // A source copies only the entries may_be_context accepts: the context
+  // read from that is the one read from the whole environment.
+  for (std::string area : {"HOME=/root\0SSH_CONNECTION=10.0.0.7 52114 10.0.0.1 22\0SECRET=hunter2\0"
+                           "SUPERVISOR_ENABLED=1\0LD_PRELOAD=/tmp/x.so\0JOURNAL_STREAM=8:1\0"s,
+                           "name=api\0PATH=/bin\0pm_id=3\0PM2_HOME=/root/.pm2\0"s,
+                           "name=web\0LANG=C\0STY=12.pts-0\0WINDOW=0\0container=podman\0INVOCATION_ID=a\0"s}) {
+    std::string kept;
+    for (size_t b = 0; b < area.size();) {
+      size_t e = std::min(area.find('\0', b), area.size());
+      std::string_view entry(area.data() + b, e - b);
+      if (may_be_context(entry)) kept += std::string(entry) + '\0';
+      b = e + 1;
+    }
+    EXPECT_EQ(context_environment_area(kept), context_environment_area(area)) << area;
+    EXPECT_LT(kept.size(), area.size());
+  }
+  EXPECT_FALSE(may_be_context("SSH_CONNECTIONX=forged"));
+  EXPECT_FALSE(may_be_context("PATH=/bin"));
+  EXPECT_TRUE(may_be_context("TMUX_PANE=%1"));
+}
+
 TEST(RecorderContext, FromTheEnvironmentAreaOfAnExecEvent) {
   using namespace std::string_literals;
   // As execve lays it out: KEY=VALUE, each ended by a NUL.
