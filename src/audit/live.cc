@@ -15,15 +15,30 @@ constexpr size_t kMaxReported = 100'000;
 constexpr size_t kMaxWindows = 50'000;
 constexpr size_t kStormDepth = 8;  // ancestors a fork is counted at
 
-core::Process process_at(core::ProcessAt&& a) {
+// The process as the tree knew it at a moment, in `into`: a fresh Process
+// (nothing of the one before survives) built in the buffers of into's
+// comm, exe path and argv, so a chain rebuilt for every exec allocates
+// nothing once they have grown.
+void process_at(const core::ProcessAt& a, core::Process& into) {
+  std::string comm = std::move(into.stat.comm);
+  std::string exe = into.exe ? std::move(into.exe->path) : std::string();
+  std::vector<std::string> argv = into.argv ? std::move(*into.argv) : std::vector<std::string>();
   core::Process p;
   p.key = a.key;
   p.stat.pid = a.key.pid;
   p.stat.ppid = a.parent.pid;
-  p.stat.comm = std::move(a.comm);
+  comm.assign(a.comm);
+  p.stat.comm = std::move(comm);
   p.stat.state = a.alive ? 'S' : 'X';
-  if (!a.exe.empty()) p.exe = core::ExeInfo{std::move(a.exe), false};
-  if (!a.argv.empty()) p.argv = std::move(a.argv);
+  if (!a.exe.empty()) {
+    exe.assign(a.exe);
+    p.exe = core::ExeInfo{std::move(exe), false};
+  }
+  if (!a.argv.empty()) {
+    argv.resize(a.argv.size());
+    for (size_t i = 0; i < a.argv.size(); ++i) argv[i].assign(a.argv[i]);
+    p.argv = std::move(argv);
+  }
   core::StatusInfo st;
   st.uid.real = st.uid.effective = st.uid.saved = st.uid.filesystem = a.uid;
   st.gid.real = st.gid.effective = st.gid.saved = st.gid.filesystem = a.gid;
@@ -31,7 +46,7 @@ core::Process process_at(core::ProcessAt&& a) {
   p.read = core::kFieldStat | core::kFieldStatus;
   if (p.exe) p.read |= core::kFieldExe;
   if (p.argv) p.read |= core::kFieldCmdline;
-  return p;
+  into = std::move(p);
 }
 
 }  // namespace
@@ -48,14 +63,24 @@ LiveAuditor::LiveAuditor(LiveAuditOptions options, const procfs::ProcReader* rea
 }
 
 std::vector<core::Process> LiveAuditor::chain_of(const core::LiveTree& tree, const core::ProcessKey& key, uint64_t t) {
-  auto up = tree.lineage(key, t, 4096, false);
   std::vector<core::Process> chain;
-  chain.reserve(up.size() + 1);
-  for (auto it = up.rbegin(); it != up.rend(); ++it) {
-    if (auto a = tree.at(*it, t)) chain.push_back(process_at(std::move(*a)));
-  }
-  if (auto a = tree.at(key, t)) chain.push_back(process_at(std::move(*a)));
+  core::ProcessAt at;
+  fill_chain(tree, key, t, at, chain);
   return chain;
+}
+
+void LiveAuditor::fill_chain(const core::LiveTree& tree, const core::ProcessKey& key, uint64_t t,
+                             core::ProcessAt& at, std::vector<core::Process>& chain) {
+  auto up = tree.lineage(key, t, 4096, false);
+  size_t n = 0;
+  auto put = [&](const core::ProcessKey& k) {
+    if (!tree.at(k, t, at)) return;
+    if (n == chain.size()) chain.emplace_back();
+    process_at(at, chain[n++]);
+  };
+  for (auto it = up.rbegin(); it != up.rend(); ++it) put(*it);
+  put(key);
+  chain.resize(n);
 }
 
 bool LiveAuditor::first_time(const std::string& rule, const core::ProcessKey& key) {
@@ -91,7 +116,10 @@ core::Process LiveAuditor::seen_at_exec(const core::LiveProcess& lp, const core:
 void LiveAuditor::judge_exec(const core::LiveTree& tree, const core::LiveProcess& lp, const core::Event& e,
                              std::optional<core::Process>* given, std::vector<AuditEntry>& out) {
   const uint64_t t = e.time_ns;
-  std::vector<core::Process> chain = chain_of(tree, lp.key, t);
+  // The chain is rebuilt in the processes of the last exec's (their
+  // buffers, not their values).
+  std::vector<core::Process> chain = std::move(spare_);
+  fill_chain(tree, lp.key, t, spare_at_, chain);
   if (chain.empty()) return;
   // What /proc still has of the process itself (gone already: the tree's
   // view is all there is).
@@ -118,31 +146,32 @@ void LiveAuditor::judge_exec(const core::LiveTree& tree, const core::LiveProcess
   links.reserve(chain.size());
   for (const auto& c : chain) links.emplace_back(c.pid(), c.stat.comm);
   core::ProcessTree scene_tree(std::move(chain));
-  size_t index = scene_tree.find(lp.key.pid);
-  if (index == core::ProcessTree::kNone) return;
-  // Memory size and tick rate do not change; only the clocks are read per
-  // exec (not /proc/uptime and /proc/meminfo on the hot path).
-  core::SystemInfo sys = sys_;
-  if (reader_) {
-    sys.boot_ns_now = core::boot_now_ns();
-    sys.realtime_ns_now = core::realtime_now_ns();
-  }
-  Scene scene(scene_tree, sys, reader_);
-  for (auto& f : evaluate_process(scene, index, options_.rules)) {
-    if (f.severity < options_.min_severity || !first_time(f.rule, f.process)) continue;
-    AuditEntry e;
-    size_t i = scene_tree.find(f.process.pid);
-    if (i != core::ProcessTree::kNone) {
-      e.process = scene_tree.at(i);
-      e.process_from_proc = from_proc && i == index;
-      for (const auto& [pid, comm] : links) {
-        e.chain.push_back({pid, comm});
-        if (pid == f.process.pid) break;
-      }
+  if (size_t index = scene_tree.find(lp.key.pid); index != core::ProcessTree::kNone) {
+    // Memory size and tick rate do not change; only the clocks are read per
+    // exec (not /proc/uptime and /proc/meminfo on the hot path).
+    core::SystemInfo sys = sys_;
+    if (reader_) {
+      sys.boot_ns_now = core::boot_now_ns();
+      sys.realtime_ns_now = core::realtime_now_ns();
     }
-    e.finding = std::move(f);
-    out.push_back(std::move(e));
+    Scene scene(scene_tree, sys, reader_);
+    for (auto& f : evaluate_process(scene, index, options_.rules)) {
+      if (f.severity < options_.min_severity || !first_time(f.rule, f.process)) continue;
+      AuditEntry e;
+      size_t i = scene_tree.find(f.process.pid);
+      if (i != core::ProcessTree::kNone) {
+        e.process = scene_tree.at(i);
+        e.process_from_proc = from_proc && i == index;
+        for (const auto& [pid, comm] : links) {
+          e.chain.push_back({pid, comm});
+          if (pid == f.process.pid) break;
+        }
+      }
+      e.finding = std::move(f);
+      out.push_back(std::move(e));
+    }
   }
+  spare_ = std::move(scene_tree).take_processes();
 }
 
 void LiveAuditor::count_fork(const core::LiveTree& tree, const core::LiveProcess& child, uint64_t t,

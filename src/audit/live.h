@@ -53,6 +53,10 @@ class LiveAuditor {
   core::Process seen_at_exec(const core::LiveProcess& p, const core::Event& e) const;
   void count_fork(const core::LiveTree& tree, const core::LiveProcess& p, uint64_t t, std::vector<AuditEntry>& out);
   bool first_time(const std::string& rule, const core::ProcessKey& key);
+  // The chain of key at t, root first, in `chain` (its processes' buffers
+  // reused); `at` is scratch.
+  static void fill_chain(const core::LiveTree& tree, const core::ProcessKey& key, uint64_t t, core::ProcessAt& at,
+                         std::vector<core::Process>& chain);
 
   LiveAuditOptions options_;
   const procfs::ProcReader* reader_;
@@ -67,6 +71,9 @@ class LiveAuditor {
     uint64_t reported_ns = 0;  // last fork-storm finding for this subtree
   };
   std::map<core::ProcessKey, Window> windows_;
+  // The last exec's chain and scratch, kept for their buffers.
+  std::vector<core::Process> spare_;
+  core::ProcessAt spare_at_;
 };
 
 }  // namespace lineage::audit

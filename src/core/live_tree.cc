@@ -495,39 +495,50 @@ void LiveTree::apply_exit(const Event& e) {
 // ---- queries -------------------------------------------------------------
 
 std::optional<ProcessAt> LiveTree::at(const ProcessKey& key, uint64_t time_ns) const {
-  const LiveProcess* p = find(key);
-  if (p == nullptr) return std::nullopt;
-  uint64_t born = std::min(p->fork_time_ns, p->key.start_time_ns);
-  if (time_ns < born) return std::nullopt;
   ProcessAt out;
+  if (!at(key, time_ns, out)) return std::nullopt;
+  return out;
+}
+
+bool LiveTree::at(const ProcessKey& key, uint64_t time_ns, ProcessAt& out) const {
+  const LiveProcess* p = find(key);
+  if (p == nullptr) return false;
+  uint64_t born = std::min(p->fork_time_ns, p->key.start_time_ns);
+  if (time_ns < born) return false;
+  // Every member is set (the strings assigned: their buffers are reused).
   out.key = key;
   out.alive = p->alive() || time_ns < p->exit_time_ns;
-  if (const ProcessKey* parent = p->parent.at(time_ns)) out.parent = *parent;
-  out.comm = comm_at(*p, time_ns);
-  if (const Image* image = image_at(*p, time_ns)) {
-    out.exe = text(image->exe);
-    out.interpreter = text(image->interpreter);
+  const ProcessKey* parent = p->parent.at(time_ns);
+  out.parent = parent ? *parent : ProcessKey{};
+  out.comm.assign(comm_at(*p, time_ns));
+  const Image* image = image_at(*p, time_ns);
+  out.exe.assign(image ? text(image->exe) : std::string_view());
+  out.interpreter.assign(image ? text(image->interpreter) : std::string_view());
+  size_t n = 0;
+  if (image) {
     std::string_view argv = text(image->argv);
-    for (size_t pos = 0; pos < argv.size();) {
+    for (size_t pos = 0; pos < argv.size(); ++n) {
       size_t end = argv.find('\0', pos);
       if (end == std::string_view::npos) end = argv.size();
-      out.argv.emplace_back(argv.substr(pos, end - pos));
+      if (n == out.argv.size()) out.argv.emplace_back();
+      out.argv[n].assign(argv.substr(pos, end - pos));
       pos = end + 1;
     }
-    out.exe_dev = image->dev;
-    out.exe_ino = image->ino;
-    out.exe_ctime_ns = image->ctime_ns;
   }
-  if (const Creds* c = p->creds.at(time_ns)) {
-    out.uid = c->uid;
-    out.gid = c->gid;
-  }
-  return out;
+  out.argv.resize(n);
+  out.exe_dev = image ? image->dev : 0;
+  out.exe_ino = image ? image->ino : 0;
+  out.exe_ctime_ns = image ? image->ctime_ns : 0;
+  const Creds* c = p->creds.at(time_ns);
+  out.uid = c ? c->uid : 0;
+  out.gid = c ? c->gid : 0;
+  return true;
 }
 
 std::vector<ProcessKey> LiveTree::lineage(const ProcessKey& key, uint64_t time_ns, size_t max_depth,
                                           bool fork_parents) const {
   std::vector<ProcessKey> chain;
+  chain.reserve(std::min<size_t>(max_depth, 16));  // most chains are shorter: one allocation
   uint32_t s = slot_of(key);
   while (s != kNone && chain.size() < max_depth) {
     const LiveProcess& p = slab_[s];

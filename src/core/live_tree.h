@@ -193,6 +193,9 @@ class LiveTree {
   const LiveProcess* find_pid(int32_t pid) const;
   /// The process as it was at time_ns; nullopt if it did not exist then.
   std::optional<ProcessAt> at(const ProcessKey& key, uint64_t time_ns) const;
+  /// The same into `out`, whose buffers are reused (every member is set);
+  /// false, out unspecified, when it did not exist then.
+  bool at(const ProcessKey& key, uint64_t time_ns, ProcessAt& out) const;
   /// The name as of time_ns (the parent's when forked and not yet named).
   std::string_view comm_at(const LiveProcess& p, uint64_t time_ns) const;
   /// The image as of time_ns: a fork that has not exec'd runs its parent's.

@@ -67,6 +67,7 @@ std::span<const size_t> ProcessTree::children(size_t index) const {
 
 std::vector<size_t> ProcessTree::ancestors(size_t index, size_t max_depth) const {
   std::vector<size_t> chain;
+  chain.reserve(std::min<size_t>(max_depth, 16));  // most chains are shorter: one allocation
   size_t current = parent_[index];
   while (current != kNone && chain.size() < max_depth) {
     // Start times make a loop impossible in a consistent snapshot; a

@@ -19,6 +19,12 @@ class ProcessTree {
   const std::vector<Process>& processes() const { return processes_; }
   size_t size() const { return processes_.size(); }
   const Process& at(size_t index) const { return processes_[index]; }
+  /// The processes back (in key order), for a caller that reuses their
+  /// buffers; the tree is empty then.
+  std::vector<Process> take_processes() && {
+    pids_.clear(), parent_.clear(), child_begin_.assign(1, 0), child_list_.clear(), roots_.clear();
+    return std::move(processes_);
+  }
 
   /// Index of the process with this pid, or kNone.
   size_t find(int32_t pid) const;

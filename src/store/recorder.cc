@@ -100,6 +100,14 @@ std::string context_environment_area(std::string_view area) {
 }
 
 bool may_be_context(std::string_view entry) {
+  // Most entries fail on their first byte (a source asks for each one).
+  static constexpr auto kFirst = [] {
+    std::array<bool, 256> first{};
+    for (std::string_view k : kContextKeys) first[static_cast<unsigned char>(k[0])] = true;
+    first['S'] = first['n'] = true;  // SUPERVISOR_*, pm2's name
+    return first;
+  }();
+  if (entry.empty() || !kFirst[static_cast<unsigned char>(entry[0])]) return false;
   return context_key(entry.substr(0, entry.find('='))) || entry.starts_with("name=");
 }
 

@@ -151,6 +151,63 @@ TEST(LiveAudit, ExecJudgedWithItsChainEvenAfterTheParentExited) {
   EXPECT_TRUE(auditor.on_event(fine, tree, tree.find_pid(20)).empty());
 }
 
+// What the rules were shown of each exec's scene: the chain, root first.
+std::vector<std::vector<core::Process>> g_scenes;
+void keep_scene(const audit::Scene& scene, size_t, std::vector<audit::Finding>&) {
+  g_scenes.push_back(scene.tree().processes());
+}
+
+TEST(LiveAudit, AChainRebuiltInTheLastExecsBuffersKeepsNothingOfIt) {
+  core::LiveTree tree = small_tree();
+  audit::Rule rule{"test-keep", audit::Severity::kHigh, "test", core::kFieldStat, keep_scene};
+  audit::LiveAuditor auditor({{&rule}, audit::Severity::kInfo, 1000}, nullptr);
+  g_scenes.clear();
+  // A deep chain with long arguments (make's child), then a shorter one
+  // (bash's child) whose process has no argv and another uid, then the
+  // deep one again.
+  tree.apply(fork_ev(6 * kS, 40, 30, 4 * kS, "make"));
+  auto deep = exec_ev(6 * kS + 10, 40, 6 * kS, "/usr/bin/cc", {"cc", std::string(300, 'a'), "-o", "out"}, 1000);
+  tree.apply(deep);
+  (void)auditor.on_event(deep, tree, tree.find_pid(40));
+  tree.apply(fork_ev(7 * kS, 50, 20, 3 * kS, "bash"));
+  auto shallow = exec_ev(7 * kS + 10, 50, 7 * kS, "/usr/bin/ls", {}, 0);
+  tree.apply(shallow);
+  (void)auditor.on_event(shallow, tree, tree.find_pid(50));
+  tree.apply(fork_ev(8 * kS, 60, 30, 4 * kS, "make"));
+  auto again = exec_ev(8 * kS + 10, 60, 8 * kS, "/usr/bin/ld", {"ld"}, 1000);
+  tree.apply(again);
+  (void)auditor.on_event(again, tree, tree.find_pid(60));
+  ASSERT_EQ(g_scenes.size(), 3u);
+  // Each scene is the chain a fresh build gives, field for field.
+  const std::vector<std::pair<int32_t, uint64_t>> judged = {{40, 6 * kS + 10}, {50, 7 * kS + 10}, {60, 8 * kS + 10}};
+  for (size_t n = 0; n < judged.size(); ++n) {
+    auto fresh = audit::LiveAuditor::chain_of(tree, tree.find_pid(judged[n].first)->key, judged[n].second);
+    const auto& seen = g_scenes[n];
+    ASSERT_EQ(seen.size(), fresh.size()) << "scene " << n;
+    for (size_t i = 0; i < seen.size(); ++i) {
+      EXPECT_EQ(seen[i].key, fresh[i].key) << n << "/" << i;
+      EXPECT_EQ(seen[i].stat.comm, fresh[i].stat.comm) << n << "/" << i;
+      EXPECT_EQ(seen[i].stat.ppid, fresh[i].stat.ppid) << n << "/" << i;
+      EXPECT_EQ(seen[i].exe.has_value(), fresh[i].exe.has_value()) << n << "/" << i;
+      if (seen[i].exe && fresh[i].exe) {
+        EXPECT_EQ(seen[i].exe->path, fresh[i].exe->path) << n << "/" << i;
+      }
+      EXPECT_EQ(seen[i].argv, fresh[i].argv) << n << "/" << i;
+      ASSERT_TRUE(seen[i].status && fresh[i].status);
+      EXPECT_EQ(seen[i].status->uid.effective, fresh[i].status->uid.effective) << n << "/" << i;
+      EXPECT_EQ(seen[i].read, fresh[i].read) << n << "/" << i;
+    }
+  }
+  // The shallow one's process: no argv of cc's, root's uid, ls.
+  const core::Process& ls = g_scenes[1].back();
+  EXPECT_EQ(ls.pid(), 50);
+  EXPECT_FALSE(ls.argv.has_value());
+  EXPECT_EQ(ls.exe->path, "/usr/bin/ls");
+  EXPECT_EQ(ls.status->uid.effective, 0u);
+  EXPECT_EQ(g_scenes[1].size(), 4u);  // init, sshd, bash, ls
+  EXPECT_EQ(g_scenes[2].back().argv, std::vector<std::string>{"ld"});
+}
+
 TEST(LiveAudit, ForkStormNamesTheNearestSubtreeOnce) {
   core::LiveTree tree = small_tree();
   const audit::Rule* storm = audit::find_rule("fork-storm");
