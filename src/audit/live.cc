@@ -64,19 +64,23 @@ LiveAuditor::LiveAuditor(LiveAuditOptions options, const procfs::ProcReader* rea
 
 std::vector<core::Process> LiveAuditor::chain_of(const core::LiveTree& tree, const core::ProcessKey& key, uint64_t t) {
   std::vector<core::Process> chain;
-  core::ProcessAt at;
+  std::vector<core::ProcessAt> at;
   fill_chain(tree, key, t, at, chain);
   return chain;
 }
 
 void LiveAuditor::fill_chain(const core::LiveTree& tree, const core::ProcessKey& key, uint64_t t,
-                             core::ProcessAt& at, std::vector<core::Process>& chain) {
+                             std::vector<core::ProcessAt>& at, std::vector<core::Process>& chain) {
   auto up = tree.lineage(key, t, 4096, false);
   size_t n = 0;
+  // One scratch per depth: the same ancestor sits at the same depth exec
+  // after exec, so its argument buffers fit again.
   auto put = [&](const core::ProcessKey& k) {
-    if (!tree.at(k, t, at)) return;
+    if (n == at.size()) at.emplace_back();
+    if (!tree.at(k, t, at[n])) return;
     if (n == chain.size()) chain.emplace_back();
-    process_at(at, chain[n++]);
+    process_at(at[n], chain[n]);
+    ++n;
   };
   for (auto it = up.rbegin(); it != up.rend(); ++it) put(*it);
   put(key);
@@ -190,6 +194,7 @@ void LiveAuditor::count_fork(const core::LiveTree& tree, const core::LiveProcess
   uint32_t worst_forks = 0;
   bool quiet = false;
   std::vector<std::pair<const core::ProcessKey*, uint32_t>> counted;  // nearest first
+  counted.reserve(up.size());
   for (const auto& key : up) {
     if (key.pid <= 2) break;  // init and kthreadd are everyone's ancestors
     Window& w = windows_[key];

@@ -54,9 +54,9 @@ class LiveAuditor {
   void count_fork(const core::LiveTree& tree, const core::LiveProcess& p, uint64_t t, std::vector<AuditEntry>& out);
   bool first_time(const std::string& rule, const core::ProcessKey& key);
   // The chain of key at t, root first, in `chain` (its processes' buffers
-  // reused); `at` is scratch.
-  static void fill_chain(const core::LiveTree& tree, const core::ProcessKey& key, uint64_t t, core::ProcessAt& at,
-                         std::vector<core::Process>& chain);
+  // reused); `at` is scratch, one per depth.
+  static void fill_chain(const core::LiveTree& tree, const core::ProcessKey& key, uint64_t t,
+                         std::vector<core::ProcessAt>& at, std::vector<core::Process>& chain);
 
   LiveAuditOptions options_;
   const procfs::ProcReader* reader_;
@@ -73,7 +73,7 @@ class LiveAuditor {
   std::map<core::ProcessKey, Window> windows_;
   // The last exec's chain and scratch, kept for their buffers.
   std::vector<core::Process> spare_;
-  core::ProcessAt spare_at_;
+  std::vector<core::ProcessAt> spare_at_;
 };
 
 }  // namespace lineage::audit

@@ -61,6 +61,11 @@ class FlatIndex {
     --size_;
     return true;
   }
+  /// Empties the index, keeping its capacity.
+  void clear() {
+    std::fill(slots_.begin(), slots_.end(), Slot{});
+    size_ = 0;
+  }
   size_t size() const { return size_; }
   size_t bytes() const { return slots_.capacity() * sizeof(Slot); }
 

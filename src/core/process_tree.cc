@@ -30,28 +30,32 @@ ProcessTree::ProcessTree(std::vector<Process> processes) : processes_(std::move(
   for (size_t i = 0; i < n; ++i) pids_[i] = processes_[i].pid();
 
   parent_.assign(n, kNone);
-  child_begin_.assign(n + 1, 0);  // first the child counts, shifted by one
+  // Counting sort without a second array: the counts go in shifted by two,
+  // the prefix sums make child_begin_[p + 1] where p's children start, and
+  // placing each child advances it to where they end, which is where p + 1's
+  // start: child_begin_[p] .. child_begin_[p + 1] at the end.
+  child_begin_.assign(n + 2, 0);
   for (size_t i = 0; i < n; ++i) {
     const Process& p = processes_[i];
     if (p.ppid() <= 0) continue;
     size_t candidate = find(p.ppid());
     if (candidate != kNone && plausible_parent(processes_[candidate], p)) {
       parent_[i] = candidate;
-      ++child_begin_[candidate + 1];
+      ++child_begin_[candidate + 2];
     }
   }
   std::partial_sum(child_begin_.begin(), child_begin_.end(), child_begin_.begin());
-  child_list_.resize(child_begin_[n]);
-  roots_.reserve(n - child_begin_[n]);
-  std::vector<size_t> fill(child_begin_.begin(), child_begin_.end() - 1);
+  child_list_.resize(child_begin_[n + 1]);
+  roots_.reserve(n - child_begin_[n + 1]);
   // Walking in key order keeps every child list sorted by pid.
   for (size_t i = 0; i < n; ++i) {
     if (parent_[i] == kNone) {
       roots_.push_back(i);
     } else {
-      child_list_[fill[parent_[i]]++] = i;
+      child_list_[child_begin_[parent_[i] + 1]++] = i;
     }
   }
+  child_begin_.pop_back();
 }
 
 size_t ProcessTree::find(int32_t pid) const {

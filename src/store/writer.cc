@@ -181,8 +181,7 @@ Result<bool> Writer::put(const ForkRecord& r) {
     return sql(*upd, "write");
   }
   // Its exec and exit later in this batch go into the same row now.
-  Fold* fold = nullptr;
-  if (auto f = folds_.find(r.key); f != folds_.end()) fold = &f->second;
+  Fold* fold = this->fold(r.key);
   const ExitRecord* ended = fold != nullptr ? fold->exit : nullptr;
   int64_t flags = r.flags;
   if (fold != nullptr && fold->exec) {
@@ -231,14 +230,14 @@ Result<bool> Writer::put(const ExecRecord& r) {
   }
   if (r.exe_deleted) s.bind(22, int64_t{1});
   if (auto res = sql(s, "write"); !res) return res;
-  if (auto f = folds_.find(r.key); f != folds_.end() && f->second.exec_marked) return true;
+  if (const Fold* f = fold(r.key); f != nullptr && f->exec_marked) return true;
   // Out of processes_forked: its name is now its exec's comm.
   s_.mark_execed.bind(1, *p);
   return sql(s_.mark_execed, "write");
 }
 
 Result<bool> Writer::put(const ExitRecord& r) {
-  if (auto f = folds_.find(r.key); f != folds_.end() && f->second.exit_written) {
+  if (const Fold* f = fold(r.key); f != nullptr && f->exit_written) {
     rows_.erase(r.key);
     return true;
   }
@@ -281,6 +280,22 @@ Result<bool> Writer::put(const FindingRecord& r) {
   return sql(s, "write");
 }
 
+Writer::Fold* Writer::fold(const core::ProcessKey& key) {
+  uint32_t i = fold_index_.find(key);
+  return i == core::FlatIndex<core::ProcessKey, core::KeyHash>::kNone ? nullptr : &folds_[i];
+}
+
+Writer::Fold& Writer::fold_for(const core::ProcessKey& key) {
+  if (Fold* f = fold(key)) return *f;
+  fold_index_.put(key, static_cast<uint32_t>(folds_.size()));
+  return folds_.emplace_back();
+}
+
+void Writer::clear_folds() {
+  folds_.clear();
+  fold_index_.clear();
+}
+
 Result<bool> Writer::write(const std::vector<Record>& records) {
   if (auto r = db_.exec("BEGIN IMMEDIATE"); !r) return r;
   auto fail = [&](Error e) -> Result<bool> {
@@ -288,21 +303,21 @@ Result<bool> Writer::write(const std::vector<Record>& records) {
     // Rows and strings inserted by the failed transaction are gone: forget
     // their ids (they are found again, or inserted, on the next try).
     rows_.clear();
-    folds_.clear();
+    clear_folds();
     rows_whole_ = false;
     comms_.clear(), paths_.clear(), argvs_.clear(), envs_.clear();
     return e;
   };
-  folds_.clear();
+  clear_folds();
   for (const Record& rec : records) {
-    if (const auto* x = std::get_if<ExecRecord>(&rec)) folds_[x->key].exec = true;
-    if (const auto* x = std::get_if<ExitRecord>(&rec)) folds_[x->key].exit = x;
+    if (const auto* x = std::get_if<ExecRecord>(&rec)) fold_for(x->key).exec = true;
+    if (const auto* x = std::get_if<ExitRecord>(&rec)) fold_for(x->key).exit = x;
   }
   for (const Record& rec : records) {
     auto r = std::visit([&](const auto& x) { return put(x); }, rec);
     if (!r) return fail(r.error());
   }
-  folds_.clear();
+  clear_folds();
   s_.run_counters.bind(1, run_).bind(2, static_cast<int64_t>(events_)).bind(3, static_cast<int64_t>(lost_));
   s_.run_counters.bind(4, static_cast<int64_t>(updated_ns_));
   s_.run_counters.bind(5, rate_);

@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/flat_index.h"
 #include "core/live_tree.h"
 #include "core/process.h"
 #include "core/result.h"
@@ -162,7 +163,13 @@ class Writer {
     bool exec = false;
     bool exit_written = false, exec_marked = false;
   };
-  std::unordered_map<core::ProcessKey, Fold, core::KeyHash> folds_;
+  // Flat: a batch's folds are found, cleared and refilled every second
+  // without an allocation per process.
+  std::vector<Fold> folds_;
+  core::FlatIndex<core::ProcessKey, core::KeyHash> fold_index_;  // key -> folds_ slot
+  Fold* fold(const core::ProcessKey& key);
+  Fold& fold_for(const core::ProcessKey& key);
+  void clear_folds();
   TextCache comms_, paths_, argvs_, envs_;  // bounded caches
   int64_t pruned_since_gc_ = 0;
   int intern_rc_ = 0;  // a failed string insert, reported by the next statement
