@@ -64,14 +64,16 @@ LiveAuditor::LiveAuditor(LiveAuditOptions options, const procfs::ProcReader* rea
 
 std::vector<core::Process> LiveAuditor::chain_of(const core::LiveTree& tree, const core::ProcessKey& key, uint64_t t) {
   std::vector<core::Process> chain;
-  std::vector<core::ProcessAt> at;
-  fill_chain(tree, key, t, at, chain);
+  ChainScratch scratch;
+  fill_chain(tree, key, t, scratch, chain);
   return chain;
 }
 
 void LiveAuditor::fill_chain(const core::LiveTree& tree, const core::ProcessKey& key, uint64_t t,
-                             std::vector<core::ProcessAt>& at, std::vector<core::Process>& chain) {
-  auto up = tree.lineage(key, t, 4096, false);
+                             ChainScratch& scratch, std::vector<core::Process>& chain) {
+  std::vector<core::ProcessKey>& up = scratch.up;
+  std::vector<core::ProcessAt>& at = scratch.at;
+  tree.lineage(key, t, 4096, false, up);
   size_t n = 0;
   // One scratch per depth: the same ancestor sits at the same depth exec
   // after exec, so its argument buffers fit again.
@@ -123,7 +125,7 @@ void LiveAuditor::judge_exec(const core::LiveTree& tree, const core::LiveProcess
   // The chain is rebuilt in the processes of the last exec's (their
   // buffers, not their values).
   std::vector<core::Process> chain = std::move(spare_);
-  fill_chain(tree, lp.key, t, spare_at_, chain);
+  fill_chain(tree, lp.key, t, scratch_, chain);
   if (chain.empty()) return;
   // What /proc still has of the process itself (gone already: the tree's
   // view is all there is).
@@ -146,10 +148,11 @@ void LiveAuditor::judge_exec(const core::LiveTree& tree, const core::LiveProcess
   }
   // The chain as findings name it (pids and comms: short strings), then
   // the chain itself is the scene's (not copied).
-  std::vector<std::pair<int32_t, std::string>> links;
-  links.reserve(chain.size());
+  std::vector<std::pair<int32_t, std::string>>& links = links_;
+  links.clear();
   for (const auto& c : chain) links.emplace_back(c.pid(), c.stat.comm);
-  core::ProcessTree scene_tree(std::move(chain));
+  core::ProcessTree& scene_tree = scene_tree_;
+  scene_tree.rebuild(std::move(chain));
   if (size_t index = scene_tree.find(lp.key.pid); index != core::ProcessTree::kNone) {
     // Memory size and tick rate do not change; only the clocks are read per
     // exec (not /proc/uptime and /proc/meminfo on the hot path).
@@ -175,7 +178,7 @@ void LiveAuditor::judge_exec(const core::LiveTree& tree, const core::LiveProcess
       out.push_back(std::move(e));
     }
   }
-  spare_ = std::move(scene_tree).take_processes();
+  spare_ = scene_tree.take_processes();
 }
 
 void LiveAuditor::count_fork(const core::LiveTree& tree, const core::LiveProcess& child, uint64_t t,
@@ -186,7 +189,8 @@ void LiveAuditor::count_fork(const core::LiveTree& tree, const core::LiveProcess
     }
     if (windows_.size() >= kMaxWindows) windows_.clear();
   }
-  auto up = tree.lineage(child.key, t, kStormDepth, false);  // nearest first: the forking parent first
+  std::vector<core::ProcessKey>& up = storm_up_;
+  tree.lineage(child.key, t, kStormDepth, false, up);  // nearest first: the forking parent first
   // Name the nearest subtree over the rate (the loop that forks, not every
   // ancestor above it, which count the same forks); one named within
   // kStormQuiet, or with an ancestor named, is not named again.

@@ -16,6 +16,7 @@
 #include "audit/rules.h"
 #include "core/event.h"
 #include "core/live_tree.h"
+#include "core/process_tree.h"
 #include "core/system_info.h"
 #include "procfs/reader.h"
 
@@ -53,10 +54,15 @@ class LiveAuditor {
   core::Process seen_at_exec(const core::LiveProcess& p, const core::Event& e) const;
   void count_fork(const core::LiveTree& tree, const core::LiveProcess& p, uint64_t t, std::vector<AuditEntry>& out);
   bool first_time(const std::string& rule, const core::ProcessKey& key);
+  // Room fill_chain reuses from one exec to the next.
+  struct ChainScratch {
+    std::vector<core::ProcessKey> up;
+    std::vector<core::ProcessAt> at;  // one per depth
+  };
   // The chain of key at t, root first, in `chain` (its processes' buffers
-  // reused); `at` is scratch, one per depth.
-  static void fill_chain(const core::LiveTree& tree, const core::ProcessKey& key, uint64_t t,
-                         std::vector<core::ProcessAt>& at, std::vector<core::Process>& chain);
+  // reused).
+  static void fill_chain(const core::LiveTree& tree, const core::ProcessKey& key, uint64_t t, ChainScratch& scratch,
+                         std::vector<core::Process>& chain);
 
   LiveAuditOptions options_;
   const procfs::ProcReader* reader_;
@@ -71,9 +77,13 @@ class LiveAuditor {
     uint64_t reported_ns = 0;  // last fork-storm finding for this subtree
   };
   std::map<core::ProcessKey, Window> windows_;
-  // The last exec's chain and scratch, kept for their buffers.
+  // The last exec's chain, its scene's tree and the scratch, kept for
+  // their room.
   std::vector<core::Process> spare_;
-  std::vector<core::ProcessAt> spare_at_;
+  core::ProcessTree scene_tree_;
+  ChainScratch scratch_;
+  std::vector<std::pair<int32_t, std::string>> links_;
+  std::vector<core::ProcessKey> storm_up_;  // count_fork's ancestors
 };
 
 }  // namespace lineage::audit

@@ -539,6 +539,13 @@ std::vector<ProcessKey> LiveTree::lineage(const ProcessKey& key, uint64_t time_n
                                           bool fork_parents) const {
   std::vector<ProcessKey> chain;
   chain.reserve(std::min<size_t>(max_depth, 16));  // most chains are shorter: one allocation
+  lineage(key, time_ns, max_depth, fork_parents, chain);
+  return chain;
+}
+
+void LiveTree::lineage(const ProcessKey& key, uint64_t time_ns, size_t max_depth, bool fork_parents,
+                       std::vector<ProcessKey>& chain) const {
+  chain.clear();
   uint32_t s = slot_of(key);
   while (s != kNone && chain.size() < max_depth) {
     const LiveProcess& p = slab_[s];
@@ -559,7 +566,6 @@ std::vector<ProcessKey> LiveTree::lineage(const ProcessKey& key, uint64_t time_n
     chain.push_back(k);
     s = next;
   }
-  return chain;
 }
 
 std::vector<ProcessKey> LiveTree::children(const ProcessKey& key) const {

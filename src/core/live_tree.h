@@ -205,6 +205,9 @@ class LiveTree {
   /// original chain) or current parents (after re-parenting).
   std::vector<ProcessKey> lineage(const ProcessKey& key, uint64_t time_ns, size_t max_depth = 64,
                                   bool fork_parents = true) const;
+  /// The same into `chain` (cleared first; its room reused).
+  void lineage(const ProcessKey& key, uint64_t time_ns, size_t max_depth, bool fork_parents,
+               std::vector<ProcessKey>& chain) const;
   /// Processes forked by key (alive or not, still in the tree), oldest first.
   std::vector<ProcessKey> children(const ProcessKey& key) const;
   /// Everything forked below key (children, theirs, ...) that existed at

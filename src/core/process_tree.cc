@@ -9,7 +9,8 @@ bool plausible_parent(const Process& parent, const Process& child) {
   return parent.key.start_time_ns <= child.key.start_time_ns && parent.pid() != child.pid();
 }
 
-ProcessTree::ProcessTree(std::vector<Process> processes) : processes_(std::move(processes)) {
+void ProcessTree::rebuild(std::vector<Process> processes) {
+  processes_ = std::move(processes);
   // A scan lists /proc in pid order already: sorting anyway would move
   // every (large) Process several times.
   auto by_key = [](const Process& a, const Process& b) { return a.key < b.key; };
@@ -46,6 +47,7 @@ ProcessTree::ProcessTree(std::vector<Process> processes) : processes_(std::move(
   }
   std::partial_sum(child_begin_.begin(), child_begin_.end(), child_begin_.begin());
   child_list_.resize(child_begin_[n + 1]);
+  roots_.clear();
   roots_.reserve(n - child_begin_[n + 1]);
   // Walking in key order keeps every child list sorted by pid.
   for (size_t i = 0; i < n; ++i) {

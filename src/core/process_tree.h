@@ -14,14 +14,18 @@ class ProcessTree {
  public:
   static constexpr size_t kNone = static_cast<size_t>(-1);
 
-  explicit ProcessTree(std::vector<Process> processes);
+  ProcessTree() = default;
+  explicit ProcessTree(std::vector<Process> processes) { rebuild(std::move(processes)); }
+  /// Makes this the tree of `processes`, reusing its arrays' room (a caller
+  /// that builds one small tree after another allocates nothing anew).
+  void rebuild(std::vector<Process> processes);
 
   const std::vector<Process>& processes() const { return processes_; }
   size_t size() const { return processes_.size(); }
   const Process& at(size_t index) const { return processes_[index]; }
   /// The processes back (in key order), for a caller that reuses their
-  /// buffers; the tree is empty then.
-  std::vector<Process> take_processes() && {
+  /// buffers; the tree is empty then (its arrays keep their room).
+  std::vector<Process> take_processes() {
     pids_.clear(), parent_.clear(), child_begin_.assign(1, 0), child_list_.clear(), roots_.clear();
     return std::move(processes_);
   }
@@ -43,7 +47,7 @@ class ProcessTree {
   std::vector<size_t> parent_;
   // Children of every process in one array (CSR layout): the children of i
   // are child_list_[child_begin_[i] .. child_begin_[i + 1]).
-  std::vector<size_t> child_begin_;
+  std::vector<size_t> child_begin_{0};
   std::vector<size_t> child_list_;
   std::vector<size_t> roots_;
 };
