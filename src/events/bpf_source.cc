@@ -25,7 +25,7 @@ namespace {
 // A string field of a record: at most cap bytes, to its NUL, and no longer
 // than the length the record claims.
 std::string bounded(const char* s, size_t cap, size_t claimed = SIZE_MAX) {
-  return std::string(s, std::min(claimed, ::strnlen(s, cap)));
+  return std::string(s, ::strnlen(s, std::min(cap, claimed)));  // no scan past the claimed length
 }
 
 core::Event from_header(const lineage_event_header& h, core::EventKind kind) {
