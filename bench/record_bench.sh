@@ -55,6 +55,12 @@
 #   REPEAT           runs per mode (default: 3)
 #   RESULTS_DIR      where record.md / record.jsonl go (default: bench/results)
 #   KEEP             1: keep the databases and raw outputs (dir on stderr)
+#   WARMUP           seconds of a fork-only storm (`storm -f 0`) between the
+#                    recorder's start and the measured storm (default 0: a
+#                    fresh recorder). Sustained recording: by then the live
+#                    tree's slab (65,536 processes) and SQLite's page cache
+#                    have grown to their working size, and first touches of
+#                    new memory (a page fault each) are behind. ~70 s here.
 #   READY_TIMEOUT    seconds to wait for the recorder's backfill (default: 60;
 #                    thousands of processes on a loaded machine take longer)
 #
@@ -67,6 +73,8 @@ LINEAGE=${LINEAGE:-$here/../build/lineage}
 SOURCE=${SOURCE:-bpf}
 MODES=${MODES:-500 1000 max fork}
 READY_TIMEOUT=${READY_TIMEOUT:-60}
+WARMUP=${WARMUP:-0}
+[[ $WARMUP =~ ^[0-9]+$ ]] || { echo "record_bench.sh: WARMUP is whole seconds" >&2; exit 1; }
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
 REPEAT=${REPEAT:-3}
 RESULTS_DIR=${RESULTS_DIR:-$here/results}
@@ -175,7 +183,7 @@ with open(out, "w") as f:
         f.write("lost\n")
 EOF
 
-log "== lineage record: source $SOURCE, modes [$MODES], ${SECONDS_PER_RUN} s storms, $REPEAT run(s) each"
+log "== lineage record: source $SOURCE, modes [$MODES], ${SECONDS_PER_RUN} s storms, $REPEAT run(s) each, ${WARMUP} s warm-up"
 log "   $(nproc) cores, kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
 log "   lineage: $(realpath "$LINEAGE"), modified $(date -u -r "$LINEAGE" '+%Y-%m-%d %H:%M:%S UTC')"
 rows=$build/rows.jsonl
@@ -199,7 +207,13 @@ for mode in $MODES; do
             ((t < READY_TIMEOUT * 10)) || die "recorder not ready after $READY_TIMEOUT s"
             sleep 0.1
         done
-        sleep 1.2 # the backfill's commit is behind us
+        if ((WARMUP > 0)); then
+            "$build/storm" -f 0 "$WARMUP" >/dev/null 2>"$d/warmup.err" &
+            storm_pid=$!
+            wait "$storm_pid" || log "warm-up storm failed: $(cat "$d/warmup.err")"
+            storm_pid=""
+        fi
+        sleep 1.2 # the backfill's (and warm-up's) commit is behind us
         read -r pages0 psize n0 < <(db_size "$db")
         load1=$(cut -d' ' -f1 /proc/loadavg)
         cpu0=$(cpu_of "$rec_pid")
@@ -262,8 +276,8 @@ EOF
 done
 
 cp "$rows" "$RESULTS_DIR/record.jsonl"
-python3 - "$rows" <<'EOF' | tee "$RESULTS_DIR/record.md"
-import json, statistics, sys
+WARMUP=$WARMUP python3 - "$rows" <<'EOF' | tee "$RESULTS_DIR/record.md"
+import json, os, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 med = lambda xs: statistics.median(xs) if xs else float("nan")
 def pct(xs, p):
@@ -277,6 +291,8 @@ for mode in dict.fromkeys(r["mode"] for r in rows):
     lat = [x for r in rs for x in r["latency_ms"]]
     lost_lat = sum(r["latency_lost"] for r in rs)
     name = {"max": "max exec", "fork": "max fork only"}.get(mode, f"{mode} exec/s")
+    if os.environ.get("WARMUP", "0") != "0":
+        name += f" (after {os.environ['WARMUP']} s of forks)"
     g = lambda k: [r[k] for r in rs if r[k] is not None]
     print(f"| {name} | {len(rs)} | {med(g('achieved')):.0f} | {med(g('recorded_pct')):.1f} ({med(g('exited_pct')):.1f}) | "
           f"{max(g('lost') or [-1])} / {max(g('status_lost') or [-1])} | {med(g('cpu_pct')):.1f} | {med(g('cpu_per_1k')):.1f} | "
