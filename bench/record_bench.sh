@@ -61,6 +61,8 @@
 #                    tree's slab (65,536 processes) and SQLite's page cache
 #                    have grown to their working size, and first touches of
 #                    new memory (a page fault each) are behind. ~70 s here.
+#                    "lost" counts the measured storm's only; "B/process
+#                    file" includes the warm-up's rows.
 #   READY_TIMEOUT    seconds to wait for the recorder's backfill (default: 60;
 #                    thousands of processes on a loaded machine take longer)
 #
@@ -75,6 +77,8 @@ MODES=${MODES:-500 1000 max fork}
 READY_TIMEOUT=${READY_TIMEOUT:-60}
 WARMUP=${WARMUP:-0}
 [[ $WARMUP =~ ^[0-9]+$ ]] || { echo "record_bench.sh: WARMUP is whole seconds" >&2; exit 1; }
+WARMUP=$((10#$WARMUP))  # 08 is eight seconds, not an octal error
+((WARMUP <= 3600)) || { echo "record_bench.sh: WARMUP is at most 3600 s" >&2; exit 1; }
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
 REPEAT=${REPEAT:-3}
 RESULTS_DIR=${RESULTS_DIR:-$here/results}
@@ -210,10 +214,20 @@ for mode in $MODES; do
         if ((WARMUP > 0)); then
             "$build/storm" -f 0 "$WARMUP" >/dev/null 2>"$d/warmup.err" &
             storm_pid=$!
-            wait "$storm_pid" || log "warm-up storm failed: $(cat "$d/warmup.err")"
+            wait "$storm_pid" || die "warm-up storm failed: $(cat "$d/warmup.err")"
             storm_pid=""
+            # Until the recorder has drained the warm-up (its count stands still).
+            prev=-1
+            for ((t = 0; t < 30; t++)); do
+                read -r _ _ cur < <(db_size "$db")
+                ((cur == prev)) && break
+                prev=$cur
+                sleep 1.2
+            done
         fi
         sleep 1.2 # the backfill's (and warm-up's) commit is behind us
+        # What the warm-up lost is not the measured storm's.
+        "$LINEAGE" record --status --json --db "$db" >"$d/status0.json" || true
         read -r pages0 psize n0 < <(db_size "$db")
         load1=$(cut -d' ' -f1 /proc/loadavg)
         cpu0=$(cpu_of "$rec_pid")
@@ -250,19 +264,23 @@ q = ",".join("?" * len(workers)) or "NULL"
 rec, ex = c.execute(f"SELECT count(*), count(exit_ns) FROM processes WHERE ppid IN ({q}) AND flags & 1 = 0",
                     workers).fetchone()
 m = re.search(r"(\d+) events, (\d+) lost, (\d+) records in (\d+) commits", read("rec.err"))
-try:
-    status = json.loads(read("status.json"))
-except ValueError:
-    status = {}
+def status_of(name):
+    try:
+        return json.loads(read(name))
+    except ValueError:
+        return {}
+status, status0 = status_of("status.json"), status_of("status0.json")
+lost_before = status0.get("lost") or 0  # the warm-up's
 lat = [l.strip() for l in read("latency").split("\n") if l.strip()]
 cpu = 100.0 * (cpu1 - cpu0) / tck / secs
 print(json.dumps({
     "mode": mode, "spawned": len(truth), "achieved": achieved, "load1": load1,
     "recorded_pct": 100.0 * rec / len(truth) if truth else None,
     "exited_pct": 100.0 * ex / len(truth) if truth else None,
-    "events": int(m.group(1)) if m else None, "lost": int(m.group(2)) if m else None,
+    "events": int(m.group(1)) if m else None, "lost": int(m.group(2)) - lost_before if m else None,
     "commits": int(m.group(4)) if m else None,
-    "status_events": status.get("events"), "status_lost": status.get("lost"),
+    "status_events": status.get("events"),
+    "status_lost": status["lost"] - lost_before if status.get("lost") is not None else None,
     "cpu_pct": cpu, "cpu_per_1k": cpu / (achieved / 1000.0) if achieved else None,
     "recorded_per_s": (n1 - n0) / secs,
     "cpu_per_1k_recorded": cpu / ((n1 - n0) / secs / 1000.0) if n1 > n0 else None,

@@ -30,11 +30,14 @@ struct {
 	__uint(max_entries, 16 * 1024 * 1024); /* userspace may resize before load */
 } events SEC(".maps");
 
-/* Records that did not fit in the ring buffer: userspace reports them. A
- * global (.bss, memory-mapped by userspace): read with a load, not a
- * bpf() call on every poll. Lost records are rare, so one shared counter
- * costs no contention. */
-__u64 lost_records = 0;
+/* Records that did not fit in the ring buffer: userspace reports them.
+ * Globals (.bss, memory-mapped by userspace): read with loads, not a bpf()
+ * call on every poll. Records are lost when the ring is full, every CPU
+ * producing at once: one slot per CPU (a cache line each, CPUs beyond
+ * LINEAGE_LOST_SLOTS share), so they do not fight over one line then. */
+#define LINEAGE_LOST_SLOTS 64 /* a power of 2 */
+#define LINEAGE_LOST_STRIDE 8 /* __u64s per 64-byte line: only the first counts */
+__u64 lost_records[LINEAGE_LOST_SLOTS * LINEAGE_LOST_STRIDE] = {};
 
 /* Processes whose exit was reported, by (tgid, start): when a whole group
  * dies at once (exit_group, SIGKILL), several threads on several CPUs can
@@ -79,7 +82,8 @@ static __always_inline void *reserve(__u64 size)
 {
 	void *rec = bpf_ringbuf_reserve(&events, size, 0);
 	if (!rec)
-		__sync_fetch_and_add(&lost_records, 1);
+		__sync_fetch_and_add(
+			&lost_records[(bpf_get_smp_processor_id() & (LINEAGE_LOST_SLOTS - 1)) * LINEAGE_LOST_STRIDE], 1);
 	return rec;
 }
 

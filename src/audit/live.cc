@@ -126,7 +126,10 @@ void LiveAuditor::judge_exec(const core::LiveTree& tree, const core::LiveProcess
   // buffers, not their values).
   std::vector<core::Process> chain = std::move(spare_);
   fill_chain(tree, lp.key, t, scratch_, chain);
-  if (chain.empty()) return;
+  if (chain.empty()) {
+    spare_ = std::move(chain);
+    return;
+  }
   // What /proc still has of the process itself (gone already: the tree's
   // view is all there is).
   bool from_proc = false;
@@ -197,8 +200,8 @@ void LiveAuditor::count_fork(const core::LiveTree& tree, const core::LiveProcess
   const core::ProcessKey* worst = nullptr;
   uint32_t worst_forks = 0;
   bool quiet = false;
-  std::vector<std::pair<const core::ProcessKey*, uint32_t>> counted;  // nearest first
-  counted.reserve(up.size());
+  auto& counted = storm_counted_;  // nearest first
+  counted.clear();
   for (const auto& key : up) {
     if (key.pid <= 2) break;  // init and kthreadd are everyone's ancestors
     Window& w = windows_[key];

@@ -84,6 +84,7 @@ class LiveAuditor {
   ChainScratch scratch_;
   std::vector<std::pair<int32_t, std::string>> links_;
   std::vector<core::ProcessKey> storm_up_;  // count_fork's ancestors
+  std::vector<std::pair<const core::ProcessKey*, uint32_t>> storm_counted_;  // and their counts
 };
 
 }  // namespace lineage::audit

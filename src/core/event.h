@@ -52,9 +52,10 @@ struct Event {
   // identity, so a replaced binary shows; 0 when the source cannot say.
   uint64_t exe_dev = 0, exe_ino = 0, exe_ctime_ns = 0;
   std::string interpreter;     // exec: a script's #! interpreter, an ELF's dynamic loader
-  // exec, from a source asked for it (`record`): the environment execve
-  // gave the new image (KEY=VALUE, NUL-separated), at most its first 4 KiB;
-  // environ_complete when that is all of it.
+  // exec, from a source asked for it (`record`, `watch --audit`): the
+  // environment execve gave the new image (KEY=VALUE, NUL-separated), of
+  // its first 4 KiB only the entries the consumer asked to keep (all when
+  // it gave no filter); environ_complete when those 4 KiB were all of it.
   std::string environ;
   bool has_environ = false, environ_complete = false;
   // exec: the session evidence as it was at the exec (/proc's stat, status

@@ -63,6 +63,7 @@ class FlatIndex {
   }
   /// Empties the index, keeping its capacity.
   void clear() {
+    if (size_ == 0) return;
     std::fill(slots_.begin(), slots_.end(), Slot{});
     size_ = 0;
   }

@@ -272,7 +272,10 @@ void BpfEventSource::handle(const void* data, size_t size) {
 
 uint64_t BpfEventSource::kernel_lost() const {
   // The program's .bss, mapped into this process by libbpf: no syscall.
-  return __atomic_load_n(&skel_->bss->lost_records, __ATOMIC_RELAXED);
+  uint64_t total = 0;
+  // One slot per CPU, each on its own cache line (the rest of the line is 0).
+  for (const auto& n : skel_->bss->lost_records) total += __atomic_load_n(&n, __ATOMIC_RELAXED);
+  return total;
 }
 
 }  // namespace lineage::events

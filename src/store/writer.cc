@@ -317,7 +317,6 @@ Result<bool> Writer::write(const std::vector<Record>& records) {
     auto r = std::visit([&](const auto& x) { return put(x); }, rec);
     if (!r) return fail(r.error());
   }
-  clear_folds();
   s_.run_counters.bind(1, run_).bind(2, static_cast<int64_t>(events_)).bind(3, static_cast<int64_t>(lost_));
   s_.run_counters.bind(4, static_cast<int64_t>(updated_ns_));
   s_.run_counters.bind(5, rate_);

@@ -48,5 +48,19 @@ void check_against_map(unsigned seed) {
 TEST(FlatIndex, MatchesAMapUnderRandomOperations) { check_against_map<std::hash<int32_t>>(1); }
 TEST(FlatIndex, MatchesAMapWhenEveryKeyCollides) { check_against_map<BadHash>(2); }
 
+TEST(FlatIndex, ClearedIsEmptyAndUsableAgain) {
+  FlatIndex<int32_t, BadHash> index(4);
+  for (int32_t k = 0; k < 100; ++k) index.put(k, static_cast<uint32_t>(k));
+  index.clear();
+  EXPECT_EQ(index.size(), 0u);
+  for (int32_t k = 0; k < 100; ++k) EXPECT_EQ(index.find(k), (FlatIndex<int32_t, BadHash>::kNone)) << k;
+  index.put(7, 70);
+  EXPECT_EQ(index.find(7), 70u);
+  EXPECT_EQ(index.size(), 1u);
+  index.clear();
+  index.clear();  // empty: nothing to do
+  EXPECT_EQ(index.find(7), (FlatIndex<int32_t, BadHash>::kNone));
+}
+
 }  // namespace
 }  // namespace lineage::core

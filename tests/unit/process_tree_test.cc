@@ -53,6 +53,38 @@ TEST(ProcessTree, RootsIncludeOrphansAndReusedParents) {
   EXPECT_EQ(t.find(12345), ProcessTree::kNone);
 }
 
+TEST(ProcessTree, ADuplicatePidFindsTheEarliestStarted) {
+  ProcessTree t({make(42, 1, 90), make(1, 0, 0), make(42, 1, 30)});
+  ASSERT_NE(t.find(42), ProcessTree::kNone);
+  EXPECT_EQ(t.at(t.find(42)).key.start_time_ns, 30u);
+}
+
+TEST(ProcessTree, RebuiltSmallerKeepsNothingOfTheLargerTree) {
+  ProcessTree t = canonical();
+  std::vector<Process> back = t.take_processes();
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_EQ(back.size(), 9u);
+  // Then a small tree, out of pid order (a chain after pid wrap-around).
+  t.rebuild({make(7, 0, 0), make(3, 7, 5), make(5, 3, 9)});
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t.find(200), ProcessTree::kNone);
+  EXPECT_EQ(pids(t, t.roots()), (std::vector<int32_t>{7}));
+  EXPECT_EQ(pids(t, t.ancestors(t.find(5))), (std::vector<int32_t>{3, 7}));
+  std::vector<size_t> kids(t.children(t.find(7)).begin(), t.children(t.find(7)).end());
+  EXPECT_EQ(pids(t, kids), (std::vector<int32_t>{3}));
+  EXPECT_TRUE(t.children(t.find(5)).empty());
+  // And the canonical one again: the same as built fresh.
+  t.rebuild(std::move(back));
+  ProcessTree fresh = canonical();
+  EXPECT_EQ(pids(t, t.roots()), pids(fresh, fresh.roots()));
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    std::vector<size_t> a(t.children(i).begin(), t.children(i).end());
+    std::vector<size_t> b(fresh.children(i).begin(), fresh.children(i).end());
+    EXPECT_EQ(a, b) << i;
+    EXPECT_EQ(t.parent(i), fresh.parent(i)) << i;
+  }
+}
+
 TEST(ProcessTree, AncestorsNearestFirst) {
   ProcessTree t = canonical();
   EXPECT_EQ(pids(t, t.ancestors(t.find(300))), (std::vector<int32_t>{200, 100, 1}));

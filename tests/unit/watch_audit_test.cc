@@ -177,11 +177,25 @@ TEST(LiveAudit, AChainRebuiltInTheLastExecsBuffersKeepsNothingOfIt) {
   auto again = exec_ev(8 * kS + 10, 60, 8 * kS, "/usr/bin/ld", {"ld"}, 1000);
   tree.apply(again);
   (void)auditor.on_event(again, tree, tree.find_pid(60));
-  ASSERT_EQ(g_scenes.size(), 3u);
-  // Each scene is the chain a fresh build gives, field for field.
-  const std::vector<std::pair<int32_t, uint64_t>> judged = {{40, 6 * kS + 10}, {50, 7 * kS + 10}, {60, 8 * kS + 10}};
+  // A pid below its ancestors' (after wrap-around): the scene's tree sorts
+  // the chain, and hands it back in pid order; then a short one again.
+  tree.apply(fork_ev(9 * kS, 5, 30, 4 * kS, "make"));
+  auto wrapped = exec_ev(9 * kS + 10, 5, 9 * kS, "/usr/bin/as", {"as", "-o", std::string(40, 'o')}, 1000);
+  tree.apply(wrapped);
+  (void)auditor.on_event(wrapped, tree, tree.find_pid(5));
+  tree.apply(fork_ev(10 * kS, 70, 20, 3 * kS, "bash"));
+  auto last = exec_ev(10 * kS + 10, 70, 10 * kS, "/usr/bin/sh", {}, 0);
+  tree.apply(last);
+  (void)auditor.on_event(last, tree, tree.find_pid(70));
+  ASSERT_EQ(g_scenes.size(), 5u);
+  // Each scene is the chain a fresh build gives (as the scene's tree orders
+  // it), field for field.
+  const std::vector<std::pair<int32_t, uint64_t>> judged = {
+      {40, 6 * kS + 10}, {50, 7 * kS + 10}, {60, 8 * kS + 10}, {5, 9 * kS + 10}, {70, 10 * kS + 10}};
   for (size_t n = 0; n < judged.size(); ++n) {
-    auto fresh = audit::LiveAuditor::chain_of(tree, tree.find_pid(judged[n].first)->key, judged[n].second);
+    auto fresh = core::ProcessTree(
+                     audit::LiveAuditor::chain_of(tree, tree.find_pid(judged[n].first)->key, judged[n].second))
+                     .take_processes();
     const auto& seen = g_scenes[n];
     ASSERT_EQ(seen.size(), fresh.size()) << "scene " << n;
     for (size_t i = 0; i < seen.size(); ++i) {
@@ -195,7 +209,10 @@ TEST(LiveAudit, AChainRebuiltInTheLastExecsBuffersKeepsNothingOfIt) {
       EXPECT_EQ(seen[i].argv, fresh[i].argv) << n << "/" << i;
       ASSERT_TRUE(seen[i].status && fresh[i].status);
       EXPECT_EQ(seen[i].status->uid.effective, fresh[i].status->uid.effective) << n << "/" << i;
+      EXPECT_EQ(seen[i].status->gid.effective, fresh[i].status->gid.effective) << n << "/" << i;
+      EXPECT_EQ(seen[i].stat.state, fresh[i].stat.state) << n << "/" << i;
       EXPECT_EQ(seen[i].read, fresh[i].read) << n << "/" << i;
+      EXPECT_FALSE(seen[i].cwd || seen[i].cgroups || seen[i].environ) << n << "/" << i;
     }
   }
   // The shallow one's process: no argv of cc's, root's uid, ls.
@@ -206,6 +223,9 @@ TEST(LiveAudit, AChainRebuiltInTheLastExecsBuffersKeepsNothingOfIt) {
   EXPECT_EQ(ls.status->uid.effective, 0u);
   EXPECT_EQ(g_scenes[1].size(), 4u);  // init, sshd, bash, ls
   EXPECT_EQ(g_scenes[2].back().argv, std::vector<std::string>{"ld"});
+  EXPECT_EQ(g_scenes[3].front().pid(), 1);  // sorted: 1, 5, 10, 20, 30
+  EXPECT_EQ(g_scenes[3][1].pid(), 5);
+  EXPECT_FALSE(g_scenes[4].back().argv.has_value());
 }
 
 TEST(LiveAudit, ForkStormNamesTheNearestSubtreeOnce) {
