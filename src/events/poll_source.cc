@@ -36,7 +36,7 @@ PollEventSource::Table PollEventSource::scan(std::vector<core::Process>* process
   std::vector<core::Process> list = reader_.scan(kFields);
   Table table;
   table.reserve(list.size());
-  for (const core::Process& p : list) table[p.pid()] = {p.key.start_time_ns, p.ppid()};
+  for (const core::Process& p : list) table[p.pid()] = {p.key.start_time_ns, p.ppid(), p.stat.comm};
   if (processes) *processes = std::move(list);
   return table;
 }
@@ -66,12 +66,27 @@ size_t PollEventSource::diff(std::vector<core::Process>& now, Table& table,
       ++stats_.exits;
     }
   }
-  // New processes, parents before children (oldest first).
+  // New processes, parents before children (oldest first); a known one
+  // under another name exec'd since the last scan (exec sets the name;
+  // so does prctl(PR_SET_NAME), which this cannot tell from one).
   std::vector<core::Process*> fresh;
   for (core::Process& p : now) {
     auto it = previous_.find(p.pid());
     if (it == previous_.end() || it->second.start_time_ns != p.key.start_time_ns) {
       fresh.push_back(&p);
+    } else if (it->second.comm != p.stat.comm && !p.is_kernel_thread()) {
+      core::Event exec;
+      exec.kind = core::EventKind::kExec;
+      exec.time_ns = now_ns;  // the scan that noticed; the real time is not known
+      exec.pid = exec.tid = p.pid();
+      exec.start_time_ns = p.key.start_time_ns;
+      exec.ppid = p.ppid();
+      exec.comm = p.stat.comm;
+      exec.from_proc = true;
+      if (p.status) exec.uid = p.status->uid.real, exec.gid = p.status->gid.real;
+      if (p.argv) exec.argv = std::move(*p.argv), exec.argv_complete = !p.argv_truncated;
+      out.push_back(std::move(exec));
+      ++stats_.execs;
     }
   }
   std::sort(fresh.begin(), fresh.end(), [](const core::Process* a, const core::Process* b) {

@@ -6,6 +6,7 @@
 // never reported, exit codes are unknown (-1), and event times are the
 // start time (fork, exec) or the scan that noticed (exit).
 #include <chrono>
+#include <string>
 #include <cstdint>
 #include <string_view>
 #include <unordered_map>
@@ -26,7 +27,9 @@ class PollEventSource : public EventSource {
 
   std::string_view name() const override { return "poll"; }
   /// Sleeps until the next scan is due (at most timeout_ms), scans, and
-  /// appends fork + exec for each new process and exit for each vanished one.
+  /// appends fork + exec for each new process, exit for each vanished one,
+  /// and exec for a known one whose name changed (it exec'd since: a scan
+  /// that found it between its fork and its exec saw its parent's image).
   Result<size_t> poll(std::vector<core::Event>& out, int timeout_ms) override;
   SourceStats stats() const override { return stats_; }
 
@@ -34,6 +37,7 @@ class PollEventSource : public EventSource {
   struct Seen {
     uint64_t start_time_ns = 0;
     int32_t ppid = 0;
+    std::string comm;  // a later scan that finds another one saw an exec
   };
   using Table = std::unordered_map<int32_t, Seen>;  // pid → the process holding it
 

@@ -239,6 +239,44 @@ TEST(NetlinkEventSource, ParserRejectsTruncatedAndLyingMessages) {
   EXPECT_EQ(thread[0].tid, 12);
 }
 
+TEST(PollEventSource, AKnownProcessThatExecsLaterIsReportedAgain) {
+  auto reader = procfs::ProcReader::open();
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  PollEventSource source(*reader, std::chrono::milliseconds(100));
+  // Seen first as the parent's image (a child stopped before its exec, as
+  // a scan can find one between fork and exec), then after its exec.
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::raise(SIGSTOP);
+    ::execl("/bin/sleep", "sleep", "3", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, WUNTRACED), pid);
+  std::vector<core::Event> events;
+  ASSERT_TRUE(source.poll(events, 1000).ok());
+  auto first = index_events(events);
+  ASSERT_NE(first[pid].exec, nullptr);
+  EXPECT_NE(first[pid].exec->comm, "sleep");
+  events.clear();
+  ::kill(pid, SIGCONT);
+  const core::Event* exec = nullptr;
+  for (int i = 0; i < 20 && exec == nullptr; ++i) {
+    ASSERT_TRUE(source.poll(events, 1000).ok());
+    for (const auto& e : events) {
+      if (e.pid == pid && e.kind == core::EventKind::kExec) exec = &e;
+    }
+  }
+  ASSERT_NE(exec, nullptr) << "the exec after the first scan was not reported";
+  EXPECT_EQ(exec->comm, "sleep");
+  EXPECT_EQ(exec->argv, (std::vector<std::string>{"sleep", "3"}));
+  EXPECT_TRUE(exec->from_proc);
+  for (const auto& e : events) EXPECT_FALSE(e.pid == pid && e.kind == core::EventKind::kFork) << "forked once";
+  ::kill(pid, SIGKILL);
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+}
+
 TEST(PollEventSource, SeesNewAndVanishedProcesses) {
   auto reader = procfs::ProcReader::open();
   ASSERT_TRUE(reader.ok()) << reader.error().message;
