@@ -4,6 +4,7 @@
 
 #include "audit/scene.h"
 #include "core/clock.h"
+#include "core/entries.h"
 #include "procfs/complete.h"
 
 namespace lineage::audit {
@@ -103,12 +104,9 @@ core::Process LiveAuditor::seen_at_exec(const core::LiveProcess& lp, const core:
     // it is kept. An environment cut at the event's bound is judged on
     // what it holds unless /proc, read for the rest, gives all of it.
     std::vector<std::string> wanted;
-    std::string_view area = e.environ;
-    while (!area.empty()) {
-      size_t end = std::min(area.find('\0'), area.size());
-      if (env_wanted(area.substr(0, end))) wanted.emplace_back(area.substr(0, end));
-      area.remove_prefix(std::min(end + 1, area.size()));
-    }
+    core::for_each_entry(e.environ, [&](std::string_view entry) {
+      if (env_wanted(entry)) wanted.emplace_back(entry);
+    });
     seen.environ = std::move(wanted);
     if (e.environ_complete) {
       seen.read |= core::kFieldEnviron;

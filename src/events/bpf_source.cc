@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "core/clock.h"
+#include "core/entries.h"
 #include "events/libbpf_util.h"
 #include "procfs/reader.h"
 #include "process_events.h"
@@ -86,15 +87,11 @@ core::AtExec at_exec_of(const lineage_exec_event& r, const BpfEventSource::Optio
 
 std::string kept_entries(std::string_view area, const std::function<bool(std::string_view)>& keep) {
   std::string out;
-  while (!area.empty()) {
-    size_t end = std::min(area.find('\0'), area.size());
-    std::string_view entry = area.substr(0, end);
-    if (!entry.empty() && keep(entry)) {
-      if (!out.empty()) out += '\0';
-      out += entry;
-    }
-    area.remove_prefix(std::min(end + 1, area.size()));
-  }
+  core::for_each_entry(area, [&](std::string_view entry) {
+    if (!keep(entry)) return;
+    if (!out.empty()) out += '\0';
+    out += entry;
+  });
   return out;
 }
 

@@ -23,6 +23,31 @@ core::Event exit_event(int32_t pid, const auto& seen, uint64_t now) {
   return e;
 }
 
+// An event of process p as a scan found it.
+core::Event scanned(core::EventKind kind, uint64_t time_ns, const core::Process& p) {
+  core::Event e;
+  e.kind = kind;
+  e.time_ns = time_ns;
+  e.pid = e.tid = p.pid();
+  e.start_time_ns = p.key.start_time_ns;
+  e.ppid = p.ppid();
+  e.comm = p.stat.comm;
+  e.from_proc = true;
+  if (p.status) {
+    e.uid = p.status->uid.real;
+    e.gid = p.status->gid.real;
+    if (!p.status->ns_pids.empty()) e.ns_pid = p.status->ns_pids.back();
+  }
+  return e;
+}
+
+// The exec of that event: the image the process runs now.
+core::Event image_now(core::Event exec, core::Process& p) {
+  exec.kind = core::EventKind::kExec;
+  if (p.argv) exec.argv = std::move(*p.argv), exec.argv_complete = !p.argv_truncated;
+  return exec;
+}
+
 }  // namespace
 
 PollEventSource::PollEventSource(const procfs::ProcReader& reader,
@@ -75,17 +100,8 @@ size_t PollEventSource::diff(std::vector<core::Process>& now, Table& table,
     if (it == previous_.end() || it->second.start_time_ns != p.key.start_time_ns) {
       fresh.push_back(&p);
     } else if (it->second.comm != p.stat.comm && !p.is_kernel_thread()) {
-      core::Event exec;
-      exec.kind = core::EventKind::kExec;
-      exec.time_ns = now_ns;  // the scan that noticed; the real time is not known
-      exec.pid = exec.tid = p.pid();
-      exec.start_time_ns = p.key.start_time_ns;
-      exec.ppid = p.ppid();
-      exec.comm = p.stat.comm;
-      exec.from_proc = true;
-      if (p.status) exec.uid = p.status->uid.real, exec.gid = p.status->gid.real;
-      if (p.argv) exec.argv = std::move(*p.argv), exec.argv_complete = !p.argv_truncated;
-      out.push_back(std::move(exec));
+      // Dated by the scan that noticed: the real time is not known.
+      out.push_back(image_now(scanned(core::EventKind::kExec, now_ns, p), p));
       ++stats_.execs;
     }
   }
@@ -93,32 +109,16 @@ size_t PollEventSource::diff(std::vector<core::Process>& now, Table& table,
     return std::pair(a->key.start_time_ns, a->pid()) < std::pair(b->key.start_time_ns, b->pid());
   });
   for (core::Process* p : fresh) {
-    core::Event fork;
-    fork.kind = core::EventKind::kFork;
-    fork.time_ns = p->key.start_time_ns;
-    fork.pid = fork.tid = p->pid();
-    fork.start_time_ns = p->key.start_time_ns;
-    fork.ppid = p->ppid();
+    core::Event fork = scanned(core::EventKind::kFork, p->key.start_time_ns, *p);
     if (auto parent = table.find(fork.ppid); parent != table.end()) {
       fork.parent_start_time_ns = parent->second.start_time_ns;
-    }
-    fork.comm = p->stat.comm;
-    fork.from_proc = true;
-    if (p->status) {
-      fork.uid = p->status->uid.real;
-      fork.gid = p->status->gid.real;
-      if (!p->status->ns_pids.empty()) fork.ns_pid = p->status->ns_pids.back();
     }
     out.push_back(fork);
     ++stats_.forks;
     // A kernel thread never execs. For anything else a scan cannot tell
     // whether the child exec'd: report the image it runs now.
     if (p->is_kernel_thread()) continue;
-    core::Event exec = fork;
-    exec.kind = core::EventKind::kExec;
-    exec.ppid = fork.ppid;
-    if (p->argv) exec.argv = std::move(*p->argv), exec.argv_complete = !p->argv_truncated;
-    out.push_back(std::move(exec));
+    out.push_back(image_now(std::move(fork), *p));
     ++stats_.execs;
   }
   previous_ = std::move(table);

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "core/entries.h"
 #include "events/event_json.h"
 #include "explain/context.h"
 #include "explain/verify.h"
@@ -88,15 +89,7 @@ std::string context_environment(const std::vector<std::string>& environ) {
 }
 
 std::string context_environment_area(std::string_view area) {
-  return join_kept([&](auto&& f) {
-    size_t begin = 0;
-    while (begin < area.size()) {
-      size_t end = area.find('\0', begin);
-      if (end == std::string_view::npos) end = area.size();
-      if (end > begin) f(area.substr(begin, end - begin));
-      begin = end + 1;
-    }
-  });
+  return join_kept([&](auto&& f) { core::for_each_entry(area, f); });
 }
 
 bool may_be_context(std::string_view entry) {

@@ -162,36 +162,29 @@ TEST(LiveAudit, AChainRebuiltInTheLastExecsBuffersKeepsNothingOfIt) {
   audit::Rule rule{"test-keep", audit::Severity::kHigh, "test", core::kFieldStat, keep_scene};
   audit::LiveAuditor auditor({{&rule}, audit::Severity::kInfo, 1000}, nullptr);
   g_scenes.clear();
+  // Each exec judged: its pid and time, for the fresh chain it must equal.
+  std::vector<std::pair<int32_t, uint64_t>> judged;
+  auto judge = [&](uint64_t t, int32_t pid, int32_t ppid, uint64_t parent_start, const char* parent_comm,
+                   std::string exe, std::vector<std::string> argv, uint32_t uid) {
+    tree.apply(fork_ev(t, pid, ppid, parent_start, parent_comm));
+    auto ex = exec_ev(t + 10, pid, t, std::move(exe), std::move(argv), uid);
+    tree.apply(ex);
+    (void)auditor.on_event(ex, tree, tree.find_pid(pid));
+    judged.emplace_back(pid, t + 10);
+  };
   // A deep chain with long arguments (make's child), then a shorter one
   // (bash's child) whose process has no argv and another uid, then the
   // deep one again.
-  tree.apply(fork_ev(6 * kS, 40, 30, 4 * kS, "make"));
-  auto deep = exec_ev(6 * kS + 10, 40, 6 * kS, "/usr/bin/cc", {"cc", std::string(300, 'a'), "-o", "out"}, 1000);
-  tree.apply(deep);
-  (void)auditor.on_event(deep, tree, tree.find_pid(40));
-  tree.apply(fork_ev(7 * kS, 50, 20, 3 * kS, "bash"));
-  auto shallow = exec_ev(7 * kS + 10, 50, 7 * kS, "/usr/bin/ls", {}, 0);
-  tree.apply(shallow);
-  (void)auditor.on_event(shallow, tree, tree.find_pid(50));
-  tree.apply(fork_ev(8 * kS, 60, 30, 4 * kS, "make"));
-  auto again = exec_ev(8 * kS + 10, 60, 8 * kS, "/usr/bin/ld", {"ld"}, 1000);
-  tree.apply(again);
-  (void)auditor.on_event(again, tree, tree.find_pid(60));
+  judge(6 * kS, 40, 30, 4 * kS, "make", "/usr/bin/cc", {"cc", std::string(300, 'a'), "-o", "out"}, 1000);
+  judge(7 * kS, 50, 20, 3 * kS, "bash", "/usr/bin/ls", {}, 0);
+  judge(8 * kS, 60, 30, 4 * kS, "make", "/usr/bin/ld", {"ld"}, 1000);
   // A pid below its ancestors' (after wrap-around): the scene's tree sorts
   // the chain, and hands it back in pid order; then a short one again.
-  tree.apply(fork_ev(9 * kS, 5, 30, 4 * kS, "make"));
-  auto wrapped = exec_ev(9 * kS + 10, 5, 9 * kS, "/usr/bin/as", {"as", "-o", std::string(40, 'o')}, 1000);
-  tree.apply(wrapped);
-  (void)auditor.on_event(wrapped, tree, tree.find_pid(5));
-  tree.apply(fork_ev(10 * kS, 70, 20, 3 * kS, "bash"));
-  auto last = exec_ev(10 * kS + 10, 70, 10 * kS, "/usr/bin/sh", {}, 0);
-  tree.apply(last);
-  (void)auditor.on_event(last, tree, tree.find_pid(70));
+  judge(9 * kS, 5, 30, 4 * kS, "make", "/usr/bin/as", {"as", "-o", std::string(40, 'o')}, 1000);
+  judge(10 * kS, 70, 20, 3 * kS, "bash", "/usr/bin/sh", {}, 0);
   ASSERT_EQ(g_scenes.size(), 5u);
   // Each scene is the chain a fresh build gives (as the scene's tree orders
   // it), field for field.
-  const std::vector<std::pair<int32_t, uint64_t>> judged = {
-      {40, 6 * kS + 10}, {50, 7 * kS + 10}, {60, 8 * kS + 10}, {5, 9 * kS + 10}, {70, 10 * kS + 10}};
   for (size_t n = 0; n < judged.size(); ++n) {
     auto fresh = core::ProcessTree(
                      audit::LiveAuditor::chain_of(tree, tree.find_pid(judged[n].first)->key, judged[n].second))
