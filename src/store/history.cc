@@ -57,11 +57,16 @@ struct History::Readers {
       argvs{"SELECT text FROM argvs WHERE id=?1"}, envs{"SELECT text FROM envs WHERE id=?1"};
   const Db* db = nullptr;
 
-  static Result<Readers> prepare(const Db& db) {
+  static Result<Readers> prepare(const Db& db, int64_t version) {
     Readers r;
+    // Schema 4 interns the file identity (older rows keep their own).
     auto e = db.prepare(
-        "SELECT time_ns, comm, exe, argv, interpreter, dev, ino, uid, gid, ruid, cwd, cgroup, env, sid, pgid, tty, "
-        "login_uid, verified, unverified, exe_deleted FROM execs WHERE process=?1 ORDER BY time_ns");
+        version >= 4
+            ? "SELECT time_ns, comm, exe, argv, interpreter, coalesce(e.dev, f.dev), coalesce(e.ino, f.ino), uid, gid, "
+              "ruid, cwd, cgroup, env, sid, pgid, tty, login_uid, verified, unverified, exe_deleted "
+              "FROM execs e LEFT JOIN files f ON f.id=e.file WHERE process=?1 ORDER BY time_ns"
+            : "SELECT time_ns, comm, exe, argv, interpreter, dev, ino, uid, gid, ruid, cwd, cgroup, env, sid, pgid, "
+              "tty, login_uid, verified, unverified, exe_deleted FROM execs WHERE process=?1 ORDER BY time_ns");
     if (!e) return e.error();
     r.execs = std::move(*e);
     auto c = db.prepare("SELECT time_ns, value FROM changes WHERE process=?1 AND kind=?2 ORDER BY time_ns");
@@ -243,7 +248,7 @@ Result<bool> History::fill(std::vector<RecordedProcess>& rows) const {
 
 Result<History::Readers*> History::cached_readers() const {
   if (!readers_) {
-    auto r = Readers::prepare(db_);
+    auto r = Readers::prepare(db_, version_);
     if (!r) return r.error();
     readers_ = std::make_shared<Readers>(std::move(*r));
   }
@@ -319,7 +324,7 @@ Result<std::vector<RecordedProcess>> History::query(const HistoryFilter& f) cons
   if (!s) return s.error();
   if (f.pid) s->bind(1, int64_t{*f.pid});
   if (!f.name.empty()) s->bind_text(2, f.name);
-  if (!f.exe.empty()) s->bind(3, text_hash(f.exe)).bind(4, f.exe);
+  if (!f.exe.empty()) s->bind(3, version_ >= 4 ? text_hash(f.exe) : text_hash_v1(f.exe)).bind(4, f.exe);
   if (f.uid) s->bind(5, int64_t{*f.uid});
   if (f.until_unix_ns) s->bind(6, *f.until_unix_ns);
   if (f.since_unix_ns) s->bind(7, *f.since_unix_ns);

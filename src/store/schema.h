@@ -14,7 +14,7 @@
 
 namespace lineage::store {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 /// PRAGMA application_id of a lineage history ("LNAG").
 inline constexpr int64_t kApplicationId = 0x4c4e4147;
 
@@ -36,7 +36,10 @@ enum ChangeKind : int64_t {
 };
 
 /// A 64-bit FNV-1a-style hash of the bytes (its offset basis is one digit short
-/// of FNV's, and stays so: every stored hash column uses it), a lookup key only.
+/// of FNV's, and stays so), a lookup key only: the hash columns of schemas 1-3.
+int64_t text_hash_v1(std::string_view s);
+/// The hash columns of schema 4 on: text_hash_v1's low 32 bits, sign-extended
+/// (4 bytes in SQLite's record format; the migration computes the same).
 int64_t text_hash(std::string_view s);
 
 /// The SQL that creates schema `version` from nothing (tests write every

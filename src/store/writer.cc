@@ -44,9 +44,9 @@ Result<Writer> Writer::open(const std::string& path, const RunInfo& run) {
        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"},
       {&w.s_.exit_process, "UPDATE processes SET exit_ns=?2, status=?3, flags=flags|?4 WHERE id=?1"},
       {&w.s_.insert_exec,
-       "INSERT OR REPLACE INTO execs(process,time_ns,comm,exe,argv,interpreter,dev,ino,ctime_ns,uid,gid,ruid,"
+       "INSERT OR REPLACE INTO execs(process,time_ns,comm,exe,argv,interpreter,file,uid,gid,ruid,"
        "cwd,cgroup,env,sid,pgid,tty,login_uid,verified,unverified,exe_deleted) "
-       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)"},
+       "VALUES(?1,?2,?3,?4,?5,?6,?7,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)"},
       {&w.s_.mark_execed, "UPDATE processes SET flags=flags|16 WHERE id=?1 AND flags&16=0"},
       {&w.s_.insert_change, "INSERT OR REPLACE INTO changes(process,kind,time_ns,value) VALUES(?1,?2,?3,?4)"},
       {&w.s_.run_counters, "UPDATE runs SET events=?2, lost=?3, updated_ns=?4, rate=?5 WHERE id=?1"},
@@ -58,6 +58,8 @@ Result<Writer> Writer::open(const std::string& path, const RunInfo& run) {
       {&w.s_.insert_argv, "INSERT INTO argvs(hash,text) VALUES(?1,?2)"},
       {&w.s_.find_env, "SELECT id, text FROM envs WHERE hash=?1"},
       {&w.s_.insert_env, "INSERT INTO envs(hash,text) VALUES(?1,?2)"},
+      {&w.s_.find_file, "SELECT id FROM files WHERE dev=?1 AND ino=?2 AND ctime_ns=?3"},
+      {&w.s_.insert_file, "INSERT INTO files(dev,ino,ctime_ns) VALUES(?1,?2,?3)"},
       {&w.s_.insert_finding,
        "INSERT INTO findings(boot,unix_ns,pid,start_ns,rule,severity,title,evidence,chain,related_pid) "
        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"},
@@ -127,6 +129,28 @@ int64_t Writer::intern(Stmt& find, Stmt& insert, TextCache& cache, std::string_v
   }
   if (cache.size() >= kCacheMax) cache.clear();
   cache.emplace(std::string(s), id);
+  return id;
+}
+
+int64_t Writer::file_id(const FileKey& k) {
+  if (intern_rc_ != 0) return 0;
+  if (auto it = files_.find(k); it != files_.end()) return it->second;
+  auto bind = [&](Stmt& s) {
+    s.bind(1, static_cast<int64_t>(k.dev)).bind(2, static_cast<int64_t>(k.ino)).bind(3, static_cast<int64_t>(k.ctime_ns));
+  };
+  bind(s_.find_file);
+  int64_t id = s_.find_file.step() == SQLITE_ROW ? s_.find_file.i64(0) : 0;
+  s_.find_file.reset();
+  if (id == 0) {
+    bind(s_.insert_file);
+    if (int rc = s_.insert_file.run(); rc != SQLITE_DONE) {
+      intern_rc_ = rc;  // the batch fails at its next statement
+      return 0;
+    }
+    id = db_.last_insert_rowid();
+  }
+  if (files_.size() >= kCacheMax) files_.clear();
+  files_.emplace(k, id);
   return id;
 }
 
@@ -218,12 +242,14 @@ Result<bool> Writer::put(const ExecRecord& r) {
   if (!r.exe.empty()) s.bind(4, path_id(r.exe));
   if (!r.argv.empty()) s.bind(5, intern(s_.find_argv, s_.insert_argv, argvs_, r.argv, true));
   if (!r.interpreter.empty()) s.bind(6, path_id(r.interpreter));
-  if (r.dev) s.bind(7, static_cast<int64_t>(r.dev)).bind(8, static_cast<int64_t>(r.ino)).bind(9, static_cast<int64_t>(r.ctime_ns));
+  if (r.dev) s.bind(7, file_id({r.dev, r.ino, r.ctime_ns}));
   s.bind(10, int64_t{r.uid}).bind(11, int64_t{r.gid}).bind(12, opt(r.ruid));
   if (r.cwd) s.bind(13, path_id(*r.cwd));
   if (r.cgroup) s.bind(14, path_id(*r.cgroup));
   if (r.env && !r.env->empty()) s.bind(15, intern(s_.find_env, s_.insert_env, envs_, *r.env, true));
-  s.bind(16, opt(r.sid)).bind(17, opt(r.pgid)).bind(18, opt(r.tty)).bind(19, opt(r.login_uid));
+  s.bind(16, opt(r.sid)).bind(17, opt(r.pgid)).bind(18, opt(r.tty));
+  // Unset (4294967295) as -1: one byte instead of six; it reads back the same.
+  if (r.login_uid) s.bind(19, int64_t{static_cast<int32_t>(*r.login_uid)});
   if (r.verified) {
     s.bind(20, int64_t{*r.verified});
     if (!*r.verified && !r.unverified_reason.empty()) s.bind(21, path_id(r.unverified_reason));
@@ -305,7 +331,7 @@ Result<bool> Writer::write(const std::vector<Record>& records) {
     rows_.clear();
     clear_folds();
     rows_whole_ = false;
-    comms_.clear(), paths_.clear(), argvs_.clear(), envs_.clear();
+    comms_.clear(), paths_.clear(), argvs_.clear(), envs_.clear(), files_.clear();
     return e;
   };
   clear_folds();

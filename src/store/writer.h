@@ -134,6 +134,15 @@ class Writer {
   int64_t intern(Stmt& find, Stmt& insert, TextCache& cache, std::string_view s, bool hashed);
   int64_t comm_id(std::string_view s);
   int64_t path_id(std::string_view s);
+  // An executable's identity, interned in `files` (schema 4).
+  struct FileKey {
+    uint64_t dev = 0, ino = 0, ctime_ns = 0;
+    bool operator==(const FileKey&) const = default;
+  };
+  struct FileKeyHash {
+    size_t operator()(const FileKey& k) const noexcept { return k.ino * 0x9e3779b97f4a7c15ull ^ k.dev ^ k.ctime_ns; }
+  };
+  int64_t file_id(const FileKey& k);
   Result<bool> put(const ForkRecord& r);
   Result<bool> put(const ExecRecord& r);
   Result<bool> put(const ExitRecord& r);
@@ -153,6 +162,7 @@ class Writer {
         run_counters;
     Stmt insert_finding;
     Stmt find_comm, insert_comm, find_path, insert_path, find_argv, insert_argv, find_env, insert_env;
+    Stmt find_file, insert_file;
   } s_;
   std::unordered_map<core::ProcessKey, int64_t, core::KeyHash> rows_;  // processes recorded alive
   // A process forked, exec'd and ended within one batch (most are) gets
@@ -171,6 +181,7 @@ class Writer {
   Fold& fold_for(const core::ProcessKey& key);
   void clear_folds();
   TextCache comms_, paths_, argvs_, envs_;  // bounded caches
+  std::unordered_map<FileKey, int64_t, FileKeyHash> files_;
   int64_t pruned_since_gc_ = 0;
   int intern_rc_ = 0;  // a failed string insert, reported by the next statement
 };

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "core/live_tree.h"
@@ -154,7 +155,12 @@ std::vector<Record> round_trip_records() {
   bash.env = std::string("SSH_CONNECTION=10.0.0.7 52114 10.0.0.1 22\0SSH_TTY=/dev/pts/3", 60);
   bash.sid = 100, bash.pgid = 100, bash.tty = 34819;
   bash.login_uid = 1000;
+  bash.dev = 65024, bash.ino = 1234567, bash.ctime_ns = 1663687647123456789;
   ExecRecord sshd_like = exec_of(kDaemon, 4 * kS + 100 * kMs, "/usr/sbin/daemon", "daemon");
+  sshd_like.login_uid = 4294967295;  // unset
+  sshd_like.dev = 65024, sshd_like.ino = 7654321, sshd_like.ctime_ns = 1663687647000000000;
+  ExecRecord make = exec_of(kMake, 6 * kS + 100 * kMs, "/usr/bin/make", std::string("make\0-j2", 8), 1000);
+  make.dev = bash.dev, make.ino = bash.ino, make.ctime_ns = bash.ctime_ns;  // the same file as bash's
   sshd_like.verified = false;
   sshd_like.unverified_reason = "not owned by a package";
   ChangeRecord reparent;
@@ -172,7 +178,7 @@ std::vector<Record> round_trip_records() {
           exit_of(kSleep, 5 * kS, 3 << 8),
           reparent,
           fork_of(kMake, kBash, "bash", 1000),
-          exec_of(kMake, 6 * kS + 100 * kMs, "/usr/bin/make", std::string("make\0-j2", 8), 1000)};
+          make};
 }
 
 TEST(StoreWriter, RoundTripThroughHistory) {
@@ -184,6 +190,11 @@ TEST(StoreWriter, RoundTripThroughHistory) {
     auto r = w->write(round_trip_records());
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(dangling(w->db()), 0);
+    // Two files for three execs that name one: interned (schema 4).
+    EXPECT_EQ(count(w->db(), "SELECT count(*) FROM files"), 2);
+    EXPECT_EQ(count(w->db(), "SELECT count(*) FROM execs WHERE dev IS NOT NULL OR ino IS NOT NULL"), 0);
+    EXPECT_EQ(count(w->db(), "SELECT login_uid FROM execs WHERE process=(SELECT id FROM processes WHERE pid=300)"),
+              -1);
   }
   auto h = History::open(path);
   ASSERT_TRUE(h) << h.error().message;
@@ -215,6 +226,8 @@ TEST(StoreWriter, RoundTripThroughHistory) {
   EXPECT_EQ(e.tty, 34819);
   EXPECT_EQ(e.login_uid, 1000u);
   EXPECT_EQ(e.ruid, 1000u);
+  EXPECT_EQ(e.dev, 65024u);
+  EXPECT_EQ(e.ino, 1234567u);
   EXPECT_FALSE(e.verified);
   EXPECT_EQ(b.comm_at(2 * kS + 50 * kMs), "systemd");  // forked, not yet exec'd
   EXPECT_EQ(b.comm_at(3 * kS), "bash");
@@ -265,6 +278,11 @@ TEST(StoreWriter, RoundTripThroughHistory) {
   ASSERT_EQ((*daemon)->execs.size(), 1u);
   EXPECT_EQ((*daemon)->execs[0].verified, false);
   EXPECT_EQ((*daemon)->execs[0].unverified_reason, "not owned by a package");
+  EXPECT_EQ((*daemon)->execs[0].login_uid, 4294967295u);  // stored as -1
+  EXPECT_EQ((*daemon)->execs[0].ino, 7654321u);
+  auto make = h->holder_at(200, kOffset + 7 * kS);
+  ASSERT_TRUE(make && *make && (*make)->last_exec());
+  EXPECT_EQ((*make)->last_exec()->ino, 1234567u);
 
   // Alive at a moment, each boot's clock turned into Unix time.
   auto keys = [](const std::vector<RecordedProcess>& v) {
@@ -621,42 +639,34 @@ TEST(StoreWriter, PruneBySizeTakesOldestExitedFirstAndKeepsAncestors) {
 
 // ---- schema and versions -------------------------------------------------
 
-// Sample rows for each schema version, in that version's tables.
-const char* sample_rows(int version) {
-  switch (version) {
-    case 1:
-      return "INSERT INTO boots(id,boot_id,realtime_offset_ns,first_ns) VALUES(1,'old-boot',1000000000000000000,5);"
-             "INSERT INTO runs(boot,pid,source,started_ns,stopped_ns) VALUES(1,99,'netlink',5,50);"
-             "INSERT INTO comms(id,text) VALUES(1,'cron');"
-             "INSERT INTO paths(id,hash,text) VALUES(1,0,'/usr/sbin/cron');"
-             "INSERT INTO argvs(id,hash,text) VALUES(1,0,'cron');"
-             "INSERT INTO processes(id,boot,pid,start_ns,ppid,fork_ns,exit_ns,status,flags,comm,uid,gid)"
-             "  VALUES(1,1,77,10,1,10,40,0,0,1,0,0);"
-             "INSERT INTO execs(process,time_ns,comm,exe,argv,uid,gid) VALUES(1,11,1,1,1,0,0);";
-    case 2:  // version 1's rows; an exec'd process carries kFlagExeced
-      return "INSERT INTO boots(id,boot_id,realtime_offset_ns,first_ns) VALUES(1,'old-boot',1000000000000000000,5);"
-             "INSERT INTO runs(boot,pid,source,started_ns,stopped_ns) VALUES(1,99,'netlink',5,50);"
-             "INSERT INTO comms(id,text) VALUES(1,'cron');"
-             "INSERT INTO paths(id,hash,text) VALUES(1,0,'/usr/sbin/cron');"
-             "INSERT INTO argvs(id,hash,text) VALUES(1,0,'cron');"
-             "INSERT INTO processes(id,boot,pid,start_ns,ppid,fork_ns,exit_ns,status,flags,comm,uid,gid)"
-             "  VALUES(1,1,77,10,1,10,40,0,16,1,0,0);"
-             "INSERT INTO execs(process,time_ns,comm,exe,argv,uid,gid) VALUES(1,11,1,1,1,0,0);";
-    case 3:  // version 2's rows and a finding
-      return "INSERT INTO boots(id,boot_id,realtime_offset_ns,first_ns) VALUES(1,'old-boot',1000000000000000000,5);"
-             "INSERT INTO runs(boot,pid,source,started_ns,stopped_ns) VALUES(1,99,'netlink',5,50);"
-             "INSERT INTO comms(id,text) VALUES(1,'cron');"
-             "INSERT INTO paths(id,hash,text) VALUES(1,0,'/usr/sbin/cron');"
-             "INSERT INTO argvs(id,hash,text) VALUES(1,0,'cron');"
-             "INSERT INTO processes(id,boot,pid,start_ns,ppid,fork_ns,exit_ns,status,flags,comm,uid,gid)"
-             "  VALUES(1,1,77,10,1,10,40,0,16,1,0,0);"
-             "INSERT INTO execs(process,time_ns,comm,exe,argv,uid,gid) VALUES(1,11,1,1,1,0,0);"
-             "INSERT INTO findings(boot,unix_ns,pid,start_ns,rule,severity,title,evidence,chain,related_pid)"
-             "  VALUES(1,1000000000000000011,77,10,'exec-from-writable-dir',2,'runs from /tmp','[\"exe /tmp/x\"]',"
-             "  '[[1,\"init\"],[77,\"cron\"]]',0);";
-    default:
-      return nullptr;
+// Sample rows for each schema version, in that version's tables: cron(77),
+// its exec of /usr/sbin/cron (file 65024:4242) and, from version 3, a finding.
+std::string sample_rows(int version) {
+  if (version < 1 || version > 4) return {};
+  // The path's hash as that version wrote it (history --exe finds it by hash).
+  const int64_t hash = version >= 4 ? text_hash("/usr/sbin/cron") : text_hash_v1("/usr/sbin/cron");
+  std::string rows = fmt::format(
+      "INSERT INTO boots(id,boot_id,realtime_offset_ns,first_ns) VALUES(1,'old-boot',1000000000000000000,5);"
+      "INSERT INTO runs(boot,pid,source,started_ns,stopped_ns) VALUES(1,99,'netlink',5,50);"
+      "INSERT INTO comms(id,text) VALUES(1,'cron');"
+      "INSERT INTO paths(id,hash,text) VALUES(1,{},CAST('/usr/sbin/cron' AS BLOB));"  // as the writer binds it
+      "INSERT INTO argvs(id,hash,text) VALUES(1,0,'cron');"
+      "INSERT INTO processes(id,boot,pid,start_ns,ppid,fork_ns,exit_ns,status,flags,comm,uid,gid)"
+      "  VALUES(1,1,77,10,1,10,40,0,{},1,0,0);",
+      hash, version >= 2 ? int64_t{kFlagExeced} : int64_t{0});  // from 2, an exec'd process carries kFlagExeced
+  if (version >= 4) {
+    rows += "INSERT INTO files(id,dev,ino,ctime_ns) VALUES(1,65024,4242,7);"
+            "INSERT INTO execs(process,time_ns,comm,exe,argv,uid,gid,file,login_uid) VALUES(1,11,1,1,1,0,0,1,-1);";
+  } else {
+    rows += "INSERT INTO execs(process,time_ns,comm,exe,argv,uid,gid,dev,ino,ctime_ns,login_uid)"
+            "  VALUES(1,11,1,1,1,0,0,65024,4242,7,4294967295);";
   }
+  if (version >= 3) {
+    rows += "INSERT INTO findings(boot,unix_ns,pid,start_ns,rule,severity,title,evidence,chain,related_pid)"
+            "  VALUES(1,1000000000000000011,77,10,'exec-from-writable-dir',2,'runs from /tmp','[\"exe /tmp/x\"]',"
+            "  '[[1,\"init\"],[77,\"cron\"]]',0);";
+  }
+  return rows;
 }
 
 // A file written by schema `version`, as that version's lineage left it.
@@ -664,7 +674,7 @@ void write_version(const std::string& path, int version) {
   auto db = Db::open(path, Db::Mode::kReadWrite);
   ASSERT_TRUE(db);
   ASSERT_NE(schema_sql(version), nullptr) << version;
-  ASSERT_NE(sample_rows(version), nullptr) << "add sample rows for schema " << version;
+  ASSERT_FALSE(sample_rows(version).empty()) << "add sample rows for schema " << version;
   ASSERT_TRUE(db->exec("PRAGMA journal_mode=WAL"));
   ASSERT_TRUE(db->exec(std::string("BEGIN;") + schema_sql(version) + sample_rows(version) +
                        "PRAGMA application_id=" + std::to_string(kApplicationId) +
@@ -710,7 +720,14 @@ TEST(StoreSchema, OpensADatabaseOfEveryEarlierVersion) {
     EXPECT_EQ(p.exit_ns, 40u);
     ASSERT_EQ(p.execs.size(), 1u);
     EXPECT_EQ(p.execs[0].exe, "/usr/sbin/cron");
+    EXPECT_EQ(p.execs[0].dev, 65024u);  // its own columns before schema 4, a files row after
+    EXPECT_EQ(p.execs[0].ino, 4242u);
+    EXPECT_EQ(p.execs[0].login_uid, 4294967295u);
     EXPECT_EQ(p.comm_at(20), "cron");
+    // The migration to 4 rewrote the hashes: --exe finds the path.
+    auto by_exe = h->query({.exe = "/usr/sbin/cron"});
+    ASSERT_TRUE(by_exe) << by_exe.error().message;
+    EXPECT_EQ(by_exe->size(), 1u);
     // And the recorder goes on writing to it.
     auto w = Writer::open(path, run_info("old-boot"));
     ASSERT_TRUE(w) << w.error().message;
@@ -784,6 +801,11 @@ TEST(StoreSchema, ReadersQueryEveryEarlierVersionWithoutMigrating) {
       ASSERT_EQ(named->size(), 1u);
       EXPECT_EQ((*named)[0].key.pid, 77);
       EXPECT_TRUE(h->query({.name = "sshd"})->empty());
+      // --exe through that version's hash.
+      EXPECT_EQ(h->query({.exe = "/usr/sbin/cron"})->size(), 1u);
+      auto holders = h->query({.pid = 77});
+      ASSERT_TRUE(holders && holders->size() == 1u && (*holders)[0].execs.size() == 1u);
+      EXPECT_EQ((*holders)[0].execs[0].ino, 4242u);
       auto alive = h->alive_at(1000000000000000000 + 20, 10);
       ASSERT_TRUE(alive) << alive.error().message;
       EXPECT_EQ(alive->size(), 1u);
@@ -1117,9 +1139,36 @@ TEST(StoreSchema, EmptyFileBecomesANewDatabaseForWritingOnly) {
 // every string an earlier recorder stored. (Its basis is FNV-1a's with the
 // last digit missing, 1469598103934665603 for 14695981039346656037: kept.)
 TEST(StoreSchema, TextHashIsStable) {
-  EXPECT_EQ(text_hash(""), 1469598103934665603);
-  EXPECT_EQ(text_hash("a"), 4953267810257967366);
+  EXPECT_EQ(text_hash_v1(""), 1469598103934665603);
+  EXPECT_EQ(text_hash_v1("a"), 4953267810257967366);
+  EXPECT_NE(text_hash_v1(std::string("a\0b", 3)), text_hash_v1("a"));
+  // Schema 4: the low 32 bits, sign-extended.
+  EXPECT_EQ(text_hash(""), 1939669891);
+  EXPECT_EQ(text_hash("a"), static_cast<int32_t>(4953267810257967366 & 0xffffffff));
   EXPECT_NE(text_hash(std::string("a\0b", 3)), text_hash("a"));
+}
+
+// The migration to schema 4 rewrites stored hashes in SQL: it must give
+// exactly what text_hash gives, or --exe and the writer's interning miss
+// every string recorded before it.
+TEST(StoreSchema, TheMigrationsHashIsTextHash) {
+  auto db = Db::open(":memory:", Db::Mode::kReadWrite);
+  ASSERT_TRUE(db);
+  auto q = db->prepare("SELECT (?1<<32)>>32");
+  ASSERT_TRUE(q);
+  int negative = 0, positive = 0;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string text = "/usr/bin/tool-" + std::to_string(i * 7919);
+    q->bind(1, text_hash_v1(text));
+    ASSERT_EQ(q->step(), SQLITE_ROW);
+    EXPECT_EQ(q->i64(0), text_hash(text)) << text;
+    EXPECT_GE(text_hash(text), INT32_MIN);
+    EXPECT_LE(text_hash(text), INT32_MAX);
+    (text_hash(text) < 0 ? negative : positive)++;
+    q->reset();
+  }
+  EXPECT_GT(negative, 500);  // both signs were tried
+  EXPECT_GT(positive, 500);
 }
 
 // ---- the recorder ------------------------------------------------------------
