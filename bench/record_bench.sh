@@ -13,7 +13,10 @@
 #   2. run `storm -a 4 R SECONDS_PER_RUN` (bench/storm.c, built here; fork +
 #      exec of `/bin/true storm-<seq> -x arg3 arg4`: 4 short arguments),
 #      R = 500, 1000 or as fast as possible ("max"), or `storm -f 0 SECONDS`
-#      ("fork": fork + _exit, no exec, as fast as possible), and at the same
+#      ("fork": fork + _exit, no exec, as fast as possible), or `storm -a 4
+#      -r 1000 0` ("repeat": as "max", with 1,000 distinct command lines
+#      repeated, as a real machine repeats its commands; "max" makes every
+#      command line new, the worst case for the interned argv table), and at the same
 #      time the latency prober (below);
 #   3. 1.5 s after the storm (the next commit), read the recorder's CPU time
 #      again, the database's size and count, and `record --status --json`;
@@ -50,7 +53,7 @@
 # Environment:
 #   LINEAGE          lineage binary (default: <repo>/build/lineage)
 #   SOURCE           record --source (default: bpf)
-#   MODES            rates (500, 1000, ...), "max", "fork" (default: 500 1000 max fork)
+#   MODES            rates (500, 1000, ...), "max", "repeat", "fork" (default: 500 1000 max fork)
 #   SECONDS_PER_RUN  storm length (default: 10)
 #   REPEAT           runs per mode (default: 3)
 #   RESULTS_DIR      where record.md / record.jsonl go (default: bench/results)
@@ -201,6 +204,7 @@ for mode in $MODES; do
     case $mode in
         max) storm_args=(-a 4 0) ;;
         fork) storm_args=(-f 0) ;;
+        repeat) storm_args=(-a 4 -r 1000 0) ;;
         *) [[ $mode =~ ^[0-9]+$ ]] || die "bad mode: $mode"; storm_args=(-a 4 "$mode") ;;
     esac
     for ((r = 1; r <= REPEAT; r++)); do
@@ -312,7 +316,7 @@ for mode in dict.fromkeys(r["mode"] for r in rows):
     rs = [r for r in rows if r["mode"] == mode]
     lat = [x for r in rs for x in r["latency_ms"]]
     lost_lat = sum(r["latency_lost"] for r in rs)
-    name = {"max": "max exec", "fork": "max fork only"}.get(mode, f"{mode} exec/s")
+    name = {"max": "max exec", "repeat": "max exec, 1,000 command lines", "fork": "max fork only"}.get(mode, f"{mode} exec/s")
     if os.environ.get("WARMUP", "0") != "0":
         name += f" (after {os.environ['WARMUP']} s of forks)"
     g = lambda k: [r[k] for r in rs if r[k] is not None]

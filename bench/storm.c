@@ -1,5 +1,5 @@
 /*
- * storm [-f] [-a NARGS] RATE SECONDS [DEPTH] -- a process storm with ground
+ * storm [-f] [-a NARGS] [-r DISTINCT] RATE SECONDS [DEPTH] -- a process storm with ground
  * truth, for measuring what `lineage watch` / `lineage record` (and their
  * peers) see.
  *
@@ -11,6 +11,9 @@
  * The ground truth is the true processes only, not the intermediates.
  * -a NARGS: the true process gets NARGS arguments (default 1): storm-<seq>
  * then "-x", "arg3", "arg4", ... (short, the same every time).
+ * -r N: only N distinct command lines, repeated: storm-<seq mod N> (a
+ * recorder then interns each once, as it does the command lines of a real
+ * machine; without -r every command line is new).
  * -f (fork only): the true process does not exec; it _exit(0)s at once
  * (this machine forks several times faster than it execs).
  *
@@ -67,6 +70,7 @@ static struct shared *sh;
 static int depth = 1;
 static int nargs = 1;       /* arguments after argv[0] */
 static int fork_only = 0;   /* -f: no exec */
+static long distinct = 0;   /* -r: distinct command lines (0: every one new) */
 
 #define MAX_ARGS 16
 
@@ -102,7 +106,7 @@ static void become_true(long seq)
         _exit(0);
     char arg[32], extra[MAX_ARGS][8];
     char *av[MAX_ARGS + 2] = {"/bin/true", arg};
-    snprintf(arg, sizeof arg, "storm-%ld", seq);
+    snprintf(arg, sizeof arg, "storm-%ld", distinct > 0 ? seq % distinct : seq);
     for (int i = 2; i <= nargs; i++) {
         if (i == 2)
             snprintf(extra[i], sizeof extra[i], "-x");
@@ -207,9 +211,16 @@ static void worker(double rate, int64_t t0, int64_t end_ns)
 int main(int argc, char **argv)
 {
     int opt;
-    while ((opt = getopt(argc, argv, "+fa:")) != -1) {
+    while ((opt = getopt(argc, argv, "+fa:r:")) != -1) {
         if (opt == 'f') {
             fork_only = 1;
+        } else if (opt == 'r') {
+            char *end;
+            distinct = strtol(optarg, &end, 10);
+            if (*end || distinct < 1 || distinct > 1000000000) {
+                fprintf(stderr, "storm: -r needs 1..1000000000\n");
+                return 2;
+            }
         } else if (opt == 'a') {
             nargs = atoi(optarg);
             if (nargs < 1 || nargs > MAX_ARGS) {
@@ -224,7 +235,7 @@ int main(int argc, char **argv)
     argv += optind - 1;
     if (argc < 3 || argc > 4) {
         fprintf(stderr,
-                "usage: %s [-f] [-a NARGS] RATE SECONDS [DEPTH]   (RATE 0: as fast as possible)\n",
+                "usage: %s [-f] [-a NARGS] [-r DISTINCT] RATE SECONDS [DEPTH]   (RATE 0: as fast as possible)\n",
                 argv[0]);
         return 2;
     }

@@ -59,11 +59,11 @@ struct History::Readers {
 
   static Result<Readers> prepare(const Db& db, int64_t version) {
     Readers r;
-    // Schema 4 interns the file identity (older rows keep their own).
+    // Schema 4 interns the file identity.
     auto e = db.prepare(
         version >= 4
-            ? "SELECT time_ns, comm, exe, argv, interpreter, coalesce(e.dev, f.dev), coalesce(e.ino, f.ino), uid, gid, "
-              "ruid, cwd, cgroup, env, sid, pgid, tty, login_uid, verified, unverified, exe_deleted "
+            ? "SELECT time_ns, comm, exe, argv, interpreter, f.dev, f.ino, uid, gid, ruid, cwd, cgroup, env, sid, pgid, "
+              "tty, login_uid, verified, unverified, exe_deleted "
               "FROM execs e LEFT JOIN files f ON f.id=e.file WHERE process=?1 ORDER BY time_ns"
             : "SELECT time_ns, comm, exe, argv, interpreter, dev, ino, uid, gid, ruid, cwd, cgroup, env, sid, pgid, "
               "tty, login_uid, verified, unverified, exe_deleted FROM execs WHERE process=?1 ORDER BY time_ns");

@@ -46,7 +46,7 @@ Result<Writer> Writer::open(const std::string& path, const RunInfo& run) {
       {&w.s_.insert_exec,
        "INSERT OR REPLACE INTO execs(process,time_ns,comm,exe,argv,interpreter,file,uid,gid,ruid,"
        "cwd,cgroup,env,sid,pgid,tty,login_uid,verified,unverified,exe_deleted) "
-       "VALUES(?1,?2,?3,?4,?5,?6,?7,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)"},
+       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)"},
       {&w.s_.mark_execed, "UPDATE processes SET flags=flags|16 WHERE id=?1 AND flags&16=0"},
       {&w.s_.insert_change, "INSERT OR REPLACE INTO changes(process,kind,time_ns,value) VALUES(?1,?2,?3,?4)"},
       {&w.s_.run_counters, "UPDATE runs SET events=?2, lost=?3, updated_ns=?4, rate=?5 WHERE id=?1"},
@@ -243,18 +243,19 @@ Result<bool> Writer::put(const ExecRecord& r) {
   if (!r.argv.empty()) s.bind(5, intern(s_.find_argv, s_.insert_argv, argvs_, r.argv, true));
   if (!r.interpreter.empty()) s.bind(6, path_id(r.interpreter));
   if (r.dev) s.bind(7, file_id({r.dev, r.ino, r.ctime_ns}));
-  s.bind(10, int64_t{r.uid}).bind(11, int64_t{r.gid}).bind(12, opt(r.ruid));
-  if (r.cwd) s.bind(13, path_id(*r.cwd));
-  if (r.cgroup) s.bind(14, path_id(*r.cgroup));
-  if (r.env && !r.env->empty()) s.bind(15, intern(s_.find_env, s_.insert_env, envs_, *r.env, true));
-  s.bind(16, opt(r.sid)).bind(17, opt(r.pgid)).bind(18, opt(r.tty));
-  // Unset (4294967295) as -1: one byte instead of six; it reads back the same.
-  if (r.login_uid) s.bind(19, int64_t{static_cast<int32_t>(*r.login_uid)});
+  s.bind(8, int64_t{r.uid}).bind(9, int64_t{r.gid}).bind(10, opt(r.ruid));
+  if (r.cwd) s.bind(11, path_id(*r.cwd));
+  if (r.cgroup) s.bind(12, path_id(*r.cgroup));
+  if (r.env && !r.env->empty()) s.bind(13, intern(s_.find_env, s_.insert_env, envs_, *r.env, true));
+  s.bind(14, opt(r.sid)).bind(15, opt(r.pgid)).bind(16, opt(r.tty));
+  // As a signed 32-bit value: unset (4294967295) is -1, one byte instead
+  // of six; it reads back as the same uint32_t.
+  if (r.login_uid) s.bind(17, int64_t{static_cast<int32_t>(*r.login_uid)});
   if (r.verified) {
-    s.bind(20, int64_t{*r.verified});
-    if (!*r.verified && !r.unverified_reason.empty()) s.bind(21, path_id(r.unverified_reason));
+    s.bind(18, int64_t{*r.verified});
+    if (!*r.verified && !r.unverified_reason.empty()) s.bind(19, path_id(r.unverified_reason));
   }
-  if (r.exe_deleted) s.bind(22, int64_t{1});
+  if (r.exe_deleted) s.bind(20, int64_t{1});
   if (auto res = sql(s, "write"); !res) return res;
   if (const Fold* f = fold(r.key); f != nullptr && f->exec_marked) return true;
   // Out of processes_forked: its name is now its exec's comm.

@@ -192,7 +192,8 @@ TEST(StoreWriter, RoundTripThroughHistory) {
     EXPECT_EQ(dangling(w->db()), 0);
     // Two files for three execs that name one: interned (schema 4).
     EXPECT_EQ(count(w->db(), "SELECT count(*) FROM files"), 2);
-    EXPECT_EQ(count(w->db(), "SELECT count(*) FROM execs WHERE dev IS NOT NULL OR ino IS NOT NULL"), 0);
+    EXPECT_EQ(count(w->db(), "SELECT count(DISTINCT file) FROM execs"), 2);
+    EXPECT_EQ(count(w->db(), "PRAGMA auto_vacuum"), 2);  // incremental: retention can shrink the file
     EXPECT_EQ(count(w->db(), "SELECT login_uid FROM execs WHERE process=(SELECT id FROM processes WHERE pid=300)"),
               -1);
   }
@@ -626,6 +627,9 @@ TEST(StoreWriter, PruneBySizeTakesOldestExitedFirstAndKeepsAncestors) {
     previous = w->size_bytes();
   }
   EXPECT_LE(w->size_bytes(), before / 3);
+  // And the file shrank: its free pages went back to the file system (the
+  // file is made with incremental auto-vacuum), not kept on a free list.
+  EXPECT_LE(count(w->db(), "PRAGMA page_count") * count(w->db(), "PRAGMA page_size"), before / 2);
   // Oldest first: the workers that remain are the newest ones.
   int64_t left = count(w->db(), "SELECT count(*) FROM processes WHERE pid>=1000");
   EXPECT_GT(left, 0);
@@ -675,6 +679,10 @@ void write_version(const std::string& path, int version) {
   ASSERT_TRUE(db);
   ASSERT_NE(schema_sql(version), nullptr) << version;
   ASSERT_FALSE(sample_rows(version).empty()) << "add sample rows for schema " << version;
+  // Before schema 4 lineage set WAL first, which left auto-vacuum off.
+  if (version >= 4) {
+    ASSERT_TRUE(db->exec("PRAGMA auto_vacuum=INCREMENTAL"));
+  }
   ASSERT_TRUE(db->exec("PRAGMA journal_mode=WAL"));
   ASSERT_TRUE(db->exec(std::string("BEGIN;") + schema_sql(version) + sample_rows(version) +
                        "PRAGMA application_id=" + std::to_string(kApplicationId) +
@@ -699,6 +707,17 @@ TEST(StoreSchema, OpensADatabaseOfEveryEarlierVersion) {
       EXPECT_EQ(count(*db, "SELECT count(*) FROM sqlite_master WHERE name IN ('execs_comm','processes_comm')"), 0);
       // The migration to 3 made the findings table (its rows kept when there were some).
       EXPECT_EQ(count(*db, "SELECT count(*) FROM findings"), v >= 3 ? 1 : 0);
+      // The migration to 4 moved the exec's file identity into `files` and
+      // rebuilt execs without those columns; its unset login uid is -1.
+      EXPECT_EQ(count(*db, "SELECT count(*) FROM pragma_table_info('execs') WHERE name IN ('dev','ino','ctime_ns')"), 0);
+      EXPECT_EQ(count(*db, "SELECT count(*) FROM files WHERE dev=65024 AND ino=4242 AND ctime_ns=7"), 1);
+      EXPECT_EQ(count(*db, "SELECT file FROM execs"), count(*db, "SELECT id FROM files"));
+      EXPECT_EQ(count(*db, "SELECT login_uid FROM execs"), -1);
+      EXPECT_EQ(count(*db, "SELECT count(*) FROM sqlite_master WHERE name='execs_comm_time'"), 1);
+      // Written without auto-vacuum, as every version before 4 made its files:
+      // the migration turned it on (VACUUM), so retention can shrink the file.
+      EXPECT_EQ(count(*db, "PRAGMA auto_vacuum"), 2);
+      EXPECT_EQ(count(*db, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check='ok'"), 1);
     }
     // kShared: this reader must see what the writer below commits after it
     // opened; an idle file is otherwise read immutable, a snapshot of the
