@@ -119,15 +119,44 @@ if [[ -n $BASELINE ]]; then
     python3 - "$db1" <<'EOF'
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1], isolation_level=None)
-c.executescript("""
-BEGIN;
+
+def hash_v1(text):  # schemas 1-3: 64-bit hashes (schema 4 keeps the low 32 bits)
+    h = 1469598103934665603
+    for b in bytes(text):
+        h = ((h ^ b) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return h - (1 << 64) if h >= 1 << 63 else h
+
+c.create_function("hash_v1", 1, hash_v1, deterministic=True)
+version = c.execute("PRAGMA user_version").fetchone()[0]
+script = "BEGIN;"
+if version >= 4:
+    # Back to schema 3's layout: 64-bit hashes, the file identity in execs,
+    # an unset login uid as 4294967295.
+    script += """
+UPDATE paths SET hash=hash_v1(text); UPDATE argvs SET hash=hash_v1(text); UPDATE envs SET hash=hash_v1(text);
+CREATE TABLE execs_v3(
+  process INTEGER NOT NULL, time_ns INTEGER NOT NULL,
+  comm INTEGER, exe INTEGER, argv INTEGER, interpreter INTEGER,
+  dev INTEGER, ino INTEGER, ctime_ns INTEGER,
+  uid INTEGER, gid INTEGER, ruid INTEGER,
+  cwd INTEGER, cgroup INTEGER, env INTEGER,
+  sid INTEGER, pgid INTEGER, tty INTEGER, login_uid INTEGER,
+  verified INTEGER, unverified INTEGER, exe_deleted INTEGER,
+  PRIMARY KEY(process, time_ns)) WITHOUT ROWID;
+INSERT INTO execs_v3 SELECT process, time_ns, comm, exe, argv, interpreter, f.dev, f.ino, f.ctime_ns,
+  uid, gid, ruid, cwd, cgroup, env, sid, pgid, tty,
+  CASE WHEN login_uid < 0 THEN login_uid + 4294967296 ELSE login_uid END, verified, unverified, exe_deleted
+  FROM execs e LEFT JOIN files f ON f.id=e.file;
+DROP TABLE execs; ALTER TABLE execs_v3 RENAME TO execs; DROP TABLE files;"""
+script += """
 DROP INDEX IF EXISTS execs_comm_time; DROP INDEX IF EXISTS processes_forked; DROP INDEX IF EXISTS processes_span;
 CREATE INDEX IF NOT EXISTS execs_comm ON execs(comm);
 CREATE INDEX IF NOT EXISTS processes_comm ON processes(comm);
 UPDATE processes SET flags=flags&~16;
 PRAGMA user_version=1;
 COMMIT;
-VACUUM;""")
+VACUUM;"""
+c.executescript(script)
 EOF
     log "schema-1 copy: $db1 ($(stat -c %s "$db1") bytes)"
 fi

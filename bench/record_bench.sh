@@ -180,12 +180,14 @@ while True:
         t0 = time.monotonic()
         pid = os.posix_spawn(argv[0], argv, {})
         os.waitpid(pid, 0)
-        pending[fnv(b"\0".join(a.encode() for a in argv))] = t0
+        text = b"\0".join(a.encode() for a in argv)
+        pending[(fnv(text), text)] = t0
         next_spawn = t0 + rnd.uniform(0.1, 0.5)
-    for h, t0 in list(pending.items()):
-        if conn.execute("SELECT 1 FROM argvs WHERE hash IN (?, ?)", h).fetchone():
+    for key, t0 in list(pending.items()):
+        (h64, h32), text = key
+        if conn.execute("SELECT 1 FROM argvs WHERE hash IN (?, ?) AND text=?", (h64, h32, text)).fetchone():
             lat.append((time.monotonic() - t0) * 1000)
-            del pending[h]
+            del pending[key]
     time.sleep(0.01)
 with open(out, "w") as f:
     for x in lat:

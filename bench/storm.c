@@ -28,8 +28,8 @@
  * MAX_INFLIGHT children per worker are alive or unreaped at a time.
  *
  * stdout, at the end: one line per spawned true process, "pid ppid", in seq
- * order (line N is storm-N).  ppid is the fork parent: the worker, or the
- * last intermediate of the chain.  "0 0" if a chain broke before its true
+ * order (line N is storm-N; with -r, storm-<N mod DISTINCT>).  ppid is the
+ * fork parent: the worker, or the last intermediate of the chain.  "0 0" if a chain broke before its true
  * process was forked (then the exit status is 1).
  * stderr: "storm: requested R/s for S s, depth D, W worker(s): spawned N
  * (done in T s), achieved A/s", A = N / SECONDS (the spawning window; T also

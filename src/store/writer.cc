@@ -450,13 +450,14 @@ Result<size_t> Writer::prune(const Retention& r, int64_t now_unix_ns, size_t bud
   if (count && pruned_since_gc_ > *count / 10) {
     auto gc = db_.exec(
         "DELETE FROM argvs WHERE id NOT IN (SELECT argv FROM execs WHERE argv IS NOT NULL);"
-        "DELETE FROM envs WHERE id NOT IN (SELECT env FROM execs WHERE env IS NOT NULL);");
+        "DELETE FROM envs WHERE id NOT IN (SELECT env FROM execs WHERE env IS NOT NULL);"
+        "DELETE FROM files WHERE id NOT IN (SELECT file FROM execs WHERE file IS NOT NULL);");
     if (!gc) {
       (void)db_.exec("ROLLBACK");
       return gc.error();
     }
     pruned_since_gc_ = 0;
-    argvs_.clear(), envs_.clear();
+    argvs_.clear(), envs_.clear(), files_.clear();
   }
   if (auto res = db_.exec("COMMIT"); !res) return res.error();
   if (over_size) (void)db_.exec("PRAGMA incremental_vacuum(1024)");
