@@ -130,8 +130,8 @@ c.create_function("hash_v1", 1, hash_v1, deterministic=True)
 version = c.execute("PRAGMA user_version").fetchone()[0]
 script = "BEGIN;"
 if version >= 4:
-    # Back to schema 3's layout: 64-bit hashes, the file identity in execs,
-    # an unset login uid as 4294967295.
+    # Back to schema 3's layout: 64-bit hashes, the file identity and the
+    # context in execs, an unset login uid as 4294967295.
     script += """
 UPDATE paths SET hash=hash_v1(text); UPDATE argvs SET hash=hash_v1(text); UPDATE envs SET hash=hash_v1(text);
 CREATE TABLE execs_v3(
@@ -143,11 +143,12 @@ CREATE TABLE execs_v3(
   sid INTEGER, pgid INTEGER, tty INTEGER, login_uid INTEGER,
   verified INTEGER, unverified INTEGER, exe_deleted INTEGER,
   PRIMARY KEY(process, time_ns)) WITHOUT ROWID;
-INSERT INTO execs_v3 SELECT process, time_ns, comm, exe, argv, interpreter, f.dev, f.ino, f.ctime_ns,
-  uid, gid, ruid, cwd, cgroup, env, sid, pgid, tty,
-  CASE WHEN login_uid < 0 THEN login_uid + 4294967296 ELSE login_uid END, verified, unverified, exe_deleted
-  FROM execs e LEFT JOIN files f ON f.id=e.file;
-DROP TABLE execs; ALTER TABLE execs_v3 RENAME TO execs; DROP TABLE files;"""
+INSERT INTO execs_v3 SELECT e.process, e.time_ns, e.comm, e.exe, e.argv, e.interpreter, f.dev, f.ino, f.ctime_ns,
+  c.uid, c.gid, c.ruid, c.cwd, c.cgroup, c.env, e.sid, e.pgid, c.tty,
+  CASE WHEN c.login_uid < 0 THEN c.login_uid + 4294967296 ELSE c.login_uid END, e.verified, e.unverified,
+  e.exe_deleted
+  FROM execs e LEFT JOIN files f ON f.id=e.file LEFT JOIN contexts c ON c.id=e.context;
+DROP TABLE execs; ALTER TABLE execs_v3 RENAME TO execs; DROP TABLE files; DROP TABLE contexts;"""
 script += """
 DROP INDEX IF EXISTS execs_comm_time; DROP INDEX IF EXISTS processes_forked; DROP INDEX IF EXISTS processes_span;
 CREATE INDEX IF NOT EXISTS execs_comm ON execs(comm);

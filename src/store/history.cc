@@ -59,12 +59,13 @@ struct History::Readers {
 
   static Result<Readers> prepare(const Db& db, int64_t version) {
     Readers r;
-    // Schema 4 interns the file identity.
+    // Schema 4 interns the file identity and the context.
     auto e = db.prepare(
         version >= 4
-            ? "SELECT time_ns, comm, exe, argv, interpreter, f.dev, f.ino, uid, gid, ruid, cwd, cgroup, env, sid, pgid, "
-              "tty, login_uid, verified, unverified, exe_deleted "
-              "FROM execs e LEFT JOIN files f ON f.id=e.file WHERE process=?1 ORDER BY time_ns"
+            ? "SELECT e.time_ns, e.comm, e.exe, e.argv, e.interpreter, f.dev, f.ino, c.uid, c.gid, c.ruid, c.cwd, "
+              "c.cgroup, c.env, e.sid, e.pgid, c.tty, c.login_uid, e.verified, e.unverified, e.exe_deleted "
+              "FROM execs e LEFT JOIN files f ON f.id=e.file LEFT JOIN contexts c ON c.id=e.context "
+              "WHERE e.process=?1 ORDER BY e.time_ns"
             : "SELECT time_ns, comm, exe, argv, interpreter, dev, ino, uid, gid, ruid, cwd, cgroup, env, sid, pgid, "
               "tty, login_uid, verified, unverified, exe_deleted FROM execs WHERE process=?1 ORDER BY time_ns");
     if (!e) return e.error();
@@ -316,7 +317,11 @@ Result<std::vector<RecordedProcess>> History::query(const HistoryFilter& f) cons
   if (!f.exe.empty()) {
     sql += " AND p.id IN (SELECT process FROM execs WHERE exe IN (SELECT id FROM paths WHERE hash=?3 AND text=?4))";
   }
-  if (f.uid) sql += " AND (p.uid=?5 OR EXISTS (SELECT 1 FROM execs WHERE process=p.id AND uid=?5))";
+  if (f.uid) {
+    sql += version_ >= 4 ? " AND (p.uid=?5 OR EXISTS (SELECT 1 FROM execs e JOIN contexts c ON c.id=e.context "
+                           "WHERE e.process=p.id AND c.uid=?5))"
+                         : " AND (p.uid=?5 OR EXISTS (SELECT 1 FROM execs WHERE process=p.id AND uid=?5))";
+  }
   if (f.until_unix_ns) sql += " AND p.start_ns + b.realtime_offset_ns <= ?6";
   if (f.since_unix_ns) sql += " AND (p.exit_ns IS NULL OR p.exit_ns + b.realtime_offset_ns >= ?7)";
   sql += " ORDER BY p.start_ns + b.realtime_offset_ns DESC, p.id DESC LIMIT ?8";

@@ -135,16 +135,20 @@ CREATE INDEX findings_time ON findings(unix_ns);
 //   meets a collision.
 // - An exec's file identity (dev, ino, ctime) is interned in `files`: the
 //   same binary runs again and again, and its 16 bytes become one id.
-// - execs is rebuilt without its dev, ino and ctime_ns columns, and with
-//   the columns most execs leave NULL (env, verified, unverified,
-//   exe_deleted) last: SQLite stores no trailing NULL of a record, where
-//   each NULL in the middle takes a byte.
+// - An exec's context, what the processes of one session, job or build
+//   share (uid, gid, real uid, cwd, cgroup, tty, login uid, context
+//   environment), is interned in `contexts`: eight values and their eight
+//   column headers become one id. Session and process group ids stay in
+//   the exec: each job has its own.
 // - A login uid is stored as a signed 32-bit value: unset (4294967295, 6
 //   bytes) is -1 (1 byte); it reads back as the same uint32_t.
+// execs is rebuilt with its new columns (every column of a record costs a
+// header byte, NULL or not).
 constexpr const char* kMigrateV3toV4 = R"sql(
 UPDATE paths SET hash=(hash<<32)>>32;
 UPDATE argvs SET hash=(hash<<32)>>32;
 UPDATE envs SET hash=(hash<<32)>>32;
+UPDATE execs SET login_uid=login_uid-4294967296 WHERE login_uid >= 2147483648;
 CREATE TABLE files(
   id INTEGER PRIMARY KEY,
   dev INTEGER NOT NULL, ino INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
@@ -152,13 +156,20 @@ CREATE TABLE files(
 );
 INSERT OR IGNORE INTO files(dev, ino, ctime_ns)
   SELECT dev, ino, coalesce(ctime_ns, 0) FROM execs WHERE dev IS NOT NULL AND ino IS NOT NULL;
+CREATE TABLE contexts(
+  id INTEGER PRIMARY KEY,
+  uid INTEGER, gid INTEGER, ruid INTEGER, cwd INTEGER, cgroup INTEGER, tty INTEGER, login_uid INTEGER,
+  env INTEGER
+);
+-- Looked up with IS (a NULL matches a NULL), one row per distinct context.
+CREATE INDEX contexts_all ON contexts(uid, gid, ruid, cwd, cgroup, tty, login_uid, env);
+INSERT INTO contexts(uid, gid, ruid, cwd, cgroup, tty, login_uid, env)
+  SELECT DISTINCT uid, gid, ruid, cwd, cgroup, tty, login_uid, env FROM execs;
 CREATE TABLE execs_v4(
   process INTEGER NOT NULL,
   time_ns INTEGER NOT NULL,
   comm INTEGER, exe INTEGER, argv INTEGER, file INTEGER, interpreter INTEGER,
-  uid INTEGER, gid INTEGER, ruid INTEGER,
-  cwd INTEGER, cgroup INTEGER, sid INTEGER, pgid INTEGER, tty INTEGER, login_uid INTEGER,
-  env INTEGER,
+  context INTEGER, sid INTEGER, pgid INTEGER,
   verified INTEGER,          -- NULL: not a launcher; 1 verified; 0 not
   unverified INTEGER,        -- paths row: why not
   exe_deleted INTEGER,
@@ -167,9 +178,10 @@ CREATE TABLE execs_v4(
 INSERT INTO execs_v4
   SELECT process, time_ns, comm, exe, argv,
     (SELECT id FROM files f WHERE f.dev=e.dev AND f.ino=e.ino AND f.ctime_ns=coalesce(e.ctime_ns, 0)),
-    interpreter, uid, gid, ruid, cwd, cgroup, sid, pgid, tty,
-    CASE WHEN login_uid >= 2147483648 THEN login_uid - 4294967296 ELSE login_uid END,
-    env, verified, unverified, exe_deleted
+    interpreter,
+    (SELECT id FROM contexts c WHERE c.uid IS e.uid AND c.gid IS e.gid AND c.ruid IS e.ruid AND c.cwd IS e.cwd
+       AND c.cgroup IS e.cgroup AND c.tty IS e.tty AND c.login_uid IS e.login_uid AND c.env IS e.env),
+    sid, pgid, verified, unverified, exe_deleted
   FROM execs e;
 DROP TABLE execs;
 ALTER TABLE execs_v4 RENAME TO execs;

@@ -49,9 +49,10 @@ const char* schema_sql(int version);
 /// Opens (creating if absent) for the recorder: WAL, checks, migrations.
 Result<Db> open_for_write(const std::string& path);
 /// Opens an existing database for queries; never writes to it. A file of
-/// an older version is read as it is (every version keeps the tables and
-/// columns of version 1; only indexes were added): History picks slower
-/// plans for it. kNotFound when the file does not exist.
+/// an older version is read as it is: History picks slower plans for
+/// versions 1 and 2 (fewer indexes), and reads the execs of versions 1-3
+/// with their file identity and context in the row (64-bit string hashes).
+/// kNotFound when the file does not exist.
 ///
 /// When no recorder holds DB.lock and the WAL is empty (every committed
 /// transaction is in the main file), the file is opened immutable: no

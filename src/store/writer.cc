@@ -44,9 +44,8 @@ Result<Writer> Writer::open(const std::string& path, const RunInfo& run) {
        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"},
       {&w.s_.exit_process, "UPDATE processes SET exit_ns=?2, status=?3, flags=flags|?4 WHERE id=?1"},
       {&w.s_.insert_exec,
-       "INSERT OR REPLACE INTO execs(process,time_ns,comm,exe,argv,interpreter,file,uid,gid,ruid,"
-       "cwd,cgroup,env,sid,pgid,tty,login_uid,verified,unverified,exe_deleted) "
-       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)"},
+       "INSERT OR REPLACE INTO execs(process,time_ns,comm,exe,argv,file,interpreter,context,sid,pgid,"
+       "verified,unverified,exe_deleted) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"},
       {&w.s_.mark_execed, "UPDATE processes SET flags=flags|16 WHERE id=?1 AND flags&16=0"},
       {&w.s_.insert_change, "INSERT OR REPLACE INTO changes(process,kind,time_ns,value) VALUES(?1,?2,?3,?4)"},
       {&w.s_.run_counters, "UPDATE runs SET events=?2, lost=?3, updated_ns=?4, rate=?5 WHERE id=?1"},
@@ -60,6 +59,11 @@ Result<Writer> Writer::open(const std::string& path, const RunInfo& run) {
       {&w.s_.insert_env, "INSERT INTO envs(hash,text) VALUES(?1,?2)"},
       {&w.s_.find_file, "SELECT id FROM files WHERE dev=?1 AND ino=?2 AND ctime_ns=?3"},
       {&w.s_.insert_file, "INSERT INTO files(dev,ino,ctime_ns) VALUES(?1,?2,?3)"},
+      {&w.s_.find_context,
+       "SELECT id FROM contexts WHERE uid IS ?1 AND gid IS ?2 AND ruid IS ?3 AND cwd IS ?4 AND cgroup IS ?5 "
+       "AND tty IS ?6 AND login_uid IS ?7 AND env IS ?8 LIMIT 1"},
+      {&w.s_.insert_context,
+       "INSERT INTO contexts(uid,gid,ruid,cwd,cgroup,tty,login_uid,env) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)"},
       {&w.s_.insert_finding,
        "INSERT INTO findings(boot,unix_ns,pid,start_ns,rule,severity,title,evidence,chain,related_pid) "
        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"},
@@ -132,25 +136,26 @@ int64_t Writer::intern(Stmt& find, Stmt& insert, TextCache& cache, std::string_v
   return id;
 }
 
-int64_t Writer::file_id(const FileKey& k) {
-  if (intern_rc_ != 0) return 0;
-  if (auto it = files_.find(k); it != files_.end()) return it->second;
+template <size_t N>
+int64_t Writer::intern_ints(Stmt& find, Stmt& insert, IntsCache<N>& cache, const Ints<N>& k) {
+  if (intern_rc_ != 0) return 0;  // the batch has failed: write nothing more
+  if (auto it = cache.find(k); it != cache.end()) return it->second;
   auto bind = [&](Stmt& s) {
-    s.bind(1, static_cast<int64_t>(k.dev)).bind(2, static_cast<int64_t>(k.ino)).bind(3, static_cast<int64_t>(k.ctime_ns));
+    for (size_t i = 0; i < N; ++i) s.bind(static_cast<int>(i + 1), k[i]);
   };
-  bind(s_.find_file);
-  int64_t id = s_.find_file.step() == SQLITE_ROW ? s_.find_file.i64(0) : 0;
-  s_.find_file.reset();
+  bind(find);
+  int64_t id = find.step() == SQLITE_ROW ? find.i64(0) : 0;
+  find.reset();
   if (id == 0) {
-    bind(s_.insert_file);
-    if (int rc = s_.insert_file.run(); rc != SQLITE_DONE) {
+    bind(insert);
+    if (int rc = insert.run(); rc != SQLITE_DONE) {
       intern_rc_ = rc;  // the batch fails at its next statement
       return 0;
     }
     id = db_.last_insert_rowid();
   }
-  if (files_.size() >= kCacheMax) files_.clear();
-  files_.emplace(k, id);
+  if (cache.size() >= kCacheMax) cache.clear();
+  cache.emplace(k, id);
   return id;
 }
 
@@ -241,21 +246,26 @@ Result<bool> Writer::put(const ExecRecord& r) {
   s.bind(1, *p).bind(2, static_cast<int64_t>(r.time_ns)).bind(3, comm_id(r.comm));
   if (!r.exe.empty()) s.bind(4, path_id(r.exe));
   if (!r.argv.empty()) s.bind(5, intern(s_.find_argv, s_.insert_argv, argvs_, r.argv, true));
-  if (!r.interpreter.empty()) s.bind(6, path_id(r.interpreter));
-  if (r.dev) s.bind(7, file_id({r.dev, r.ino, r.ctime_ns}));
-  s.bind(8, int64_t{r.uid}).bind(9, int64_t{r.gid}).bind(10, opt(r.ruid));
-  if (r.cwd) s.bind(11, path_id(*r.cwd));
-  if (r.cgroup) s.bind(12, path_id(*r.cgroup));
-  if (r.env && !r.env->empty()) s.bind(13, intern(s_.find_env, s_.insert_env, envs_, *r.env, true));
-  s.bind(14, opt(r.sid)).bind(15, opt(r.pgid)).bind(16, opt(r.tty));
+  if (r.dev) {
+    Ints<3> file{static_cast<int64_t>(r.dev), static_cast<int64_t>(r.ino), static_cast<int64_t>(r.ctime_ns)};
+    s.bind(6, intern_ints(s_.find_file, s_.insert_file, files_, file));
+  }
+  if (!r.interpreter.empty()) s.bind(7, path_id(r.interpreter));
+  Ints<8> context{int64_t{r.uid}, int64_t{r.gid}, opt(r.ruid)};
+  if (r.cwd) context[3] = path_id(*r.cwd);
+  if (r.cgroup) context[4] = path_id(*r.cgroup);
+  context[5] = opt(r.tty);
   // As a signed 32-bit value: unset (4294967295) is -1, one byte instead
   // of six; it reads back as the same uint32_t.
-  if (r.login_uid) s.bind(17, int64_t{static_cast<int32_t>(*r.login_uid)});
+  if (r.login_uid) context[6] = int64_t{static_cast<int32_t>(*r.login_uid)};
+  if (r.env && !r.env->empty()) context[7] = intern(s_.find_env, s_.insert_env, envs_, *r.env, true);
+  s.bind(8, intern_ints(s_.find_context, s_.insert_context, contexts_, context));
+  s.bind(9, opt(r.sid)).bind(10, opt(r.pgid));
   if (r.verified) {
-    s.bind(18, int64_t{*r.verified});
-    if (!*r.verified && !r.unverified_reason.empty()) s.bind(19, path_id(r.unverified_reason));
+    s.bind(11, int64_t{*r.verified});
+    if (!*r.verified && !r.unverified_reason.empty()) s.bind(12, path_id(r.unverified_reason));
   }
-  if (r.exe_deleted) s.bind(20, int64_t{1});
+  if (r.exe_deleted) s.bind(13, int64_t{1});
   if (auto res = sql(s, "write"); !res) return res;
   if (const Fold* f = fold(r.key); f != nullptr && f->exec_marked) return true;
   // Out of processes_forked: its name is now its exec's comm.
@@ -332,7 +342,7 @@ Result<bool> Writer::write(const std::vector<Record>& records) {
     rows_.clear();
     clear_folds();
     rows_whole_ = false;
-    comms_.clear(), paths_.clear(), argvs_.clear(), envs_.clear(), files_.clear();
+    comms_.clear(), paths_.clear(), argvs_.clear(), envs_.clear(), files_.clear(), contexts_.clear();
     return e;
   };
   clear_folds();
@@ -450,14 +460,15 @@ Result<size_t> Writer::prune(const Retention& r, int64_t now_unix_ns, size_t bud
   if (count && pruned_since_gc_ > *count / 10) {
     auto gc = db_.exec(
         "DELETE FROM argvs WHERE id NOT IN (SELECT argv FROM execs WHERE argv IS NOT NULL);"
-        "DELETE FROM envs WHERE id NOT IN (SELECT env FROM execs WHERE env IS NOT NULL);"
-        "DELETE FROM files WHERE id NOT IN (SELECT file FROM execs WHERE file IS NOT NULL);");
+        "DELETE FROM files WHERE id NOT IN (SELECT file FROM execs WHERE file IS NOT NULL);"
+        "DELETE FROM contexts WHERE id NOT IN (SELECT context FROM execs WHERE context IS NOT NULL);"
+        "DELETE FROM envs WHERE id NOT IN (SELECT env FROM contexts WHERE env IS NOT NULL);");
     if (!gc) {
       (void)db_.exec("ROLLBACK");
       return gc.error();
     }
     pruned_since_gc_ = 0;
-    argvs_.clear(), envs_.clear(), files_.clear();
+    argvs_.clear(), envs_.clear(), files_.clear(), contexts_.clear();
   }
   if (auto res = db_.exec("COMMIT"); !res) return res.error();
   if (over_size) (void)db_.exec("PRAGMA incremental_vacuum(1024)");

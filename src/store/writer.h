@@ -3,6 +3,7 @@
 // statements, strings interned per kind, one transaction per batch. A batch
 // that fails (disk full) is rolled back whole and can be written again
 // later: nothing already committed is touched.
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -134,15 +135,23 @@ class Writer {
   int64_t intern(Stmt& find, Stmt& insert, TextCache& cache, std::string_view s, bool hashed);
   int64_t comm_id(std::string_view s);
   int64_t path_id(std::string_view s);
-  // An executable's identity, interned in `files` (schema 4).
-  struct FileKey {
-    uint64_t dev = 0, ino = 0, ctime_ns = 0;
-    bool operator==(const FileKey&) const = default;
+  // A row of integers interned in its own table (schema 4): an
+  // executable's identity in `files` (dev, ino, ctime), an exec's context
+  // in `contexts`. NULL values match NULLs.
+  template <size_t N>
+  using Ints = std::array<std::optional<int64_t>, N>;
+  struct IntsHash {
+    template <size_t N>
+    size_t operator()(const Ints<N>& k) const noexcept {
+      uint64_t h = 0;
+      for (const auto& v : k) h = (h ^ static_cast<uint64_t>(v.value_or(-7))) * 0x9e3779b97f4a7c15ull;
+      return h;
+    }
   };
-  struct FileKeyHash {
-    size_t operator()(const FileKey& k) const noexcept { return k.ino * 0x9e3779b97f4a7c15ull ^ k.dev ^ k.ctime_ns; }
-  };
-  int64_t file_id(const FileKey& k);
+  template <size_t N>
+  using IntsCache = std::unordered_map<Ints<N>, int64_t, IntsHash>;
+  template <size_t N>
+  int64_t intern_ints(Stmt& find, Stmt& insert, IntsCache<N>& cache, const Ints<N>& k);
   Result<bool> put(const ForkRecord& r);
   Result<bool> put(const ExecRecord& r);
   Result<bool> put(const ExitRecord& r);
@@ -162,7 +171,7 @@ class Writer {
         run_counters;
     Stmt insert_finding;
     Stmt find_comm, insert_comm, find_path, insert_path, find_argv, insert_argv, find_env, insert_env;
-    Stmt find_file, insert_file;
+    Stmt find_file, insert_file, find_context, insert_context;
   } s_;
   std::unordered_map<core::ProcessKey, int64_t, core::KeyHash> rows_;  // processes recorded alive
   // A process forked, exec'd and ended within one batch (most are) gets
@@ -181,7 +190,8 @@ class Writer {
   Fold& fold_for(const core::ProcessKey& key);
   void clear_folds();
   TextCache comms_, paths_, argvs_, envs_;  // bounded caches
-  std::unordered_map<FileKey, int64_t, FileKeyHash> files_;
+  IntsCache<3> files_;     // dev, ino, ctime
+  IntsCache<8> contexts_;  // uid, gid, ruid, cwd, cgroup, tty, login uid, env
   int64_t pruned_since_gc_ = 0;
   int intern_rc_ = 0;  // a failed string insert, reported by the next statement
 };

@@ -345,9 +345,9 @@ case_evidence() {
   # What the record holds (read straight from the database: history does
   # not print the working directory).
   local row
-  row=$(sqlite3 -readonly -separator '|' "$d/h.db" "SELECT (SELECT text FROM paths WHERE id=e.cwd), \
-    (SELECT text FROM paths WHERE id=e.cgroup), e.uid, e.ruid FROM processes p JOIN execs e ON e.process=p.id \
-    WHERE p.pid=$pid ORDER BY e.time_ns DESC LIMIT 1" 2>&1)
+  row=$(sqlite3 -readonly -separator '|' "$d/h.db" "SELECT (SELECT text FROM paths WHERE id=c.cwd), \
+    (SELECT text FROM paths WHERE id=c.cgroup), c.uid, c.ruid FROM processes p JOIN execs e ON e.process=p.id \
+    JOIN contexts c ON c.id=e.context WHERE p.pid=$pid ORDER BY e.time_ns DESC LIMIT 1" 2>&1)
   local cwd=${row%%|*}
   [ "$cwd" = "$dir/a b" ] || bad "recorded cwd '$cwd', not '$dir/a b' (row: ${row//$'\n'/ })"
   local unified

@@ -116,8 +116,7 @@ int64_t dangling(const Db& db) {
                "SELECT (SELECT count(*) FROM execs e WHERE "
                "  (e.exe IS NOT NULL AND NOT EXISTS (SELECT 1 FROM paths WHERE id=e.exe)) OR "
                "  (e.argv IS NOT NULL AND NOT EXISTS (SELECT 1 FROM argvs WHERE id=e.argv)) OR "
-               "  (e.env IS NOT NULL AND NOT EXISTS (SELECT 1 FROM envs WHERE id=e.env)) OR "
-               "  (e.cwd IS NOT NULL AND NOT EXISTS (SELECT 1 FROM paths WHERE id=e.cwd)) OR "
+               "  (e.context IS NOT NULL AND NOT EXISTS (SELECT 1 FROM contexts WHERE id=e.context)) OR "
                "  (e.comm IS NOT NULL AND NOT EXISTS (SELECT 1 FROM comms WHERE id=e.comm)) OR "
                "  (e.file IS NOT NULL AND NOT EXISTS (SELECT 1 FROM files WHERE id=e.file)) OR "
                "  NOT EXISTS (SELECT 1 FROM processes WHERE id=e.process)) + "
@@ -125,7 +124,11 @@ int64_t dangling(const Db& db) {
                "  (p.parent IS NOT NULL AND NOT EXISTS (SELECT 1 FROM processes q WHERE q.id=p.parent)) OR "
                "  (p.comm IS NOT NULL AND NOT EXISTS (SELECT 1 FROM comms WHERE id=p.comm))) + "
                "(SELECT count(*) FROM changes c WHERE NOT EXISTS (SELECT 1 FROM processes WHERE id=c.process) OR "
-               "  (c.kind=1 AND NOT EXISTS (SELECT 1 FROM processes WHERE id=c.value)))");
+               "  (c.kind=1 AND NOT EXISTS (SELECT 1 FROM processes WHERE id=c.value))) + "
+               "(SELECT count(*) FROM contexts c WHERE "
+               "  (c.env IS NOT NULL AND NOT EXISTS (SELECT 1 FROM envs WHERE id=c.env)) OR "
+               "  (c.cwd IS NOT NULL AND NOT EXISTS (SELECT 1 FROM paths WHERE id=c.cwd)) OR "
+               "  (c.cgroup IS NOT NULL AND NOT EXISTS (SELECT 1 FROM paths WHERE id=c.cgroup)))");
 }
 
 std::string argv_of(const RecordedProcess& p) {
@@ -182,30 +185,44 @@ std::vector<Record> round_trip_records() {
           make};
 }
 
-// A file identity is one files row, whether the writer remembers it or
-// finds it in the database (another run, an empty cache), and reads back.
-TEST(StoreWriter, FileIdentityIsInternedAcrossRuns) {
+// A file identity is one files row and a context one contexts row (NULLs
+// matching NULLs), whether the writer remembers them or finds them in the
+// database (another run, empty caches), and they read back.
+TEST(StoreWriter, FileAndContextAreInternedAcrossRuns) {
   TempDir dir;
   const std::string path = dir.file("history.db");
-  auto exec = [](ProcessKey k, uint64_t ino) {
-    ExecRecord x = exec_of(k, k.start_time_ns + kMs, "/usr/bin/bash", "bash");
+  auto exec = [](ProcessKey k, uint64_t ino, const char* cwd) {
+    ExecRecord x = exec_of(k, k.start_time_ns + kMs, "/usr/bin/bash", "bash", 1000);
     x.dev = 65024, x.ino = ino, x.ctime_ns = 1663687647123456789;
+    x.cwd = cwd;  // no ruid, tty, login uid or environment: NULLs
+    x.sid = k.pid, x.pgid = k.pid;  // each its own job: not in the context
     return x;
   };
   for (int run = 0; run < 2; ++run) {
     auto w = Writer::open(path, run_info());
     ASSERT_TRUE(w) << w.error().message;
-    ProcessKey a{100 + run, (10 + run) * kS}, b{200 + run, (10 + run) * kS};
-    ASSERT_TRUE(w->write({fork_of(a, {}, "sh"), exec(a, 77), fork_of(b, {}, "sh"), exec(b, 78)}));
+    ProcessKey a{100 + run, (10 + run) * kS}, b{200 + run, (10 + run) * kS}, c{300 + run, (10 + run) * kS};
+    ASSERT_TRUE(w->write({fork_of(a, {}, "sh"), exec(a, 77, "/srv"), fork_of(b, {}, "sh"), exec(b, 78, "/srv"),
+                          fork_of(c, {}, "sh"), exec(c, 78, "/tmp")}));
     EXPECT_EQ(count(w->db(), "SELECT count(*) FROM files"), 2) << run;
     EXPECT_EQ(count(w->db(), "SELECT count(DISTINCT file) FROM execs"), 2) << run;
+    EXPECT_EQ(count(w->db(), "SELECT count(*) FROM contexts"), 2) << run;
+    EXPECT_EQ(dangling(w->db()), 0);
   }
   auto h = History::open(path);
   ASSERT_TRUE(h) << h.error().message;
   auto p = h->query({.pid = 201});
   ASSERT_TRUE(p && p->size() == 1u && (*p)[0].last_exec());
-  EXPECT_EQ((*p)[0].last_exec()->dev, 65024u);
-  EXPECT_EQ((*p)[0].last_exec()->ino, 78u);
+  const RecordedExec& e = *(*p)[0].last_exec();
+  EXPECT_EQ(e.dev, 65024u);
+  EXPECT_EQ(e.ino, 78u);
+  EXPECT_EQ(e.cwd, "/srv");
+  EXPECT_EQ(e.uid, 1000u);
+  EXPECT_EQ(e.sid, 201);
+  EXPECT_FALSE(e.ruid);
+  EXPECT_FALSE(e.login_uid);
+  EXPECT_FALSE(e.tty);
+  EXPECT_EQ(h->query({.uid = 1000})->size(), 6u);  // --user through the contexts
 }
 
 TEST(StoreWriter, RoundTripThroughHistory) {
@@ -221,7 +238,8 @@ TEST(StoreWriter, RoundTripThroughHistory) {
     EXPECT_EQ(count(w->db(), "SELECT count(*) FROM files"), 2);
     EXPECT_EQ(count(w->db(), "SELECT count(DISTINCT file) FROM execs"), 2);
     EXPECT_EQ(count(w->db(), "PRAGMA auto_vacuum"), 2);  // incremental: retention can shrink the file
-    EXPECT_EQ(count(w->db(), "SELECT login_uid FROM execs WHERE process=(SELECT id FROM processes WHERE pid=300)"),
+    EXPECT_EQ(count(w->db(), "SELECT c.login_uid FROM execs e JOIN contexts c ON c.id=e.context "
+                             "WHERE e.process=(SELECT id FROM processes WHERE pid=300)"),
               -1);
   }
   auto h = History::open(path);
@@ -669,6 +687,7 @@ TEST(StoreWriter, PruneBySizeTakesOldestExitedFirstAndKeepsAncestors) {
   EXPECT_EQ(dangling(w->db()), 0);
   EXPECT_EQ(count(w->db(), "SELECT count(*) FROM argvs WHERE id NOT IN (SELECT argv FROM execs)"), 0);
   EXPECT_EQ(count(w->db(), "SELECT count(*) FROM files WHERE id NOT IN (SELECT file FROM execs)"), 0);
+  EXPECT_EQ(count(w->db(), "SELECT count(*) FROM contexts WHERE id NOT IN (SELECT context FROM execs)"), 0);
 }
 
 // ---- schema and versions -------------------------------------------------
@@ -690,7 +709,8 @@ std::string sample_rows(int version) {
       hash, version >= 2 ? int64_t{kFlagExeced} : int64_t{0});  // from 2, an exec'd process carries kFlagExeced
   if (version >= 4) {
     rows += "INSERT INTO files(id,dev,ino,ctime_ns) VALUES(1,65024,4242,7);"
-            "INSERT INTO execs(process,time_ns,comm,exe,argv,uid,gid,file,login_uid) VALUES(1,11,1,1,1,0,0,1,-1);";
+            "INSERT INTO contexts(id,uid,gid,login_uid) VALUES(1,0,0,-1);"
+            "INSERT INTO execs(process,time_ns,comm,exe,argv,file,context) VALUES(1,11,1,1,1,1,1);";
   } else {
     rows += "INSERT INTO execs(process,time_ns,comm,exe,argv,uid,gid,dev,ino,ctime_ns,login_uid)"
             "  VALUES(1,11,1,1,1,0,0,65024,4242,7,4294967295);";
@@ -742,7 +762,9 @@ TEST(StoreSchema, OpensADatabaseOfEveryEarlierVersion) {
       EXPECT_EQ(count(*db, "SELECT count(*) FROM pragma_table_info('execs') WHERE name IN ('dev','ino','ctime_ns')"), 0);
       EXPECT_EQ(count(*db, "SELECT count(*) FROM files WHERE dev=65024 AND ino=4242 AND ctime_ns=7"), 1);
       EXPECT_EQ(count(*db, "SELECT file FROM execs"), count(*db, "SELECT id FROM files"));
-      EXPECT_EQ(count(*db, "SELECT login_uid FROM execs"), -1);
+      EXPECT_EQ(count(*db, "SELECT c.login_uid FROM execs e JOIN contexts c ON c.id=e.context"), -1);
+      EXPECT_EQ(count(*db, "SELECT count(*) FROM contexts"), 1);
+      EXPECT_EQ(count(*db, "SELECT count(*) FROM pragma_table_info('execs') WHERE name IN ('uid','cwd','env')"), 0);
       EXPECT_EQ(count(*db, "SELECT count(*) FROM sqlite_master WHERE name='execs_comm_time'"), 1);
       // Written without auto-vacuum, as every version before 4 made its files:
       // the migration turned it on (VACUUM), so retention can shrink the file.
