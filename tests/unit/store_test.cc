@@ -437,7 +437,11 @@ std::vector<Record> big_batch(int first_pid, int n) {
     out.push_back(fork_of(k, kInit, "sh"));
     std::string argv = std::string("worker\0--id\0", 12) + std::to_string(first_pid + i) + '\0' + std::string(1500, 'a' + i % 26);
     ExecRecord x = exec_of(k, k.start_time_ns + kMs, "/opt/w/" + std::to_string(i % 7), argv);
-    x.dev = 2049, x.ino = 500 + static_cast<uint64_t>(first_pid + i) % 11, x.ctime_ns = 1;  // 11 files, interned
+    // Each worker its own file, context and environment, which retention
+    // must collect with it.
+    x.dev = 2049, x.ino = 500 + static_cast<uint64_t>(first_pid + i), x.ctime_ns = 1;
+    x.cwd = "/srv/w" + std::to_string(first_pid + i);
+    x.env = "TMUX=/tmp/tmux-0/w" + std::to_string(first_pid + i) + ",1,0";
     out.push_back(std::move(x));
     if (i % 3 == 0) out.push_back(exit_of(k, k.start_time_ns + 2 * kMs, i));
   }
@@ -454,6 +458,8 @@ TEST(StoreWriter, FailedBatchRollsBackWholeAndRetriesCleanly) {
   const int64_t execs = count(w->db(), "SELECT count(*) FROM execs");
   const int64_t argvs = count(w->db(), "SELECT count(*) FROM argvs");
   const int64_t paths = count(w->db(), "SELECT count(*) FROM paths");
+  const int64_t contexts = count(w->db(), "SELECT count(*) FROM contexts");
+  const int64_t files = count(w->db(), "SELECT count(*) FROM files");
 
   // The file may not grow: a real SQLITE_FULL.
   const int64_t pages = count(w->db(), "PRAGMA page_count");
@@ -467,6 +473,8 @@ TEST(StoreWriter, FailedBatchRollsBackWholeAndRetriesCleanly) {
   EXPECT_EQ(count(w->db(), "SELECT count(*) FROM execs"), execs);
   EXPECT_EQ(count(w->db(), "SELECT count(*) FROM argvs"), argvs);
   EXPECT_EQ(count(w->db(), "SELECT count(*) FROM paths"), paths);
+  EXPECT_EQ(count(w->db(), "SELECT count(*) FROM contexts"), contexts);
+  EXPECT_EQ(count(w->db(), "SELECT count(*) FROM files"), files);
   EXPECT_EQ(dangling(w->db()), 0);
   // Nothing half-open: the next statement is not inside a dead transaction.
   EXPECT_TRUE(sqlite3_get_autocommit(w->db().get()));
@@ -482,7 +490,9 @@ TEST(StoreWriter, FailedBatchRollsBackWholeAndRetriesCleanly) {
   EXPECT_EQ(count(w->db(), "SELECT count(*) FROM processes"), processes + 60);
   EXPECT_EQ(count(w->db(), "SELECT count(*) FROM execs"), execs + 60);
   EXPECT_EQ(count(w->db(), "SELECT count(*) FROM argvs"), argvs + 60);
-  EXPECT_EQ(count(w->db(), "SELECT count(*) FROM paths"), paths + 7);
+  EXPECT_EQ(count(w->db(), "SELECT count(*) FROM paths"), paths + 7 + 60);  // 7 executables, 60 working directories
+  EXPECT_EQ(count(w->db(), "SELECT count(*) FROM contexts"), contexts + 60);
+  EXPECT_EQ(count(w->db(), "SELECT count(*) FROM files"), files + 60);
   EXPECT_EQ(dangling(w->db()), 0);
 
   auto h = History::open(path);
@@ -688,6 +698,9 @@ TEST(StoreWriter, PruneBySizeTakesOldestExitedFirstAndKeepsAncestors) {
   EXPECT_EQ(count(w->db(), "SELECT count(*) FROM argvs WHERE id NOT IN (SELECT argv FROM execs)"), 0);
   EXPECT_EQ(count(w->db(), "SELECT count(*) FROM files WHERE id NOT IN (SELECT file FROM execs)"), 0);
   EXPECT_EQ(count(w->db(), "SELECT count(*) FROM contexts WHERE id NOT IN (SELECT context FROM execs)"), 0);
+  EXPECT_EQ(count(w->db(), "SELECT count(*) FROM envs WHERE id NOT IN (SELECT env FROM contexts WHERE env IS NOT NULL)"),
+            0);
+  EXPECT_LT(count(w->db(), "SELECT count(*) FROM envs"), 300);  // the pruned workers' went
 }
 
 // ---- schema and versions -------------------------------------------------
@@ -857,6 +870,75 @@ TEST(StoreFindings, WrittenWithTheBatchAndReadBackSinceATime) {
 
 // Readers never migrate: a file of every earlier version is queried as it
 // is (slower plans), and left at its version.
+// The migration to 4: one contexts row per distinct context (NULLs
+// matching NULLs, an unset login uid the same as the writer's), one files
+// row per file, every exec naming them, and every value read back.
+TEST(StoreSchema, MigrationTo4InternsEachDistinctContextAndFileOnce) {
+  TempDir dir;
+  const std::string path = dir.file("history.db");
+  {
+    auto db = Db::open(path, Db::Mode::kReadWrite);
+    ASSERT_TRUE(db);
+    std::string rows =
+        "INSERT INTO boots(id,boot_id,realtime_offset_ns,first_ns) VALUES(1,'old-boot',1000000000000000000,5);"
+        "INSERT INTO comms(id,text) VALUES(1,'sh');"
+        "INSERT INTO paths(id,hash,text) VALUES(1,0,CAST('/bin/sh' AS BLOB)),(2,0,CAST('/srv' AS BLOB)),"
+        "  (3,0,CAST('/home/ann' AS BLOB));"
+        "INSERT INTO envs(id,hash,text) VALUES(1,0,CAST('TMUX=/tmp/t,1,0' AS BLOB));";
+    for (int i = 1; i <= 4; ++i) {
+      rows += fmt::format(
+          "INSERT INTO processes(id,boot,pid,start_ns,ppid,fork_ns,flags,comm,uid,gid) VALUES({0},1,{0}0,{0},1,{0},16,1,0,0);",
+          i);
+    }
+    // 1, 2 and 4 share a context (NULL ruid, cgroup, tty and env; unset
+    // login uid) in their own sessions; 3 has another; 4 has no file identity.
+    rows +=
+        "INSERT INTO execs(process,time_ns,comm,exe,uid,gid,cwd,sid,pgid,login_uid,dev,ino,ctime_ns) VALUES"
+        "  (1,11,1,1,0,0,2,10,10,4294967295,2049,7,5),(2,21,1,1,0,0,2,20,20,4294967295,2049,7,5),"
+        "  (4,41,1,1,0,0,2,40,40,4294967295,NULL,NULL,NULL);"
+        "INSERT INTO execs(process,time_ns,comm,exe,uid,gid,ruid,cwd,tty,env,sid,pgid,login_uid,dev,ino,ctime_ns)"
+        "  VALUES(3,31,1,1,1000,1000,1000,3,34816,1,30,30,1000,2049,8,5);";
+    ASSERT_TRUE(db->exec("PRAGMA journal_mode=WAL"));
+    ASSERT_TRUE(db->exec(std::string("BEGIN;") + schema_sql(3) + rows + "PRAGMA application_id=" +
+                         std::to_string(kApplicationId) + ";PRAGMA user_version=3;COMMIT;"));
+  }
+  {
+    auto db = open_for_write(path);
+    ASSERT_TRUE(db) << db.error().message;
+    EXPECT_EQ(count(*db, "SELECT count(*) FROM contexts"), 2);
+    EXPECT_EQ(count(*db, "SELECT count(*) FROM files"), 2);
+    EXPECT_EQ(count(*db, "SELECT count(*) FROM execs WHERE context IS NULL"), 0);
+    EXPECT_EQ(count(*db, "SELECT count(*) FROM execs WHERE file IS NULL"), 1);
+    EXPECT_EQ(count(*db, "SELECT count(DISTINCT context) FROM execs WHERE process IN (1,2,4)"), 1);
+    EXPECT_EQ(dangling(*db), 0);
+  }
+  auto h = History::open(path);
+  ASSERT_TRUE(h) << h.error().message;
+  auto exec_of_pid = [&](int32_t pid) {
+    auto p = h->query({.pid = pid});
+    EXPECT_TRUE(p && p->size() == 1u && (*p)[0].last_exec()) << pid;
+    return p && !p->empty() && (*p)[0].last_exec() ? *(*p)[0].last_exec() : RecordedExec{};
+  };
+  RecordedExec two = exec_of_pid(20), three = exec_of_pid(30), four = exec_of_pid(40);
+  EXPECT_EQ(two.cwd, "/srv");
+  EXPECT_EQ(two.login_uid, 4294967295u);
+  EXPECT_FALSE(two.ruid);
+  EXPECT_FALSE(two.tty);
+  EXPECT_TRUE(two.env.empty());
+  EXPECT_EQ(two.sid, 20);
+  EXPECT_EQ(two.ino, 7u);
+  EXPECT_EQ(three.uid, 1000u);
+  EXPECT_EQ(three.ruid, 1000u);
+  EXPECT_EQ(three.cwd, "/home/ann");
+  EXPECT_EQ(three.tty, 34816);
+  EXPECT_EQ(three.login_uid, 1000u);
+  EXPECT_EQ(three.env, (std::vector<std::string>{"TMUX=/tmp/t,1,0"}));
+  EXPECT_EQ(three.ino, 8u);
+  EXPECT_EQ(four.sid, 40);
+  EXPECT_EQ(four.ino, 0u);
+  EXPECT_EQ(h->query({.uid = 1000})->size(), 1u);
+}
+
 TEST(StoreSchema, ReadersQueryEveryEarlierVersionWithoutMigrating) {
   for (int v = 1; v < kSchemaVersion; ++v) {
     SCOPED_TRACE(v);
