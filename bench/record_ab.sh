@@ -16,7 +16,9 @@
 #
 # Environment: BASELINE, LINEAGE (binaries), RATE (default 0), SECONDS_PER_RUN
 # (default 10), REPEAT (default 3), READY_TIMEOUT (s, default 120), ARGS
-# (more `record` options for both, e.g. --no-audit).
+# (more `record` options for both, e.g. --no-audit), WARMUP (s, default 0:
+# fresh recorders; else a fork-only storm of that long before the measured
+# one, as record_bench.sh's WARMUP, so both are compared at steady state).
 # Needs root, gcc, python3 with sqlite3.  stdout: a markdown table.
 set -euo pipefail
 
@@ -28,10 +30,13 @@ SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
 REPEAT=${REPEAT:-3}
 READY_TIMEOUT=${READY_TIMEOUT:-120}
 ARGS=${ARGS:-}
+WARMUP=${WARMUP:-0}
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "record_ab.sh: $*"; exit 1; }
 ((EUID == 0)) || die "lineage record needs root"
+[[ $WARMUP =~ ^[0-9]+$ ]] && ((10#$WARMUP <= 3600)) || die "WARMUP: seconds, 0..3600"
+WARMUP=$((10#$WARMUP))
 for b in "$LINEAGE" "$BASELINE"; do [[ -x $b ]] || die "not executable: $b"; done
 
 work=$(mktemp -d)
@@ -81,6 +86,17 @@ for ((r = 1; r <= REPEAT; r++)); do
             sleep 0.1
         done
     done
+    if ((WARMUP > 0)); then
+        "$work/storm" -f 0 "$WARMUP" >/dev/null 2>"$work/warmup.err" || die "warm-up storm failed: $(cat "$work/warmup.err")"
+        # Until both recorders have drained it (their counts stand still).
+        prev=""
+        for ((t = 0; t < 30; t++)); do
+            cur="$(count "$work/0.db") $(count "$work/1.db")"
+            [[ $cur == "$prev" ]] && break
+            prev=$cur
+            sleep 1.2
+        done
+    fi
     sleep 1.2
     load=$(cut -d' ' -f1 /proc/loadavg)
     n0=($(count "$work/0.db") $(count "$work/1.db"))
