@@ -232,10 +232,13 @@ Result<int> run_record(const RecordOptions& o) {
   // for 1,000,000 processes) would otherwise fill the source's buffer with
   // events nobody reads. A file that is corrupt or newer is refused here,
   // with nothing started. A new database is created only once the source
-  // is open.
-  struct stat db_st {};
-  if (::stat(o.db.c_str(), &db_st) == 0) {
-    ::chmod(o.db.c_str(), 0600);
+  // is open. The mode is set through a descriptor opened without following
+  // a symlink: a link planted at --db must not make root chmod its target
+  // (SQLite then refuses the link itself).
+  if (int db_fd = ::open(o.db.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC); db_fd >= 0 || errno != ENOENT) {
+    struct stat st {};
+    if (db_fd >= 0 && ::fstat(db_fd, &st) == 0 && S_ISREG(st.st_mode)) ::fchmod(db_fd, 0600);
+    if (db_fd >= 0) ::close(db_fd);
     if (auto migrated = store::open_for_write(o.db); !migrated) return migrated.error();
   }
   auto opened = events::open_source(o.source, *reader, o.poll_interval_ms, false, true, store::may_be_context);

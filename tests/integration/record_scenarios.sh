@@ -639,6 +639,16 @@ case_faults() {
   [ $rc != 0 ] || bad "record on schema version 99 exited 0"
   [ "$(sha256sum < "$d/newer.db")" = "$before" ] || bad "the newer-schema file was modified"
 
+  # --db naming a symlink (planted where root records): refused, and the
+  # link's target keeps its mode and bytes.
+  printf 'not yours\n' > "$d/target"
+  chmod 0644 "$d/target"
+  ln -s "$d/target" "$d/link.db"
+  lin "$d/link.txt" record --db "$d/link.db" --duration 1
+  [ $rc != 0 ] || bad "record on a symlinked --db exited 0"
+  [ "$(stat -c %a "$d/target")" = 644 ] || bad "record changed the mode of a symlink's target to $(stat -c %a "$d/target")"
+  [ "$(cat "$d/target")" = "not yours" ] || bad "record wrote through a symlinked --db"
+
   # No database: history says how to start recording, exit 2.
   lin "$d/none.txt" history --db "$d/none/h.db"
   [ $rc = 2 ] || bad "history without a database exited $rc, not 2"
