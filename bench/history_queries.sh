@@ -129,6 +129,22 @@ def hash_v1(text):  # schemas 1-3: 64-bit hashes (schema 4 keeps the low 32 bits
 c.create_function("hash_v1", 1, hash_v1, deterministic=True)
 version = c.execute("PRAGMA user_version").fetchone()[0]
 script = "BEGIN;"
+if version >= 5:
+    # Back to schema 4's layout: fork and exit times and ppid stored, argvs
+    # with a hash column (rewritten to 64 bits below).
+    script += """
+CREATE TABLE processes_v4(
+  id INTEGER PRIMARY KEY, boot INTEGER NOT NULL, pid INTEGER NOT NULL, start_ns INTEGER NOT NULL,
+  parent INTEGER, ppid INTEGER NOT NULL DEFAULT 0, fork_ns INTEGER NOT NULL, exit_ns INTEGER,
+  status INTEGER, flags INTEGER NOT NULL DEFAULT 0, comm INTEGER, uid INTEGER, gid INTEGER,
+  UNIQUE(boot, pid, start_ns));
+INSERT INTO processes_v4 SELECT p.id, p.boot, p.pid, p.start_ns, p.parent,
+  coalesce(p.ppid, (SELECT q.pid FROM processes q WHERE q.id=p.parent), 0), p.fork_ns, p.exit_ns, p.status,
+  p.flags, p.comm, p.uid, p.gid FROM processes p;
+DROP TABLE processes; ALTER TABLE processes_v4 RENAME TO processes;
+CREATE INDEX processes_parent ON processes(parent);
+ALTER TABLE argvs ADD COLUMN hash INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX argvs_hash ON argvs(hash);"""
 if version >= 4:
     # Back to schema 3's layout: 64-bit hashes, the file identity and the
     # context in execs, an unset login uid as 4294967295.

@@ -39,8 +39,9 @@
 #                  exec and an exit
 #   commit p50/p99/max  the prober: every 0.1-0.5 s (random) it posix_spawns
 #                  `/bin/true lbench-mark-<run>-<k>` and polls the database
-#                  read-only every 10 ms (`SELECT 1 FROM argvs WHERE hash=?`,
-#                  the row written in the same transaction as the exec) until
+#                  read-only every 10 ms (`SELECT 1 FROM argvs WHERE id>? AND
+#                  text=?`, the rows added since the spawn; the row is written
+#                  in the same transaction as the exec) until
 #                  it is there: time from just before the spawn to the first
 #                  poll that sees it
 #   B/process      (pages in use after - before) * page_size / (processes
@@ -152,16 +153,6 @@ cat >"$build/probe.py" <<'EOF'
 import os, random, sqlite3, sys, time
 db, seconds, tag, out = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4]
 
-def signed(h, bits):
-    return h - (1 << bits) if h >= 1 << (bits - 1) else h
-
-def fnv(b):
-    """The argv row's hash: 64 bits up to schema 3, the low 32 from schema 4."""
-    h = 1469598103934665603
-    for c in b:
-        h = ((h ^ c) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
-    return (signed(h, 64), signed(h & 0xFFFFFFFF, 32))
-
 conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, isolation_level=None)
 rnd = random.Random(tag)
 start = time.monotonic()
@@ -177,15 +168,18 @@ while True:
     if now < end and now >= next_spawn:
         argv = ["/bin/true", f"lbench-mark-{tag}-{k}"]
         k += 1
+        # By text among the rows added since (every schema has argvs.id;
+        # from schema 5 there is no hash to look it up by).
+        last = conn.execute("SELECT coalesce(max(id), 0) FROM argvs").fetchone()[0]
         t0 = time.monotonic()
         pid = os.posix_spawn(argv[0], argv, {})
         os.waitpid(pid, 0)
         text = b"\0".join(a.encode() for a in argv)
-        pending[(fnv(text), text)] = t0
+        pending[(last, text)] = t0
         next_spawn = t0 + rnd.uniform(0.1, 0.5)
     for key, t0 in list(pending.items()):
-        (h64, h32), text = key
-        if conn.execute("SELECT 1 FROM argvs WHERE hash IN (?, ?) AND text=?", (h64, h32, text)).fetchone():
+        last, text = key
+        if conn.execute("SELECT 1 FROM argvs WHERE id>? AND text=?", (last, text)).fetchone():
             lat.append((time.monotonic() - t0) * 1000)
             del pending[key]
     time.sleep(0.01)
@@ -271,8 +265,9 @@ achieved = float(m.group(1)) if m else len(truth) / secs
 workers = sorted({pp for _, pp in truth if pp > 0})
 c = sqlite3.connect(f"file:{os.path.join(d, 'history.db')}?mode=ro", uri=True)
 q = ",".join("?" * len(workers)) or "NULL"
-rec, ex = c.execute(f"SELECT count(*), count(exit_ns) FROM processes WHERE ppid IN ({q}) AND flags & 1 = 0",
-                    workers).fetchone()
+# From schema 5 a NULL ppid is the parent row's pid.
+rec, ex = c.execute(f"SELECT count(*), count(p.exit_ns) FROM processes p LEFT JOIN processes q ON q.id=p.parent "
+                    f"WHERE coalesce(p.ppid, q.pid) IN ({q}) AND p.flags & 1 = 0", workers).fetchone()
 m = re.search(r"(\d+) events, (\d+) lost, (\d+) records in (\d+) commits", read("rec.err"))
 def status_of(name):
     try:

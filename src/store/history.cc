@@ -15,8 +15,10 @@
 namespace lineage::store {
 namespace {
 
+// From schema 5 a NULL ppid is the parent row's pid (never NULL before).
 constexpr const char* kProcessColumns =
-    "p.id, p.boot, b.realtime_offset_ns, p.pid, p.start_ns, p.parent, p.ppid, p.fork_ns, p.exit_ns, p.status, "
+    "p.id, p.boot, b.realtime_offset_ns, p.pid, p.start_ns, p.parent, "
+    "coalesce(p.ppid, (SELECT q.pid FROM processes q WHERE q.id=p.parent), 0), p.fork_ns, p.exit_ns, p.status, "
     "p.flags, (SELECT text FROM comms WHERE id=p.comm), p.uid, p.gid";
 constexpr const char* kFrom = " FROM processes p JOIN boots b ON b.id=p.boot ";
 

@@ -14,7 +14,7 @@
 
 namespace lineage::store {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 /// PRAGMA application_id of a lineage history ("LNAG").
 inline constexpr int64_t kApplicationId = 0x4c4e4147;
 

@@ -10,6 +10,8 @@ namespace lineage::store {
 namespace {
 
 constexpr size_t kCacheMax = 4096;  // interned strings remembered per kind
+// Command lines remembered by hash, per generation (argv_ids_: 2 x 2 MiB).
+constexpr size_t kArgvsRemembered = size_t{1} << 17;
 
 Result<Stmt> prep(const Db& db, std::string_view sql, Stmt& out) {
   auto s = db.prepare(sql);
@@ -37,12 +39,13 @@ Result<Writer> Writer::open(const std::string& path, const RunInfo& run) {
        "SELECT id FROM processes WHERE boot=?1 AND pid=?2 AND start_ns BETWEEN ?3-?4 AND ?3+?4 "
        "ORDER BY abs(start_ns-?3) LIMIT 1"},
       {&w.s_.insert_process,
-       "INSERT INTO processes(boot,pid,start_ns,parent,ppid,fork_ns,flags,comm,uid,gid) "
+       "INSERT INTO processes(boot,pid,start_ns,parent,ppid,fork_after,flags,comm,uid,gid) "
        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"},
       {&w.s_.insert_ended,
-       "INSERT INTO processes(boot,pid,start_ns,parent,ppid,fork_ns,flags,comm,uid,gid,exit_ns,status) "
+       "INSERT INTO processes(boot,pid,start_ns,parent,ppid,fork_after,flags,comm,uid,gid,exit_after,status) "
        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"},
-      {&w.s_.exit_process, "UPDATE processes SET exit_ns=?2, status=?3, flags=flags|?4 WHERE id=?1"},
+      {&w.s_.exit_process,
+       "UPDATE processes SET exit_after=?2-start_ns, status=?3, flags=flags|?4 WHERE id=?1"},
       {&w.s_.insert_exec,
        "INSERT OR REPLACE INTO execs(process,time_ns,comm,exe,argv,file,interpreter,context,sid,pgid,"
        "verified,unverified,exe_deleted) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"},
@@ -53,8 +56,8 @@ Result<Writer> Writer::open(const std::string& path, const RunInfo& run) {
       {&w.s_.insert_comm, "INSERT INTO comms(text) VALUES(?1)"},
       {&w.s_.find_path, "SELECT id, text FROM paths WHERE hash=?1"},
       {&w.s_.insert_path, "INSERT INTO paths(hash,text) VALUES(?1,?2)"},
-      {&w.s_.find_argv, "SELECT id, text FROM argvs WHERE hash=?1"},
-      {&w.s_.insert_argv, "INSERT INTO argvs(hash,text) VALUES(?1,?2)"},
+      {&w.s_.argv_text, "SELECT text FROM argvs WHERE id=?1"},
+      {&w.s_.insert_argv, "INSERT INTO argvs(text) VALUES(?1)"},
       {&w.s_.find_env, "SELECT id, text FROM envs WHERE hash=?1"},
       {&w.s_.insert_env, "INSERT INTO envs(hash,text) VALUES(?1,?2)"},
       {&w.s_.find_file, "SELECT id FROM files WHERE dev=?1 AND ino=?2 AND ctime_ns=?3"},
@@ -92,6 +95,12 @@ Result<Writer> Writer::open(const std::string& path, const RunInfo& run) {
   ins_run->bind(1, w.boot_).bind(2, int64_t{run.pid}).bind_text(3, run.source).bind(4, static_cast<int64_t>(run.now_ns));
   if (int rc = ins_run->run(); rc != SQLITE_DONE) return d.error("write", rc);
   w.run_ = d.last_insert_rowid();
+  // The newest command lines are the likeliest to come again.
+  auto recent = d.prepare(fmt::format("SELECT id, text FROM argvs ORDER BY id DESC LIMIT {}", kArgvsRemembered));
+  if (!recent) return recent.error();
+  while (recent->step() == SQLITE_ROW) {
+    w.remember_argv(static_cast<uint32_t>(text_hash(recent->text(1))), recent->i64(0));
+  }
   return w;
 }
 
@@ -162,6 +171,53 @@ int64_t Writer::intern_ints(Stmt& find, Stmt& insert, IntsCache<N>& cache, const
 int64_t Writer::comm_id(std::string_view s) { return intern(s_.find_comm, s_.insert_comm, comms_, s, false); }
 int64_t Writer::path_id(std::string_view s) { return intern(s_.find_path, s_.insert_path, paths_, s, true); }
 
+// A command line's id. The file has no index to find one by its text
+// (schema 5: it cost 14 bytes a command line, most of them written once),
+// so the writer remembers the ids of those it wrote or met by hash. A
+// remembered id is checked against its row's text: it may name a row
+// retention deleted, one a failed batch rolled back, or another command
+// line of the same hash. A command line forgotten is written again:
+// bytes, never a wrong answer.
+int64_t Writer::argv_id(std::string_view s) {
+  if (intern_rc_ != 0) return 0;  // the batch has failed: write nothing more
+  if (auto it = argvs_.find(s); it != argvs_.end()) return it->second;
+  const auto hash = static_cast<uint32_t>(text_hash(s));
+  int64_t id = 0;
+  for (const auto& ids : argv_ids_) {
+    uint32_t known = ids.find(hash);
+    if (known == core::FlatIndex<uint32_t, IdHash>::kNone) continue;
+    Stmt& q = s_.argv_text;
+    q.bind(1, int64_t{known});
+    if (q.step() == SQLITE_ROW && q.text(0) == s) id = known;
+    q.reset();
+    if (id != 0) break;
+  }
+  if (id == 0) {
+    s_.insert_argv.bind(1, s);
+    if (int rc = s_.insert_argv.run(); rc != SQLITE_DONE) {
+      intern_rc_ = rc;  // the batch fails at its next statement
+      return 0;
+    }
+    id = db_.last_insert_rowid();
+  }
+  remember_argv(hash, id);
+  if (argvs_.size() >= kCacheMax) argvs_.clear();
+  argvs_.emplace(std::string(s), id);
+  return id;
+}
+
+// Two generations: when the newer is full it becomes the older and the
+// older is dropped, so what keeps coming back stays (met again in the
+// older, it moves to the newer).
+void Writer::remember_argv(uint32_t hash, int64_t id) {
+  if (id <= 0 || id >= int64_t{core::FlatIndex<uint32_t, IdHash>::kNone}) return;
+  if (argv_ids_[0].size() >= kArgvsRemembered) {
+    std::swap(argv_ids_[0], argv_ids_[1]);
+    argv_ids_[0].clear();
+  }
+  argv_ids_[0].put(hash, static_cast<uint32_t>(id));
+}
+
 Result<int64_t> Writer::row(const core::ProcessKey& key, bool create) {
   if (auto it = rows_.find(key); it != rows_.end()) return it->second;
   Stmt& f = s_.find_process;
@@ -176,7 +232,7 @@ Result<int64_t> Writer::row(const core::ProcessKey& key, bool create) {
     // own records come later.
     Stmt& ins = s_.insert_process;
     ins.bind(1, boot_).bind(2, int64_t{key.pid}).bind(3, static_cast<int64_t>(key.start_time_ns));
-    ins.bind(5, int64_t{0}).bind(6, static_cast<int64_t>(key.start_time_ns)).bind(7, kFlagPlaceholder);
+    ins.bind(5, int64_t{0}).bind(6, int64_t{0}).bind(7, kFlagPlaceholder);
     if (auto r = sql(ins, "write"); !r) return r.error();
     id = db_.last_insert_rowid();
   }
@@ -201,7 +257,9 @@ Result<bool> Writer::put(const ForkRecord& r) {
   if (*existing != 0) {
     // Seen before as a placeholder (or recorded by an earlier run): fill in.
     auto upd = db_.prepare(
-        "UPDATE processes SET parent=coalesce(parent,?2), ppid=?3, fork_ns=?4, flags=(flags&~4)|?5, "
+        "UPDATE processes SET parent=coalesce(parent,?2), "
+        "ppid=nullif(?3, (SELECT q.pid FROM processes q WHERE q.id=coalesce(processes.parent,?2))), "
+        "fork_after=?4-start_ns, flags=(flags&~4)|?5, "
         "comm=coalesce(comm,?6), uid=coalesce(uid,?7), gid=coalesce(gid,?8) WHERE id=?1");
     if (!upd) return upd.error();
     upd->bind(1, *existing).bind(2, parent ? std::optional<int64_t>(parent) : std::nullopt);
@@ -222,12 +280,15 @@ Result<bool> Writer::put(const ForkRecord& r) {
     fold->exit_written = true;
   }
   Stmt& ins = ended != nullptr ? s_.insert_ended : s_.insert_process;
-  ins.bind(1, boot_).bind(2, int64_t{r.key.pid}).bind(3, static_cast<int64_t>(r.key.start_time_ns));
+  const auto start = static_cast<int64_t>(r.key.start_time_ns);
+  ins.bind(1, boot_).bind(2, int64_t{r.key.pid}).bind(3, start);
+  // ppid only when no parent row names it (row() found the parent by it).
   if (parent) ins.bind(4, parent);
-  ins.bind(5, int64_t{r.parent.pid}).bind(6, static_cast<int64_t>(r.fork_ns)).bind(7, flags);
+  else ins.bind(5, int64_t{r.parent.pid});
+  ins.bind(6, static_cast<int64_t>(r.fork_ns) - start).bind(7, flags);
   ins.bind(8, comm_id(r.comm)).bind(9, int64_t{r.uid}).bind(10, int64_t{r.gid});
   if (ended != nullptr) {
-    ins.bind(11, static_cast<int64_t>(ended->time_ns));
+    ins.bind(11, static_cast<int64_t>(ended->time_ns) - start);
     ins.bind(12, ended->status ? std::optional<int64_t>(*ended->status) : std::nullopt);
   }
   if (auto res = sql(ins, "write"); !res) return res;
@@ -245,7 +306,7 @@ Result<bool> Writer::put(const ExecRecord& r) {
   };
   s.bind(1, *p).bind(2, static_cast<int64_t>(r.time_ns)).bind(3, comm_id(r.comm));
   if (!r.exe.empty()) s.bind(4, path_id(r.exe));
-  if (!r.argv.empty()) s.bind(5, intern(s_.find_argv, s_.insert_argv, argvs_, r.argv, true));
+  if (!r.argv.empty()) s.bind(5, argv_id(r.argv));
   if (r.dev) {
     Ints<3> file{static_cast<int64_t>(r.dev), static_cast<int64_t>(r.ino), static_cast<int64_t>(r.ctime_ns)};
     s.bind(6, intern_ints(s_.find_file, s_.insert_file, files_, file));
@@ -380,8 +441,8 @@ Result<size_t> Writer::close_unseen(const std::vector<core::ProcessKey>& alive, 
   q->reset();
   // Other boots' open processes ended with their boot.
   auto other = db_.prepare(
-      "UPDATE processes SET exit_ns=coalesce((SELECT max(time_ns) FROM execs WHERE process=processes.id),fork_ns),"
-      " flags=flags|2 WHERE boot<>?1 AND exit_ns IS NULL");
+      "UPDATE processes SET exit_after=coalesce((SELECT max(time_ns) FROM execs WHERE process=processes.id),fork_ns)"
+      "-start_ns, flags=flags|2 WHERE boot<>?1 AND exit_after IS NULL");
   if (!other) return other.error();
   other->bind(1, boot_);
   if (auto r = db_.exec("BEGIN IMMEDIATE"); !r) return r.error();

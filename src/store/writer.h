@@ -135,6 +135,8 @@ class Writer {
   int64_t intern(Stmt& find, Stmt& insert, TextCache& cache, std::string_view s, bool hashed);
   int64_t comm_id(std::string_view s);
   int64_t path_id(std::string_view s);
+  int64_t argv_id(std::string_view s);
+  void remember_argv(uint32_t hash, int64_t id);
   // A row of integers interned in its own table (schema 4): an
   // executable's identity in `files` (dev, ino, ctime), an exec's context
   // in `contexts`. NULL values match NULLs.
@@ -170,7 +172,7 @@ class Writer {
     Stmt find_process, insert_process, insert_ended, exit_process, insert_exec, mark_execed, insert_change,
         run_counters;
     Stmt insert_finding;
-    Stmt find_comm, insert_comm, find_path, insert_path, find_argv, insert_argv, find_env, insert_env;
+    Stmt find_comm, insert_comm, find_path, insert_path, argv_text, insert_argv, find_env, insert_env;
     Stmt find_file, insert_file, find_context, insert_context;
   } s_;
   std::unordered_map<core::ProcessKey, int64_t, core::KeyHash> rows_;  // processes recorded alive
@@ -192,6 +194,13 @@ class Writer {
   TextCache comms_, paths_, argvs_, envs_;  // bounded caches
   IntsCache<3> files_;     // dev, ino, ctime
   IntsCache<8> contexts_;  // uid, gid, ruid, cwd, cgroup, tty, login uid, env
+  // Command lines have no hash index in the file (schema 5): the ids of
+  // those this writer wrote or met, by their 32-bit hash, in two
+  // generations (argv_id).
+  struct IdHash {
+    size_t operator()(uint32_t h) const noexcept { return static_cast<size_t>((h * 0x9e3779b97f4a7c15ull) >> 32); }
+  };
+  std::array<core::FlatIndex<uint32_t, IdHash>, 2> argv_ids_;  // [0] newer
   int64_t pruned_since_gc_ = 0;
   int intern_rc_ = 0;  // a failed string insert, reported by the next statement
 };

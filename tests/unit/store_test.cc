@@ -429,6 +429,79 @@ TEST(StoreWriter, InternsEachStringOnce) {
   }
 }
 
+// Schema 5 has no hash index on command lines: the writer finds the ones
+// it wrote through a table in memory, checked against the stored text.
+// Past the exact-text cache, across runs, with a remembered row deleted
+// behind its back, and for two command lines of the same 32-bit hash,
+// every exec reads back its own command line, and a command line met
+// again is not written twice.
+TEST(StoreWriter, CommandLinesAreFoundWithoutAHashIndex) {
+  TempDir dir;
+  const std::string path = dir.file("history.db");
+  // Two texts with the same text_hash (a birthday search: ~80,000 tries).
+  std::string same_a, same_b;
+  {
+    std::unordered_map<int64_t, std::string> seen;
+    for (int i = 0; same_b.empty(); ++i) {
+      std::string t = std::string("job\0--n\0", 8) + std::to_string(i);
+      auto [it, fresh] = seen.emplace(text_hash(t), t);
+      if (!fresh) same_a = it->second, same_b = t;
+    }
+    ASSERT_EQ(text_hash(same_a), text_hash(same_b));
+    ASSERT_NE(same_a, same_b);
+  }
+  const int kDistinct = 5000;  // more than the writer's exact-text cache holds
+  auto argv = [](int i) { return std::string("/bin/true\0storm-", 16) + std::to_string(i) + std::string("\0-x", 3); };
+  int pid = 100;
+  auto batch = [&](int from, int to) {
+    std::vector<Record> out;
+    for (int i = from; i < to; ++i, ++pid) {
+      ProcessKey k{pid, uint64_t(pid) * kMs};
+      out.push_back(fork_of(k, {}, "sh"));
+      out.push_back(exec_of(k, k.start_time_ns + 1, "/bin/true", argv(i)));
+    }
+    return out;
+  };
+  {
+    auto w = Writer::open(path, run_info());
+    ASSERT_TRUE(w) << w.error().message;
+    ASSERT_TRUE(w->write(batch(0, kDistinct)));
+    ASSERT_TRUE(w->write(batch(0, kDistinct)));  // the first ones left the exact-text cache
+    EXPECT_EQ(count(w->db(), "SELECT count(*) FROM argvs"), kDistinct);
+    ProcessKey a{90, 90 * kMs}, b{91, 91 * kMs};
+    ASSERT_TRUE(w->write({fork_of(a, {}, "job"), exec_of(a, a.start_time_ns + 1, "/bin/job", same_a),
+                          fork_of(b, {}, "job"), exec_of(b, b.start_time_ns + 1, "/bin/job", same_b)}));
+    EXPECT_EQ(count(w->db(), "SELECT count(*) FROM argvs"), kDistinct + 2);
+  }
+  {
+    // Another run remembers what the file holds; a row deleted behind its
+    // back (as retention's collection would) is written again.
+    ASSERT_TRUE(Db::open(path, Db::Mode::kReadWrite)->exec("DELETE FROM argvs WHERE id=7"));
+    auto w = Writer::open(path, run_info());
+    ASSERT_TRUE(w) << w.error().message;
+    ASSERT_TRUE(w->write(batch(0, 10)));
+    EXPECT_EQ(count(w->db(), "SELECT count(*) FROM argvs"), kDistinct + 2);
+    EXPECT_EQ(count(w->db(), "SELECT count(*) FROM argvs WHERE text=CAST(x'" +
+                                 [&] {
+                                   std::string hex;
+                                   for (unsigned char c : argv(6)) hex += fmt::format("{:02x}", c);
+                                   return hex;
+                                 }() + "' AS BLOB)"),
+              1);
+  }
+  auto h = History::open(path);
+  ASSERT_TRUE(h) << h.error().message;
+  auto argv_of = [&](int32_t p) {
+    auto r = h->query({.pid = p});
+    EXPECT_TRUE(r && !r->empty() && r->front().last_exec()) << p;
+    return r && !r->empty() && r->front().last_exec() ? r->front().last_exec()->argv : std::vector<std::string>{};
+  };
+  EXPECT_EQ(argv_of(90), (std::vector<std::string>{"job", "--n", same_a.substr(8)}));
+  EXPECT_EQ(argv_of(91), (std::vector<std::string>{"job", "--n", same_b.substr(8)}));
+  EXPECT_EQ(argv_of(100 + 2 * kDistinct + 6), (std::vector<std::string>{"/bin/true", "storm-6", "-x"}));
+  EXPECT_EQ(argv_of(100 + kDistinct + 3), (std::vector<std::string>{"/bin/true", "storm-3", "-x"}));
+}
+
 // Long, distinct command lines: a batch of them needs new pages.
 std::vector<Record> big_batch(int first_pid, int n) {
   std::vector<Record> out;
@@ -708,7 +781,7 @@ TEST(StoreWriter, PruneBySizeTakesOldestExitedFirstAndKeepsAncestors) {
 // Sample rows for each schema version, in that version's tables: cron(77),
 // its exec of /usr/sbin/cron (file 65024:4242) and, from version 3, a finding.
 std::string sample_rows(int version) {
-  if (version < 1 || version > 4) return {};
+  if (version < 1 || version > 5) return {};
   // The path's hash as that version wrote it (history --exe finds it by hash).
   const int64_t hash = version >= 4 ? text_hash("/usr/sbin/cron") : text_hash_v1("/usr/sbin/cron");
   std::string rows = fmt::format(
@@ -716,10 +789,13 @@ std::string sample_rows(int version) {
       "INSERT INTO runs(boot,pid,source,started_ns,stopped_ns) VALUES(1,99,'netlink',5,50);"
       "INSERT INTO comms(id,text) VALUES(1,'cron');"
       "INSERT INTO paths(id,hash,text) VALUES(1,{},CAST('/usr/sbin/cron' AS BLOB));"  // as the writer binds it
-      "INSERT INTO argvs(id,hash,text) VALUES(1,0,'cron');"
-      "INSERT INTO processes(id,boot,pid,start_ns,ppid,fork_ns,exit_ns,status,flags,comm,uid,gid)"
-      "  VALUES(1,1,77,10,1,10,40,0,{},1,0,0);",
-      hash, version >= 2 ? int64_t{kFlagExeced} : int64_t{0});  // from 2, an exec'd process carries kFlagExeced
+      "INSERT INTO argvs(id,{}text) VALUES(1,{}'cron');"
+      "INSERT INTO processes(id,boot,pid,start_ns,ppid,{},status,flags,comm,uid,gid)"
+      "  VALUES(1,1,77,10,1,{},0,{},1,0,0);",
+      hash, version >= 5 ? "" : "hash,", version >= 5 ? "" : "0,",
+      // From 5, fork and exit are offsets from the start.
+      version >= 5 ? "fork_after,exit_after" : "fork_ns,exit_ns", version >= 5 ? "0,30" : "10,40",
+      version >= 2 ? int64_t{kFlagExeced} : int64_t{0});  // from 2, an exec'd process carries kFlagExeced
   if (version >= 4) {
     rows += "INSERT INTO files(id,dev,ino,ctime_ns) VALUES(1,65024,4242,7);"
             "INSERT INTO contexts(id,uid,gid,login_uid) VALUES(1,0,0,-1);"
@@ -779,6 +855,13 @@ TEST(StoreSchema, OpensADatabaseOfEveryEarlierVersion) {
       EXPECT_EQ(count(*db, "SELECT count(*) FROM contexts"), 1);
       EXPECT_EQ(count(*db, "SELECT count(*) FROM pragma_table_info('execs') WHERE name IN ('uid','cwd','env')"), 0);
       EXPECT_EQ(count(*db, "SELECT count(*) FROM sqlite_master WHERE name='execs_comm_time'"), 1);
+      // The migration to 5 keeps fork and exit as offsets from the start,
+      // read back through generated columns, and dropped argv's hash.
+      EXPECT_EQ(count(*db, "SELECT fork_ns FROM processes WHERE id=1"), 10);
+      EXPECT_EQ(count(*db, "SELECT exit_ns FROM processes WHERE id=1"), 40);
+      EXPECT_EQ(count(*db, "SELECT exit_after FROM processes WHERE id=1"), 30);
+      EXPECT_EQ(count(*db, "SELECT count(*) FROM pragma_table_info('argvs') WHERE name='hash'"), 0);
+      EXPECT_EQ(count(*db, "SELECT count(*) FROM sqlite_master WHERE name='argvs_hash'"), 0);
       // Written without auto-vacuum, as every version before 4 made its files:
       // the migration turned it on (VACUUM), so retention can shrink the file.
       EXPECT_EQ(count(*db, "PRAGMA auto_vacuum"), 2);
@@ -873,6 +956,82 @@ TEST(StoreFindings, WrittenWithTheBatchAndReadBackSinceATime) {
 // The migration to 4: one contexts row per distinct context (NULLs
 // matching NULLs, an unset login uid the same as the writer's), one files
 // row per file, every exec naming them, and every value read back.
+// The migration to 5: fork and exit become offsets from the start (read
+// back the same through generated columns, a fork before its start too),
+// ppid is dropped only where it is the parent row's pid, tree --at's span
+// index still answers, and the recorder goes on finding the command lines
+// already stored.
+TEST(StoreSchema, MigrationTo5KeepsTimesParentsAndCommandLines) {
+  TempDir dir;
+  const std::string path = dir.file("history.db");
+  {
+    auto db = Db::open(path, Db::Mode::kReadWrite);
+    ASSERT_TRUE(db);
+    std::string rows =
+        "INSERT INTO boots(id,boot_id,realtime_offset_ns,first_ns) VALUES(1,'test-boot',1000000000000000000,5);"
+        "INSERT INTO comms(id,text) VALUES(1,'sh');"
+        "INSERT INTO argvs(id,hash,text) VALUES(1,7,CAST('sh' AS BLOB));"
+        // init (ppid 0); its child 20 (ppid = parent's pid); 30 whose ppid
+        // is not its parent row's; 40 without a parent row; 50 alive,
+        // its fork event 3 ns before its start.
+        "INSERT INTO processes(id,boot,pid,start_ns,parent,ppid,fork_ns,exit_ns,status,flags,comm,uid,gid) VALUES"
+        "  (1,1,1,1000,NULL,0,1000,NULL,NULL,0,1,0,0),"
+        "  (2,1,20,2000,1,1,2004,9000,256,0,1,0,0),"
+        "  (3,1,30,3000,1,99,3000,4000,0,0,1,0,0),"
+        "  (4,1,40,4000,NULL,7,4001,5000,0,0,1,0,0),"
+        "  (5,1,50,5000,2,20,4997,NULL,NULL,16,1,0,0);"
+        "INSERT INTO execs(process,time_ns,comm,argv) VALUES(5,5100,1,1);";
+    ASSERT_TRUE(db->exec("PRAGMA auto_vacuum=INCREMENTAL"));
+    ASSERT_TRUE(db->exec("PRAGMA journal_mode=WAL"));
+    ASSERT_TRUE(db->exec(std::string("BEGIN;") + schema_sql(4) + rows + "PRAGMA application_id=" +
+                         std::to_string(kApplicationId) + ";PRAGMA user_version=4;COMMIT;"));
+  }
+  {
+    auto db = open_for_write(path);
+    ASSERT_TRUE(db) << db.error().message;
+    EXPECT_EQ(count(*db, "SELECT count(*) FROM processes WHERE ppid IS NULL"), 2);  // 20 and 50
+    EXPECT_EQ(count(*db, "SELECT ppid FROM processes WHERE pid=30"), 99);
+    EXPECT_EQ(count(*db, "SELECT ppid FROM processes WHERE pid=40"), 7);
+    EXPECT_EQ(count(*db, "SELECT fork_after FROM processes WHERE pid=50"), -3);
+    EXPECT_EQ(count(*db, "SELECT exit_after FROM processes WHERE pid=20"), 7000);
+    EXPECT_EQ(count(*db, "SELECT count(*) FROM processes WHERE exit_after IS NULL"), 2);
+    EXPECT_EQ(count(*db, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check='ok'"), 1);
+  }
+  {
+    auto h = History::open(path);
+    ASSERT_TRUE(h) << h.error().message;
+    auto one = [&](int32_t pid) {
+      auto r = h->query({.pid = pid});
+      EXPECT_TRUE(r && r->size() == 1u) << pid;
+      return r && r->size() == 1u ? r->front() : RecordedProcess{};
+    };
+    RecordedProcess init = one(1), twenty = one(20), thirty = one(30), forty = one(40), fifty = one(50);
+    EXPECT_EQ(init.ppid, 0);
+    EXPECT_EQ(twenty.ppid, 1);
+    EXPECT_EQ(thirty.ppid, 99);
+    EXPECT_EQ(forty.ppid, 7);
+    EXPECT_EQ(fifty.ppid, 20);
+    EXPECT_EQ(twenty.fork_ns, 2004u);
+    EXPECT_EQ(twenty.exit_ns, 9000u);
+    EXPECT_EQ(twenty.status, 256);
+    EXPECT_EQ(fifty.fork_ns, 4997u);
+    EXPECT_FALSE(fifty.exit_ns);
+    // Alive at boot ns 4500 (Unix 10^18 + 4500): init, 20 and 40.
+    auto alive = h->alive_at(1000000000000000000 + 4500, 10);
+    ASSERT_TRUE(alive) << alive.error().message;
+    std::vector<int32_t> pids;
+    for (const auto& p : *alive) pids.push_back(p.key.pid);
+    std::sort(pids.begin(), pids.end());
+    EXPECT_EQ(pids, (std::vector<int32_t>{1, 20, 40}));
+  }
+  auto w = Writer::open(path, run_info("test-boot"));
+  ASSERT_TRUE(w) << w.error().message;
+  ProcessKey k{60, 6000};
+  ASSERT_TRUE(w->write({fork_of(k, {50, 5000}, "sh"), exec_of(k, 6100, "/bin/sh", "sh")}));
+  EXPECT_EQ(count(w->db(), "SELECT count(*) FROM argvs"), 1);
+  EXPECT_EQ(count(w->db(), "SELECT count(*) FROM processes WHERE pid=60 AND ppid IS NULL AND parent=5"), 1);
+}
+
 TEST(StoreSchema, MigrationTo4InternsEachDistinctContextAndFileOnce) {
   TempDir dir;
   const std::string path = dir.file("history.db");
