@@ -16,7 +16,8 @@ namespace {
 // Version 1. Strings are interned per kind: comms and paths are few,
 // argv and context environments many. Long strings are found through a
 // hash index (8 bytes a row) rather than a unique index on the text, which
-// would store every command line twice.
+// would store every command line twice (from version 5 command lines have
+// none: writer.cc finds them).
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
 CREATE TABLE boots(

@@ -12,6 +12,11 @@ namespace {
 constexpr size_t kCacheMax = 4096;  // interned strings remembered per kind
 // Command lines remembered by hash, per generation (argv_ids_: 2 x 2 MiB).
 constexpr size_t kArgvsRemembered = size_t{1} << 17;
+// What Writer::open reads of them at most: the recorder's event source is
+// open by then. Longer ones are passed over without reading their text
+// (length() of a blob reads no overflow page).
+constexpr size_t kArgvPreloadBytes = size_t{16} << 20;
+constexpr size_t kArgvPreloadLongest = 4096;
 
 Result<Stmt> prep(const Db& db, std::string_view sql, Stmt& out) {
   auto s = db.prepare(sql);
@@ -95,11 +100,18 @@ Result<Writer> Writer::open(const std::string& path, const RunInfo& run) {
   ins_run->bind(1, w.boot_).bind(2, int64_t{run.pid}).bind_text(3, run.source).bind(4, static_cast<int64_t>(run.now_ns));
   if (int rc = ins_run->run(); rc != SQLITE_DONE) return d.error("write", rc);
   w.run_ = d.last_insert_rowid();
-  // The newest command lines are the likeliest to come again.
-  auto recent = d.prepare(fmt::format("SELECT id, text FROM argvs ORDER BY id DESC LIMIT {}", kArgvsRemembered));
+  // The newest command lines are the likeliest to come again: the newest
+  // row of a text (or of a hash) is the one remembered, the last that
+  // retention deletes.
+  auto recent = d.prepare(fmt::format("SELECT id, text FROM argvs WHERE length(text) <= {} ORDER BY id DESC LIMIT {}",
+                                      kArgvPreloadLongest, kArgvsRemembered));
   if (!recent) return recent.error();
-  while (recent->step() == SQLITE_ROW) {
-    w.remember_argv(static_cast<uint32_t>(text_hash(recent->text(1))), recent->i64(0));
+  size_t read = 0;
+  while (read < kArgvPreloadBytes && recent->step() == SQLITE_ROW) {
+    std::string text = recent->text(1);
+    read += text.size();
+    auto hash = static_cast<uint32_t>(text_hash(text));
+    if (w.argv_ids_[0].find(hash) == core::FlatIndex<uint32_t, IdHash>::kNone) w.remember_argv(hash, recent->i64(0));
   }
   return w;
 }
@@ -172,7 +184,8 @@ int64_t Writer::comm_id(std::string_view s) { return intern(s_.find_comm, s_.ins
 int64_t Writer::path_id(std::string_view s) { return intern(s_.find_path, s_.insert_path, paths_, s, true); }
 
 // A command line's id. The file has no index to find one by its text
-// (schema 5: it cost 14 bytes a command line, most of them written once),
+// (schema 5: the hash and its index cost 18 bytes a command line, most of
+// them written once),
 // so the writer remembers the ids of those it wrote or met by hash. A
 // remembered id is checked against its row's text: it may name a row
 // retention deleted, one a failed batch rolled back, or another command
@@ -187,8 +200,8 @@ int64_t Writer::argv_id(std::string_view s) {
     uint32_t known = ids.find(hash);
     if (known == core::FlatIndex<uint32_t, IdHash>::kNone) continue;
     Stmt& q = s_.argv_text;
-    q.bind(1, int64_t{known});
-    if (q.step() == SQLITE_ROW && q.text(0) == s) id = known;
+    q.bind(1, argv_base_ + known);
+    if (q.step() == SQLITE_ROW && q.text(0) == s) id = argv_base_ + known;
     q.reset();
     if (id != 0) break;
   }
@@ -208,14 +221,22 @@ int64_t Writer::argv_id(std::string_view s) {
 
 // Two generations: when the newer is full it becomes the older and the
 // older is dropped, so what keeps coming back stays (met again in the
-// older, it moves to the newer).
+// older, it moves to the newer). Ids are kept as 32-bit offsets from
+// argv_base_; ids only grow, and one past the offsets' reach starts both
+// generations anew from it.
 void Writer::remember_argv(uint32_t hash, int64_t id) {
-  if (id <= 0 || id >= int64_t{core::FlatIndex<uint32_t, IdHash>::kNone}) return;
+  constexpr int64_t kReach = int64_t{core::FlatIndex<uint32_t, IdHash>::kNone};
+  if (id <= argv_base_) return;
+  if (id - argv_base_ >= kReach) {
+    argv_ids_[0].clear();
+    argv_ids_[1].clear();
+    argv_base_ = id - 1;
+  }
   if (argv_ids_[0].size() >= kArgvsRemembered) {
     std::swap(argv_ids_[0], argv_ids_[1]);
     argv_ids_[0].clear();
   }
-  argv_ids_[0].put(hash, static_cast<uint32_t>(id));
+  argv_ids_[0].put(hash, static_cast<uint32_t>(id - argv_base_));
 }
 
 Result<int64_t> Writer::row(const core::ProcessKey& key, bool create) {

@@ -200,7 +200,8 @@ class Writer {
   struct IdHash {
     size_t operator()(uint32_t h) const noexcept { return static_cast<size_t>((h * 0x9e3779b97f4a7c15ull) >> 32); }
   };
-  std::array<core::FlatIndex<uint32_t, IdHash>, 2> argv_ids_;  // [0] newer
+  std::array<core::FlatIndex<uint32_t, IdHash>, 2> argv_ids_;  // [0] newer; id - argv_base_
+  int64_t argv_base_ = 0;
   int64_t pruned_since_gc_ = 0;
   int intern_rc_ = 0;  // a failed string insert, reported by the next statement
 };

@@ -502,6 +502,43 @@ TEST(StoreWriter, CommandLinesAreFoundWithoutAHashIndex) {
   EXPECT_EQ(argv_of(100 + kDistinct + 3), (std::vector<std::string>{"/bin/true", "storm-3", "-x"}));
 }
 
+// A row filled in after the fact (a parent known first as a placeholder,
+// named by its child's fork): its ppid is stored only where no parent row
+// names it, its fork time as an offset, and both read back.
+TEST(StoreWriter, APlaceholderFilledInKeepsItsParentPidAndForkTime) {
+  TempDir dir;
+  const std::string path = dir.file("history.db");
+  auto w = Writer::open(path, run_info());
+  ASSERT_TRUE(w) << w.error().message;
+  ProcessKey init{1, 500}, shell{10, 1000}, child{20, 2000}, orphan{30, 3000};
+  // The child's fork names the shell, unknown yet: a placeholder.
+  ASSERT_TRUE(w->write({fork_of(child, shell, "sh")}));
+  EXPECT_EQ(count(w->db(), "SELECT count(*) FROM processes WHERE pid=10 AND flags&4"), 1);
+  // Then the shell's own fork (by init, unknown too), 7 ns after its start,
+  // and a process whose fork names no parent.
+  ForkRecord shell_fork = fork_of(shell, init, "bash");
+  shell_fork.fork_ns = 1007;
+  ASSERT_TRUE(w->write({shell_fork, fork_of(orphan, {}, "x")}));
+  EXPECT_EQ(count(w->db(), "SELECT count(*) FROM processes WHERE ppid IS NULL AND pid IN (10, 20)"), 2);
+  EXPECT_EQ(count(w->db(), "SELECT fork_after FROM processes WHERE pid=10"), 7);
+  EXPECT_EQ(count(w->db(), "SELECT ppid FROM processes WHERE pid=30"), 0);
+  EXPECT_EQ(count(w->db(), "SELECT count(*) FROM processes WHERE pid=10 AND flags&4"), 0);
+  auto h = History::open(path, ReadMode::kShared);
+  ASSERT_TRUE(h) << h.error().message;
+  auto one = [&](int32_t pid) {
+    auto r = h->query({.pid = pid});
+    EXPECT_TRUE(r && r->size() == 1u) << pid;
+    return r && r->size() == 1u ? r->front() : RecordedProcess{};
+  };
+  RecordedProcess s = one(10), c = one(20), o = one(30);
+  EXPECT_EQ(s.ppid, 1);
+  EXPECT_EQ(s.fork_ns, 1007u);
+  EXPECT_EQ(c.ppid, 10);
+  EXPECT_EQ(c.parent_row, s.row);
+  EXPECT_EQ(o.ppid, 0);
+  EXPECT_EQ(o.parent_row, 0);
+}
+
 // Long, distinct command lines: a batch of them needs new pages.
 std::vector<Record> big_batch(int first_pid, int n) {
   std::vector<Record> out;
@@ -961,9 +998,21 @@ TEST(StoreFindings, WrittenWithTheBatchAndReadBackSinceATime) {
 // ppid is dropped only where it is the parent row's pid, tree --at's span
 // index still answers, and the recorder goes on finding the command lines
 // already stored.
+// A table's indexes as sqlite_master holds them.
+std::vector<std::string> index_definitions(const Db& db, const std::string& table) {
+  std::vector<std::string> out;
+  auto q = db.prepare("SELECT name || ': ' || coalesce(sql, '') FROM sqlite_master WHERE type='index' AND "
+                      "tbl_name=?1 ORDER BY name");
+  if (!q) return out;
+  q->bind_text(1, table);
+  while (q->step() == SQLITE_ROW) out.push_back(q->text(0));
+  return out;
+}
+
 TEST(StoreSchema, MigrationTo5KeepsTimesParentsAndCommandLines) {
   TempDir dir;
   const std::string path = dir.file("history.db");
+  std::vector<std::string> v4_indexes;
   {
     auto db = Db::open(path, Db::Mode::kReadWrite);
     ASSERT_TRUE(db);
@@ -985,6 +1034,7 @@ TEST(StoreSchema, MigrationTo5KeepsTimesParentsAndCommandLines) {
     ASSERT_TRUE(db->exec("PRAGMA journal_mode=WAL"));
     ASSERT_TRUE(db->exec(std::string("BEGIN;") + schema_sql(4) + rows + "PRAGMA application_id=" +
                          std::to_string(kApplicationId) + ";PRAGMA user_version=4;COMMIT;"));
+    v4_indexes = index_definitions(*db, "processes");
   }
   {
     auto db = open_for_write(path);
@@ -996,6 +1046,18 @@ TEST(StoreSchema, MigrationTo5KeepsTimesParentsAndCommandLines) {
     EXPECT_EQ(count(*db, "SELECT exit_after FROM processes WHERE pid=20"), 7000);
     EXPECT_EQ(count(*db, "SELECT count(*) FROM processes WHERE exit_after IS NULL"), 2);
     EXPECT_EQ(count(*db, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check='ok'"), 1);
+    // The rebuilt table has the indexes it had, as they were (the
+    // readers' plans name them); argvs has none left.
+    EXPECT_EQ(index_definitions(*db, "processes"), v4_indexes);
+    EXPECT_EQ(v4_indexes.size(), 4u);  // unique (boot, pid, start), parent, forked, span
+    EXPECT_TRUE(index_definitions(*db, "argvs").empty());
+    auto plan = db->prepare(
+        "EXPLAIN QUERY PLAN SELECT id FROM processes p WHERE p.boot=1 AND length(p.exit_ns - p.start_ns)=4 "
+        "AND p.start_ns BETWEEN 1 AND 2");
+    ASSERT_TRUE(plan);
+    std::string plans;
+    while (plan->step() == SQLITE_ROW) plans += plan->text(3);
+    EXPECT_NE(plans.find("USING INDEX processes_span"), std::string::npos) << plans;
   }
   {
     auto h = History::open(path);
