@@ -104,6 +104,7 @@ a1=$(stat -c %s "$build/audit.log")
 tail -c "+$((a0 + 1))" "$build/audit.log" | head -c "$((a1 - a0))" >"$build/storm.log"
 events=$(grep -c '^type=SYSCALL .*key="lbench"' "$build/storm.log" || true)
 records=$(grep -c '^type=' "$build/storm.log" || true)
+log "auditd's records in the storm, by type: $(sed -n 's/^type=\([A-Z_]*\) .*/\1/p' "$build/storm.log" | sort | uniq -c | sort -rn | awk '{printf "%s %s, ", $2, $1}')"
 storm_n=$(grep -c . "$build/truth" || true)
 lost=$(auditctl -s | awk '$1 == "lost" {print $2}')
 ((events > 0)) || die "auditd logged no execve event"
