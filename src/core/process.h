@@ -79,6 +79,10 @@ struct StatInfo {
   uint64_t start_ticks = 0;
   uint64_t vsize_bytes = 0;
   int64_t rss_pages = 0;
+  /// Where the program's text lies (fields 26-27): a new image is mapped
+  /// elsewhere by an exec (randomized), a rename leaves it. 0: no memory
+  /// (a kernel thread) or not given; 1: not ours to see (ptrace access).
+  uint64_t start_code = 0, end_code = 0;
 };
 
 struct StatusInfo {

@@ -61,7 +61,9 @@ PollEventSource::Table PollEventSource::scan(std::vector<core::Process>* process
   std::vector<core::Process> list = reader_.scan(kFields);
   Table table;
   table.reserve(list.size());
-  for (const core::Process& p : list) table[p.pid()] = {p.key.start_time_ns, p.ppid(), p.stat.comm};
+  for (const core::Process& p : list) {
+    table[p.pid()] = {p.key.start_time_ns, p.ppid(), p.stat.comm, p.stat.start_code, p.stat.end_code};
+  }
   if (processes) *processes = std::move(list);
   return table;
 }
@@ -92,14 +94,23 @@ size_t PollEventSource::diff(std::vector<core::Process>& now, Table& table,
     }
   }
   // New processes, parents before children (oldest first); a known one
-  // under another name exec'd since the last scan (exec sets the name;
-  // so does prctl(PR_SET_NAME), which this cannot tell from one).
+  // whose text moved exec'd since the last scan (an exec maps its image at
+  // a random address; a rename by prctl(PR_SET_NAME) moves nothing, an
+  // exec of a program with the same name does). Where the range is not
+  // ours to see (another user's process, without root), a new name is
+  // the sign, as an exec sets it, and a rename reads as one.
+  auto execd = [](const Seen& was, const core::Process& p) {
+    if (was.start_code > 1 && p.stat.start_code > 1) {
+      return was.start_code != p.stat.start_code || was.end_code != p.stat.end_code;
+    }
+    return was.comm != p.stat.comm;
+  };
   std::vector<core::Process*> fresh;
   for (core::Process& p : now) {
     auto it = previous_.find(p.pid());
     if (it == previous_.end() || it->second.start_time_ns != p.key.start_time_ns) {
       fresh.push_back(&p);
-    } else if (it->second.comm != p.stat.comm && !p.is_kernel_thread()) {
+    } else if (!p.is_kernel_thread() && execd(it->second, p)) {
       // Dated by the scan that noticed: the real time is not known.
       out.push_back(image_now(scanned(core::EventKind::kExec, now_ns, p), p));
       ++stats_.execs;

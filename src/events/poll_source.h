@@ -28,8 +28,8 @@ class PollEventSource : public EventSource {
   std::string_view name() const override { return "poll"; }
   /// Sleeps until the next scan is due (at most timeout_ms), scans, and
   /// appends fork + exec for each new process, exit for each vanished one,
-  /// and exec for a known one whose name changed (it exec'd since: a scan
-  /// that found it between its fork and its exec saw its parent's image).
+  /// and exec for a known one that runs another image (it exec'd since: a
+  /// scan that found it between its fork and its exec saw its parent's).
   Result<size_t> poll(std::vector<core::Event>& out, int timeout_ms) override;
   SourceStats stats() const override { return stats_; }
 
@@ -37,7 +37,8 @@ class PollEventSource : public EventSource {
   struct Seen {
     uint64_t start_time_ns = 0;
     int32_t ppid = 0;
-    std::string comm;  // a later scan that finds another one saw an exec
+    std::string comm;
+    uint64_t start_code = 0, end_code = 0;  // the text's range: another one is an exec
   };
   using Table = std::unordered_map<int32_t, Seen>;  // pid → the process holding it
 

@@ -4,11 +4,13 @@
 #include <linux/connector.h>
 #include <linux/netlink.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
@@ -275,6 +277,74 @@ TEST(PollEventSource, AKnownProcessThatExecsLaterIsReportedAgain) {
   for (const auto& e : events) EXPECT_FALSE(e.pid == pid && e.kind == core::EventKind::kFork) << "forked once";
   ::kill(pid, SIGKILL);
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+}
+
+// The poll source tells an exec by the program's text moving: a rename
+// (prctl(PR_SET_NAME)) is not an exec, an exec of a program of the same
+// name is. Real processes, stopped where a scan must find them.
+TEST(PollEventSource, ARenameIsNotAnExecAndAnExecUnderTheSameNameIs) {
+  auto reader = procfs::ProcReader::open();
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  PollEventSource source(*reader, std::chrono::milliseconds(100));
+  pid_t renamer = ::fork();
+  ASSERT_GE(renamer, 0);
+  if (renamer == 0) {
+    ::raise(SIGSTOP);  // seen under the test's own name
+    ::prctl(PR_SET_NAME, "renamed", 0, 0, 0);
+    ::raise(SIGSTOP);  // seen under the new one, the same image
+    ::pause();
+    ::_exit(0);
+  }
+  pid_t same_name = ::fork();
+  ASSERT_GE(same_name, 0);
+  if (same_name == 0) {
+    ::prctl(PR_SET_NAME, "sleep", 0, 0, 0);
+    ::raise(SIGSTOP);  // seen as "sleep" running the test's image
+    ::execl("/bin/sleep", "sleep", "3", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // Killed and reaped however the test ends (a stopped child left behind
+  // would hold the test's output open).
+  struct Reaper {
+    std::vector<pid_t> pids;
+    ~Reaper() {
+      for (pid_t pid : pids) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+      }
+    }
+  } reaper{{renamer, same_name}};
+  int status = 0;
+  ASSERT_EQ(::waitpid(renamer, &status, WUNTRACED), renamer);
+  ASSERT_EQ(::waitpid(same_name, &status, WUNTRACED), same_name);
+  std::vector<core::Event> events;
+  ASSERT_TRUE(source.poll(events, 1000).ok());
+  auto first = index_events(events);
+  ASSERT_NE(first[renamer].fork, nullptr);
+  ASSERT_NE(first[same_name].exec, nullptr);
+  EXPECT_EQ(first[same_name].exec->comm, "sleep");
+  EXPECT_NE(first[same_name].exec->argv, (std::vector<std::string>{"sleep", "3"})) << "not exec'd yet";
+
+  ::kill(renamer, SIGCONT);
+  ASSERT_EQ(::waitpid(renamer, &status, WUNTRACED), renamer);  // renamed, stopped again
+  ::kill(same_name, SIGCONT);
+  const core::Event* exec = nullptr;
+  events.clear();
+  for (int i = 0; i < 20 && exec == nullptr; ++i) {
+    ASSERT_TRUE(source.poll(events, 1000).ok());
+    for (const auto& e : events) {
+      if (e.pid == same_name && e.kind == core::EventKind::kExec) exec = &e;
+    }
+  }
+  ASSERT_NE(exec, nullptr) << "the exec of a program of the same name was not reported";
+  EXPECT_EQ(exec->argv, (std::vector<std::string>{"sleep", "3"}));
+  ASSERT_TRUE(source.poll(events, 1000).ok());  // one more scan after the rename's
+  std::string comm;
+  std::ifstream("/proc/" + std::to_string(renamer) + "/comm") >> comm;
+  EXPECT_EQ(comm, "renamed");
+  for (const auto& e : events) {
+    EXPECT_FALSE(e.pid == renamer && e.kind == core::EventKind::kExec) << "a rename read as an exec";
+  }
 }
 
 TEST(PollEventSource, SeesNewAndVanishedProcesses) {

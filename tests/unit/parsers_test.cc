@@ -32,6 +32,27 @@ TEST(ParseStat, ReadsFieldsOfARealLine) {
   EXPECT_EQ(s->start_ticks, 987654u);
   EXPECT_EQ(s->vsize_bytes, 9076736u);
   EXPECT_EQ(s->rss_pages, 1280);
+  EXPECT_EQ(s->start_code, 1u);  // "1": not ours to see
+  EXPECT_EQ(s->end_code, 1u);
+}
+
+TEST(ParseStat, TheProgramsTextRange) {
+  auto s = parse_stat(
+      "77 (sleep) S 1 77 77 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 500 5767168 200 18446744073709551615 "
+      "94527376515072 94527376533985 140722105011520 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->start_code, 94527376515072u);
+  EXPECT_EQ(s->end_code, 94527376533985u);
+  // A line that stops at rss (older format, or cut): the range is unknown.
+  auto cut = parse_stat("77 (sleep) S 1 77 77 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 500 5767168 200\n");
+  ASSERT_TRUE(cut);
+  EXPECT_EQ(cut->rss_pages, 200);
+  EXPECT_EQ(cut->start_code, 0u);
+  // Garbage there is not a range.
+  auto bad = parse_stat("77 (sleep) S 1 77 77 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 500 5767168 200 9 x y\n");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->start_code, 0u);
+  EXPECT_EQ(bad->end_code, 0u);
 }
 
 TEST(ParseStat, CommEndsAtTheLastParenthesis) {
