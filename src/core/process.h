@@ -79,10 +79,13 @@ struct StatInfo {
   uint64_t start_ticks = 0;
   uint64_t vsize_bytes = 0;
   int64_t rss_pages = 0;
-  /// Where the program's text lies (fields 26-27): a new image is mapped
-  /// elsewhere by an exec (randomized), a rename leaves it. 0: no memory
-  /// (a kernel thread) or not given; 1: not ours to see (ptrace access).
-  uint64_t start_code = 0, end_code = 0;
+  /// Where the program's text and its stack begin (fields 26-28): an exec
+  /// maps a new image and a new stack (at random addresses with ASLR; the
+  /// stack's also moves with the size of argv and the environment), a
+  /// rename moves neither. start_code 0: no memory (a kernel thread, a
+  /// zombie, a process exiting or in the middle of an exec) or not given;
+  /// 1: not ours to see (the ptrace read check; start_stack is then 0).
+  uint64_t start_code = 0, end_code = 0, start_stack = 0;
 };
 
 struct StatusInfo {

@@ -62,7 +62,8 @@ PollEventSource::Table PollEventSource::scan(std::vector<core::Process>* process
   Table table;
   table.reserve(list.size());
   for (const core::Process& p : list) {
-    table[p.pid()] = {p.key.start_time_ns, p.ppid(), p.stat.comm, p.stat.start_code, p.stat.end_code};
+    table[p.pid()] = {p.key.start_time_ns, p.ppid(), p.stat.comm, p.stat.start_code, p.stat.end_code,
+                      p.stat.start_stack};
   }
   if (processes) *processes = std::move(list);
   return table;
@@ -93,24 +94,40 @@ size_t PollEventSource::diff(std::vector<core::Process>& now, Table& table,
       ++stats_.exits;
     }
   }
-  // New processes, parents before children (oldest first); a known one
-  // whose text moved exec'd since the last scan (an exec maps its image at
-  // a random address; a rename by prctl(PR_SET_NAME) moves nothing, an
-  // exec of a program with the same name does). Where the range is not
-  // ours to see (another user's process, without root), a new name is
-  // the sign, as an exec sets it, and a rename reads as one.
-  auto execd = [](const Seen& was, const core::Process& p) {
-    if (was.start_code > 1 && p.stat.start_code > 1) {
-      return was.start_code != p.stat.start_code || was.end_code != p.stat.end_code;
-    }
-    return was.comm != p.stat.comm;
-  };
+  // New processes, parents before children (oldest first). A known one
+  // exec'd since the last scan when its image moved: an exec maps a new
+  // text and a new stack (at random addresses with ASLR; the stack also
+  // moves with the size of argv and the environment), a rename by
+  // prctl(PR_SET_NAME) moves neither, and an exec of a program of the same
+  // name is seen. Where lineage may not see where the image lies (the
+  // ptrace read check: another user's process without root, a setuid or
+  // undumpable one), a new name is the sign, as an exec sets it, and a
+  // rename reads as one. A process found in the middle of an exec (its
+  // new name set, its argv not yet) or exiting has no image at all
+  // (start_code 0): it keeps what the last scan saw, name included, and
+  // the next scan decides.
+  auto visible = [](uint64_t start_code) { return start_code > 1; };
   std::vector<core::Process*> fresh;
   for (core::Process& p : now) {
     auto it = previous_.find(p.pid());
     if (it == previous_.end() || it->second.start_time_ns != p.key.start_time_ns) {
       fresh.push_back(&p);
-    } else if (!p.is_kernel_thread() && execd(it->second, p)) {
+      continue;
+    }
+    if (p.is_kernel_thread()) continue;
+    const Seen& was = it->second;
+    bool execd = false;
+    if (visible(was.start_code) && visible(p.stat.start_code)) {
+      execd = was.start_code != p.stat.start_code || was.end_code != p.stat.end_code ||
+              was.start_stack != p.stat.start_stack;
+    } else if (visible(was.start_code) && p.stat.start_code == 0) {
+      Seen& kept = table[p.pid()];
+      kept.comm = was.comm;
+      kept.start_code = was.start_code, kept.end_code = was.end_code, kept.start_stack = was.start_stack;
+    } else {
+      execd = was.comm != p.stat.comm;
+    }
+    if (execd) {
       // Dated by the scan that noticed: the real time is not known.
       out.push_back(image_now(scanned(core::EventKind::kExec, now_ns, p), p));
       ++stats_.execs;

@@ -38,7 +38,7 @@ class PollEventSource : public EventSource {
     uint64_t start_time_ns = 0;
     int32_t ppid = 0;
     std::string comm;
-    uint64_t start_code = 0, end_code = 0;  // the text's range: another one is an exec
+    uint64_t start_code = 0, end_code = 0, start_stack = 0;  // where the image lies: moved, it exec'd
   };
   using Table = std::unordered_map<int32_t, Seen>;  // pid → the process holding it
 

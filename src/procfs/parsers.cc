@@ -80,11 +80,13 @@ std::optional<core::StatInfo> parse_stat(std::string_view text) {
             to_number(f[22], s.start_ticks) && to_number(f[23], s.vsize_bytes) &&
             to_number(f[24], s.rss_pages);
   if (!ok) return std::nullopt;
-  // Fields 25 (rsslim), 26 and 27: in every kernel lineage runs on, but
-  // a line without them is still a stat line.
-  std::string_view rsslim = next_token(rest), start_code = next_token(rest), end_code = next_token(rest);
-  if (!rsslim.empty() && (!to_number(start_code, s.start_code) || !to_number(end_code, s.end_code))) {
-    s.start_code = s.end_code = 0;
+  // Fields 25 (rsslim) to 28 (startstack): in every kernel lineage runs
+  // on, but a line without them is still a stat line.
+  std::string_view rsslim = next_token(rest), start_code = next_token(rest), end_code = next_token(rest),
+                   start_stack = next_token(rest);
+  if (!rsslim.empty() && (!to_number(rsslim, ignored) || !to_number(start_code, s.start_code) ||
+                          !to_number(end_code, s.end_code) || !to_number(start_stack, s.start_stack))) {
+    s.start_code = s.end_code = s.start_stack = 0;
   }
   return s;
 }

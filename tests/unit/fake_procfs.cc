@@ -32,9 +32,9 @@ std::string FakeProcfs::stat_line(const FakeProcess& p) {
   // Fields 1..52 as in proc(5); the ones the reader ignores are zero.
   return fmt::format(
       "{} ({}) {} {} {} {} {} {} {} 0 0 0 0 {} {} 0 0 20 {} {} 0 {} {} {} "
-      "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+      "18446744073709551615 {} {} {} 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
       p.pid, p.comm, p.state, p.ppid, pgid, sid, p.tty_nr, p.tpgid, p.flags, p.utime, p.stime,
-      p.nice, p.threads, p.start_ticks, 4096 * 1024, p.rss_pages);
+      p.nice, p.threads, p.start_ticks, 4096 * 1024, p.rss_pages, p.start_code, p.end_code, p.start_stack);
 }
 
 FakeProcfs& FakeProcfs::add(const FakeProcess& p) {

@@ -23,6 +23,8 @@ struct FakeProcess {
   int threads = 1;
   int64_t rss_pages = 256;
   uint64_t utime = 0, stime = 0;
+  // stat fields 26-28: 1, 1, 0 is what a process not ours to see shows.
+  uint64_t start_code = 1, end_code = 1, start_stack = 0;
   std::string cgroup = "0::/user.slice/user-0.slice/session-1.scope\n";
 };
 

@@ -43,16 +43,21 @@ TEST(ParseStat, TheProgramsTextRange) {
   ASSERT_TRUE(s);
   EXPECT_EQ(s->start_code, 94527376515072u);
   EXPECT_EQ(s->end_code, 94527376533985u);
+  EXPECT_EQ(s->start_stack, 140722105011520u);
   // A line that stops at rss (older format, or cut): the range is unknown.
   auto cut = parse_stat("77 (sleep) S 1 77 77 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 500 5767168 200\n");
   ASSERT_TRUE(cut);
   EXPECT_EQ(cut->rss_pages, 200);
   EXPECT_EQ(cut->start_code, 0u);
-  // Garbage there is not a range.
-  auto bad = parse_stat("77 (sleep) S 1 77 77 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 500 5767168 200 9 x y\n");
+  // Garbage there is not a range (nor numbers after a garbage rsslim).
+  auto bad = parse_stat("77 (sleep) S 1 77 77 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 500 5767168 200 9 x y z\n");
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->start_code, 0u);
   EXPECT_EQ(bad->end_code, 0u);
+  auto shifted = parse_stat("77 (sleep) S 1 77 77 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 500 5767168 200 x 5 6 7\n");
+  ASSERT_TRUE(shifted);
+  EXPECT_EQ(shifted->start_code, 0u);
+  EXPECT_EQ(shifted->start_stack, 0u);
 }
 
 TEST(ParseStat, CommEndsAtTheLastParenthesis) {
