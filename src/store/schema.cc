@@ -193,8 +193,9 @@ CREATE INDEX execs_comm_time ON execs(comm, time_ns);
 // is new (a storm of unique 4-argument command lines took 220-225 B).
 // - A process's fork and exit times are kept as offsets from its start
 //   (a fork event comes microseconds after it, an exit milliseconds to
-//   hours: 2-5 bytes instead of 6 each). fork_ns and exit_ns stay as VIRTUAL generated columns, which
-//   the record does not hold, so every query reads them as before.
+//   hours: 2-5 bytes instead of 6 each). fork_ns and exit_ns stay as
+//   VIRTUAL generated columns, which the record does not hold, so every
+//   query reads them as before.
 // - ppid is NULL when it is the pid of the parent row (the writer finds
 //   the parent by that pid): 0 bytes instead of 3. Readers take the
 //   parent row's pid then.

@@ -185,12 +185,11 @@ int64_t Writer::path_id(std::string_view s) { return intern(s_.find_path, s_.ins
 
 // A command line's id. The file has no index to find one by its text
 // (schema 5: the hash and its index cost 18 bytes a command line, most of
-// them written once),
-// so the writer remembers the ids of those it wrote or met by hash. A
-// remembered id is checked against its row's text: it may name a row
-// retention deleted, one a failed batch rolled back, or another command
-// line of the same hash. A command line forgotten is written again:
-// bytes, never a wrong answer.
+// them written once), so the writer remembers the ids of those it wrote
+// or met by hash. A remembered id is checked against its row's text: it
+// may name a row retention deleted, one a failed batch rolled back, or
+// another command line of the same hash. A command line forgotten is
+// written again: bytes, never a wrong answer.
 int64_t Writer::argv_id(std::string_view s) {
   if (intern_rc_ != 0) return 0;  // the batch has failed: write nothing more
   if (auto it = argvs_.find(s); it != argvs_.end()) return it->second;
