@@ -81,14 +81,7 @@ for ((t = 0; t < 600; t++)); do
 done
 sleep 1.5  # the backfill's commit
 
-pages() {
-    python3 - "$build/history.db" <<'EOF'
-import sqlite3, sys
-c = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
-q = lambda s: c.execute(s).fetchone()[0]
-print(q("PRAGMA page_count") - q("PRAGMA freelist_count"), q("PRAGMA page_size"), q("SELECT count(*) FROM processes"))
-EOF
-}
+pages() { python3 "$here/db_size.py" "$build/history.db"; }
 auditctl -a always,exit -F arch=b64 -S execve -k lbench >/dev/null
 rule_added=1
 read -r p0 psize n0 < <(pages)

@@ -138,14 +138,7 @@ cpu_of() { # utime+stime ticks of a pid
     echo $((f[11] + f[12]))
 }
 # "pages_in_use page_size processes" through a read-only connection.
-db_size() {
-    python3 - "$1" <<'EOF'
-import sqlite3, sys
-c = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
-q = lambda s: c.execute(s).fetchone()[0]
-print(q("PRAGMA page_count") - q("PRAGMA freelist_count"), q("PRAGMA page_size"), q("SELECT count(*) FROM processes"))
-EOF
-}
+db_size() { python3 "$here/db_size.py" "$1"; }
 
 cat >"$build/probe.py" <<'EOF'
 # probe.py DB SECONDS TAG OUT: spawn markers during SECONDS, time until each

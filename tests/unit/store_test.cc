@@ -103,6 +103,14 @@ ExitRecord exit_of(ProcessKey key, uint64_t t, int32_t status = 0) {
   return x;
 }
 
+// The one process that held pid in the history (a default one, and a
+// failure, when there is not exactly one).
+RecordedProcess only_holder(const History& h, int32_t pid) {
+  auto r = h.query({.pid = pid});
+  EXPECT_TRUE(r && r->size() == 1u) << pid;
+  return r && r->size() == 1u ? r->front() : RecordedProcess{};
+}
+
 int64_t count(const Db& db, const std::string& sql) {
   auto n = db.scalar(sql);
   EXPECT_TRUE(n) << (n ? "" : n.error().message);
@@ -525,12 +533,7 @@ TEST(StoreWriter, APlaceholderFilledInKeepsItsParentPidAndForkTime) {
   EXPECT_EQ(count(w->db(), "SELECT count(*) FROM processes WHERE pid=10 AND flags&4"), 0);
   auto h = History::open(path, ReadMode::kShared);
   ASSERT_TRUE(h) << h.error().message;
-  auto one = [&](int32_t pid) {
-    auto r = h->query({.pid = pid});
-    EXPECT_TRUE(r && r->size() == 1u) << pid;
-    return r && r->size() == 1u ? r->front() : RecordedProcess{};
-  };
-  RecordedProcess s = one(10), c = one(20), o = one(30);
+  RecordedProcess s = only_holder(*h, 10), c = only_holder(*h, 20), o = only_holder(*h, 30);
   EXPECT_EQ(s.ppid, 1);
   EXPECT_EQ(s.fork_ns, 1007u);
   EXPECT_EQ(c.ppid, 10);
@@ -850,19 +853,25 @@ std::string sample_rows(int version) {
 }
 
 // A file written by schema `version`, as that version's lineage left it.
-void write_version(const std::string& path, int version) {
+// A file of schema `version` holding `rows`, as that version's lineage
+// left it.
+void write_file(const std::string& path, int version, const std::string& rows) {
   auto db = Db::open(path, Db::Mode::kReadWrite);
   ASSERT_TRUE(db);
   ASSERT_NE(schema_sql(version), nullptr) << version;
-  ASSERT_FALSE(sample_rows(version).empty()) << "add sample rows for schema " << version;
   // Before schema 4 lineage set WAL first, which left auto-vacuum off.
   if (version >= 4) {
     ASSERT_TRUE(db->exec("PRAGMA auto_vacuum=INCREMENTAL"));
   }
   ASSERT_TRUE(db->exec("PRAGMA journal_mode=WAL"));
-  ASSERT_TRUE(db->exec(std::string("BEGIN;") + schema_sql(version) + sample_rows(version) +
-                       "PRAGMA application_id=" + std::to_string(kApplicationId) +
-                       ";PRAGMA user_version=" + std::to_string(version) + ";COMMIT;"));
+  ASSERT_TRUE(db->exec(std::string("BEGIN;") + schema_sql(version) + rows + "PRAGMA application_id=" +
+                       std::to_string(kApplicationId) + ";PRAGMA user_version=" + std::to_string(version) +
+                       ";COMMIT;"));
+}
+
+void write_version(const std::string& path, int version) {
+  ASSERT_FALSE(sample_rows(version).empty()) << "add sample rows for schema " << version;
+  write_file(path, version, sample_rows(version));
 }
 
 TEST(StoreSchema, OpensADatabaseOfEveryEarlierVersion) {
@@ -1014,8 +1023,6 @@ TEST(StoreSchema, MigrationTo5KeepsTimesParentsAndCommandLines) {
   const std::string path = dir.file("history.db");
   std::vector<std::string> v4_indexes;
   {
-    auto db = Db::open(path, Db::Mode::kReadWrite);
-    ASSERT_TRUE(db);
     std::string rows =
         "INSERT INTO boots(id,boot_id,realtime_offset_ns,first_ns) VALUES(1,'test-boot',1000000000000000000,5);"
         "INSERT INTO comms(id,text) VALUES(1,'sh');"
@@ -1030,10 +1037,9 @@ TEST(StoreSchema, MigrationTo5KeepsTimesParentsAndCommandLines) {
         "  (4,1,40,4000,NULL,7,4001,5000,0,0,1,0,0),"
         "  (5,1,50,5000,2,20,4997,NULL,NULL,16,1,0,0);"
         "INSERT INTO execs(process,time_ns,comm,argv) VALUES(5,5100,1,1);";
-    ASSERT_TRUE(db->exec("PRAGMA auto_vacuum=INCREMENTAL"));
-    ASSERT_TRUE(db->exec("PRAGMA journal_mode=WAL"));
-    ASSERT_TRUE(db->exec(std::string("BEGIN;") + schema_sql(4) + rows + "PRAGMA application_id=" +
-                         std::to_string(kApplicationId) + ";PRAGMA user_version=4;COMMIT;"));
+    write_file(path, 4, rows);
+    auto db = Db::open(path, Db::Mode::kReadOnly);
+    ASSERT_TRUE(db);
     v4_indexes = index_definitions(*db, "processes");
   }
   {
@@ -1062,12 +1068,8 @@ TEST(StoreSchema, MigrationTo5KeepsTimesParentsAndCommandLines) {
   {
     auto h = History::open(path);
     ASSERT_TRUE(h) << h.error().message;
-    auto one = [&](int32_t pid) {
-      auto r = h->query({.pid = pid});
-      EXPECT_TRUE(r && r->size() == 1u) << pid;
-      return r && r->size() == 1u ? r->front() : RecordedProcess{};
-    };
-    RecordedProcess init = one(1), twenty = one(20), thirty = one(30), forty = one(40), fifty = one(50);
+    RecordedProcess init = only_holder(*h, 1), twenty = only_holder(*h, 20), thirty = only_holder(*h, 30),
+                    forty = only_holder(*h, 40), fifty = only_holder(*h, 50);
     EXPECT_EQ(init.ppid, 0);
     EXPECT_EQ(twenty.ppid, 1);
     EXPECT_EQ(thirty.ppid, 99);
@@ -1098,8 +1100,6 @@ TEST(StoreSchema, MigrationTo4InternsEachDistinctContextAndFileOnce) {
   TempDir dir;
   const std::string path = dir.file("history.db");
   {
-    auto db = Db::open(path, Db::Mode::kReadWrite);
-    ASSERT_TRUE(db);
     std::string rows =
         "INSERT INTO boots(id,boot_id,realtime_offset_ns,first_ns) VALUES(1,'old-boot',1000000000000000000,5);"
         "INSERT INTO comms(id,text) VALUES(1,'sh');"
@@ -1119,9 +1119,7 @@ TEST(StoreSchema, MigrationTo4InternsEachDistinctContextAndFileOnce) {
         "  (4,41,1,1,0,0,2,40,40,4294967295,NULL,NULL,NULL);"
         "INSERT INTO execs(process,time_ns,comm,exe,uid,gid,ruid,cwd,tty,env,sid,pgid,login_uid,dev,ino,ctime_ns)"
         "  VALUES(3,31,1,1,1000,1000,1000,3,34816,1,30,30,1000,2049,8,5);";
-    ASSERT_TRUE(db->exec("PRAGMA journal_mode=WAL"));
-    ASSERT_TRUE(db->exec(std::string("BEGIN;") + schema_sql(3) + rows + "PRAGMA application_id=" +
-                         std::to_string(kApplicationId) + ";PRAGMA user_version=3;COMMIT;"));
+    write_file(path, 3, rows);
   }
   {
     auto db = open_for_write(path);
@@ -1136,9 +1134,9 @@ TEST(StoreSchema, MigrationTo4InternsEachDistinctContextAndFileOnce) {
   auto h = History::open(path);
   ASSERT_TRUE(h) << h.error().message;
   auto exec_of_pid = [&](int32_t pid) {
-    auto p = h->query({.pid = pid});
-    EXPECT_TRUE(p && p->size() == 1u && (*p)[0].last_exec()) << pid;
-    return p && !p->empty() && (*p)[0].last_exec() ? *(*p)[0].last_exec() : RecordedExec{};
+    RecordedProcess p = only_holder(*h, pid);
+    EXPECT_TRUE(p.last_exec()) << pid;
+    return p.last_exec() ? *p.last_exec() : RecordedExec{};
   };
   RecordedExec two = exec_of_pid(20), three = exec_of_pid(30), four = exec_of_pid(40);
   EXPECT_EQ(two.cwd, "/srv");
