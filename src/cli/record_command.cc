@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -234,12 +235,18 @@ Result<int> run_record(const RecordOptions& o) {
   // with nothing started. A new database is created only once the source
   // is open. The mode is set through a descriptor opened without following
   // a symlink: a link planted at --db must not make root chmod its target
-  // (SQLite then refuses the link itself).
+  // (SQLite then refuses the link itself). The handle opened here is the
+  // writer's: the file is opened once.
+  std::optional<store::Db> migrated;
   if (int db_fd = ::open(o.db.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC); db_fd >= 0 || errno != ENOENT) {
     struct stat st {};
     if (db_fd >= 0 && ::fstat(db_fd, &st) == 0 && S_ISREG(st.st_mode)) ::fchmod(db_fd, 0600);
     if (db_fd >= 0) ::close(db_fd);
-    if (auto migrated = store::open_for_write(o.db); !migrated) return migrated.error();
+    std::string notice;
+    auto db = store::open_for_write(o.db, &notice);
+    if (!db) return db.error();
+    if (!notice.empty()) std::fprintf(stderr, "lineage record: %s\n", output::escape_text(notice).c_str());
+    migrated = std::move(*db);
   }
   auto opened = events::open_source(o.source, *reader, o.poll_interval_ms, false, true, store::may_be_context);
   if (!opened) return opened.error();
@@ -254,9 +261,9 @@ Result<int> run_record(const RecordOptions& o) {
   run.source = std::string(source->name());
   run.tick_ns = reader->tick_ns();
   ro.boot_id = run.boot_id;
-  auto writer = store::Writer::open(o.db, run);
+  // A new file is 0600 by the umask above, an existing one was made so.
+  auto writer = migrated ? store::Writer::open(std::move(*migrated), run) : store::Writer::open(o.db, run);
   if (!writer) return writer.error();
-  ::chmod(o.db.c_str(), 0600);
 
   // Every exec judged by the audit rules (fork-storm included), the
   // findings stored with their batch: `audit --since` reads them back.

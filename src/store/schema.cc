@@ -300,7 +300,33 @@ const char* schema_sql(int version) {
   return nullptr;
 }
 
-Result<Db> open_for_write(const std::string& path) {
+namespace {
+
+// A file made without auto-vacuum (before schema 4, or one whose VACUUM
+// found no room): one VACUUM turns it on, and gives back the pages a
+// migration freed (the old execs table); the WAL it filled is emptied at
+// once. 1.6 s at 1,000,000 processes. It needs free space of about twice
+// the file (the WAL, and SQLite's temporary copy); without it the file
+// stays as it is, its free pages are reused, `notice` says so, and the
+// next start tries again. False when there was nothing to do.
+bool turn_on_auto_vacuum(Db& db, std::string* notice) {
+  auto mode = db.scalar("PRAGMA auto_vacuum");
+  if (!mode || *mode == 2) return false;
+  (void)db.exec("PRAGMA auto_vacuum=INCREMENTAL");
+  if (auto r = db.exec("VACUUM"); !r && notice) {
+    // The error names the file.
+    *notice = fmt::format(
+        "VACUUM: {}: the file stays without auto-vacuum: its free pages are reused, but --max-size cannot "
+        "shrink it; the next start tries again (it needs free space of twice the file's size)",
+        r.error().message);
+  }
+  (void)db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  return true;
+}
+
+}  // namespace
+
+Result<Db> open_for_write(const std::string& path, std::string* notice) {
   auto db = Db::open(path, Db::Mode::kReadWrite);
   if (!db) return db.error();
   auto version = check(*db);
@@ -312,8 +338,11 @@ Result<Db> open_for_write(const std::string& path) {
                       "PRAGMA foreign_keys=OFF"}) {
     if (auto r = db->exec(pragma); !r) return r.error();
   }
-  if (*version == kSchemaVersion) return db;
   const int64_t from = *version;
+  if (from == kSchemaVersion) {
+    turn_on_auto_vacuum(*db, notice);
+    return db;
+  }
   if (auto r = db->exec("BEGIN IMMEDIATE"); !r) return r.error();
   std::string sql;
   if (*version == 0) {
@@ -329,19 +358,9 @@ Result<Db> open_for_write(const std::string& path) {
     return r.error();
   }
   if (auto r = db->exec("COMMIT"); !r) return r.error();
-  // A file made without auto-vacuum (before schema 4): one VACUUM turns it
-  // on, and gives back the pages the migration freed (the old execs table);
-  // the WAL it filled is emptied at once. 1.6 s at 1,000,000 processes
-  // (the migration before it takes longer). It needs free space of about
-  // twice the file (the WAL, and SQLite's temporary copy); without it the
-  // file stays as it is, and its free pages are reused.
   // A file with auto-vacuum (schema 4 on) gives back the pages its
   // migration freed (schema 5 rebuilds the processes table) at once.
-  if (auto mode = db->scalar("PRAGMA auto_vacuum"); from > 0 && mode && *mode != 2) {
-    (void)db->exec("PRAGMA auto_vacuum=INCREMENTAL");
-    (void)db->exec("VACUUM");
-    (void)db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  } else if (from > 0 && mode) {
+  if (from > 0 && !turn_on_auto_vacuum(*db, notice)) {
     (void)db->exec("PRAGMA incremental_vacuum");
     (void)db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }

@@ -47,7 +47,10 @@ int64_t text_hash(std::string_view s);
 const char* schema_sql(int version);
 
 /// Opens (creating if absent) for the recorder: WAL, checks, migrations.
-Result<Db> open_for_write(const std::string& path);
+/// `notice` (when given) receives what the migration could not do that
+/// the user should hear of once: a VACUUM that failed (no room for its
+/// copy) leaves the file without auto-vacuum, so it never shrinks.
+Result<Db> open_for_write(const std::string& path, std::string* notice = nullptr);
 /// Opens an existing database for queries; never writes to it. A file of
 /// an older version is read as it is: History picks slower plans for
 /// versions 1 and 2 (fewer indexes), and reads the execs of versions 1-3

@@ -30,8 +30,12 @@ Result<Stmt> prep(const Db& db, std::string_view sql, Stmt& out) {
 Result<Writer> Writer::open(const std::string& path, const RunInfo& run) {
   auto db = open_for_write(path);
   if (!db) return db.error();
+  return open(std::move(*db), run);
+}
+
+Result<Writer> Writer::open(Db db, const RunInfo& run) {
   Writer w;
-  w.db_ = std::move(*db);
+  w.db_ = std::move(db);
   w.tick_ns_ = run.tick_ns;
   w.run_start_ns_ = run.now_ns;
   const Db& d = w.db_;

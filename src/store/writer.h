@@ -95,6 +95,8 @@ class Writer {
  public:
   /// Opens (or creates) the database and registers this run and boot.
   static Result<Writer> open(const std::string& path, const RunInfo& run);
+  /// The same on a database open_for_write already opened (and migrated).
+  static Result<Writer> open(Db db, const RunInfo& run);
 
   /// Writes the records in one transaction. On failure nothing of them
   /// is kept (the caller keeps them to try again).

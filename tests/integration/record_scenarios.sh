@@ -583,6 +583,14 @@ case_tree_at() {
   # Before the history: one line, exit 2.
   lin "$d/early.txt" tree --at "2000-01-01T00:00:00Z" --db "$d/h.db"
   [ $rc = 2 ] && [ "$(wc -l < "$d/early.txt.err")" = 1 ] || bad "tree --at 2000-01-01: exit $rc, '$(first_line "$d/early.txt.err")' (want exit 2, one line)"
+  # A span that cannot hold a process is a usage error (exit 4), not an
+  # empty answer: a future --since, a --since after --until.
+  lin "$d/future.txt" history --since "2099-01-01T00:00:00Z" --db "$d/h.db"
+  [ $rc = 4 ] && grep -q "in the future" "$d/future.txt.err" ||
+    bad "history --since 2099: exit $rc, '$(first_line "$d/future.txt.err")' (want exit 4, in the future)"
+  lin "$d/inverted.txt" history --since -1m --until -2m --db "$d/h.db"
+  [ $rc = 4 ] && grep -q "is after --until" "$d/inverted.txt.err" ||
+    bad "history --since -1m --until -2m: exit $rc, '$(first_line "$d/inverted.txt.err")' (want exit 4)"
   stop_recorder
 }
 
@@ -651,6 +659,18 @@ case_faults() {
   [ $rc != 0 ] || bad "record on a symlinked --db exited 0"
   [ "$(stat -c %a "$d/target")" = 644 ] || bad "record changed the mode of a symlink's target to $(stat -c %a "$d/target")"
   [ "$(cat "$d/target")" = "not yours" ] || bad "record wrote through a symlinked --db"
+
+  # Modes: under a permissive umask a new database and its lock are 0600,
+  # and an existing world-readable database is made 0600 (it holds every
+  # command line run here).
+  mkdir -p "$d/mode"
+  (umask 022 && exec "$LINEAGE" record --db "$d/mode/h.db" --duration 1 </dev/null >/dev/null 2>"$d/mode.err")
+  for f in h.db h.db.lock; do
+    [ "$(stat -c %a "$d/mode/$f" 2>&1)" = 600 ] || bad "a new $f under umask 022 is $(stat -c %a "$d/mode/$f" 2>&1), not 600"
+  done
+  chmod 0644 "$d/mode/h.db"
+  (umask 022 && exec "$LINEAGE" record --db "$d/mode/h.db" --duration 1 </dev/null >/dev/null 2>>"$d/mode.err")
+  [ "$(stat -c %a "$d/mode/h.db")" = 600 ] || bad "an existing 0644 database stayed $(stat -c %a "$d/mode/h.db")"
 
   # No database: history says how to start recording, exit 2.
   lin "$d/none.txt" history --db "$d/none/h.db"

@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "core/live_tree.h"
 #include "fake_procfs.h"
@@ -1094,6 +1095,41 @@ TEST(StoreSchema, MigrationTo5KeepsTimesParentsAndCommandLines) {
   ASSERT_TRUE(w->write({fork_of(k, {50, 5000}, "sh"), exec_of(k, 6100, "/bin/sh", "sh")}));
   EXPECT_EQ(count(w->db(), "SELECT count(*) FROM argvs"), 1);
   EXPECT_EQ(count(w->db(), "SELECT count(*) FROM processes WHERE pid=60 AND ppid IS NULL AND parent=5"), 1);
+}
+
+// A VACUUM that cannot make its copy (no room for it: here, SQLite's temp
+// directory refuses files) leaves a file migrated from before schema 4
+// without auto-vacuum: the migration still succeeds, and says so once.
+TEST(StoreSchema, AFailedVacuumAfterMigratingIsToldNotHidden) {
+  if (::geteuid() != 0 || ::access("/proc", W_OK | X_OK) != 0) GTEST_SKIP() << "needs root (/proc as the temp dir)";
+  TempDir dir;
+  const std::string path = dir.file("history.db");
+  // 8 MiB of environments: more than VACUUM's copy keeps in memory (its
+  // cache is 2 MiB), so the copy needs a file.
+  write_file(path, 3,
+             sample_rows(3) + "INSERT INTO envs(hash,text) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 "
+                              "FROM n WHERE i<2000) SELECT 0, randomblob(4096) FROM n;");
+  // SQLite reads SQLITE_TMPDIR once per process; its global is read at
+  // each temporary file. /proc: a directory where no file can be made.
+  char* saved = sqlite3_temp_directory;
+  sqlite3_temp_directory = sqlite3_mprintf("%s", "/proc");
+  std::string notice;
+  auto db = open_for_write(path, &notice);
+  sqlite3_free(sqlite3_temp_directory);
+  sqlite3_temp_directory = saved;
+  ASSERT_TRUE(db) << db.error().message;
+  EXPECT_EQ(count(*db, "PRAGMA user_version"), kSchemaVersion);
+  EXPECT_EQ(count(*db, "PRAGMA auto_vacuum"), 0);
+  EXPECT_NE(notice.find("stays without auto-vacuum"), std::string::npos) << notice;
+  EXPECT_NE(notice.find(path), std::string::npos) << notice;
+  EXPECT_EQ(notice.find('\n'), std::string::npos) << notice;
+  // With room, the next start turns it on, and has nothing to say.
+  db = Result<Db>(Error{ErrorKind::kInternal, "closed"});
+  notice.clear();
+  auto again = open_for_write(path, &notice);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(count(*again, "PRAGMA auto_vacuum"), 2);
+  EXPECT_EQ(notice, "");
 }
 
 TEST(StoreSchema, MigrationTo4InternsEachDistinctContextAndFileOnce) {
