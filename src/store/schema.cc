@@ -409,6 +409,10 @@ Result<ReadDb> open_for_read(const std::string& path, ReadMode mode) {
   if (!S_ISREG(st.st_mode)) {
     return Error{ErrorKind::kInternal, fmt::format("{} is not a lineage history database (not a file)", path)};
   }
+  // SQLite says only "unable to open database file" of a file it may not read.
+  if (::access(path.c_str(), R_OK) != 0) {
+    return Error{ErrorKind::kPermission, fmt::format("cannot read history database {}: {}", path, strerror(errno))};
+  }
   // Immutable only when no writer can change the file under the reader:
   // no recorder holds the lock, and neither the WAL nor a rollback journal
   // holds anything the main file lacks (a recorder killed with -9 leaves

@@ -672,6 +672,13 @@ case_faults() {
   (umask 022 && exec "$LINEAGE" record --db "$d/mode/h.db" --duration 1 </dev/null >/dev/null 2>>"$d/mode.err")
   [ "$(stat -c %a "$d/mode/h.db")" = 600 ] || bad "an existing 0644 database stayed $(stat -c %a "$d/mode/h.db")"
 
+  # A database another user may not read (0600, in a directory they may
+  # enter): exit 3, naming the file and why, for history and record --status.
+  chmod 755 "$d" "$d/mode"
+  out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$LINEAGE" history --db "$d/mode/h.db" 2>&1); rc=$?
+  [ $rc = 3 ] && grep -q "$d/mode/h.db: Permission denied" <<<"$out" ||
+    bad "history of an unreadable database as nobody: exit $rc, '$out' (want exit 3, the path, Permission denied)"
+
   # No database: history says how to start recording, exit 2.
   lin "$d/none.txt" history --db "$d/none/h.db"
   [ $rc = 2 ] || bad "history without a database exited $rc, not 2"
