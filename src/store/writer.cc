@@ -133,44 +133,11 @@ Result<bool> Writer::sql(Stmt& s, std::string_view what) {
   return true;
 }
 
-int64_t Writer::intern(Stmt& find, Stmt& insert, TextCache& cache, std::string_view s, bool hashed) {
+template <class Cache, class Key, class Find, class Bind>
+int64_t Writer::interned(Cache& cache, const Key& key, Stmt& insert, Find&& find, Bind&& bind) {
   if (intern_rc_ != 0) return 0;  // the batch has failed: write nothing more
-  if (auto it = cache.find(s); it != cache.end()) return it->second;
-  int64_t id = 0;
-  int64_t h = text_hash(s);
-  if (hashed) find.bind(1, h);
-  else find.bind(1, s);
-  while (find.step() == SQLITE_ROW) {
-    if (!hashed || find.text(1) == s) {
-      id = find.i64(0);
-      break;
-    }
-  }
-  find.reset();
-  if (id == 0) {
-    if (hashed) insert.bind(1, h).bind(2, s);
-    else insert.bind(1, s);
-    if (int rc = insert.run(); rc != SQLITE_DONE) {
-      intern_rc_ = rc;  // the batch fails at its next statement
-      return 0;
-    }
-    id = db_.last_insert_rowid();
-  }
-  if (cache.size() >= kCacheMax) cache.clear();
-  cache.emplace(std::string(s), id);
-  return id;
-}
-
-template <size_t N>
-int64_t Writer::intern_ints(Stmt& find, Stmt& insert, IntsCache<N>& cache, const Ints<N>& k) {
-  if (intern_rc_ != 0) return 0;  // the batch has failed: write nothing more
-  if (auto it = cache.find(k); it != cache.end()) return it->second;
-  auto bind = [&](Stmt& s) {
-    for (size_t i = 0; i < N; ++i) s.bind(static_cast<int>(i + 1), k[i]);
-  };
-  bind(find);
-  int64_t id = find.step() == SQLITE_ROW ? find.i64(0) : 0;
-  find.reset();
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  int64_t id = find();
   if (id == 0) {
     bind(insert);
     if (int rc = insert.run(); rc != SQLITE_DONE) {
@@ -180,8 +147,44 @@ int64_t Writer::intern_ints(Stmt& find, Stmt& insert, IntsCache<N>& cache, const
     id = db_.last_insert_rowid();
   }
   if (cache.size() >= kCacheMax) cache.clear();
-  cache.emplace(k, id);
+  cache.emplace(key, id);
   return id;
+}
+
+int64_t Writer::intern(Stmt& find, Stmt& insert, TextCache& cache, std::string_view s, bool hashed) {
+  int64_t h = 0;  // by text_hash, the text compared (schema 4's 32-bit hashes collide)
+  return interned(
+      cache, s, insert,
+      [&] {
+        if (hashed) find.bind(1, h = text_hash(s));
+        else find.bind(1, s);
+        int64_t id = 0;
+        while (id == 0 && find.step() == SQLITE_ROW) {
+          if (!hashed || find.text(1) == s) id = find.i64(0);
+        }
+        find.reset();
+        return id;
+      },
+      [&](Stmt& i) {
+        if (hashed) i.bind(1, h).bind(2, s);
+        else i.bind(1, s);
+      });
+}
+
+template <size_t N>
+int64_t Writer::intern_ints(Stmt& find, Stmt& insert, IntsCache<N>& cache, const Ints<N>& k) {
+  auto bind = [&](Stmt& s) {
+    for (size_t i = 0; i < N; ++i) s.bind(static_cast<int>(i + 1), k[i]);
+  };
+  return interned(
+      cache, k, insert,
+      [&] {
+        bind(find);
+        int64_t id = find.step() == SQLITE_ROW ? find.i64(0) : 0;
+        find.reset();
+        return id;
+      },
+      bind);
 }
 
 int64_t Writer::comm_id(std::string_view s) { return intern(s_.find_comm, s_.insert_comm, comms_, s, false); }
@@ -190,36 +193,30 @@ int64_t Writer::path_id(std::string_view s) { return intern(s_.find_path, s_.ins
 // A command line's id. The file has no index to find one by its text
 // (schema 5: the hash and its index cost 18 bytes a command line, most of
 // them written once), so the writer remembers the ids of those it wrote
-// or met by hash. A remembered id is checked against its row's text: it
-// may name a row retention deleted, one a failed batch rolled back, or
-// another command line of the same hash. A command line forgotten is
-// written again: bytes, never a wrong answer.
+// or met by hash. A command line forgotten is written again: bytes, never
+// a wrong answer.
 int64_t Writer::argv_id(std::string_view s) {
-  if (intern_rc_ != 0) return 0;  // the batch has failed: write nothing more
-  if (auto it = argvs_.find(s); it != argvs_.end()) return it->second;
   const auto hash = static_cast<uint32_t>(text_hash(s));
-  int64_t id = 0;
+  int64_t id = interned(
+      argvs_, s, s_.insert_argv, [&] { return remembered_argv(s, hash); }, [&](Stmt& i) { i.bind(1, s); });
+  if (id != 0) remember_argv(hash, id);
+  return id;
+}
+
+// The id remembered for a command line's hash, checked against its row's
+// text: it may name a row retention deleted, one a failed batch rolled
+// back, or another command line of the same hash. 0: none.
+int64_t Writer::remembered_argv(std::string_view s, uint32_t hash) {
   for (const auto& ids : argv_ids_) {
     uint32_t known = ids.find(hash);
     if (known == core::FlatIndex<uint32_t, IdHash>::kNone) continue;
     Stmt& q = s_.argv_text;
     q.bind(1, argv_base_ + known);
-    if (q.step() == SQLITE_ROW && q.text(0) == s) id = argv_base_ + known;
+    bool same = q.step() == SQLITE_ROW && q.text(0) == s;
     q.reset();
-    if (id != 0) break;
+    if (same) return argv_base_ + known;
   }
-  if (id == 0) {
-    s_.insert_argv.bind(1, s);
-    if (int rc = s_.insert_argv.run(); rc != SQLITE_DONE) {
-      intern_rc_ = rc;  // the batch fails at its next statement
-      return 0;
-    }
-    id = db_.last_insert_rowid();
-  }
-  remember_argv(hash, id);
-  if (argvs_.size() >= kCacheMax) argvs_.clear();
-  argvs_.emplace(std::string(s), id);
-  return id;
+  return 0;
 }
 
 // Two generations: when the newer is full it becomes the older and the

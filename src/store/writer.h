@@ -134,10 +134,16 @@ class Writer {
     size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
   using TextCache = std::unordered_map<std::string, int64_t, TextHash, std::equal_to<>>;
+  // The id of a value interned in its own table: from `cache` (recent
+  // ones), else find() (0: not stored), else a new row of `insert`, which
+  // bind(insert) fills. 0 once the batch has failed.
+  template <class Cache, class Key, class Find, class Bind>
+  int64_t interned(Cache& cache, const Key& key, Stmt& insert, Find&& find, Bind&& bind);
   int64_t intern(Stmt& find, Stmt& insert, TextCache& cache, std::string_view s, bool hashed);
   int64_t comm_id(std::string_view s);
   int64_t path_id(std::string_view s);
   int64_t argv_id(std::string_view s);
+  int64_t remembered_argv(std::string_view s, uint32_t hash);
   void remember_argv(uint32_t hash, int64_t id);
   // A row of integers interned in its own table (schema 4): an
   // executable's identity in `files` (dev, ino, ctime), an exec's context

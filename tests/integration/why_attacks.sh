@@ -6,7 +6,7 @@
 #
 # Usage: why_attacks.sh LINEAGE_BINARY [CASE...]   (no CASE: all cases)
 # Cases: fake_tmux fake_sshd bind_sshd git_symlink churn deep_chain pty_color
-#        codepoints userns_caps redact_at own_wrapper
+#        codepoints userns_caps redact_at own_wrapper recorded
 # Prints `PASS case`, `FAIL case: why` or `SKIP case: why` for each case.
 # Exit 0 when none failed, 1 when one did, 77 (with `SKIP: reason`) when the
 # machine cannot run the test at all, 2 on a usage error.
@@ -20,7 +20,7 @@
 set -uo pipefail
 
 ALL_CASES=(fake_tmux fake_sshd bind_sshd git_symlink churn deep_chain pty_color codepoints userns_caps
-           redact_at own_wrapper)
+           redact_at own_wrapper recorded)
 
 # shellcheck source-path=SCRIPTDIR source=cases.sh
 . "$(dirname "$0")/cases.sh" "$@"
@@ -36,6 +36,7 @@ home=""
 secret=/root/lbatk-secret-$$
 work=""
 lineage_pid=""
+recorder_pid=""
 SLEEP_EXE=$(readlink -f /bin/sleep)
 
 # Every pid of the test user that is not a zombie (real or effective uid).
@@ -68,6 +69,7 @@ kill_user_processes() {
 cleanup() {
   trap - EXIT INT TERM
   [ -n "$lineage_pid" ] && kill -KILL "$lineage_pid" 2>/dev/null
+  [ -n "$recorder_pid" ] && kill -TERM "$recorder_pid" 2>/dev/null && wait "$recorder_pid" 2>/dev/null
   if [ -n "$uid" ]; then
     kill_user_processes
     userdel -r "$user" >/dev/null 2>&1 || { kill_user_processes; userdel -r -f "$user" >/dev/null 2>&1; }
@@ -602,6 +604,73 @@ case_own_wrapper() {
   local targets
   targets=$(jq -c "$JQ_DEFS [docs | {pid: .target.pid, comm: .target.comm}]" "$work/own.json")
   [ "$(jq -c 'length' <<<"$targets")" = 1 ] || bad "explains more than the sleep: $targets"
+}
+
+# The same launchers, gone: each fake starts `sleep &` and exits while
+# `lineage record` runs, so `why --db` of the orphan has only what the
+# recorder kept of the launcher (its verification at exec included), and
+# must not take the recorded name for the real thing: a copy of bash named
+# sshd, cron, supervisord, and the copy bind-mounted over /usr/sbin/sshd in
+# the user's own namespaces. Each fake lives a second, so the recorder
+# checks its executable (not only "gone before it could be checked").
+case_recorded() {
+  local db=$work/rec/h.db kind name cmd fact fake child j reason
+  mkdir -p "$work/rec"
+  "$LINEAGE_BIN" record --db "$db" </dev/null >"$work/rec/record.out" 2>"$work/rec/record.err" &
+  recorder_pid=$!
+  local deadline=$(( $(now_us) + 10000000 ))
+  until [ "$("$LINEAGE_BIN" record --status --db "$db" --json 2>/dev/null | jq -r .running)" = true ]; do
+    if [ "$(now_us)" -ge $deadline ] || ! kill -0 "$recorder_pid" 2>/dev/null; then
+      bad "setup: lineage record did not start: $(head -c 300 "$work/rec/record.err")"
+      recorder_pid=""
+      return
+    fi
+    sleep 0.1
+  done
+  local bind=0
+  if [ -e /usr/sbin/sshd ] && command -v unshare >/dev/null && as_user unshare -Urm true >/dev/null 2>&1; then bind=1; fi
+  for kind in ssh cron supervisor bind; do
+    [ $kind = bind ] && [ $bind = 0 ] && continue
+    rm -f "$home/child.pid"
+    case $kind in
+      ssh | bind) name=sshd; cmd='SSH_CONNECTION="10.0.0.9 5555 10.0.0.1 22"'; fact='ssh session|from 10\.0\.0\.9' ;;
+      cron) name=cron; cmd=''; fact='cron job' ;;
+      supervisor) name=supervisord; cmd='SUPERVISOR_PROCESS_NAME=nginx'; fact='supervisord program|program nginx' ;;
+    esac
+    cmd="$cmd /bin/sleep 300 </dev/null >/dev/null 2>&1 & echo \$! > \"\$HOME/child.pid\"; /bin/sleep 1; exit 0"
+    if [ $kind = bind ]; then
+      as_user_bg unshare -Urm /bin/sh -c 'mount --bind "$HOME/sshd" /usr/sbin/sshd && exec /usr/sbin/sshd -c "$1"' sh "$cmd"
+      wait_exe "$bg_pid" /usr/sbin/sshd || { bad "setup: the bind-mounted sshd did not start"; continue; }
+    else
+      as_user_bg "$home/$name" -c "$cmd"
+    fi
+    fake=$bg_pid
+    # The fake has exited and the recorder committed its exit.
+    deadline=$(( $(now_us) + 10000000 ))
+    until [ "$("$LINEAGE_BIN" history "$fake" --db "$db" --json 2>/dev/null | jq -r '.processes[0].exit_code')" = 0 ]; do
+      [ "$(now_us)" -ge $deadline ] && { bad "$kind: setup: no exit of the fake $name (pid $fake) recorded in 10 s"; break; }
+      sleep 0.1
+    done
+    child=$(cat "$home/child.pid" 2>/dev/null)
+    if [ -z "$child" ] || [ "$(readlink "/proc/$child/exe" 2>/dev/null)" != "$SLEEP_EXE" ]; then
+      bad "$kind: setup: the fake $name started no sleep that still runs"
+      continue
+    fi
+    run_lineage 20 "$work/rec-$kind.json" why "$child" --db "$db" --json
+    [ $rc -le 1 ] || bad "$kind: lineage why $child --db --json exited $rc: $(stderr_of "$work/rec-$kind.json")"
+    run_lineage 20 "$work/rec-$kind.txt" why "$child" --db "$db" --no-color
+    j=$work/rec-$kind.json
+    # Through the history, or the test proves nothing.
+    [ "$(jq_doc "$j" "$child" '[$d.chain[] | select(.pid == '"$fake"' and .recorded == true and .alive == false)] | length')" = 1 ] ||
+      bad "$kind: the exited fake $name (pid $fake) is not in the chain as a recorded process: $(jq_doc "$j" "$child" '[$d.chain[] | {pid, recorded, alive}]')"
+    expect_unverified "$j" "$work/rec-$kind.txt" "$child" "${kind/bind/ssh}" "$name" "recorded $kind ($name)" "$fact"
+    reason=$(jq_doc "$j" "$child" '[$d.sources[] | select(.kind == "'"${kind/bind/ssh}"'") | .unverified_reason] | first' | jq -r .)
+    case "$reason" in *"gone before"*) bad "$kind: the recorder did not check the fake's executable: $reason" ;; esac
+    kill_user_processes
+  done
+  kill -TERM "$recorder_pid" 2>/dev/null
+  wait "$recorder_pid" 2>/dev/null
+  recorder_pid=""
 }
 
 # ---------------------------------------------------------------- main
