@@ -30,8 +30,10 @@ sleep 100000 >/dev/null 2>&1 &
 live=$!
 trap 'kill $live 2>/dev/null || true' EXIT
 prep="rm -f $DB-wal $DB-shm"
+# /bin/true: what starting and ending any dynamically linked process costs
+# here, the floor under every figure above it.
 cmds=(-n why-orphan-db "$LINEAGE why $ORPHAN --db $DB" -n why-orphan "$LINEAGE why $ORPHAN"
-      -n why-live-db "$LINEAGE why $live --db $DB" -n why-live "$LINEAGE why $live")
+      -n why-live-db "$LINEAGE why $live --db $DB" -n why-live "$LINEAGE why $live" -n true /bin/true)
 [[ -z $BASELINE ]] || cmds=(-n base-why-orphan-db "$BASELINE why $ORPHAN --db $DB" -n base-why-orphan "$BASELINE why $ORPHAN"
       -n base-why-live-db "$BASELINE why $live --db $DB" "${cmds[@]}")
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
