@@ -61,7 +61,23 @@ Result<bool> make_dir(const std::string& dir) {
     return Error{errno == EACCES || errno == EROFS ? ErrorKind::kPermission : ErrorKind::kInternal,
                  fmt::format("cannot create {}: {}", dir, strerror(errno))};
   }
+  // A default ACL of the parent overrides mkdir's mode (and the umask).
+  if (UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)); fd.valid()) {
+    ::fchmod(fd.get(), 0700);
+  }
   return true;
+}
+
+// The database, its WAL and shared memory are the owner's alone, whatever
+// the umask or a default ACL of their directory (which overrides the
+// umask): each made 0600 through a descriptor that does not follow a
+// symlink (a link planted at --db must not make root chmod its target).
+void restrict_to_owner(const std::string& db) {
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    UniqueFd fd(::open((db + suffix).c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    struct stat st {};
+    if (fd.valid() && ::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode)) ::fchmod(fd.get(), 0600);
+  }
 }
 
 // One recorder per database: an flock on DB.lock, which holds the pid.
@@ -212,6 +228,7 @@ Result<int> run_record(const RecordOptions& o) {
   if (!lock.fd.valid()) {
     return Error{ErrorKind::kPermission, fmt::format("cannot lock {}.lock: {}", o.db, strerror(errno))};
   }
+  ::fchmod(lock.fd.get(), 0600);  // it holds only a pid, but nobody else's to read either
   std::string pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(lock.fd.get(), 0) != 0 || ::pwrite(lock.fd.get(), pid.data(), pid.size(), 0) < 0) {
     return Error{ErrorKind::kInternal, fmt::format("cannot write {}.lock: {}", o.db, strerror(errno))};
@@ -227,21 +244,18 @@ Result<int> run_record(const RecordOptions& o) {
   }
   ro.export_to = export_file;
 
-  // An existing database is made 0600 before SQLite opens it (its -wal
-  // and -shm take the database's mode), and an older one is migrated now,
+  // An existing database (and a WAL a killed recorder left) is made 0600
+  // before SQLite opens it (a new -wal and -shm take the database's mode),
+  // and an older one is migrated now,
   // before the event source opens: a migration of a large history (5 s
   // for 1,000,000 processes) would otherwise fill the source's buffer with
   // events nobody reads. A file that is corrupt or newer is refused here,
   // with nothing started. A new database is created only once the source
-  // is open. The mode is set through a descriptor opened without following
-  // a symlink: a link planted at --db must not make root chmod its target
-  // (SQLite then refuses the link itself). The handle opened here is the
-  // writer's: the file is opened once.
+  // is open (SQLite refuses a symlink at --db). The handle opened here is
+  // the writer's: the file is opened once.
   std::optional<store::Db> migrated;
-  if (int db_fd = ::open(o.db.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC); db_fd >= 0 || errno != ENOENT) {
-    struct stat st {};
-    if (db_fd >= 0 && ::fstat(db_fd, &st) == 0 && S_ISREG(st.st_mode)) ::fchmod(db_fd, 0600);
-    if (db_fd >= 0) ::close(db_fd);
+  if (struct stat st {}; ::lstat(o.db.c_str(), &st) == 0 || errno != ENOENT) {
+    restrict_to_owner(o.db);
     std::string notice;
     auto db = store::open_for_write(o.db, &notice);
     if (!db) return db.error();
@@ -261,9 +275,9 @@ Result<int> run_record(const RecordOptions& o) {
   run.source = std::string(source->name());
   run.tick_ns = reader->tick_ns();
   ro.boot_id = run.boot_id;
-  // A new file is 0600 by the umask above, an existing one was made so.
   auto writer = migrated ? store::Writer::open(std::move(*migrated), run) : store::Writer::open(o.db, run);
   if (!writer) return writer.error();
+  restrict_to_owner(o.db);  // a new file, before any command line is in it
 
   // Every exec judged by the audit rules (fork-storm included), the
   // findings stored with their batch: `audit --since` reads them back.

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -303,22 +304,34 @@ const char* schema_sql(int version) {
 namespace {
 
 // A file made without auto-vacuum (before schema 4, or one whose VACUUM
-// found no room): one VACUUM turns it on, and gives back the pages a
-// migration freed (the old execs table); the WAL it filled is emptied at
-// once. 1.6 s at 1,000,000 processes. It needs free space of about twice
-// the file (the WAL, and SQLite's temporary copy); without it the file
-// stays as it is, its free pages are reused, `notice` says so, and the
-// next start tries again. False when there was nothing to do.
-bool turn_on_auto_vacuum(Db& db, std::string* notice) {
+// failed): one VACUUM turns it on, and gives back the pages a migration
+// freed (the old execs table); the WAL it filled is emptied at once. 1.6 s
+// at 1,000,000 processes. It writes the whole file again into the WAL and
+// a copy into the temporary directory: without twice the file's size free
+// beside it, it is not tried (it would fill the disk at every start). The
+// file then stays as it is and its free pages are reused; `notice` says
+// so, and the next start tries again. False when auto-vacuum was on.
+bool turn_on_auto_vacuum(Db& db, const std::string& path, std::string* notice) {
   auto mode = db.scalar("PRAGMA auto_vacuum");
   if (!mode || *mode == 2) return false;
+  constexpr const char* kStays =
+      "the file stays without auto-vacuum: its free pages are reused, but --max-size cannot shrink it; "
+      "the next start tries again";
+  struct stat st {};
+  struct statvfs fs {};
+  if (::stat(path.c_str(), &st) == 0 && ::statvfs(path.c_str(), &fs) == 0) {
+    const uint64_t room = uint64_t{fs.f_bavail} * fs.f_frsize, need = 2 * static_cast<uint64_t>(st.st_size);
+    if (room < need) {
+      if (notice) {
+        *notice = fmt::format("{}: VACUUM needs about {} MiB free beside it, {} MiB are: {}", path, need >> 20,
+                              room >> 20, kStays);
+      }
+      return true;
+    }
+  }
   (void)db.exec("PRAGMA auto_vacuum=INCREMENTAL");
   if (auto r = db.exec("VACUUM"); !r && notice) {
-    // The error names the file.
-    *notice = fmt::format(
-        "VACUUM: {}: the file stays without auto-vacuum: its free pages are reused, but --max-size cannot "
-        "shrink it; the next start tries again (it needs free space of twice the file's size)",
-        r.error().message);
+    *notice = fmt::format("VACUUM: {}: {}", r.error().message, kStays);  // the error names the file
   }
   (void)db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   return true;
@@ -340,7 +353,7 @@ Result<Db> open_for_write(const std::string& path, std::string* notice) {
   }
   const int64_t from = *version;
   if (from == kSchemaVersion) {
-    turn_on_auto_vacuum(*db, notice);
+    turn_on_auto_vacuum(*db, path, notice);
     return db;
   }
   if (auto r = db->exec("BEGIN IMMEDIATE"); !r) return r.error();
@@ -360,7 +373,7 @@ Result<Db> open_for_write(const std::string& path, std::string* notice) {
   if (auto r = db->exec("COMMIT"); !r) return r.error();
   // A file with auto-vacuum (schema 4 on) gives back the pages its
   // migration freed (schema 5 rebuilds the processes table) at once.
-  if (from > 0 && !turn_on_auto_vacuum(*db, notice)) {
+  if (from > 0 && !turn_on_auto_vacuum(*db, path, notice)) {
     (void)db->exec("PRAGMA incremental_vacuum");
     (void)db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
@@ -408,10 +421,6 @@ Result<ReadDb> open_for_read(const std::string& path, ReadMode mode) {
   }
   if (!S_ISREG(st.st_mode)) {
     return Error{ErrorKind::kInternal, fmt::format("{} is not a lineage history database (not a file)", path)};
-  }
-  // SQLite says only "unable to open database file" of a file it may not read.
-  if (::access(path.c_str(), R_OK) != 0) {
-    return Error{ErrorKind::kPermission, fmt::format("cannot read history database {}: {}", path, strerror(errno))};
   }
   // Immutable only when no writer can change the file under the reader:
   // no recorder holds the lock, and neither the WAL nor a rollback journal

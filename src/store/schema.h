@@ -47,9 +47,9 @@ int64_t text_hash(std::string_view s);
 const char* schema_sql(int version);
 
 /// Opens (creating if absent) for the recorder: WAL, checks, migrations.
-/// `notice` (when given) receives what the migration could not do that
-/// the user should hear of once: a VACUUM that failed (no room for its
-/// copy) leaves the file without auto-vacuum, so it never shrinks.
+/// `notice` (when given) receives what the user should hear of once: a
+/// file without auto-vacuum (from before schema 4) whose VACUUM failed or
+/// found no room stays so, and never shrinks; each open tries again.
 Result<Db> open_for_write(const std::string& path, std::string* notice = nullptr);
 /// Opens an existing database for queries; never writes to it. A file of
 /// an older version is read as it is: History picks slower plans for

@@ -1,5 +1,11 @@
 #include "store/sqlite.h"
 
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include <fmt/format.h>
 
 namespace lineage::store {
@@ -66,6 +72,14 @@ Result<Db> Db::open(const std::string& path, Mode mode) {
   if (rc != SQLITE_OK) {
     ErrorKind kind = rc == SQLITE_CANTOPEN || rc == SQLITE_PERM ? ErrorKind::kPermission : ErrorKind::kInternal;
     std::string msg = printable(raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
+    if ((rc & 0xff) == SQLITE_CANTOPEN) {
+      // SQLite says only "unable to open database file": the system's
+      // reason comes from the same open, as this process (its effective
+      // ids and capabilities), without creating anything.
+      int fd = ::open(path.c_str(), (mode == Mode::kReadWrite ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+      if (fd >= 0) ::close(fd);
+      else if (errno != ENOENT) msg = strerror(errno);
+    }
     return Error{kind, fmt::format("cannot open history database {}: {}", path, msg)};
   }
   sqlite3_extended_result_codes(raw, 1);

@@ -95,7 +95,8 @@ class Writer {
  public:
   /// Opens (or creates) the database and registers this run and boot.
   static Result<Writer> open(const std::string& path, const RunInfo& run);
-  /// The same on a database open_for_write already opened (and migrated).
+  /// The same on the handle open_for_write returned (opened read-write and
+  /// migrated): a handle from anywhere else breaks the writer's statements.
   static Result<Writer> open(Db db, const RunInfo& run);
 
   /// Writes the records in one transaction. On failure nothing of them

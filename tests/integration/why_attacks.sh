@@ -611,8 +611,9 @@ case_own_wrapper() {
 # recorder kept of the launcher (its verification at exec included), and
 # must not take the recorded name for the real thing: a copy of bash named
 # sshd, cron, supervisord, and the copy bind-mounted over /usr/sbin/sshd in
-# the user's own namespaces. Each fake lives a second, so the recorder
-# checks its executable (not only "gone before it could be checked").
+# the user's own namespaces. Each fake waits until its exec is in the
+# history before it exits, so the recorder checked its executable (not
+# only "gone before it could be checked").
 case_recorded() {
   local db=$work/rec/h.db kind name cmd fact fake child j reason
   mkdir -p "$work/rec"
@@ -622,22 +623,30 @@ case_recorded() {
   until [ "$("$LINEAGE_BIN" record --status --db "$db" --json 2>/dev/null | jq -r .running)" = true ]; do
     if [ "$(now_us)" -ge $deadline ] || ! kill -0 "$recorder_pid" 2>/dev/null; then
       bad "setup: lineage record did not start: $(head -c 300 "$work/rec/record.err")"
+      kill -TERM "$recorder_pid" 2>/dev/null
+      wait "$recorder_pid" 2>/dev/null
       recorder_pid=""
       return
     fi
     sleep 0.1
   done
   local bind=0
-  if [ -e /usr/sbin/sshd ] && command -v unshare >/dev/null && as_user unshare -Urm true >/dev/null 2>&1; then bind=1; fi
+  if [ -e /usr/sbin/sshd ] && command -v unshare >/dev/null && as_user unshare -Urm true >/dev/null 2>&1; then
+    bind=1
+  else
+    echo "note: recorded: no bind-mounted sshd (no /usr/sbin/sshd, unshare, or unprivileged namespaces)" >&2
+  fi
   for kind in ssh cron supervisor bind; do
     [ $kind = bind ] && [ $bind = 0 ] && continue
-    rm -f "$home/child.pid"
+    rm -f "$home/child.pid" "$home/go"
     case $kind in
       ssh | bind) name=sshd; cmd='SSH_CONNECTION="10.0.0.9 5555 10.0.0.1 22"'; fact='ssh session|from 10\.0\.0\.9' ;;
       cron) name=cron; cmd=''; fact='cron job' ;;
       supervisor) name=supervisord; cmd='SUPERVISOR_PROCESS_NAME=nginx'; fact='supervisord program|program nginx' ;;
     esac
-    cmd="$cmd /bin/sleep 300 </dev/null >/dev/null 2>&1 & echo \$! > \"\$HOME/child.pid\"; /bin/sleep 1; exit 0"
+    # The fake starts the sleep, then waits (at most 20 s) for ~/go.
+    cmd="$cmd /bin/sleep 300 </dev/null >/dev/null 2>&1 & echo \$! > \"\$HOME/child.pid\"
+         for i in \$(seq 400); do [ -e \"\$HOME/go\" ] && break; /bin/sleep 0.05; done; exit 0"
     if [ $kind = bind ]; then
       as_user_bg unshare -Urm /bin/sh -c 'mount --bind "$HOME/sshd" /usr/sbin/sshd && exec /usr/sbin/sshd -c "$1"' sh "$cmd"
       wait_exe "$bg_pid" /usr/sbin/sshd || { bad "setup: the bind-mounted sshd did not start"; continue; }
@@ -645,12 +654,26 @@ case_recorded() {
       as_user_bg "$home/$name" -c "$cmd"
     fi
     fake=$bg_pid
-    # The fake has exited and the recorder committed its exit.
+    local fake_exe=$home/$name
+    [ $kind = bind ] && fake_exe=/usr/sbin/sshd
+    # Its exec is in the history (checked while it ran); then it may exit,
+    # and the recorder commits its exit.
     deadline=$(( $(now_us) + 10000000 ))
-    until [ "$("$LINEAGE_BIN" history "$fake" --db "$db" --json 2>/dev/null | jq -r '.processes[0].exit_code')" = 0 ]; do
-      [ "$(now_us)" -ge $deadline ] && { bad "$kind: setup: no exit of the fake $name (pid $fake) recorded in 10 s"; break; }
+    until [ "$("$LINEAGE_BIN" history "$fake" --db "$db" --json 2>/dev/null | jq -r '.processes[0].exe')" = "$fake_exe" ]; do
+      [ "$(now_us)" -ge $deadline ] && break
       sleep 0.1
     done
+    touch "$home/go"
+    deadline=$(( $(now_us) + 10000000 ))
+    until [ "$("$LINEAGE_BIN" history "$fake" --db "$db" --json 2>/dev/null | jq -r '.processes[0].exit_code')" = 0 ]; do
+      [ "$(now_us)" -ge $deadline ] && break
+      sleep 0.1
+    done
+    if [ "$(now_us)" -ge $deadline ]; then
+      bad "$kind: setup: no exit of the fake $name (pid $fake) recorded in 10 s"
+      kill_user_processes
+      continue
+    fi
     child=$(cat "$home/child.pid" 2>/dev/null)
     if [ -z "$child" ] || [ "$(readlink "/proc/$child/exe" 2>/dev/null)" != "$SLEEP_EXE" ]; then
       bad "$kind: setup: the fake $name started no sleep that still runs"
