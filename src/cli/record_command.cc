@@ -246,10 +246,9 @@ Result<int> run_record(const RecordOptions& o) {
 
   // An existing database (and a WAL a killed recorder left) is made 0600
   // before SQLite opens it (a new -wal and -shm take the database's mode),
-  // and an older one is migrated now,
-  // before the event source opens: a migration of a large history (5 s
-  // for 1,000,000 processes) would otherwise fill the source's buffer with
-  // events nobody reads. A file that is corrupt or newer is refused here,
+  // and an older one is migrated now, before the event source opens: a
+  // migration of a large history (5 s for 1,000,000 processes) would
+  // otherwise fill the source's buffer with events nobody reads. A file that is corrupt or newer is refused here,
   // with nothing started. A new database is created only once the source
   // is open (SQLite refuses a symlink at --db). The handle opened here is
   // the writer's: the file is opened once.
