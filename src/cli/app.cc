@@ -337,7 +337,7 @@ int run_cli11(std::vector<std::string> args) {
   history_cmd->add_option("--db", history.db, fmt::format("History database (default {})", kDefaultDb));
   history_cmd->add_option("--since", history.since, "Only processes alive at or after TIME");
   history_cmd->add_option("--until", history.until, "Only processes started at or before TIME");
-  history_cmd->add_option("--exe", history.exe, "Only processes that ran this executable path");
+  history_cmd->add_option("--exe", history.exe, "Only processes that ran this executable (its full path)");
   history_cmd->add_option("-u,--user", history.user, "Only this user's processes (name or uid)");
   history_cmd->add_option("--limit", history.limit, "At most this many")->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1} << 24));

@@ -218,6 +218,13 @@ Result<int> run_history(const HistoryOptions& options) {
     if (resolve::looks_like_pid(o.target)) f.pid = std::stoi(o.target);
     else f.name = o.target;
   }
+  // Recorded executables are full paths (as the kernel names them): a
+  // name here would match nothing, and say only that.
+  if (!o.exe.empty() && o.exe.front() != '/') {
+    return usage_error(fmt::format("--exe takes the executable's full path (such as /usr/bin/{0}); "
+                                   "to match by name: lineage history {0}",
+                                   output::escape_text(o.exe)));
+  }
   f.exe = o.exe;
   if (!o.user.empty()) {
     f.uid = procfs::UserNames::lookup(o.user);

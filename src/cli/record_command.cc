@@ -70,13 +70,18 @@ Result<bool> make_dir(const std::string& dir) {
 
 // The database, its WAL and shared memory are the owner's alone, whatever
 // the umask or a default ACL of their directory (which overrides the
-// umask): each made 0600 through a descriptor that does not follow a
-// symlink (a link planted at --db must not make root chmod its target).
+// umask): each made 0600 without following a symlink (a link planted at
+// --db must not make root chmod its target). Never by opening them: SQLite
+// holds POSIX locks on them, and closing any descriptor of a file drops
+// all of this process's locks on it (then a reader takes the -shm for
+// unused and truncates it under the recorder's mapping: SIGBUS).
 void restrict_to_owner(const std::string& db) {
   for (const char* suffix : {"", "-wal", "-shm"}) {
-    UniqueFd fd(::open((db + suffix).c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    const std::string path = db + suffix;
     struct stat st {};
-    if (fd.valid() && ::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode)) ::fchmod(fd.get(), 0600);
+    if (::fstatat(AT_FDCWD, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+      ::fchmodat(AT_FDCWD, path.c_str(), 0600, AT_SYMLINK_NOFOLLOW);  // refuses a symlink swapped in
+    }
   }
 }
 

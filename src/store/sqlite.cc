@@ -74,11 +74,11 @@ Result<Db> Db::open(const std::string& path, Mode mode) {
     std::string msg = printable(raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
     if ((rc & 0xff) == SQLITE_CANTOPEN) {
       // SQLite says only "unable to open database file": the system's
-      // reason comes from the same open, as this process (its effective
-      // ids and capabilities), without creating anything.
-      int fd = ::open(path.c_str(), (mode == Mode::kReadWrite ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-      if (fd >= 0) ::close(fd);
-      else if (errno != ENOENT) msg = strerror(errno);
+      // reason, as this process (its effective ids and capabilities) would
+      // meet it. Asked without opening the file: another connection of
+      // this process may hold POSIX locks on it, which a close would drop.
+      int want = mode == Mode::kReadWrite ? R_OK | W_OK : R_OK;
+      if (::faccessat(AT_FDCWD, path.c_str(), want, AT_EACCESS) != 0 && errno != ENOENT) msg = strerror(errno);
     }
     return Error{kind, fmt::format("cannot open history database {}: {}", path, msg)};
   }

@@ -587,6 +587,10 @@ case_tree_at() {
   lin "$d/future.txt" history --since "2099-01-01T00:00:00Z" --db "$d/h.db"
   [ $rc = 4 ] && grep -q "in the future" "$d/future.txt.err" ||
     bad "history --since 2099: exit $rc, '$(first_line "$d/future.txt.err")' (want exit 4, in the future)"
+  # --exe with a bare name: a usage error that names the way to ask.
+  lin "$d/exe_name.txt" history --exe sleep --db "$d/h.db"
+  [ $rc = 4 ] && grep -qF "lineage history sleep" "$d/exe_name.txt.err" ||
+    bad "history --exe sleep: exit $rc, '$(first_line "$d/exe_name.txt.err")' (want exit 4 and the hint)"
   stop_recorder
 }
 
@@ -684,6 +688,21 @@ case_faults() {
       [ "$(stat -c %a "$d/acl/$f" 2>&1)" = $want ] ||
         bad "under a default ACL (other: r, nobody: rw) $f is $(stat -c %a "$d/acl/$f" 2>&1), not $want"
     done
+    # Setting the modes must not drop SQLite's POSIX locks (closing any
+    # descriptor of a file drops all of a process's locks on it): the
+    # recorder still holds its read lock on the -shm's DMS byte (128), or a
+    # reader would take the -shm for unused, truncate it under the
+    # recorder's mapping, and the recorder die of SIGBUS.
+    holder=$(python3 - "$d/acl/sub/h.db-shm" <<'PY'
+import fcntl, os, struct, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+# struct flock: short type, short whence, off_t start, off_t len, pid_t pid
+got = fcntl.fcntl(fd, fcntl.F_GETLK, struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 128, 1, 0))
+kind, _, _, _, pid = struct.unpack("hhqqi4x", got)
+print(pid if kind == fcntl.F_RDLCK else "none")
+PY
+)
+    [ "$holder" = "$acl_rec" ] || bad "the recorder (pid $acl_rec) does not hold its -shm lock after setting the modes (holder: $holder)"
     kill -TERM "$acl_rec" 2>/dev/null
     wait "$acl_rec" 2>/dev/null
   else
