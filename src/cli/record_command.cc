@@ -74,7 +74,9 @@ Result<bool> make_dir(const std::string& dir) {
 // --db must not make root chmod its target). Never by opening them: SQLite
 // holds POSIX locks on them, and closing any descriptor of a file drops
 // all of this process's locks on it (then a reader takes the -shm for
-// unused and truncates it under the recorder's mapping: SIGBUS).
+// unused and truncates it under the recorder's mapping: SIGBUS). glibc's
+// fchmodat(AT_SYMLINK_NOFOLLOW) opens at most an O_PATH descriptor, whose
+// close leaves the locks alone (record_scenarios checks the -shm's).
 void restrict_to_owner(const std::string& db) {
   for (const char* suffix : {"", "-wal", "-shm"}) {
     const std::string path = db + suffix;
