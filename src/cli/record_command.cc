@@ -255,10 +255,11 @@ Result<int> run_record(const RecordOptions& o) {
   // before SQLite opens it (a new -wal and -shm take the database's mode),
   // and an older one is migrated now, before the event source opens: a
   // migration of a large history (5 s for 1,000,000 processes) would
-  // otherwise fill the source's buffer with events nobody reads. A file that is corrupt or newer is refused here,
-  // with nothing started. A new database is created only once the source
-  // is open (SQLite refuses a symlink at --db). The handle opened here is
-  // the writer's: the file is opened once.
+  // otherwise fill the source's buffer with events nobody reads. A file
+  // that is corrupt or newer is refused here, with nothing started. A new
+  // database is created only once the source is open (SQLite refuses a
+  // symlink at --db). The handle opened here is the writer's: the file is
+  // opened once.
   std::optional<store::Db> migrated;
   if (struct stat st {}; ::lstat(o.db.c_str(), &st) == 0 || errno != ENOENT) {
     restrict_to_owner(o.db);
